@@ -1,0 +1,47 @@
+# Set-up and commands of palliative-coverage. Everything installs from the package registries:
+# Python packages pinned in requirements.lock (into .venv/), the map assets pinned in
+# workflow/envs/map-assets/package.json (npm, into .venv/web/), and Chromium for the map tests (apt).
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+export PATH := $(abspath $(BIN)):$(PATH)
+
+PYTHON_STAMP := $(VENV)/.installed
+ASSETS_STAMP := $(VENV)/web/.installed
+
+.PHONY: install run test lint chromium clean
+
+install: $(PYTHON_STAMP) $(ASSETS_STAMP)
+
+$(PYTHON_STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(ASSETS_STAMP): workflow/envs/map-assets/package.json | $(PYTHON_STAMP)
+	mkdir -p $(VENV)/web
+	cp $< $(VENV)/web/package.json
+	cd $(VENV)/web && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+run: install
+	$(BIN)/snakemake --cores $(CORES)
+
+lint: install
+	$(BIN)/snakemake --lint
+
+test: install chromium lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf data/raw/* data/processed/* maps/* logs .snakemake
+	touch data/raw/.gitkeep data/processed/.gitkeep maps/.gitkeep

@@ -1,0 +1,66 @@
+"""Class breaks and colours shared by the HTML and static maps, so both read the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
+
+from .report import french_number
+
+NO_DATA_COLOR = "#d9d9d9"
+CLASSES = 5
+# Indicators where a higher value means less supply (reversed colours: dark is better covered).
+LESS_IS_BETTER = ("inhabitants_per_",)
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Quantile classes of an indicator: ``edges`` (CLASSES + 1 values) and one colour per class."""
+
+    edges: list[float]
+    colors: list[str]
+
+    def color_of(self, value: float) -> str:
+        """Colour of a value; grey when the value is missing or infinite (no supply)."""
+        if value is None or not np.isfinite(value):
+            return NO_DATA_COLOR
+        index = int(np.searchsorted(self.edges[1:-1], value, side="right"))
+        return self.colors[index]
+
+
+def quantile_classes(values: pd.Series, indicator: str) -> Classes:
+    """Quantile classes over the finite values, darker for better supply."""
+    finite = values[np.isfinite(values.astype(float))].astype(float)
+    edges = list(np.unique(np.quantile(finite, np.linspace(0, 1, CLASSES + 1)))) if len(finite) else [0.0, 1.0]
+    if len(edges) == 1:
+        edges = [edges[0], edges[0]]
+    count = len(edges) - 1
+    palette = colormaps["YlGnBu"].resampled(count + 1)  # one more than needed: skip the near-white end
+    colors = [to_hex(palette(i + 1)) for i in range(count)]
+    if indicator.startswith(LESS_IS_BETTER):
+        colors = colors[::-1]
+    return Classes(edges=[float(e) for e in edges], colors=colors)
+
+
+def value_text(indicator: str, value: float) -> str:
+    """French text of an indicator value (inhabitants per team: none when there is no team)."""
+    if not np.isfinite(value):
+        return "aucune équipe" if indicator.startswith("inhabitants_per_") else "–"
+    decimals = 0 if indicator.startswith("inhabitants_per_") else 2 if indicator.endswith("_per_100k") else 3
+    return french_number(value, decimals)
+
+
+def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
+    """Legend rows: colour and value range of each class."""
+    edges = classes.edges
+    rows = [
+        (color, f"{value_text(indicator, lo)} – {value_text(indicator, hi)}")
+        for color, lo, hi in zip(classes.colors, edges[:-1], edges[1:])
+    ]
+    if indicator.startswith("inhabitants_per_"):
+        rows.append((NO_DATA_COLOR, "aucune équipe dans le département"))
+    return rows

@@ -1,0 +1,100 @@
+"""Read delimited text files as strings, keeping each row's line number for error messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem
+
+LINE = "_line"
+OTHER_DELIMITERS = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+
+
+def decode(path: Path) -> str:
+    """Decode a file as UTF-8 when it is valid UTF-8, else as Latin-1 (the SAE encoding)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
+    """Read every cell as a string; add the column ``_line`` (1-based line in the file).
+
+    Raises
+    ------
+    InputError
+        When the file is empty, uses another delimiter, or has rows with too many cells.
+    """
+    path = Path(path)
+    text = decode(path)
+    if not text.strip():
+        raise InputError(path, Problem("a header line followed by data rows", line=1, value=""))
+    header_line = text.splitlines()[0]
+    if sep not in header_line:
+        found = [name for d, name in OTHER_DELIMITERS.items() if d != sep and d in header_line]
+        raise InputError(
+            path,
+            Problem(
+                f"columns separated by {OTHER_DELIMITERS.get(sep, repr(sep))} "
+                f"(found {', '.join(found) or 'a single column'})",
+                line=1,
+                value=header_line[:80],
+            ),
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = [name.strip() for name in next(reader)]
+    rows, lines, problems = [], [], []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            problems.append(Problem(f"{len(header)} cells as in the header", line=reader.line_num, value=f"{len(row)} cells"))
+            continue
+        rows.append(row + [""] * (len(header) - len(row)))
+        lines.append(reader.line_num)
+    if problems:
+        raise InputError(path, problems)
+    frame = pd.DataFrame(rows, columns=header, dtype=object).apply(lambda c: c.str.strip())
+    frame[LINE] = np.asarray(lines, dtype=np.int64)
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, path: str | Path, columns: list[str], what: str) -> None:
+    """Raise an InputError naming each required column that is missing."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        present = ", ".join(c for c in frame.columns if c != LINE)
+        raise InputError(
+            path,
+            [Problem(f"a column {c!r} ({what}); columns present: {present}", column=c) for c in missing],
+        )
+
+
+def parse_numbers(
+    frame: pd.DataFrame, path: str | Path, column: str, expected: str, minimum: float | None = 0.0
+) -> pd.Series:
+    """Parse a column of numbers not below ``minimum``; empty cells become NaN ("not applicable").
+
+    A decimal comma is accepted. Any other value raises an InputError that lists every bad cell.
+    """
+    text = frame[column].astype("string").str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = values.isna() & (text != "")
+    if minimum is not None:
+        bad |= values < minimum
+    if bad.any():
+        raise InputError(
+            path,
+            [
+                Problem(expected, line=int(line), column=column, value=value)
+                for line, value in zip(frame.loc[bad, LINE], frame.loc[bad, column])
+            ],
+        )
+    return values.astype(float)

@@ -1,0 +1,63 @@
+"""Input errors that name the file, the line or column, the value and what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation found in an input file.
+
+    Parameters
+    ----------
+    expected
+        What the file should have held, in plain words.
+    line
+        1-based line of the file (the header is line 1), when known.
+    column
+        Column or field name, when known.
+    value
+        The offending value, when there is one.
+    """
+
+    expected: str
+    line: int | None = None
+    column: str | None = None
+    value: object = None
+
+    def describe(self) -> str:
+        """Return a one-line human description."""
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f"{': ' if text else ''}value {self.value!r}"
+        return f"{text}: expected {self.expected}" if text else f"expected {self.expected}"
+
+
+class InputError(Exception):
+    """Raised when an input file does not hold what the pipeline needs."""
+
+    def __init__(self, path: str | Path, problems: list[Problem] | Problem):
+        self.path = Path(path)
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """Return the full multi-line report of every problem."""
+        lines = [f"{self.path}: {len(self.problems)} problem(s)"]
+        lines += [f"  - {p.describe()}" for p in self.problems[:MAX_LISTED]]
+        if len(self.problems) > MAX_LISTED:
+            lines.append(f"  ... and {len(self.problems) - MAX_LISTED} more")
+        return "\n".join(lines)
+
+
+class ConfigError(ValueError):
+    """Raised when a configuration value is inconsistent with the data (e.g. an unknown indicator)."""

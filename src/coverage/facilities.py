@@ -1,0 +1,220 @@
+"""Build the facilities table: one row per (establishment, service) with capacity, location and contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._csvio import LINE
+from .errors import InputError, Problem
+from .geography import current_code_map
+from .sources.rejects import rejects_frame, warnings_frame
+from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
+
+SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
+UNITS = {"MSP": "structure", "HAD": "places", "EMSP": "team", "USP": "beds", "LISP": "beds"}
+DETAIL_COLUMNS = ["usp_units", "lisp_beds_mco", "lisp_beds_ssr", "lisp_beds_other", "emsp_fte"]
+COLUMNS = [
+    "finess", "name", "service", "capacity", "capacity_unit", "departement", "commune",
+    "lon", "lat", "location_source", "edition", "address", "phone", *DETAIL_COLUMNS,
+]  # fmt: skip
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the facilities table is built from, already loaded."""
+
+    sae: SaeEdition
+    finess: pd.DataFrame
+    finess_path: Path
+    finess_label: str
+    communes: gpd.GeoDataFrame
+    departements: gpd.GeoDataFrame
+    msp_category: str = "603"
+    tolerance_km: float = 5.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """The facilities table and the row logs produced while building it."""
+
+    facilities: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    warnings: pd.DataFrame
+
+
+def _palliative_rows(palia: pd.DataFrame) -> pd.DataFrame:
+    """Turn PALIA declarations into LISP, USP and EMSP service rows (before location)."""
+    lisp = palia[palia["has_lisp"]].assign(
+        service="LISP", capacity=lambda f: f["lisp_beds_mco"] + f["lisp_beds_ssr"] + f["lisp_beds_other"]
+    )
+    usp = palia[palia["has_usp"]].assign(service="USP", capacity=lambda f: f["usp_beds"])
+    emsp = palia[palia["has_emsp"]].assign(service="EMSP", capacity=1.0)
+    rows = pd.concat([lisp, usp, emsp], ignore_index=True)
+    for column, service in (("lisp_beds_mco", "LISP"), ("lisp_beds_ssr", "LISP"), ("lisp_beds_other", "LISP"),
+                            ("usp_units", "USP"), ("usp_beds", "USP"), ("emsp_fte", "EMSP")):  # fmt: skip
+        rows.loc[rows["service"] != service, column] = np.nan
+    return rows.drop(columns=["has_lisp", "has_usp", "has_emsp", "usp_beds"])
+
+
+def _palliative_logs(palia: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rejects (no service declared) and warnings (capacity without flag, flag without capacity)."""
+    none = palia[~(palia["has_lisp"] | palia["has_usp"] | palia["has_emsp"])]
+    lisp_beds = palia["lisp_beds_mco"] + palia["lisp_beds_ssr"] + palia["lisp_beds_other"]
+    checks = [
+        (~palia["has_lisp"] & (lisp_beds > 0), "LISP beds declared but PALIA_A1 is not 1: beds not counted"),
+        (~palia["has_usp"] & (palia["usp_beds"] > 0), "USP beds declared but PALIA_A6 is not 1: beds not counted"),
+        (palia["has_lisp"] & (lisp_beds == 0), "LISP declared (PALIA_A1 = 1) with no beds in A2/A3/A4"),
+        (palia["has_usp"] & (palia["usp_beds"] == 0), "USP declared (PALIA_A6 = 1) with no beds in A8"),
+    ]
+    warnings = [(line, f, text) for mask, text in checks for line, f in zip(palia.loc[mask, LINE], palia.loc[mask, "finess"])]
+    rejects = [(line, f, "no LISP, USP nor EMSP declared (PALIA_A1, A6, A10 not 1)") for line, f in zip(none[LINE], none["finess"])]
+    return rejects_frame(path, rejects), warnings_frame(path, warnings)
+
+
+def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame]]:
+    """Service rows from the SAE edition, with département, commune and SAE address from ID."""
+    files = inputs.sae.files
+    identification = load_identification(files["ID"])
+    palia = load_palliative(files["PALIA"])
+    had = load_home_hospitalisation(files["HAD"])
+    palia_rejects, palia_warnings = _palliative_logs(palia, files["PALIA"])
+    with_places = had["places"] > 0
+    had_rejects = rejects_frame(
+        files["HAD"],
+        [(line, f, "no HAD places (PLATOT empty or 0)") for line, f in zip(had.loc[~with_places, LINE], had.loc[~with_places, "finess"])],
+    )
+    had_rows = had[with_places].assign(service="HAD", capacity=lambda f: f["places"]).drop(columns="places")
+    rows = pd.concat([_palliative_rows(palia), had_rows], ignore_index=True).drop(columns=LINE)
+    for kind, frame in (("PALIA", palia), ("HAD", had)):
+        unknown = frame[~frame["finess"].isin(identification["finess"])]
+        if len(unknown):
+            raise InputError(
+                files[kind],
+                [Problem(f"an establishment listed in {files['ID'].name}", line=int(l), column="FI", value=f)
+                 for l, f in zip(unknown[LINE], unknown["finess"])],  # fmt: skip
+            )
+    unused = identification[~identification["finess"].isin(rows["finess"])]
+    id_rejects = rejects_frame(
+        files["ID"],
+        [(line, f, "no palliative care nor HAD places declared in this edition") for line, f in zip(unused[LINE], unused["finess"])],
+    )
+    rows = rows.merge(identification.drop(columns=LINE), on="finess", how="left", validate="many_to_one")
+    _check_departements(identification, files["ID"], set(inputs.departements["code"]))
+    rows["edition"] = inputs.sae.label
+    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings]
+
+
+def _check_departements(identification: pd.DataFrame, path: Path, known: set[str]) -> None:
+    """Raise when an establishment's département is not one of the boundaries file."""
+    bad = identification[~identification["departement"].isin(known)]
+    if len(bad):
+        raise InputError(
+            path,
+            [Problem("a département code of the boundaries file", line=int(l), column="DEP", value=d) for l, d in zip(bad[LINE], bad["departement"])],
+        )
+
+
+def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """MSP rows from FINESS (one structure each); rows outside the départements are rejected."""
+    msp = inputs.finess[inputs.finess["category"] == inputs.msp_category]
+    known = msp["departement"].isin(set(inputs.departements["code"]))
+    rejects = rejects_frame(
+        inputs.finess_path,
+        [(l, f, f"département {d!r} from the FINESS number and postal code is not in the boundaries file")
+         for l, f, d in zip(msp.loc[~known, LINE], msp.loc[~known, "finess"], msp.loc[~known, "departement"])],  # fmt: skip
+    )
+    rows = msp[known][["finess", "name", "departement"]].assign(
+        service="MSP", capacity=1.0, commune="", address="", edition=inputs.finess_label
+    )
+    return rows, rejects
+
+
+def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add coordinates, phone and address: FINESS first, else the commune's point (with a warning)."""
+    register = inputs.finess.set_index("finess")
+    in_register = rows["finess"].isin(register.index)
+    rows["lon"] = rows["finess"].map(register["lon"])
+    rows["lat"] = rows["finess"].map(register["lat"])
+    rows["phone"] = rows["finess"].map(register["phone"]).fillna("")
+    rows["address"] = rows["address"].where(rows["address"] != "", rows["finess"].map(register["address"]).fillna(""))
+    rows["location_source"] = np.where(rows["lon"].notna() & rows["lat"].notna(), "finess", "commune")
+    codes = current_code_map(inputs.communes)
+    rows["commune"] = rows["commune"].map(lambda c: codes.get(c, c))
+    points = inputs.communes.set_index("code")
+    at_commune = rows["location_source"] == "commune"
+    rows.loc[at_commune, "lon"] = rows.loc[at_commune, "commune"].map(points["lon"])
+    rows.loc[at_commune, "lat"] = rows.loc[at_commune, "commune"].map(points["lat"])
+    unplaced = at_commune & rows["lon"].isna()
+    rows.loc[unplaced, "location_source"] = "none"
+    messages = []
+    for row in rows[at_commune].drop_duplicates("finess").itertuples():
+        why = "absent from" if not in_register[row.Index] else "without coordinates in"
+        where = f"placed at the point of commune {row.commune}" if row.location_source == "commune" else "commune unknown: not placed on maps"
+        messages.append((None, row.finess, f"{row.service} site {why} {inputs.finess_label}: {where}"))
+    return rows, warnings_frame(inputs.finess_path, messages)
+
+
+def _communes_of_points(rows: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
+    """Commune code of each located row without one (MSP), by point in polygon."""
+    todo = rows[(rows["commune"] == "") & rows["lon"].notna()]
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(todo["lon"], todo["lat"]), index=todo.index, crs=WGS84)
+    polygons = communes.dropna(subset=["geometry"])[["code", "geometry"]]
+    joined = gpd.sjoin(points, polygons, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined["code"].fillna("").astype(str)
+
+
+def _distance_to_departement_km(rows: pd.DataFrame, departements: gpd.GeoDataFrame) -> pd.Series:
+    """Distance in km from each located row to its own département polygon (0 inside)."""
+    distances = pd.Series(np.nan, index=rows.index)
+    located = rows[rows["lon"].notna()]
+    for code, group in located.groupby("departement"):
+        polygon = departements.loc[departements["code"] == code, "geometry"]
+        crs = polygon.estimate_utm_crs()
+        points = gpd.GeoSeries(gpd.points_from_xy(group["lon"], group["lat"]), index=group.index, crs=WGS84)
+        distances.loc[group.index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).values / 1000
+    return distances
+
+
+def _location_warnings(rows: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """Warn about points further than the tolerance from their département (codes decide, not geometry)."""
+    distance = _distance_to_departement_km(rows, inputs.departements)
+    far = rows[distance > inputs.tolerance_km].drop_duplicates("finess")
+    return warnings_frame(
+        inputs.finess_path,
+        [(None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: kept in {r.departement} (its own codes)")
+         for r in far.itertuples()],  # fmt: skip
+    )
+
+
+def build_facilities(inputs: Inputs) -> Result:
+    """Build the facilities table from an SAE edition and the FINESS register.
+
+    MSP come from FINESS (category ``msp_category``), HAD, EMSP, USP and LISP from the SAE edition.
+    Location: FINESS coordinates, else the point of the SAE commune (``location_source``). The
+    département always comes from the establishment's own codes; coordinates further than
+    ``tolerance_km`` from it are kept and listed in the warnings.
+    """
+    sae_rows, rejects, warnings = _sae_rows(inputs)
+    msp_rows, msp_rejects = _msp_rows(inputs)
+    rows = pd.concat([sae_rows, msp_rows], ignore_index=True)
+    rows, location_warnings = _locate(rows, inputs)
+    missing_commune = (rows["commune"] == "") & rows["lon"].notna()
+    rows.loc[missing_commune, "commune"] = _communes_of_points(rows, inputs.communes)
+    rows["capacity_unit"] = rows["service"].map(UNITS)
+    rows = rows.reindex(columns=COLUMNS)
+    rows["service"] = pd.Categorical(rows["service"], categories=SERVICES, ordered=True)
+    rows = rows.sort_values(["service", "departement", "finess"], ignore_index=True)
+    rows["service"] = rows["service"].astype(str)
+    facilities = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=WGS84)
+    return Result(
+        facilities=facilities,
+        rejects=pd.concat([*rejects, msp_rejects], ignore_index=True),
+        warnings=pd.concat([*warnings, location_warnings, _location_warnings(rows, inputs)], ignore_index=True),
+    )

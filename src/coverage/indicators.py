@@ -1,0 +1,141 @@
+"""Indicators by département: sites, capacity and capacity per 1000 inhabitants, and the gap rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .facilities import SERVICES, UNITS
+
+
+@dataclass(frozen=True)
+class GapRule:
+    """A territorial target: a département has a gap when ``indicator`` is on the wrong side of the bar.
+
+    The bar is ``threshold``, or ``fraction_of_national`` times the national value of the indicator.
+    """
+
+    id: str
+    indicator: str
+    comparison: str
+    label: str
+    source: str
+    threshold: float | None = None
+    fraction_of_national: float | None = None
+
+    @classmethod
+    def from_config(cls, entry: dict) -> GapRule:
+        """Build a rule from one entry of the config's ``gaps`` list."""
+        missing = [k for k in ("id", "indicator", "comparison", "label", "source") if k not in entry]
+        if missing or ("threshold" in entry) == ("fraction_of_national" in entry):
+            raise ConfigError(
+                f"gap rule {entry.get('id', '?')!r}: needs id, indicator, comparison, label, source and exactly one of "
+                f"threshold or fraction_of_national (missing: {', '.join(missing) or 'none'})"
+            )
+        return cls(**{k: entry[k] for k in cls.__dataclass_fields__ if k in entry})
+
+    def bar(self, national: pd.Series) -> float:
+        """The value that separates gap from no gap."""
+        if self.threshold is not None:
+            return float(self.threshold)
+        return float(self.fraction_of_national) * float(national[self.indicator])
+
+    def describe(self, national: pd.Series) -> str:
+        """French sentence stating the rule with its bar, e.g. for reports."""
+        sign = "<" if self.comparison == "below" else ">"
+        relative = f" ({self.fraction_of_national:g} × valeur nationale)" if self.fraction_of_national is not None else ""
+        return f"{self.label} : {self.indicator} {sign} {self.bar(national):.6g}{relative}"
+
+
+def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
+    """Sites and capacity per service and département (zero where there are none)."""
+    grouped = facilities.groupby(["departement", "service"]).agg(count=("finess", "nunique"), capacity=("capacity", "sum"))
+    columns = {}
+    for service in SERVICES:
+        part = grouped.xs(service, level="service") if service in grouped.index.get_level_values("service") else None
+        for measure in ("count", "capacity"):
+            values = part[measure] if part is not None else pd.Series(dtype=float)
+            columns[f"{service.lower()}_{measure}"] = values.reindex(codes, fill_value=0)
+    details = facilities.groupby("departement")[["usp_units", "emsp_fte"]].sum(min_count=1).reindex(codes).fillna(0.0)
+    return pd.DataFrame(columns, index=codes).join(details)
+
+
+def _rates(table: pd.DataFrame) -> pd.DataFrame:
+    """Add per-1000 rates, USP beds per 100,000 and inhabitants per EMSP (inf when there is none)."""
+    population = table["population"].astype(float)
+    for service in SERVICES:
+        s = service.lower()
+        table[f"{s}_per_1000"] = table[f"{s}_capacity"] / population * 1000
+    table["usp_beds_per_100k"] = table["usp_capacity"] / population * 100_000
+    with np.errstate(divide="ignore"):
+        table["inhabitants_per_emsp"] = population / table["emsp_count"].astype(float)
+    return table
+
+
+def _national(table: pd.DataFrame) -> pd.Series:
+    """National values: sums of counts, capacities and population, and the rates they give."""
+    summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|usp_units|emsp_fte)$").sum()
+    national = _rates(summed.to_frame().T)
+    return national.iloc[0]
+
+
+def compute_indicators(
+    facilities: pd.DataFrame, communes: pd.DataFrame, departements: pd.DataFrame, rules: list[GapRule]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Compute one row of indicators for every département of ``departements``.
+
+    Parameters
+    ----------
+    facilities
+        The facilities table (``finess``, ``service``, ``capacity``, ``departement``...).
+    communes
+        Current communes with ``departement`` and ``population``.
+    departements
+        ``code`` and ``nom`` of every département to report (all of them get a row).
+    rules
+        Gap rules; each adds a boolean column ``gap_<id>``.
+
+    Returns
+    -------
+    table, national
+        The indicators by département and the national values (sums and national rates).
+    """
+    codes = pd.Index(departements["code"].astype(str), name="departement")
+    table = pd.DataFrame(
+        {
+            "nom": departements.set_index("code")["nom"].reindex(codes).values,
+            "population": communes.groupby("departement")["population"].sum().reindex(codes, fill_value=0).values,
+        },
+        index=codes,
+    )
+    table = _rates(table.join(_service_columns(facilities, codes)))
+    national = _national(table)
+    for rule in rules:
+        if rule.indicator not in table.columns:
+            raise ConfigError(f"gap rule {rule.id!r}: unknown indicator {rule.indicator!r}; known: {', '.join(table.columns[1:])}")
+        value, bar = table[rule.indicator], rule.bar(national)
+        table[f"gap_{rule.id}"] = value < bar if rule.comparison == "below" else value > bar
+    return table.reset_index(), national
+
+
+def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+    """One row per service: sites, capacity, unit, national rate and départements without the service."""
+    rows = []
+    for service in SERVICES:
+        s = service.lower()
+        rows.append(
+            {
+                "service": service,
+                "sites": int(national[f"{s}_count"]),
+                "capacity": float(national[f"{s}_capacity"]),
+                "capacity_unit": UNITS[service],
+                "population": int(national["population"]),
+                "per_1000": float(national[f"{s}_per_1000"]),
+                "departements": len(table),
+                "departements_without_service": int((table[f"{s}_count"] == 0).sum()),
+            }
+        )
+    return pd.DataFrame(rows)

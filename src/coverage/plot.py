@@ -1,0 +1,77 @@
+"""Static PNG maps of an indicator by département, for printed reports (metropole and the five DROM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from ._classes import NO_DATA_COLOR, legend_rows, quantile_classes  # noqa: E402
+
+LAMBERT_93 = "EPSG:2154"
+# Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
+OVERSEAS = (
+    ("971", "Guadeloupe", "EPSG:32620"),
+    ("972", "Martinique", "EPSG:32620"),
+    ("973", "Guyane", "EPSG:32622"),
+    ("974", "La Réunion", "EPSG:32740"),
+    ("976", "Mayotte", "EPSG:32738"),
+)
+GAP_COLOR = "#cc0000"
+
+
+def _draw(ax: plt.Axes, shapes: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> None:
+    """Fill the départements with their class colour and outline the ones in gap."""
+    shapes.plot(ax=ax, color=shapes["fill"], edgecolor="#555555", linewidth=0.3)
+    if len(gaps):
+        gaps.boundary.plot(ax=ax, color=GAP_COLOR, linewidth=1.0, linestyle="--")
+    ax.set_axis_off()
+
+
+def plot_indicator(
+    indicators: gpd.GeoDataFrame, indicator: str, title: str, gap_columns: list[str], sources: str, path: str | Path
+) -> None:
+    """Write a PNG map of ``indicator``: metropole in Lambert-93 and the DROM in insets.
+
+    Parameters
+    ----------
+    indicators
+        Indicators by département with their polygons (``departement``, ``geometry`` in any CRS).
+    indicator, title
+        Column to draw and its French title.
+    gap_columns
+        Boolean ``gap_*`` columns whose départements get a red dashed outline.
+    sources
+        Source line printed under the map.
+    """
+    classes = quantile_classes(indicators[indicator], indicator)
+    shapes = indicators.assign(fill=[classes.color_of(v) for v in indicators[indicator].astype(float)])
+    in_gap = shapes[gap_columns].any(axis=1) if gap_columns else pd.Series(False, index=shapes.index)
+    overseas_codes = [code for code, _, _ in OVERSEAS]
+    figure = plt.figure(figsize=(9, 9.5), dpi=150)
+    main = figure.add_axes((0.0, 0.2, 0.78, 0.72))
+    metropole = shapes[~shapes["departement"].isin(overseas_codes)].to_crs(LAMBERT_93)
+    _draw(main, metropole, metropole[in_gap[metropole.index]])
+    for position, (code, name, crs) in enumerate(OVERSEAS):
+        inset = figure.add_axes((0.80, 0.76 - position * 0.17, 0.18, 0.15))
+        part = shapes[shapes["departement"] == code].to_crs(crs)
+        _draw(inset, part, part[in_gap[part.index]])
+        inset.set_title(name, fontsize=8)
+    rows = legend_rows(classes, indicator)
+    handles = [Patch(facecolor=color, edgecolor="#555555", label=text) for color, text in rows]
+    if not any(color == NO_DATA_COLOR for color, _ in rows):
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#555555", label="donnée manquante"))
+    handles.append(Patch(facecolor="white", edgecolor=GAP_COLOR, linestyle="--", label="écart à une règle"))
+    figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, frameon=True)
+    figure.suptitle(title, fontsize=13, y=0.97)
+    figure.text(0.01, 0.02, sources, fontsize=7, color="#444444", wrap=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, metadata={"Software": None})
+    plt.close(figure)

@@ -1,0 +1,1 @@
+"""Loaders of the official sources: SAE, FINESS, INSEE populations, IGN boundaries."""

@@ -1,0 +1,125 @@
+"""Pipeline steps: each reads its input files, calls the library and writes its outputs (one per rule)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .facilities import Inputs, build_facilities
+from .geography import build_communes
+from .indicators import GapRule, compute_indicators, national_totals
+from .maps import build_map, write_map
+from .plot import plot_indicator
+from .report import indicators_markdown, write_text
+from .sources.boundaries import load_commune_polygons, load_departements
+from .sources.finess import edition_label, load_finess
+from .sources.population import load_population
+from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS
+from .sources.sae import find_edition
+from .tables import read_csv, write_csv
+
+
+def communes(population: Path, polygons: Path, departements: Path, out: Path, rejects: Path, warnings: Path) -> None:
+    """Current communes with population, polygon and point (``communes.gpkg``) and their row logs."""
+    codes = set(load_departements(departements)["code"])
+    table, population_rejects = load_population(population, codes)
+    merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    merged.to_file(out, driver="GPKG", layer="communes")
+    write_csv(population_rejects, rejects)
+    write_csv(polygon_warnings, warnings)
+
+
+def _read_communes(path: Path) -> gpd.GeoDataFrame:
+    """Read ``communes.gpkg`` keeping codes as strings and empty former codes as ``""``."""
+    frame = gpd.read_file(path, layer="communes")
+    return frame.astype({"code": str, "departement": str}).fillna({"former_codes": ""})
+
+
+def facilities(
+    sae: Path, finess: Path, communes_path: Path, departements: Path, msp_category: str, tolerance_km: float,
+    out_csv: Path, out_gpkg: Path, rejects: Path, warnings: Path,
+) -> None:  # fmt: skip
+    """The facilities table (CSV and GeoPackage) with its rejects and warnings."""
+    register = load_finess(finess)
+    result = build_facilities(
+        Inputs(
+            sae=find_edition(sae),
+            finess=register,
+            finess_path=finess,
+            finess_label=edition_label(register, f"FINESS ({finess.name})"),
+            communes=_read_communes(communes_path),
+            departements=load_departements(departements),
+            msp_category=msp_category,
+            tolerance_km=tolerance_km,
+        )
+    )
+    write_csv(result.facilities, out_csv)
+    out_gpkg.parent.mkdir(parents=True, exist_ok=True)
+    result.facilities.to_file(out_gpkg, driver="GPKG", layer="facilities")
+    write_csv(result.rejects, rejects)
+    write_csv(result.warnings, warnings)
+
+
+def merge_logs(parts: list[Path], out: Path, kind: str) -> None:
+    """Concatenate row logs (``rejects`` or ``warnings``) into one table sorted by file and line."""
+    columns = REJECT_COLUMNS if kind == "rejects" else WARNING_COLUMNS
+    frames = [read_csv(p) for p in parts]
+    merged = pd.concat([f for f in frames if len(f)] or [pd.DataFrame(columns=columns)], ignore_index=True)
+    merged["line"] = merged["line"].astype("Int64")
+    write_csv(merged[columns].sort_values(["file", "line", "id"], ignore_index=True), out)
+
+
+def _editions(facilities_table: pd.DataFrame, labels: dict[str, str]) -> list[str]:
+    """Editions of every input: those recorded in the facilities table, then the configured labels."""
+    return sorted(facilities_table["edition"].unique()) + [labels["population"], labels["boundaries"]]
+
+
+def indicators(
+    facilities_csv: Path, communes_path: Path, departements: Path, gaps: list[dict], editions: dict[str, str],
+    out_csv: Path, out_national: Path, out_markdown: Path,
+) -> None:  # fmt: skip
+    """Indicators by département, national totals and the Markdown table for policy writers."""
+    table_facilities = read_csv(facilities_csv)
+    rules = [GapRule.from_config(entry) for entry in gaps]
+    table, national = compute_indicators(table_facilities, _read_communes(communes_path), load_departements(departements), rules)
+    totals = national_totals(national, table)
+    write_csv(table, out_csv)
+    write_csv(totals, out_national)
+    write_text(indicators_markdown(table, totals, national, rules, _editions(table_facilities, editions)), out_markdown)
+
+
+def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.GeoDataFrame:
+    """The indicators table joined to the département polygons."""
+    table = read_csv(indicators_csv)
+    shapes = load_departements(departements)
+    return gpd.GeoDataFrame(table.merge(shapes[["code", "geometry"]], left_on="departement", right_on="code"), crs=shapes.crs)
+
+
+def html_map(
+    indicators_csv: Path, facilities_csv: Path, departements: Path, layers: dict[str, str], gaps: list[dict],
+    editions: dict[str, str], out: Path,
+) -> None:  # fmt: skip
+    """The interactive map ``maps/index.html``."""
+    table_facilities = read_csv(facilities_csv)
+    fmap = build_map(
+        read_csv(indicators_csv),
+        load_departements(departements),
+        table_facilities,
+        layers,
+        [GapRule.from_config(entry) for entry in gaps],
+        _editions(table_facilities, editions),
+    )
+    write_map(fmap, out)
+
+
+def static_map(
+    indicators_csv: Path, facilities_csv: Path, departements: Path, indicator: str, title: str, gaps: list[dict],
+    editions: dict[str, str], out: Path,
+) -> None:  # fmt: skip
+    """One static PNG map of an indicator."""
+    gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
+    sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
+    plot_indicator(_indicators_with_shapes(indicators_csv, departements), indicator, title, gap_columns, sources, out)

@@ -1,0 +1,106 @@
+"""Shared fixtures: a tiny two-département world written by the tests, and paths to the real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = (ROOT / ".." / "shared" / "data").resolve()
+
+ID_HEADER = ["bor", "an", "fi", "rs", "dep", "COMINSEE", "NUMVOI", "TYPVOI", "NOMVOI", "CPO", "LIBCOM"]
+PALIA_HEADER = [
+    "BOR", "FI", "PALIA_A1", "PALIA_A2", "PALIA_A3", "PALIA_A4", "PALIA_A6", "PALIA_A7", "PALIA_A8",
+    "PALIA_A10", "EMSP_ETPSAL_PM", "EMSP_ETPSAL_IDE",
+]  # fmt: skip
+HAD_HEADER = ["BOR", "FI", "RS", "PLATOT"]
+FINESS_HEADER = [
+    "nofinesset", "rs", "categetab", "adresse", "codepostal", "commune", "telephone", "maj", "latitude", "longitude",
+]  # fmt: skip
+
+
+def write_sae_file(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """Write an SAE-like file: ``;``-separated, Latin-1, CRLF line ends."""
+    lines = [";".join(header)] + [";".join(row) for row in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return path
+
+
+@pytest.fixture
+def tiny_sae(tmp_path: Path) -> Path:
+    """A tiny SAE 2023 edition: one hospital with USP+LISP+EMSP, one LISP absent from FINESS, one HAD."""
+    folder = tmp_path / "sae"
+    write_sae_file(
+        folder / "ID_2023r.csv",
+        ID_HEADER,
+        [
+            ["ID", "2023", "2A0000001", "CH ÉTOILE", "2A", "2A004", "1", "AV", "DE LA MER", "20000", "AJACCIO"],
+            ["ID", "2023", "2B0000002", "CH DU CAP", "2B", "2B999", "", "", "", "", ""],
+            ["ID", "2023", "2A0000003", "CLINIQUE SANS SOINS", "2A", "2A004", "", "", "", "", ""],
+            ["ID", "2023", "2A0000004", "HAD DU SUD", "2A", "2A041", "", "", "", "", ""],
+            ["ID", "2023", "2A0000005", "EHPAD", "2A", "2A041", "", "", "", "", ""],
+        ],
+    )
+    write_sae_file(
+        folder / "PALIA_2023r.csv",
+        PALIA_HEADER,
+        [
+            ["PALIA", "2A0000001", "1", "3", "2", "1", "1", "1", "10", "1", "1.5", "2"],
+            ["PALIA", "2B0000002", "1", "4", "", "", "0", "", "", "0", "", ""],
+            ["PALIA", "2A0000003", "0", "", "", "", "0", "", "", "0", "", ""],
+        ],
+    )
+    write_sae_file(
+        folder / "HAD_2023r.csv",
+        HAD_HEADER,
+        [["HAD", "2A0000004", "HAD DU SUD", "12"], ["HAD", "2A0000003", "CLINIQUE SANS SOINS", "0"]],
+    )
+    return folder
+
+
+@pytest.fixture
+def tiny_finess(tmp_path: Path) -> Path:
+    """A tiny FINESS table: two SAE hospitals, two MSP (category 603) and one other establishment."""
+    rows = [
+        ["2A0000001", "CH ETOILE", "355", "1 AV DE LA MER", "20000", "AJACCIO", "0495000000", "2020-12-01", "41.5", "8.5"],
+        ["2A0000004", "HAD DU SUD", "127", "", "20100", "SARTENE", "", "2020-11-01", "41.2", "8.8"],
+        ["2A0000010", "MSP DU SUD", "603", "2 R DU PORT", "20100", "SARTENE", "0495111111", "2021-01-05", "41.3", "8.7"],
+        ["2B0000011", "MSP DU CAP", "603", "", "20200", "BASTIA", "", "2019-05-05", "42.5", "9.5"],
+        ["2A0000012", "PHARMACIE", "620", "", "20000", "AJACCIO", "", "2018-01-01", "41.6", "8.6"],
+    ]
+    path = tmp_path / "finess.csv"
+    path.write_text("\n".join([",".join(FINESS_HEADER)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_departements() -> gpd.GeoDataFrame:
+    """Two square départements: 2A (lon 8-9, lat 41-42) and 2B (lon 9-10, lat 42-43)."""
+    return gpd.GeoDataFrame(
+        {"code": ["2A", "2B"], "nom": ["Corse-du-Sud", "Haute-Corse"]},
+        geometry=[box(8, 41, 9, 42), box(9, 42, 10, 43)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def tiny_communes() -> gpd.GeoDataFrame:
+    """Three communes; 2B033 absorbed the former commune 2B999."""
+    frame = pd.DataFrame(
+        {
+            "code": ["2A004", "2A041", "2B033"],
+            "nom": ["Ajaccio", "Bonifacio", "Bastia"],
+            "departement": ["2A", "2A", "2B"],
+            "population": [1000, 500, 2000],
+            "former_codes": ["", "", "2B999"],
+        }
+    )
+    geometry = [box(8, 41.5, 9, 42), box(8, 41, 9, 41.5), box(9, 42, 10, 43)]
+    communes = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    points = communes.geometry.representative_point()
+    return communes.assign(lon=points.x, lat=points.y)

@@ -1,0 +1,44 @@
+"""The step commands fail with a clear report and exit status 1, never with a bare traceback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from coverage.cli import main
+
+
+def test_bad_input_reports_file_line_column_and_returns_1(
+    tiny_sae, tiny_finess, tiny_communes, tiny_departements, tmp_path: Path, capsys
+):
+    had = tiny_sae / "HAD_2023r.csv"
+    had.write_bytes(had.read_bytes().replace(b";12\r\n", b";douze\r\n"))
+    tiny_communes.to_file(tmp_path / "communes.gpkg", layer="communes")
+    tiny_departements.to_file(tmp_path / "departements.geojson")
+    out = [f"--{name}={tmp_path / name}" for name in ("out-csv", "out-gpkg", "rejects", "warnings")]
+    arguments = [
+        "facilities", f"--sae={tiny_sae}", f"--finess={tiny_finess}", f"--communes-path={tmp_path / 'communes.gpkg'}",
+        f"--departements={tmp_path / 'departements.geojson'}", "--msp-category=603", "--tolerance-km=5", *out,
+    ]  # fmt: skip
+    assert main(arguments) == 1
+    message = capsys.readouterr().err
+    assert "HAD_2023r.csv" in message and "line 2" in message and "'PLATOT'" in message and "'douze'" in message
+
+
+def test_config_error_is_reported_without_traceback(tmp_path: Path):
+    facilities = tmp_path / "facilities.csv"
+    facilities.write_text("finess,service,capacity,departement,usp_units,emsp_fte,edition\n", encoding="utf-8")
+    command = [
+        sys.executable, "-m", "coverage", "indicators", "--facilities-csv", str(facilities),
+        "--communes-path", str(tmp_path / "missing.gpkg"), "--departements", str(tmp_path / "missing.geojson"),
+        "--gaps", json.dumps([{"id": "x", "indicator": "nope", "comparison": "below", "threshold": 1}]),
+        "--editions", "{}", "--out-csv", "a", "--out-national", "b", "--out-markdown", "c",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "gap rule 'x'" in result.stderr and "label, source" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_sae_folder_is_a_clear_error(tmp_path: Path, capsys):
+    assert main(["copy-sae", "--folder", str(tmp_path / "nowhere"), "--target", str(tmp_path / "raw")]) == 1
+    assert "nowhere" in capsys.readouterr().err

@@ -1,0 +1,103 @@
+"""Indicators by département: a hand-computed case, the gap rules, and arithmetic properties."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coverage.errors import ConfigError
+from coverage.facilities import SERVICES
+from coverage.indicators import GapRule, compute_indicators, national_totals
+
+DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})
+COMMUNES = pd.DataFrame({"departement": ["01", "01", "02", "2A"], "population": [100_000, 50_000, 300_000, 150_000]})
+
+
+def _facilities(rows):
+    frame = pd.DataFrame(rows, columns=["finess", "service", "capacity", "departement"])
+    return frame.assign(usp_units=np.where(frame["service"] == "USP", 1.0, np.nan), emsp_fte=np.nan)
+
+
+HAND = _facilities(
+    [
+        ["010000001", "USP", 12, "01"],
+        ["010000001", "LISP", 5, "01"],
+        ["010000002", "LISP", 3, "01"],
+        ["010000001", "EMSP", 1, "01"],
+        ["020000001", "HAD", 30, "02"],
+        ["2A0000001", "MSP", 1, "2A"],
+    ]
+)
+RULES = [
+    GapRule("usp", "usp_count", "below", "pas d'USP", "texte", threshold=1),
+    GapRule("emsp", "inhabitants_per_emsp", "above", "trop d'habitants", "texte", threshold=200_000),
+    GapRule("lisp", "lisp_per_1000", "below", "peu de LISP", "texte", fraction_of_national=0.5),
+]
+
+
+def test_hand_computed_departements():
+    table, national = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, RULES)
+    ain = table.set_index("departement").loc["01"]
+    assert ain["population"] == 150_000
+    assert ain["lisp_count"] == 2 and ain["lisp_capacity"] == 8
+    assert ain["lisp_per_1000"] == pytest.approx(8 / 150)
+    assert ain["usp_beds_per_100k"] == pytest.approx(8.0)
+    assert ain["inhabitants_per_emsp"] == pytest.approx(150_000)
+    aisne = table.set_index("departement").loc["02"]
+    assert math.isinf(aisne["inhabitants_per_emsp"]) and aisne["had_per_1000"] == pytest.approx(0.1)
+    assert national["population"] == 600_000 and national["lisp_per_1000"] == pytest.approx(8 / 600)
+
+
+def test_gap_rules_threshold_and_fraction_of_national():
+    table = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, RULES)[0].set_index("departement")
+    assert table["gap_usp"].to_dict() == {"01": False, "02": True, "2A": True}
+    assert table["gap_emsp"].to_dict() == {"01": False, "02": True, "2A": True}
+    # national LISP rate 8/600 per 1000; half of it is 0.00667: only Ain (8/150) is above
+    assert table["gap_lisp"].to_dict() == {"01": False, "02": True, "2A": True}
+
+
+def test_every_departement_gets_a_row_even_without_any_site():
+    table, _ = compute_indicators(HAND.iloc[:0], COMMUNES, DEPARTEMENTS, [])
+    assert table["departement"].tolist() == ["01", "02", "2A"]
+    assert (table.filter(like="_count") == 0).all().all()
+
+
+def test_unknown_indicator_in_a_rule_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown indicator 'beds'"):
+        compute_indicators(HAND, COMMUNES, DEPARTEMENTS, [GapRule("x", "beds", "below", "l", "s", threshold=1)])
+
+
+def test_national_totals_table():
+    table, national = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, RULES)
+    totals = national_totals(national, table).set_index("service")
+    assert totals.loc["LISP", "capacity"] == 8 and totals.loc["LISP", "sites"] == 2
+    assert totals.loc["USP", "departements_without_service"] == 2
+
+
+facility_rows = st.lists(
+    st.tuples(
+        st.integers(0, 30).map(lambda i: f"01{i:07d}"),
+        st.sampled_from(SERVICES),
+        st.integers(0, 500),
+        st.sampled_from(["01", "02", "2A"]),
+    ),
+    max_size=40,
+    unique_by=lambda row: (row[0], row[1]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=facility_rows, seed=st.integers(0, 2**16))
+def test_totals_conserved_rates_consistent_and_order_independent(rows, seed):
+    facilities = _facilities([list(r) for r in rows])
+    table, national = compute_indicators(facilities, COMMUNES, DEPARTEMENTS, RULES)
+    for service in SERVICES:
+        s = service.lower()
+        expected = facilities.loc[facilities["service"] == service, "capacity"].sum()
+        assert table[f"{s}_capacity"].sum() == pytest.approx(expected)
+        assert np.allclose(table[f"{s}_per_1000"], table[f"{s}_capacity"] / table["population"] * 1000)
+    shuffled = compute_indicators(facilities.sample(frac=1, random_state=seed), COMMUNES, DEPARTEMENTS, RULES)[0]
+    pd.testing.assert_frame_equal(table, shuffled)

@@ -1,0 +1,238 @@
+"""End-to-end runs of the Snakemake pipeline on the real data of ../shared/data.
+
+Expected values are computed here straight from the source files with the csv and json modules,
+independently of the pipeline's code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.integration
+SAE = SHARED / "facilities" / "sae-2023"
+SAE_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--virtual-time-budget=10000",
+]  # fmt: skip
+
+
+def snakemake(directory: Path, config: dict, *targets: str) -> subprocess.CompletedProcess:
+    """Run the workflow in ``directory`` with a config file holding only ``config``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    configfile = directory / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [
+        sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+        "--directory", str(directory), "--configfile", str(configfile),
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=directory)
+
+
+def read_sae(name: str, folder: Path = SAE) -> list[dict]:
+    path = next(folder.glob(f"{name}_*.csv"))
+    rows = list(csv.DictReader(io.open(path, encoding="latin-1", newline=""), delimiter=";"))
+    return [{k.upper(): v for k, v in row.items()} for row in rows]
+
+
+def number(text: str) -> float:
+    return float(text) if text.strip() else 0.0
+
+
+def expected_by_departement(sae: Path = SAE) -> dict[tuple[str, str], list[float]]:
+    """(département, service) -> [sites, capacity], summed from the source columns."""
+    departement = {r["FI"]: SAE_OVERSEAS.get(r["DEP"], r["DEP"]) for r in read_sae("ID", sae)}
+    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+
+    def add(fi: str, service: str, capacity: float) -> None:
+        totals[(departement[fi], service)][0] += 1
+        totals[(departement[fi], service)][1] += capacity
+
+    for r in read_sae("PALIA", sae):
+        if r["PALIA_A6"] == "1":
+            add(r["FI"], "USP", number(r["PALIA_A8"]))
+        if r["PALIA_A1"] == "1":
+            add(r["FI"], "LISP", number(r["PALIA_A2"]) + number(r["PALIA_A3"]) + number(r["PALIA_A4"]))
+        if r["PALIA_A10"] == "1":
+            add(r["FI"], "EMSP", 1)
+    for r in read_sae("HAD", sae):
+        if number(r["PLATOT"]) > 0:
+            add(r["FI"], "HAD", number(r["PLATOT"]))
+    with open(SHARED / "facilities/finess-2021-01/finess_etablissements.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["categetab"] == "603":
+                code = r["codepostal"][:3] if r["nofinesset"][:2] in ("97", "98") else r["nofinesset"][:2]
+                totals[(code, "MSP")][0] += 1
+                totals[(code, "MSP")][1] += 1
+    return totals
+
+
+def expected_population() -> dict[str, int]:
+    records = json.loads((SHARED / "population/communes.json").read_text(encoding="utf-8"))
+    population: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r["type"] == "commune-actuelle":
+            population[r["departement"]] += r.get("population", 0)
+    return population
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"departement": str, "finess": str, "commune": str, "id": str})
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory) -> Path:
+    """A complete run in a fresh folder, with a config file that sets only ``sources.sae``."""
+    directory = tmp_path_factory.mktemp("run")
+    result = snakemake(directory, {"sources": {"sae": str(SAE)}})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return directory
+
+
+def test_national_totals_equal_the_sums_of_the_source_columns(run: Path):
+    totals = read_table(run / "data/processed/national_totals.csv").set_index("service")
+    assert totals.loc["USP", ["sites", "capacity"]].tolist() == [168, 1960]
+    assert totals.loc["LISP", "capacity"] == 6993
+    assert totals.loc["EMSP", "sites"] == 424
+    assert totals.loc["HAD", "capacity"] == 24093
+    assert totals.loc["MSP", "sites"] == 1763
+    assert (totals["departements"] == 101).all()
+
+
+def test_every_departement_matches_an_independent_computation(run: Path):
+    table = read_table(run / "data/processed/indicators_departement.csv").set_index("departement")
+    assert len(table) == 101 and table.index.is_unique
+    expected = expected_by_departement()
+    population = expected_population()
+    for code, row in table.iterrows():
+        assert row["population"] == population[code], code
+        for service in ("USP", "LISP", "EMSP", "HAD", "MSP"):
+            sites, capacity = expected.get((code, service), [0, 0.0])
+            s = service.lower()
+            assert (row[f"{s}_count"], row[f"{s}_capacity"]) == (sites, pytest.approx(capacity)), (code, service)
+            assert row[f"{s}_per_1000"] == pytest.approx(capacity / population[code] * 1000, rel=1e-5)
+    corse_du_sud = table.loc["2A"]
+    assert corse_du_sud["usp_capacity"] == 8 and corse_du_sud["lisp_capacity"] == 31 and corse_du_sud["had_capacity"] == 70
+
+
+def test_no_sae_row_is_lost(run: Path):
+    facilities = read_table(run / "data/processed/facilities.csv")
+    rejects = read_table(run / "data/processed/rejects.csv")
+    used = set(facilities["finess"])
+    for name in ("ID", "PALIA", "HAD"):
+        rows = read_sae(name)
+        rejected = set(rejects.loc[rejects["file"].str.contains(f"{name}_2023"), "id"])
+        assert len(rows) == len(used & {r["FI"] for r in rows}) + len(rejected), name
+        assert not used & rejected
+
+
+def test_facilities_keep_codes_contacts_and_locations(run: Path):
+    facilities = read_table(run / "data/processed/facilities.csv")
+    assert facilities["finess"].str.fullmatch(r"(\d{2}|2A|2B)\d{7}").all()
+    assert {"2A", "2B", "971", "976"} <= set(facilities["departement"])
+    assert set(facilities["location_source"]) <= {"finess", "commune"}
+    assert facilities["lon"].notna().all()
+    msp = facilities[facilities["service"] == "MSP"]
+    assert msp["phone"].notna().mean() > 0.5 and msp["address"].notna().all()
+    absent = {"2A0004842", "440055945", "540026895", "740014691", "790020960", "980500011", "980502298"}
+    assert set(facilities.loc[facilities["location_source"] == "commune", "finess"]) == absent
+
+
+def test_markdown_table_states_the_editions(run: Path):
+    text = (run / "data/processed/indicators_departement.md").read_text(encoding="utf-8")
+    assert "SAE 2023" in text and "FINESS (mis à jour jusqu'au 2021-01-08)" in text
+    assert text.count("\n| 2A | Corse-du-Sud |") == 1
+
+
+def test_static_maps_are_pictures(run: Path):
+    from matplotlib.image import imread
+
+    pictures = sorted((run / "maps/static").glob("*.png"))
+    assert len(pictures) == 7
+    for picture in pictures:
+        height, width, _ = imread(picture).shape
+        assert width > 1000 and height > 1000
+
+
+def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path):
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is installed by `make test`"
+    page = run / "maps/index.html"
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", page.read_text(encoding="utf-8"))
+    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000"]
+    dom = subprocess.run([*command, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    drawn = DrawnElements()
+    drawn.feed(dom)
+    sites = drawn.classes["coverage-site"]
+    assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, "one polygon per département"
+    assert drawn.classes["coverage-cluster-usp"] > 5 and drawn.classes["coverage-cluster-emsp"] > 5
+    assert drawn.classes["coverage-cluster-msp"] == drawn.classes["coverage-site-msp"] == 0, "MSP hidden at opening"
+    assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
+    assert drawn.classes["leaflet-control-layers-selector"] == 7 + 1 + 5
+    assert drawn.visible_legends == ["Lits d'USP pour 100 000 habitants"]
+
+
+class DrawnElements(HTMLParser):
+    """Count the elements of a dumped DOM by class, and note which legends are displayed."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes: Counter = Counter()
+        self.visible_legends: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.classes.update((attributes.get("class") or "").split())
+        if "coverage-legend" in (attributes.get("class") or "") and "none" not in (attributes.get("style") or ""):
+            self.visible_legends.append(attributes.get("data-layer"))
+
+
+def test_another_edition_needs_only_its_folder_in_the_config(tmp_path: Path):
+    """A 2022-like edition: other file names, suffix `a`, columns reordered and lower-cased."""
+    folder = tmp_path / "sae-2022"
+    folder.mkdir()
+    for name in ("ID", "PALIA", "HAD"):
+        source = next(SAE.glob(f"{name}_2023*.csv"))
+        frame = pd.read_csv(source, sep=";", dtype=str, encoding="latin-1", keep_default_na=False)
+        frame = frame[list(reversed(frame.columns))].rename(columns=str.lower)
+        frame.to_csv(folder / f"{name}_2022a.csv", sep=";", index=False, encoding="latin-1", lineterminator="\r\n")
+    result = snakemake(tmp_path / "run", {"sources": {"sae": str(folder)}})
+    assert result.returncode == 0, result.stderr[-3000:]
+    processed = tmp_path / "run/data/processed"
+    totals = read_table(processed / "national_totals.csv").set_index("service")
+    assert totals.loc["USP", "capacity"] == 1960 and totals.loc["LISP", "capacity"] == 6993
+    assert "SAE 2022" in (processed / "indicators_departement.md").read_text(encoding="utf-8")
+    assert (tmp_path / "run/maps/index.html").is_file()
+
+
+def test_bad_input_stops_the_run_with_a_message_naming_file_line_and_column(tmp_path: Path):
+    folder = tmp_path / "sae-bad"
+    shutil.copytree(SAE, folder)
+    palia = folder / "PALIA_2023r.csv"
+    lines = palia.read_bytes().split(b"\r\n")
+    cells = lines[5].split(b";")
+    cells[12] = b"douze"  # PALIA_A8, the USP beds
+    lines[5] = b";".join(cells)
+    palia.write_bytes(b"\r\n".join(lines))
+    result = snakemake(tmp_path / "run", {"sources": {"sae": str(folder)}}, "data/processed/facilities.csv")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "PALIA_2023r.csv" in output and "line 6" in output and "'PALIA_A8'" in output and "'douze'" in output and "USP beds" in output
+    assert "Traceback" not in output

@@ -1,0 +1,58 @@
+rule communes:
+    input:
+        population="data/raw/population.json",
+        polygons="data/raw/communes",
+        departements="data/raw/departements.geojson",
+    output:
+        communes="data/processed/communes.gpkg",
+        rejects="data/processed/logs/rejects_population.csv",
+        warnings="data/processed/logs/warnings_communes.csv",
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/communes.log",
+    shell:
+        "python -m coverage communes --population {input.population:q} --polygons {input.polygons:q}"
+        " --departements {input.departements:q} --out {output.communes:q}"
+        " --rejects {output.rejects:q} --warnings {output.warnings:q} 2>&1 | tee {log:q}"
+
+
+rule facilities:
+    input:
+        sae="data/raw/sae",
+        finess="data/raw/finess.csv",
+        communes="data/processed/communes.gpkg",
+        departements="data/raw/departements.geojson",
+    output:
+        csv="data/processed/facilities.csv",
+        gpkg="data/processed/facilities.gpkg",
+        rejects="data/processed/logs/rejects_facilities.csv",
+        warnings="data/processed/logs/warnings_facilities.csv",
+    params:
+        msp_category=config["facilities"]["msp_category"],
+        tolerance_km=config["facilities"]["departement_tolerance_km"],
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/facilities.log",
+    shell:
+        "python -m coverage facilities --sae {input.sae:q} --finess {input.finess:q} --communes-path {input.communes:q}"
+        " --departements {input.departements:q} --msp-category {params.msp_category:q}"
+        " --tolerance-km {params.tolerance_km} --out-csv {output.csv:q} --out-gpkg {output.gpkg:q}"
+        " --rejects {output.rejects:q} --warnings {output.warnings:q} 2>&1 | tee {log:q}"
+
+
+rule logs:
+    input:
+        rejects=[rules.communes.output.rejects, rules.facilities.output.rejects],
+        warnings=[rules.communes.output.warnings, rules.facilities.output.warnings],
+    output:
+        rejects="data/processed/rejects.csv",
+        warnings="data/processed/warnings.csv",
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/logs.log",
+    shell:
+        "(python -m coverage merge-logs --parts {input.rejects:q} --out {output.rejects:q} --kind rejects"
+        " && python -m coverage merge-logs --parts {input.warnings:q} --out {output.warnings:q} --kind warnings) 2>&1 | tee {log:q}"

@@ -1,0 +1,21 @@
+rule indicators:
+    input:
+        facilities=rules.facilities.output.csv,
+        communes=rules.communes.output.communes,
+        departements="data/raw/departements.geojson",
+    output:
+        csv="data/processed/indicators_departement.csv",
+        national="data/processed/national_totals.csv",
+        markdown="data/processed/indicators_departement.md",
+    params:
+        gaps=as_json(config["gaps"]),
+        editions=as_json(config["editions"]),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/indicators.log",
+    shell:
+        "python -m coverage indicators --facilities-csv {input.facilities:q} --communes-path {input.communes:q}"
+        " --departements {input.departements:q} --gaps {params.gaps:q} --editions {params.editions:q}"
+        " --out-csv {output.csv:q} --out-national {output.national:q} --out-markdown {output.markdown:q}"
+        " 2>&1 | tee {log:q}"
