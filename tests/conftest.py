@@ -67,9 +67,31 @@ def tiny_sae(tmp_path: Path) -> Path:
 def tiny_finess(tmp_path: Path) -> Path:
     """A tiny FINESS table: two SAE hospitals, two MSP (category 603) and one other establishment."""
     rows = [
-        ["2A0000001", "CH ETOILE", "355", "1 AV DE LA MER", "20000", "AJACCIO", "0495000000", "2020-12-01", "41.5", "8.5"],
+        [
+            "2A0000001",
+            "CH ETOILE",
+            "355",
+            "1 AV DE LA MER",
+            "20000",
+            "AJACCIO",
+            "0495000000",
+            "2020-12-01",
+            "41.5",
+            "8.5",
+        ],
         ["2A0000004", "HAD DU SUD", "127", "", "20100", "SARTENE", "", "2020-11-01", "41.2", "8.8"],
-        ["2A0000010", "MSP DU SUD", "603", "2 R DU PORT", "20100", "SARTENE", "0495111111", "2021-01-05", "41.3", "8.7"],
+        [
+            "2A0000010",
+            "MSP DU SUD",
+            "603",
+            "2 R DU PORT",
+            "20100",
+            "SARTENE",
+            "0495111111",
+            "2021-01-05",
+            "41.3",
+            "8.7",
+        ],
         ["2B0000011", "MSP DU CAP", "603", "", "20200", "BASTIA", "", "2019-05-05", "42.5", "9.5"],
         ["2A0000012", "PHARMACIE", "620", "", "20000", "AJACCIO", "", "2018-01-01", "41.6", "8.6"],
     ]

@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from coverage._csvio import parse_numbers, read_delimited, require_columns
 from coverage.errors import InputError
+from coverage.tables import read_csv, write_csv
 
 
 def test_latin1_crlf_is_read_with_line_numbers(tmp_path: Path):
@@ -62,10 +64,6 @@ def test_bad_numbers_give_line_column_value_and_expectation(tmp_path: Path):
 
 
 def test_tables_round_trip_keeps_codes_and_empty_texts(tmp_path: Path):
-    import pandas as pd
-
-    from coverage.tables import read_csv, write_csv
-
     frame = pd.DataFrame({"finess": ["2A0004842", "010000024"], "phone": ["", "0474000000"], "capacity": [8.0, 1 / 3]})
     write_csv(frame, tmp_path / "t.csv")
     back = read_csv(tmp_path / "t.csv")

@@ -73,7 +73,7 @@ def test_site_absent_from_finess_is_placed_at_its_current_commune_and_said(resul
 
 def test_every_sae_row_is_used_or_rejected_with_its_line(result, tiny_sae: Path):
     rejects = result.rejects.assign(file=result.rejects["file"].map(lambda f: Path(f).name))
-    got = sorted(zip(rejects["file"], rejects["line"], rejects["id"]))
+    got = sorted(zip(rejects["file"], rejects["line"], rejects["id"], strict=True))
     assert got == [
         ("HAD_2023r.csv", 3, "2A0000003"),
         ("ID_2023r.csv", 4, "2A0000003"),

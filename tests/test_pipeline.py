@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, SHARED
 
 pytestmark = pytest.mark.integration
@@ -48,7 +47,7 @@ def snakemake(directory: Path, config: dict, *targets: str) -> subprocess.Comple
 
 def read_sae(name: str, folder: Path = SAE) -> list[dict]:
     path = next(folder.glob(f"{name}_*.csv"))
-    rows = list(csv.DictReader(io.open(path, encoding="latin-1", newline=""), delimiter=";"))
+    rows = list(csv.DictReader(open(path, encoding="latin-1", newline=""), delimiter=";"))
     return [{k.upper(): v for k, v in row.items()} for row in rows]
 
 
@@ -129,7 +128,9 @@ def test_every_departement_matches_an_independent_computation(run: Path):
             assert (row[f"{s}_count"], row[f"{s}_capacity"]) == (sites, pytest.approx(capacity)), (code, service)
             assert row[f"{s}_per_1000"] == pytest.approx(capacity / population[code] * 1000, rel=1e-5)
     corse_du_sud = table.loc["2A"]
-    assert corse_du_sud["usp_capacity"] == 8 and corse_du_sud["lisp_capacity"] == 31 and corse_du_sud["had_capacity"] == 70
+    assert (
+        corse_du_sud["usp_capacity"] == 8 and corse_du_sud["lisp_capacity"] == 31 and corse_du_sud["had_capacity"] == 70
+    )
 
 
 def test_no_sae_row_is_lost(run: Path):
@@ -181,7 +182,9 @@ def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path:
     drawn = DrawnElements()
     drawn.feed(dom)
     sites = drawn.classes["coverage-site"]
-    assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, "one polygon per département"
+    assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, (
+        "one polygon per département"
+    )
     assert drawn.classes["coverage-cluster-usp"] > 5 and drawn.classes["coverage-cluster-emsp"] > 5
     assert drawn.classes["coverage-cluster-msp"] == drawn.classes["coverage-site-msp"] == 0, "MSP hidden at opening"
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
@@ -234,5 +237,11 @@ def test_bad_input_stops_the_run_with_a_message_naming_file_line_and_column(tmp_
     result = snakemake(tmp_path / "run", {"sources": {"sae": str(folder)}}, "data/processed/facilities.csv")
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "PALIA_2023r.csv" in output and "line 6" in output and "'PALIA_A8'" in output and "'douze'" in output and "USP beds" in output
+    assert (
+        "PALIA_2023r.csv" in output
+        and "line 6" in output
+        and "'PALIA_A8'" in output
+        and "'douze'" in output
+        and "USP beds" in output
+    )
     assert "Traceback" not in output

@@ -27,7 +27,7 @@ def test_arrondissements_are_not_counted_twice_and_others_are_rejected_with_line
     communes, rejects = load_population(_write(tmp_path / "c.json", RECORDS), {"01", "13"})
     assert communes.groupby("departement")["population"].sum().to_dict() == {"01": 860, "13": 870000}
     assert communes.set_index("code").loc["01001", "former_codes"] == "01999"
-    assert sorted(zip(rejects["line"], rejects["id"])) == [(3, "13201"), (4, "01015"), (6, "97501")]
+    assert sorted(zip(rejects["line"], rejects["id"], strict=True)) == [(3, "13201"), (4, "01015"), (6, "97501")]
 
 
 def test_missing_population_is_an_error_naming_the_line(tmp_path: Path):

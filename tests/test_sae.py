@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import ID_HEADER, PALIA_HEADER, write_sae_file
+
 from coverage.errors import InputError
 from coverage.sources.sae import find_edition, load_identification, load_palliative
 
@@ -41,7 +41,9 @@ def test_missing_column_names_file_and_column(tmp_path: Path):
 
 
 def test_finess_numbers_stay_strings_and_lost_zeros_are_restored(tmp_path: Path):
-    path = write_sae_file(tmp_path / "ID_2023r.csv", ID_HEADER, [["ID", "2023", "10780195", "X", "1", "1451", "", "", "", "", ""]])
+    path = write_sae_file(
+        tmp_path / "ID_2023r.csv", ID_HEADER, [["ID", "2023", "10780195", "X", "1", "1451", "", "", "", "", ""]]
+    )
     row = load_identification(path).iloc[0]
     assert (row["finess"], row["departement"], row["commune"]) == ("010780195", "01", "01451")
 

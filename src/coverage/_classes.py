@@ -59,7 +59,7 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
     edges = classes.edges
     rows = [
         (color, f"{value_text(indicator, lo)} – {value_text(indicator, hi)}")
-        for color, lo, hi in zip(classes.colors, edges[:-1], edges[1:])
+        for color, lo, hi in zip(classes.colors, edges[:-1], edges[1:], strict=True)
     ]
     if indicator.startswith("inhabitants_per_"):
         rows.append((NO_DATA_COLOR, "aucune équipe dans le département"))

@@ -55,7 +55,9 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):
-            problems.append(Problem(f"{len(header)} cells as in the header", line=reader.line_num, value=f"{len(row)} cells"))
+            problems.append(
+                Problem(f"{len(header)} cells as in the header", line=reader.line_num, value=f"{len(row)} cells")
+            )
             continue
         rows.append(row + [""] * (len(header) - len(row)))
         lines.append(reader.line_num)
@@ -77,6 +79,17 @@ def require_columns(frame: pd.DataFrame, path: str | Path, columns: list[str], w
         )
 
 
+def problems_at(
+    frame: pd.DataFrame, mask: pd.Series, column: str, expected: str, shown_column: str | None = None
+) -> list[Problem]:
+    """One problem per row selected by ``mask``, naming its line, the column and the value."""
+    rows = frame.loc[mask]
+    return [
+        Problem(expected, line=int(line), column=shown_column or column, value=value)
+        for line, value in zip(rows[LINE], rows[column], strict=True)
+    ]
+
+
 def parse_numbers(
     frame: pd.DataFrame, path: str | Path, column: str, expected: str, minimum: float | None = 0.0
 ) -> pd.Series:
@@ -90,11 +103,5 @@ def parse_numbers(
     if minimum is not None:
         bad |= values < minimum
     if bad.any():
-        raise InputError(
-            path,
-            [
-                Problem(expected, line=int(line), column=column, value=value)
-                for line, value in zip(frame.loc[bad, LINE], frame.loc[bad, column])
-            ],
-        )
+        raise InputError(path, problems_at(frame, bad, column, expected))
     return values.astype(float)

@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 ASSETS_DIR = Path(sys.prefix) / "web" / "node_modules"
-SCRIPTS = ("jquery/dist/jquery.min.js", "leaflet/dist/leaflet.js", "leaflet.markercluster/dist/leaflet.markercluster.js")
+SCRIPTS = (
+    "jquery/dist/jquery.min.js",
+    "leaflet/dist/leaflet.js",
+    "leaflet.markercluster/dist/leaflet.markercluster.js",
+)
 STYLESHEETS = (
     "leaflet/dist/leaflet.css",
     "leaflet.markercluster/dist/MarkerCluster.css",
@@ -27,7 +31,9 @@ def _asset(relative: str, root: Path) -> Path:
     """Path of one asset, or a clear error telling how to install them."""
     path = root / relative
     if not path.is_file():
-        raise MissingAssetsError(f"map asset {path} is missing: run `make install` to install the Leaflet assets from npm")
+        raise MissingAssetsError(
+            f"map asset {path} is missing: run `make install` to install the Leaflet assets from npm"
+        )
     return path
 
 

@@ -9,10 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._csvio import LINE
-from .errors import InputError, Problem
+from ._csvio import LINE, problems_at
+from .errors import InputError
 from .geography import current_code_map
-from .sources.rejects import rejects_frame, warnings_frame
+from .sources.rejects import rejects_frame, rows_of, warnings_frame
 from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
 
 SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
@@ -23,6 +23,9 @@ COLUMNS = [
     "lon", "lat", "location_source", "edition", "address", "phone", *DETAIL_COLUMNS,
 ]  # fmt: skip
 WGS84 = "EPSG:4326"
+NO_PALLIATIVE_CARE = "no LISP, USP nor EMSP declared (PALIA_A1, A6, A10 not 1)"
+NO_ACTIVITY = "no palliative care nor HAD places declared in this edition"
+UNKNOWN_MSP_DEPARTEMENT = "département of the FINESS number (or overseas postal code) not in the boundaries file"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,6 @@ def _palliative_rows(palia: pd.DataFrame) -> pd.DataFrame:
 
 def _palliative_logs(palia: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rejects (no service declared) and warnings (capacity without flag, flag without capacity)."""
-    none = palia[~(palia["has_lisp"] | palia["has_usp"] | palia["has_emsp"])]
     lisp_beds = palia["lisp_beds_mco"] + palia["lisp_beds_ssr"] + palia["lisp_beds_other"]
     checks = [
         (~palia["has_lisp"] & (lisp_beds > 0), "LISP beds declared but PALIA_A1 is not 1: beds not counted"),
@@ -72,8 +74,8 @@ def _palliative_logs(palia: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.
         (palia["has_lisp"] & (lisp_beds == 0), "LISP declared (PALIA_A1 = 1) with no beds in A2/A3/A4"),
         (palia["has_usp"] & (palia["usp_beds"] == 0), "USP declared (PALIA_A6 = 1) with no beds in A8"),
     ]
-    warnings = [(line, f, text) for mask, text in checks for line, f in zip(palia.loc[mask, LINE], palia.loc[mask, "finess"])]
-    rejects = [(line, f, "no LISP, USP nor EMSP declared (PALIA_A1, A6, A10 not 1)") for line, f in zip(none[LINE], none["finess"])]
+    warnings = [row for mask, text in checks for row in rows_of(palia, mask, text)]
+    rejects = rows_of(palia, ~(palia["has_lisp"] | palia["has_usp"] | palia["has_emsp"]), NO_PALLIATIVE_CARE)
     return rejects_frame(path, rejects), warnings_frame(path, warnings)
 
 
@@ -85,25 +87,16 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
     had = load_home_hospitalisation(files["HAD"])
     palia_rejects, palia_warnings = _palliative_logs(palia, files["PALIA"])
     with_places = had["places"] > 0
-    had_rejects = rejects_frame(
-        files["HAD"],
-        [(line, f, "no HAD places (PLATOT empty or 0)") for line, f in zip(had.loc[~with_places, LINE], had.loc[~with_places, "finess"])],
-    )
+    had_rejects = rejects_frame(files["HAD"], rows_of(had, ~with_places, "no HAD places (PLATOT empty or 0)"))
     had_rows = had[with_places].assign(service="HAD", capacity=lambda f: f["places"]).drop(columns="places")
     rows = pd.concat([_palliative_rows(palia), had_rows], ignore_index=True).drop(columns=LINE)
     for kind, frame in (("PALIA", palia), ("HAD", had)):
-        unknown = frame[~frame["finess"].isin(identification["finess"])]
-        if len(unknown):
-            raise InputError(
-                files[kind],
-                [Problem(f"an establishment listed in {files['ID'].name}", line=int(l), column="FI", value=f)
-                 for l, f in zip(unknown[LINE], unknown["finess"])],  # fmt: skip
-            )
-    unused = identification[~identification["finess"].isin(rows["finess"])]
-    id_rejects = rejects_frame(
-        files["ID"],
-        [(line, f, "no palliative care nor HAD places declared in this edition") for line, f in zip(unused[LINE], unused["finess"])],
-    )
+        unknown = ~frame["finess"].isin(identification["finess"])
+        if unknown.any():
+            expected = f"an establishment listed in {files['ID'].name}"
+            raise InputError(files[kind], problems_at(frame, unknown, "finess", expected, shown_column="FI"))
+    unused = ~identification["finess"].isin(rows["finess"])
+    id_rejects = rejects_frame(files["ID"], rows_of(identification, unused, NO_ACTIVITY))
     rows = rows.merge(identification.drop(columns=LINE), on="finess", how="left", validate="many_to_one")
     _check_departements(identification, files["ID"], set(inputs.departements["code"]))
     rows["edition"] = inputs.sae.label
@@ -112,23 +105,17 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
 
 def _check_departements(identification: pd.DataFrame, path: Path, known: set[str]) -> None:
     """Raise when an establishment's département is not one of the boundaries file."""
-    bad = identification[~identification["departement"].isin(known)]
-    if len(bad):
-        raise InputError(
-            path,
-            [Problem("a département code of the boundaries file", line=int(l), column="DEP", value=d) for l, d in zip(bad[LINE], bad["departement"])],
-        )
+    bad = ~identification["departement"].isin(known)
+    if bad.any():
+        expected = "a département code of the boundaries file"
+        raise InputError(path, problems_at(identification, bad, "departement", expected, shown_column="DEP"))
 
 
 def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """MSP rows from FINESS (one structure each); rows outside the départements are rejected."""
     msp = inputs.finess[inputs.finess["category"] == inputs.msp_category]
     known = msp["departement"].isin(set(inputs.departements["code"]))
-    rejects = rejects_frame(
-        inputs.finess_path,
-        [(l, f, f"département {d!r} from the FINESS number and postal code is not in the boundaries file")
-         for l, f, d in zip(msp.loc[~known, LINE], msp.loc[~known, "finess"], msp.loc[~known, "departement"])],  # fmt: skip
-    )
+    rejects = rejects_frame(inputs.finess_path, rows_of(msp, ~known, UNKNOWN_MSP_DEPARTEMENT))
     rows = msp[known][["finess", "name", "departement"]].assign(
         service="MSP", capacity=1.0, commune="", address="", edition=inputs.finess_label
     )
@@ -155,7 +142,11 @@ def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFr
     messages = []
     for row in rows[at_commune].drop_duplicates("finess").itertuples():
         why = "absent from" if not in_register[row.Index] else "without coordinates in"
-        where = f"placed at the point of commune {row.commune}" if row.location_source == "commune" else "commune unknown: not placed on maps"
+        where = (
+            f"placed at the point of commune {row.commune}"
+            if row.location_source == "commune"
+            else "commune unknown: not placed on maps"
+        )
         messages.append((None, row.finess, f"{row.service} site {why} {inputs.finess_label}: {where}"))
     return rows, warnings_frame(inputs.finess_path, messages)
 
@@ -188,8 +179,10 @@ def _location_warnings(rows: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     far = rows[distance > inputs.tolerance_km].drop_duplicates("finess")
     return warnings_frame(
         inputs.finess_path,
-        [(None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: kept in {r.departement} (its own codes)")
-         for r in far.itertuples()],  # fmt: skip
+        [
+            (None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: kept there")
+            for r in far.itertuples()
+        ],
     )
 
 

@@ -18,7 +18,8 @@ def current_code_map(communes: pd.DataFrame) -> dict[str, str]:
     A current code always maps to itself, even where it is also listed as a former code of another
     commune (a commune restored after a merger).
     """
-    mapping = {old: code for code, olds in zip(communes["code"], communes["former_codes"]) for old in olds.split(";") if old}
+    pairs = zip(communes["code"], communes["former_codes"], strict=True)
+    mapping = {old: code for code, olds in pairs for old in olds.split(";") if old}
     mapping.update({code: code for code in communes["code"]})
     return mapping
 
@@ -64,6 +65,9 @@ def build_communes(
     warnings = warnings_frame(
         polygons_source,
         [(None, code, "polygon of a commune code unknown today: not used") for code in unknown["code"]]
-        + [(None, code, "current commune without a polygon: no point, counted in its département") for code in missing["code"]],
+        + [
+            (None, code, "current commune without a polygon: no point, counted in its département")
+            for code in missing["code"]
+        ],
     )
     return out[["code", "nom", "departement", "population", "former_codes", "lon", "lat", "geometry"]], warnings

@@ -46,13 +46,17 @@ class GapRule:
     def describe(self, national: pd.Series) -> str:
         """French sentence stating the rule with its bar, e.g. for reports."""
         sign = "<" if self.comparison == "below" else ">"
-        relative = f" ({self.fraction_of_national:g} × valeur nationale)" if self.fraction_of_national is not None else ""
+        relative = (
+            f" ({self.fraction_of_national:g} × valeur nationale)" if self.fraction_of_national is not None else ""
+        )
         return f"{self.label} : {self.indicator} {sign} {self.bar(national):.6g}{relative}"
 
 
 def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     """Sites and capacity per service and département (zero where there are none)."""
-    grouped = facilities.groupby(["departement", "service"]).agg(count=("finess", "nunique"), capacity=("capacity", "sum"))
+    grouped = facilities.groupby(["departement", "service"]).agg(
+        count=("finess", "nunique"), capacity=("capacity", "sum")
+    )
     columns = {}
     for service in SERVICES:
         part = grouped.xs(service, level="service") if service in grouped.index.get_level_values("service") else None
@@ -115,7 +119,8 @@ def compute_indicators(
     national = _national(table)
     for rule in rules:
         if rule.indicator not in table.columns:
-            raise ConfigError(f"gap rule {rule.id!r}: unknown indicator {rule.indicator!r}; known: {', '.join(table.columns[1:])}")
+            known = ", ".join(table.columns[1:])
+            raise ConfigError(f"gap rule {rule.id!r}: unknown indicator {rule.indicator!r}; known: {known}")
         value, bar = table[rule.indicator], rule.bar(national)
         table[f"gap_{rule.id}"] = value < bar if rule.comparison == "below" else value > bar
     return table.reset_index(), national

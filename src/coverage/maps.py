@@ -102,7 +102,9 @@ def _simplified(departements: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return gpd.GeoSeries(shapely.make_valid(rounded), index=departements.index, crs=departements.crs)
 
 
-def _choropleth(shapes: gpd.GeoDataFrame, indicator: str, title: str, rules: list[GapRule], first: bool) -> tuple[folium.GeoJson, dict]:
+def _choropleth(
+    shapes: gpd.GeoDataFrame, indicator: str, title: str, rules: list[GapRule], first: bool
+) -> tuple[folium.GeoJson, dict]:
     """One base layer coloured by ``indicator``; départements failing one of its rules get a red dashed outline."""
     classes = quantile_classes(shapes[indicator], indicator)
     gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
@@ -115,7 +117,9 @@ def _choropleth(shapes: gpd.GeoDataFrame, indicator: str, title: str, rules: lis
 
     def style(feature: dict) -> dict:
         props = feature["properties"]
-        outline = {"color": "#c00", "weight": 2.5, "dashArray": "5 4"} if props["gap"] else {"color": "#555", "weight": 0.6}
+        outline = (
+            {"color": "#c00", "weight": 2.5, "dashArray": "5 4"} if props["gap"] else {"color": "#555", "weight": 0.6}
+        )
         return {"fillColor": props["fill"], "fillOpacity": 0.75, **outline}
 
     layer = folium.GeoJson(
@@ -144,7 +148,7 @@ def _popup(row: pd.Series) -> str:
         lines.append(html.escape(str(row["address"])))
     if row["phone"]:
         phone = str(row["phone"])
-        lines.append(f'Tél. : <a href="tel:{phone}">{" ".join(phone[i:i + 2] for i in range(0, len(phone), 2))}</a>')
+        lines.append(f'Tél. : <a href="tel:{phone}">{" ".join(phone[i : i + 2] for i in range(0, len(phone), 2))}</a>')
     lines.append(f"FINESS {row['finess']}")
     lines.append(f"<i>{html.escape(str(row['edition']))} ; {LOCATION_NOTES[row['location_source']]}</i>")
     return "<br>".join(lines)
@@ -205,13 +209,12 @@ def build_map(
     editions
         Source editions, printed under each legend.
     """
+    outlines = departements[["code"]].assign(geometry=_simplified(departements))
     shapes = gpd.GeoDataFrame(
-        indicators.merge(departements[["code"]].assign(geometry=_simplified(departements)), left_on="departement", right_on="code"),
-        geometry="geometry",
-        crs=departements.crs,
+        indicators.merge(outlines, left_on="departement", right_on="code"), geometry="geometry", crs=departements.crs
     )
     shapes["infobulle"] = [_tooltip(row, rules) for _, row in shapes.iterrows()]
-    fmap = folium.Map(location=(46.6, 2.4), zoom_start=6, tiles=None, prefer_canvas=False, control_scale=True)
+    fmap = folium.Map(location=(46.6, 2.4), zoom_start=6, tiles=None, control_scale=True)
     fmap.default_js, fmap.default_css = [], []
     legends = []
     for position, (indicator, title) in enumerate(layers.items()):

@@ -76,8 +76,13 @@ def indicators_markdown(
     lines += _table(
         ["Service", "Sites", "Capacité", "Pour 1000 hab.", "Départements sans ce service"],
         [
-            [SERVICE_NAMES[r.service], french_number(r.sites), f"{french_number(r.capacity)} {UNIT_NAMES[r.capacity_unit]}",
-             french_number(r.per_1000, 3), french_number(r.departements_without_service)]
+            [
+                SERVICE_NAMES[r.service],
+                french_number(r.sites),
+                f"{french_number(r.capacity)} {UNIT_NAMES[r.capacity_unit]}",
+                french_number(r.per_1000, 3),
+                french_number(r.departements_without_service),
+            ]
             for r in totals.itertuples()
         ],  # fmt: skip
     )

@@ -84,7 +84,9 @@ def indicators(
     """Indicators by département, national totals and the Markdown table for policy writers."""
     table_facilities = read_csv(facilities_csv)
     rules = [GapRule.from_config(entry) for entry in gaps]
-    table, national = compute_indicators(table_facilities, _read_communes(communes_path), load_departements(departements), rules)
+    table, national = compute_indicators(
+        table_facilities, _read_communes(communes_path), load_departements(departements), rules
+    )
     totals = national_totals(national, table)
     write_csv(table, out_csv)
     write_csv(totals, out_national)
@@ -95,7 +97,9 @@ def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.Geo
     """The indicators table joined to the département polygons."""
     table = read_csv(indicators_csv)
     shapes = load_departements(departements)
-    return gpd.GeoDataFrame(table.merge(shapes[["code", "geometry"]], left_on="departement", right_on="code"), crs=shapes.crs)
+    return gpd.GeoDataFrame(
+        table.merge(shapes[["code", "geometry"]], left_on="departement", right_on="code"), crs=shapes.crs
+    )
 
 
 def html_map(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._csvio import LINE, parse_numbers, read_delimited, require_columns
+from .._csvio import LINE, parse_numbers, problems_at, read_delimited, require_columns
 from ..codes import finess_departement, pad_code
-from ..errors import InputError, Problem
+from ..errors import InputError
 from .sae import FINESS_PATTERN
 
 COLUMNS = {
@@ -38,13 +38,7 @@ def load_finess(path: str | Path) -> pd.DataFrame:
     out["finess"] = pad_code(out["finess"], 9).str.upper().astype(str)
     bad = ~out["finess"].str.fullmatch(FINESS_PATTERN)
     if bad.any():
-        raise InputError(
-            path,
-            [
-                Problem("a 9-character FINESS number", line=int(line), column="nofinesset", value=value)
-                for line, value in zip(frame.loc[bad, LINE], frame.loc[bad, "nofinesset"])
-            ],
-        )
+        raise InputError(path, problems_at(frame, bad, "nofinesset", "a 9-character FINESS number"))
     out["postal_code"] = pad_code(out["postal_code"], 5).astype(str)
     out["category"] = out["category"].astype(str)
     out["lat"] = parse_numbers(frame, path, "latitude", "a latitude in degrees (WGS84)", minimum=-90)

@@ -64,7 +64,8 @@ def load_population(path: str | Path, departements: set[str]) -> tuple[pd.DataFr
         elif str(record.get("departement")) not in departements:
             rejected.append((line, code, "outside the départements of the boundaries file"))
         elif not isinstance(record.get("population"), int) or record["population"] < 0:
-            problems.append(Problem("a non-negative integer population", line=line, column="population", value=record.get("population")))
+            value = record.get("population")
+            problems.append(Problem("a non-negative integer population", line=line, column="population", value=value))
         else:
             kept.append(
                 {

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._csvio import LINE
+
 REJECT_COLUMNS = ["file", "line", "id", "reason"]
 WARNING_COLUMNS = ["file", "line", "id", "warning"]
 
@@ -15,6 +17,12 @@ def _log(path: str | Path, rows: list[tuple[int | None, str, str]], columns: lis
     frame = pd.DataFrame(rows, columns=columns[1:])
     frame.insert(0, "file", str(path))
     return frame.astype({"file": str, "line": "Int64", "id": str, columns[-1]: str})[columns]
+
+
+def rows_of(frame: pd.DataFrame, mask: pd.Series, text: str) -> list[tuple[int | None, str, str]]:
+    """``(line, finess, text)`` of every row of ``frame`` selected by ``mask``."""
+    rows = frame.loc[mask]
+    return [(int(line), finess, text) for line, finess in zip(rows[LINE], rows["finess"], strict=True)]
 
 
 def rejects_frame(path: str | Path, rows: list[tuple[int | None, str, str]]) -> pd.DataFrame:

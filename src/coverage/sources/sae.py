@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._csvio import LINE, parse_numbers, read_delimited, require_columns
+from .._csvio import LINE, parse_numbers, problems_at, read_delimited, require_columns
 from ..codes import pad_code, sae_commune, sae_departement
 from ..errors import InputError, Problem
 
@@ -81,13 +81,8 @@ def _check_finess(frame: pd.DataFrame, path: Path, column: str = "FI") -> pd.Ser
     finess = pad_code(frame[column], 9).str.upper()
     bad = ~finess.str.fullmatch(FINESS_PATTERN).fillna(False)
     duplicated = finess.duplicated(keep="first") & ~bad
-    problems = [
-        Problem("a 9-character FINESS number (digits, or 2A/2B then digits)", line=int(line), column=column, value=v)
-        for line, v in zip(frame.loc[bad, LINE], frame.loc[bad, column])
-    ] + [
-        Problem("each establishment once per file", line=int(line), column=column, value=v)
-        for line, v in zip(frame.loc[duplicated, LINE], frame.loc[duplicated, column])
-    ]
+    problems = problems_at(frame, bad, column, "a 9-character FINESS number (digits, or 2A/2B then digits)")
+    problems += problems_at(frame, duplicated, column, "each establishment once per file")
     if problems:
         raise InputError(path, problems)
     return finess.astype(str)
@@ -96,10 +91,9 @@ def _check_finess(frame: pd.DataFrame, path: Path, column: str = "FI") -> pd.Ser
 def _check_flags(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
     """Raise when a yes/no column holds anything but ``0``, ``1`` or an empty cell."""
     problems = [
-        Problem("0, 1 or an empty cell", line=int(line), column=column, value=value)
+        problem
         for column in columns
-        for line, value in zip(frame[LINE], frame[column])
-        if value not in ("0", "1", "")
+        for problem in problems_at(frame, ~frame[column].isin(["0", "1", ""]), column, "0, 1 or an empty cell")
     ]
     if problems:
         raise InputError(path, problems)
@@ -146,7 +140,9 @@ def load_palliative(path: str | Path) -> pd.DataFrame:
         for c, meaning in PALIA_NUMBERS.items()
     }
     fte_columns = [c for c in frame.columns if c.startswith(EMSP_FTE_PREFIX)]
-    fte = sum((parse_numbers(frame, path, c, "a non-negative number of EMSP FTE").fillna(0.0) for c in fte_columns), start=0.0)
+    fte = sum(
+        (parse_numbers(frame, path, c, "a non-negative number of EMSP FTE").fillna(0.0) for c in fte_columns), start=0.0
+    )
     return pd.DataFrame(
         {
             "finess": _check_finess(frame, path),
