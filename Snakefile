@@ -9,6 +9,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/facilities.smk"
 include: "workflow/rules/indicators.smk"
+include: "workflow/rules/access.smk"
 include: "workflow/rules/maps.smk"
 
 
@@ -19,4 +20,6 @@ rule all:
         rules.indicators.output,
         rules.html_map.output,
         expand(rules.static_map.output, indicator=list(config["maps"]["indicators"])),
+        expand("data/processed/{table}", table=AREA_TABLES),
+        expand(rules.area_map.output, area=AREAS),
     default_target: True

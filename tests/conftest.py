@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import yaml
 from shapely.geometry import box
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +127,28 @@ def tiny_communes() -> gpd.GeoDataFrame:
     communes = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     points = communes.geometry.representative_point()
     return communes.assign(lon=points.x, lat=points.y)
+
+
+@pytest.fixture(scope="session")
+def default_config() -> dict:
+    """The pipeline's default configuration."""
+    return yaml.safe_load((ROOT / "workflow" / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def speed_model(default_config):
+    """The speed model of the default Corsica area."""
+    from coverage.network import SpeedModel
+
+    speeds = default_config["speeds"]
+    converter = default_config["areas"]["corse"]["network"]["converter_default_maxspeeds"]
+    return SpeedModel(speeds["defaults_kph"], speeds["factors"], converter)
+
+
+@pytest.fixture(scope="session")
+def corsica(speed_model):
+    """The Corsica road network with the default speeds: (arrays, osmnx graph)."""
+    from coverage.network import apply_speeds, load_graph, to_arrays
+
+    graph = apply_speeds(load_graph("graphml", SHARED / "roads" / "corse-drive.graphml"), speed_model)
+    return to_arrays(graph, "EPSG:2154"), graph

@@ -7,7 +7,6 @@ independently of the pipeline's code.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -172,15 +172,20 @@ def test_static_maps_are_pictures(run: Path):
         assert width > 1000 and height > 1000
 
 
-def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path):
+def open_in_chromium(page: Path, profile: Path) -> tuple[str, DrawnElements]:
+    """The DOM of a page after it ran in headless Chromium, offline, and its elements counted by class."""
     chromium = shutil.which("chromium")
     assert chromium, "chromium is installed by `make test`"
-    page = run / "maps/index.html"
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", page.read_text(encoding="utf-8"))
-    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000"]
-    dom = subprocess.run([*command, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1000", "--dump-dom"]
+    dom = subprocess.run([*command, page.as_uri()], capture_output=True, text=True, timeout=180).stdout
     drawn = DrawnElements()
     drawn.feed(dom)
+    return dom, drawn
+
+
+def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path):
+    dom, drawn = open_in_chromium(run / "maps/index.html", tmp_path / "profile")
     sites = drawn.classes["coverage-site"]
     assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, (
         "one polygon per département"
@@ -190,6 +195,7 @@ def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path:
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
     assert drawn.classes["leaflet-control-layers-selector"] == 7 + 1 + 5
     assert drawn.visible_legends == ["Lits d'USP pour 100 000 habitants"]
+    assert 'href="corse.html"' in dom
 
 
 class DrawnElements(HTMLParser):
@@ -245,3 +251,88 @@ def test_bad_input_stops_the_run_with_a_message_naming_file_line_and_column(tmp_
         and "USP beds" in output
     )
     assert "Traceback" not in output
+
+
+CORSICA = ("2A", "2B")
+SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
+
+
+def test_access_covers_every_commune_of_corsica(run: Path):
+    access = read_table(run / "data/processed/access_commune.csv")
+    records = json.loads((SHARED / "population/communes.json").read_text(encoding="utf-8"))
+    expected = {
+        r["code"]: r["population"] for r in records if r["type"] == "commune-actuelle" and r["departement"] in CORSICA
+    }
+    assert dict(zip(access["commune"], access["population"], strict=True)) == expected
+    assert access["on_network"].all()
+    for service in SERVICES:
+        assert access[f"{service.lower()}_minutes"].notna().all()
+        assert access[f"{service.lower()}_nearest"].str.fullmatch(r"(\d{2}|2A|2B)\d{7}").all()
+
+
+def test_travel_times_match_an_independent_networkx_computation(run: Path, corsica, default_config):
+    """Same points and speeds; snapping by osmnx on a projected graph, routing by networkx."""
+    import networkx as nx
+    import osmnx as ox
+    import pyproj
+
+    _, graph = corsica
+    settings = default_config["access"]
+    projected = ox.project_graph(graph, to_crs="EPSG:2154")
+    to_l93 = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    access = read_table(run / "data/processed/access_commune.csv")
+    facilities = read_table(run / "data/processed/facilities.csv")
+    commune_x, commune_y = to_l93.transform(access["lon"].to_numpy(), access["lat"].to_numpy())
+    commune_nodes, commune_m = ox.distance.nearest_nodes(projected, commune_x, commune_y, return_dist=True)
+    speed = settings["offroad_kph"] / 3.6
+    for service, direction in settings["directions"].items():
+        sites = facilities[facilities["service"] == service]
+        x, y = to_l93.transform(sites["lon"].to_numpy(), sites["lat"].to_numpy())
+        nodes, metres = ox.distance.nearest_nodes(projected, x, y, return_dist=True)
+        reference = graph.reverse(copy=True) if direction == "to_site" else graph.copy()
+        sources = []
+        for finess, node, distance in zip(sites["finess"], nodes, metres, strict=True):
+            if distance <= settings["max_snap_m"]:
+                reference.add_edge(("site", finess), node, travel_time=distance / speed)
+                sources.append(("site", finess))
+        lengths = nx.multi_source_dijkstra_path_length(reference, sources, weight="travel_time")
+        expected = np.array([lengths[n] for n in commune_nodes]) + np.asarray(commune_m) / speed
+        got = access[f"{service.lower()}_minutes"].to_numpy() * 60
+        assert np.max(np.abs(got - expected)) < 1e-3, service  # seconds; the table keeps 10 digits of minutes
+
+
+def test_coverage_by_departement_matches_the_commune_table(run: Path, default_config):
+    coverage = read_table(run / "data/processed/coverage_departement.csv")
+    access = read_table(run / "data/processed/access_commune.csv")
+    thresholds = default_config["access"]["thresholds_min"]
+    assert len(coverage) == len(CORSICA) * len(SERVICES) * len(thresholds)
+    for row in coverage.itertuples():
+        part = access[access["departement"] == row.departement]
+        within = part.loc[part[f"{row.service.lower()}_minutes"] <= row.threshold_min, "population"].sum()
+        assert row.population_within == within
+        assert row.share_within == pytest.approx(within / part["population"].sum())
+
+
+def test_isochrones_are_valid_bands_with_their_population(run: Path):
+    import geopandas as gpd
+
+    isochrones = gpd.read_file(run / "data/processed/isochrones.gpkg")
+    assert len(isochrones) == len(SERVICES) * 4 and isochrones.is_valid.all()
+    assert set(isochrones.geom_type) <= {"Polygon", "MultiPolygon"}
+    coverage = read_table(run / "data/processed/coverage_departement.csv")
+    for service in SERVICES:
+        within_60 = coverage[(coverage["service"] == service) & (coverage["threshold_min"] == 60)][
+            "population_within"
+        ].sum()
+        assert isochrones.loc[isochrones["service"] == service, "population"].sum() == within_60
+        assert isochrones.loc[isochrones["service"] == service].geometry.union_all().area > 0
+
+
+def test_area_map_opens_offline_and_draws_communes_bands_and_sites(run: Path, tmp_path: Path, default_config):
+    _, drawn = open_in_chromium(run / "maps/corse.html", tmp_path / "profile")
+    assert drawn.classes["coverage-commune"] == 360
+    assert drawn.classes["coverage-isochrone"] == 4, "the bands of the opening service"
+    assert drawn.classes["coverage-outline"] == 2
+    opening = default_config["access"]["map_service"].lower()
+    assert drawn.classes[f"coverage-site-{opening}"] + drawn.classes[f"coverage-cluster-{opening}"] >= 2
+    assert drawn.visible_legends == [f"Minutes jusqu'au site {default_config['access']['map_service']} le plus proche"]

@@ -24,16 +24,20 @@ COMMANDS = {
     "indicators": steps.indicators,
     "html-map": steps.html_map,
     "static-map": steps.static_map,
+    "network": steps.network,
+    "access": steps.access,
+    "merge-areas": steps.merge_areas,
+    "area-map": steps.area_map,
 }
 
 
 def _argument_type(annotation: object) -> tuple[typing.Callable, str | None]:
     """argparse type and nargs for a step parameter annotation."""
     text = str(annotation)
-    if text.startswith(("list[dict", "dict")):
-        return json.loads, None
     if text == "list[Path]":
         return Path, "+"
+    if text.startswith(("list[", "dict")):
+        return json.loads, None
     if "Path" in text:
         return Path, None
     return {"float": float, "int": int}.get(text, str), None

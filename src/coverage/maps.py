@@ -15,6 +15,7 @@ from folium.plugins import MarkerCluster
 from jinja2 import Template
 
 from ._classes import legend_rows, quantile_classes, value_text
+from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
 from .facilities import SERVICES
 from .indicators import GapRule
@@ -23,12 +24,18 @@ from .report import SERVICE_NAMES, UNIT_NAMES, french_number, gap_labels
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")
 SIMPLIFY_DEGREES = 0.005
-COORDINATE_DECIMALS = 4
 LOCATION_NOTES = {
     "finess": "localisation FINESS",
     "commune": "localisation approchée (point de la commune)",
     "none": "non localisé",
 }
+AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
+  border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
+  <b>Temps d'accès par la route</b><br>%s</div>"""
+MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
+UNREACHED_COLOR = "#969696"
+COMMUNE_SIMPLIFY_DEGREES = 0.001
+ISOCHRONE_SIMPLIFY_DEGREES = 0.001
 CLUSTER_ICON = """function(cluster) {
   return L.divIcon({
     html: '<div style="background:%s;color:#fff;border-radius:50%%;width:32px;height:32px;line-height:32px;'
@@ -53,10 +60,13 @@ class LayerLegends(MacroElement):
 {% endmacro %}
 {% macro html(this, kwargs) %}
 {% for legend in this.legends %}
-<div class="coverage-legend" data-layer="{{ legend.name|e }}" style="display: {{ 'block' if loop.first else 'none' }}">
+<div class="coverage-legend" data-layer="{{ legend.name|e }}"
+  style="display: {{ 'block' if legend.shown else 'none' }}">
   <b>{{ legend.name|e }}</b><br>
   {% for color, text in legend.rows %}<i style="background: {{ color }}"></i>{{ text|e }}<br>{% endfor %}
+  {% if this.gap_note %}
   <i style="background: #fff; border: 2px dashed #c00; height: 8px"></i>écart à une règle de cet indicateur
+  {% endif %}
   <div class="sources">{{ this.sources|e }}</div>
 </div>
 {% endfor %}
@@ -71,11 +81,12 @@ class LayerLegends(MacroElement):
 """
     )
 
-    def __init__(self, legends: list[dict], sources: str):
+    def __init__(self, legends: list[dict], sources: str, gap_note: bool = True):
         super().__init__()
         self._name = "LayerLegends"
         self.legends = legends
         self.sources = sources
+        self.gap_note = gap_note
 
 
 def _tooltip(row: pd.Series, rules: list[GapRule]) -> str:
@@ -95,11 +106,11 @@ def _tooltip(row: pd.Series, rules: list[GapRule]) -> str:
     )
 
 
-def _simplified(departements: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Département outlines simplified together (shared borders stay shared), coordinates rounded."""
-    simplified = departements.geometry.simplify_coverage(SIMPLIFY_DEGREES)
-    rounded = shapely.transform(simplified.values, lambda xy: np.round(xy, COORDINATE_DECIMALS))
-    return gpd.GeoSeries(shapely.make_valid(rounded), index=departements.index, crs=departements.crs)
+def _lighten(shapes: gpd.GeoSeries, degrees: float, decimals: int) -> gpd.GeoSeries:
+    """Polygons simplified together (shared borders stay shared), coordinates rounded: lighter pages."""
+    simplified = shapes.simplify_coverage(degrees)
+    rounded = shapely.transform(simplified.values, lambda xy: np.round(xy, decimals))
+    return gpd.GeoSeries(polygonal(rounded), index=shapes.index, crs=shapes.crs)
 
 
 def _choropleth(
@@ -120,7 +131,7 @@ def _choropleth(
         outline = (
             {"color": "#c00", "weight": 2.5, "dashArray": "5 4"} if props["gap"] else {"color": "#555", "weight": 0.6}
         )
-        return {"fillColor": props["fill"], "fillOpacity": 0.75, **outline}
+        return {"fillColor": props["fill"], "fillOpacity": 0.75, "className": "coverage-departement", **outline}
 
     layer = folium.GeoJson(
         data.to_json(drop_id=True),
@@ -131,7 +142,7 @@ def _choropleth(
         highlight_function=lambda _: {"weight": 3, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
     )
-    return layer, {"name": title, "rows": legend_rows(classes, indicator)}
+    return layer, {"name": title, "rows": legend_rows(classes, indicator), "shown": first}
 
 
 def _popup(row: pd.Series) -> str:
@@ -154,7 +165,7 @@ def _popup(row: pd.Series) -> str:
     return "<br>".join(lines)
 
 
-def _facility_layers(facilities: pd.DataFrame) -> list[MarkerCluster]:
+def _facility_layers(facilities: pd.DataFrame, shown: tuple[str, ...] = SHOWN_AT_OPENING) -> list[MarkerCluster]:
     """One clustered overlay per service, coloured by service, each site with its contact popup."""
     layers = []
     for service in SERVICES:
@@ -164,7 +175,7 @@ def _facility_layers(facilities: pd.DataFrame) -> list[MarkerCluster]:
             name=f"{SERVICE_NAMES[service]} ({service}, {len(sites)} sites)",
             icon_create_function=CLUSTER_ICON % (color, service.lower()),
             options={"showCoverageOnHover": False},
-            show=service in SHOWN_AT_OPENING,
+            show=service in shown,
         )
         cluster.default_js, cluster.default_css = [], []
         for _, row in sites.iterrows():
@@ -191,6 +202,7 @@ def build_map(
     layers: dict[str, str],
     rules: list[GapRule],
     editions: list[str],
+    area_links: dict[str, str] | None = None,
 ) -> folium.Map:
     """Build the national map.
 
@@ -208,8 +220,10 @@ def build_map(
         Gap rules, listed in tooltips and outlined on the layer of their indicator.
     editions
         Source editions, printed under each legend.
+    area_links
+        Area map file -> French label, listed in a box linking to the drive-time maps.
     """
-    outlines = departements[["code"]].assign(geometry=_simplified(departements))
+    outlines = departements[["code"]].assign(geometry=_lighten(departements.geometry, SIMPLIFY_DEGREES, 4))
     shapes = gpd.GeoDataFrame(
         indicators.merge(outlines, left_on="departement", right_on="code"), geometry="geometry", crs=departements.crs
     )
@@ -229,6 +243,11 @@ def build_map(
         cluster.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     LayerLegends(legends, "Sources : " + " ; ".join(editions)).add_to(fmap)
+    if area_links:
+        links = " · ".join(
+            f'<a href="{html.escape(href)}">{html.escape(text)}</a>' for href, text in area_links.items()
+        )
+        fmap.get_root().html.add_child(Element(AREA_LINKS % links))
     return fmap
 
 
@@ -243,3 +262,144 @@ def write_map(fmap: folium.Map, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
+
+
+def minute_classes(thresholds_min: list[float]) -> list[tuple[float, str, str]]:
+    """(upper bound, colour, French label) of each class of minutes; the last class is open-ended."""
+    bounds = [*thresholds_min, np.inf]
+    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],)
+    labels, lower = [], 0.0
+    for upper in bounds:
+        labels.append(f"plus de {lower:g} min" if np.isinf(upper) else f"{lower:g} – {upper:g} min")
+        lower = upper
+    return list(zip(bounds, colors, labels, strict=True))
+
+
+def _minute_color(minutes: float, classes: list[tuple[float, str, str]]) -> str:
+    """Colour of a travel time; grey when no site is reachable."""
+    if not np.isfinite(minutes):
+        return UNREACHED_COLOR
+    return next(color for upper, color, _ in classes if minutes <= upper)
+
+
+def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, str]) -> str:
+    """Commune name, population and, per service, the minutes to the nearest site and its name."""
+    lines = [
+        f"<b>{html.escape(str(row['nom']))} ({row['commune']})</b>",
+        f"Population : {french_number(row['population'])}",
+    ]
+    for service in services:
+        minutes, nearest = row[f"{service.lower()}_minutes"], row[f"{service.lower()}_nearest"]
+        if np.isfinite(minutes):
+            name = html.escape(site_names.get(nearest, nearest))
+            lines.append(f"{service} : {french_number(minutes)} min ({name})")
+        else:
+            lines.append(f"{service} : aucun site accessible")
+    return "<br>".join(lines)
+
+
+def _minutes_layer(communes: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
+    """Base layer: communes coloured by minutes to the nearest site of ``service``."""
+    data = communes[["commune", "infobulle", "geometry"]].assign(
+        fill=[_minute_color(m, classes) for m in communes[f"{service.lower()}_minutes"].astype(float)]
+    )
+    return folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=f"Minutes jusqu'au site {service} le plus proche",
+        overlay=False,
+        show=shown,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.7,
+            "color": "#666",
+            "weight": 0.4,
+            "className": "coverage-commune",
+        },  # fmt: skip
+        highlight_function=lambda _: {"weight": 2, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["infobulle"], labels=False, sticky=True),
+    )
+
+
+def _isochrone_layer(isochrones: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
+    """Overlay: the isochrone bands of ``service`` with their population."""
+    bands = isochrones[isochrones["service"] == service]
+    bands = bands.assign(geometry=_lighten(bands.geometry, ISOCHRONE_SIMPLIFY_DEGREES, 5))
+    colors = {upper: color for upper, color, _ in classes}
+    data = bands.assign(
+        fill=[colors[float(b)] for b in bands["min_to"]],
+        infobulle=[
+            f"{service} : {lo:g} – {hi:g} min<br>{french_number(p)} habitants<br>{french_number(a)} km²"
+            for lo, hi, p, a in zip(
+                bands["min_from"], bands["min_to"], bands["population"], bands["area_km2"], strict=True
+            )
+        ],
+    )[["fill", "infobulle", "geometry"]]
+    return folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=f"Isochrones {service} (par la route)",
+        overlay=True,
+        show=shown,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.35,
+            "weight": 0,
+            "className": "coverage-isochrone",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["infobulle"], labels=False, sticky=True),
+    )
+
+
+def build_area_map(
+    label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
+    departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], editions: list[str],
+) -> folium.Map:  # fmt: skip
+    """Drive-time map of a study area.
+
+    Parameters
+    ----------
+    label
+        French name of the area.
+    communes
+        Rows of ``access_commune.csv`` with the commune polygons.
+    isochrones
+        The area's isochrone bands (``service``, ``min_from``, ``min_to``, ``population``, ``area_km2``).
+    sites
+        Facilities rows of the sites on the area's network (with contacts).
+    departements
+        The area's département polygons (outlines).
+    map_service
+        Service whose minutes and isochrones are shown at opening.
+    """
+    services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
+    classes = minute_classes(thresholds_min)
+    site_names = dict(zip(sites["finess"], sites["name"], strict=True))
+    communes = communes.assign(
+        geometry=_lighten(communes.geometry, COMMUNE_SIMPLIFY_DEGREES, 5),
+        infobulle=[_commune_tooltip(row, services, site_names) for _, row in communes.iterrows()],
+    )
+    west, south, east, north = departements.total_bounds
+    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]], padding_bottom_right=(480, 0))
+    fmap.default_js, fmap.default_css = [], []
+    for service in services:
+        _minutes_layer(communes, service, classes, shown=service == map_service).add_to(fmap)
+    folium.TileLayer(
+        "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
+        attr="© contributeurs OpenStreetMap",
+    ).add_to(fmap)  # fmt: skip
+    for service in services:
+        _isochrone_layer(isochrones, service, classes, shown=service == map_service).add_to(fmap)
+    folium.GeoJson(
+        departements[["code", "nom", "geometry"]].to_json(drop_id=True),
+        name="Limites des départements",
+        style_function=lambda _: {"fill": False, "color": "#222", "weight": 2, "className": "coverage-outline"},
+    ).add_to(fmap)
+    for cluster in _facility_layers(sites, shown=(map_service,)):
+        cluster.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, "aucun site accessible")]
+    legends = [
+        {"name": f"Minutes jusqu'au site {s} le plus proche", "rows": rows, "shown": s == map_service} for s in services
+    ]
+    LayerLegends(legends, f"{label} — sources : " + " ; ".join(editions), gap_note=False).add_to(fmap)
+    return fmap

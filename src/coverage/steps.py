@@ -7,10 +7,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .access import AccessModel, Router, commune_access, coverage_by_departement
+from .errors import ConfigError
 from .facilities import Inputs, build_facilities
 from .geography import build_communes
 from .indicators import GapRule, compute_indicators, national_totals
-from .maps import build_map, write_map
+from .isochrones import isochrone_table
+from .maps import build_area_map, build_map, write_map
+from .network import RoadNetwork, SpeedModel, apply_speeds, area_crs, load_graph, to_arrays
 from .plot import plot_indicator
 from .report import indicators_markdown, write_text
 from .sources.boundaries import load_commune_polygons, load_departements
@@ -104,9 +108,9 @@ def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.Geo
 
 def html_map(
     indicators_csv: Path, facilities_csv: Path, departements: Path, layers: dict[str, str], gaps: list[dict],
-    editions: dict[str, str], out: Path,
+    editions: dict[str, str], areas: dict[str, str], out: Path,
 ) -> None:  # fmt: skip
-    """The interactive map ``maps/index.html``."""
+    """The interactive map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it)."""
     table_facilities = read_csv(facilities_csv)
     fmap = build_map(
         read_csv(indicators_csv),
@@ -115,6 +119,7 @@ def html_map(
         layers,
         [GapRule.from_config(entry) for entry in gaps],
         _editions(table_facilities, editions),
+        area_links={f"{area}.html": label for area, label in areas.items()},
     )
     write_map(fmap, out)
 
@@ -127,3 +132,80 @@ def static_map(
     gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
     plot_indicator(_indicators_with_shapes(indicators_csv, departements), indicator, title, gap_columns, sources, out)
+
+
+def _area_departements(departements: Path, codes: list[str]) -> gpd.GeoDataFrame:
+    """The polygons of an area's départements; an unknown code is a configuration error."""
+    shapes = load_departements(departements)
+    unknown = sorted(set(codes) - set(shapes["code"]))
+    if unknown:
+        raise ConfigError(f"area départements not in {departements}: {', '.join(unknown)}")
+    return shapes[shapes["code"].isin(codes)]
+
+
+def network(
+    kind: str, path: str, departements: Path, area_departements: list[str], buffer_km: float, speeds: dict,
+    converter_defaults: dict, out: Path,
+) -> None:  # fmt: skip
+    """The drivable network of an area with edge travel times, as compact arrays (``.npz``)."""
+    shapes = _area_departements(departements, area_departements)
+    crs = area_crs(shapes)
+    polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
+    polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
+    model = SpeedModel(speeds["defaults_kph"], speeds.get("factors", {}), converter_defaults)
+    graph = apply_speeds(load_graph(kind, path or None, polygon), model)
+    to_arrays(graph, crs).save(out)
+
+
+def access(
+    network_path: Path, communes_path: Path, facilities_csv: Path, area: str, area_departements: list[str],
+    settings: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_isochrones: Path,
+) -> None:  # fmt: skip
+    """Minutes to the nearest site of each service for the communes of an area, coverage and isochrones."""
+    router = Router(RoadNetwork.load(network_path))
+    communes = _read_communes(communes_path)
+    communes = communes[communes["departement"].isin(area_departements)].reset_index(drop=True)
+    model = AccessModel(settings["directions"], settings["offroad_kph"], settings["max_snap_m"])
+    result = commune_access(router, communes, read_csv(facilities_csv), model)
+    thresholds = settings["thresholds_min"]
+    write_csv(result.communes.sort_values("commune"), out_communes)
+    write_csv(result.sites.sort_values(["service", "finess"]), out_sites)
+    write_csv(coverage_by_departement(result.communes, list(model.directions), thresholds), out_coverage)
+    isochrones = isochrone_table(
+        router.network, result.node_seconds, result.communes, thresholds, settings["isochrone_buffer_m"], area
+    )
+    out_isochrones.parent.mkdir(parents=True, exist_ok=True)
+    isochrones.to_file(out_isochrones, driver="GPKG", layer="isochrones")
+
+
+def merge_areas(parts: list[Path], out: Path) -> None:
+    """Concatenate the per-area tables (CSV) or isochrone layers (GeoPackage) into one file."""
+    if out.suffix == ".gpkg":
+        merged = pd.concat([gpd.read_file(p) for p in parts], ignore_index=True)
+        gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").to_file(out, driver="GPKG", layer="isochrones")
+        return
+    write_csv(pd.concat([read_csv(p) for p in parts], ignore_index=True), out)
+
+
+def area_map(
+    access_csv: Path, isochrones_path: Path, sites_csv: Path, facilities_csv: Path, communes_path: Path,
+    departements: Path, area_departements: list[str], label: str, map_service: str, thresholds: list[float],
+    editions: dict[str, str], out: Path,
+) -> None:  # fmt: skip
+    """The drive-time map of one study area (``maps/<area>.html``)."""
+    access_table = read_csv(access_csv)
+    polygons = _read_communes(communes_path)[["code", "geometry"]]
+    communes = gpd.GeoDataFrame(access_table.merge(polygons, left_on="commune", right_on="code"), crs=polygons.crs)
+    facilities_table = read_csv(facilities_csv)
+    on_network = read_csv(sites_csv).query("on_network")[["finess", "service"]]
+    fmap = build_area_map(
+        label,
+        communes.dropna(subset=["geometry"]),
+        gpd.read_file(isochrones_path, layer="isochrones"),
+        facilities_table.merge(on_network, on=["finess", "service"]),
+        _area_departements(departements, area_departements),
+        map_service,
+        thresholds,
+        _editions(facilities_table, editions),
+    )
+    write_map(fmap, out)

@@ -38,3 +38,16 @@ rule raw_file:
         "logs/raw_{name}.{ext}.log",
     shell:
         "python -m coverage copy-file --source {input:q} --target {output:q} 2>&1 | tee {log:q}"
+
+
+rule raw_network:
+    input:
+        lambda wildcards: in_mirror(area_network(wildcards.area)["path"]),
+    output:
+        "data/raw/networks/{area}/{filename}",
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/raw_network_{area}_{filename}.log",
+    shell:
+        "python -m coverage copy-file --source {input:q} --target {output:q} 2>&1 | tee {log:q}"

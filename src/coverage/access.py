@@ -1,0 +1,201 @@
+"""Drive time from every commune to the nearest site of each service, and coverage by département."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from .network import RoadNetwork, project
+from .routing import Nearest, nearest_sites, travel_matrix
+
+
+@dataclass(frozen=True)
+class AccessModel:
+    """Parameters of the access computation.
+
+    Parameters
+    ----------
+    directions
+        Service -> ``to_site`` (patients travel) or ``from_site`` (teams travel).
+    offroad_kph
+        Speed between a point and its nearest network node (the snapping distance, straight line).
+    max_snap_m
+        A point further than this from any node is off the network: flagged, not routed.
+    """
+
+    directions: dict[str, str]
+    offroad_kph: float
+    max_snap_m: float
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped to their nearest network node."""
+
+    node: np.ndarray
+    distance_m: np.ndarray
+    on_network: np.ndarray
+
+    def offroad_seconds(self, offroad_kph: float) -> np.ndarray:
+        """Straight-line access time between each point and its node."""
+        return self.distance_m / (offroad_kph / 3.6)
+
+
+class Router:
+    """A prepared network: travel-time matrices both ways and a spatial index of its nodes."""
+
+    def __init__(self, network: RoadNetwork):
+        self.network = network
+        self.forward = travel_matrix(network.source, network.target, network.travel_time_s, network.n_nodes)
+        self.backward = self.forward.T.tocsr()
+        self.xy = network.projected_xy()
+        self._tree = cKDTree(self.xy)
+
+    def snap(self, lon: np.ndarray, lat: np.ndarray, max_snap_m: float) -> Snapped:
+        """Nearest node of each WGS84 point, the distance to it, and whether it is within ``max_snap_m``.
+
+        A point without coordinates is off the network (infinite distance).
+        """
+        located = np.isfinite(lon) & np.isfinite(lat)
+        node = np.zeros(len(lon), dtype=np.int64)
+        distance = np.full(len(lon), np.inf)
+        if located.any():
+            distance[located], node[located] = self._tree.query(project(lon[located], lat[located], self.network.crs))
+        return Snapped(node=node, distance_m=distance, on_network=distance <= max_snap_m)
+
+    def nearest(self, sites: Snapped, offroad_kph: float, direction: str) -> tuple[Nearest, np.ndarray]:
+        """Nearest-site search from the sites on the network; returns it and those sites' positions."""
+        usable = np.flatnonzero(sites.on_network)
+        offsets = sites.offroad_seconds(offroad_kph)[usable]
+        return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
+
+
+def population_points(router: Router, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
+
+    The network node inside the commune that is nearest its representative point
+    (``road_in_commune``): people live along roads, while the representative point of a mountain
+    commune may lie kilometres into the forest. A commune without any node keeps its representative
+    point (``representative_point``), snapped like any other point.
+    """
+    network = router.network
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs="EPSG:4326")
+    located = communes.dropna(subset=["geometry"])
+    inside = gpd.sjoin(nodes, located[["code", "geometry"]].to_crs(nodes.crs), predicate="within")
+    anchors = pd.DataFrame(
+        project(communes["lon"], communes["lat"], network.crs), index=communes["code"], columns=["x", "y"]
+    )
+    offsets = router.xy[inside.index] - anchors.loc[inside["code"]].to_numpy()
+    nearest_first = inside.assign(distance=np.hypot(offsets[:, 0], offsets[:, 1])).sort_values(["code", "distance"])
+    nearest_first = nearest_first.drop_duplicates("code")
+    node = communes["code"].map(pd.Series(nearest_first.index.to_numpy(), index=nearest_first["code"].to_numpy()))
+    has_node = node.notna().to_numpy()
+    node_index = node.fillna(0).astype(np.int64).to_numpy()
+    return pd.DataFrame(
+        {
+            "lon": np.where(has_node, network.lon[node_index], communes["lon"]),
+            "lat": np.where(has_node, network.lat[node_index], communes["lat"]),
+            "point_source": np.where(has_node, "road_in_commune", "representative_point"),
+        },
+        index=communes.index,
+    )
+
+
+def service_sites(facilities: pd.DataFrame, service: str) -> pd.DataFrame:
+    """Located sites of one service (one row per establishment)."""
+    sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
+    return sites.drop_duplicates("finess").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Result of :func:`commune_access`.
+
+    Attributes
+    ----------
+    communes
+        ``commune``, ``nom``, ``departement``, ``population``, ``lon``, ``lat`` (the point used),
+        ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN when
+        unreachable) and ``S_nearest`` (FINESS of the nearest site).
+    sites
+        ``finess``, ``service``, ``departement``, ``snap_m``, ``on_network`` of the sites on the network
+        and of the area's own sites (flagged when off the network).
+    node_seconds
+        Service -> (seconds between every node and the nearest site, direction), for isochrones.
+    """
+
+    communes: pd.DataFrame
+    sites: pd.DataFrame
+    node_seconds: dict[str, tuple[np.ndarray, str]]
+
+
+def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel) -> Access:
+    """Minutes between each commune's population point and the nearest site of every service.
+
+    Every located site is snapped, whatever its département (a patient may cross a border); sites
+    and communes further than ``max_snap_m`` from the network are flagged and not routed.
+    """
+    placed = population_points(router, communes)
+    points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
+    commune_offroad = points.offroad_seconds(model.offroad_kph)
+    access = pd.DataFrame(
+        {
+            "commune": communes["code"].to_numpy(),
+            "nom": communes["nom"].to_numpy(),
+            "departement": communes["departement"].to_numpy(),
+            "population": communes["population"].to_numpy(),
+            "lon": placed["lon"].to_numpy(),
+            "lat": placed["lat"].to_numpy(),
+            "point_source": placed["point_source"].to_numpy(),
+            "snap_m": points.distance_m.round(1),
+            "on_network": points.on_network,
+        }
+    )
+    site_rows, node_seconds = [], {}
+    for service, direction in model.directions.items():
+        sites = service_sites(facilities, service)
+        snapped = router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), model.max_snap_m)
+        considered = snapped.on_network | sites["departement"].isin(communes["departement"]).to_numpy()
+        site_rows.append(
+            sites.loc[considered, ["finess", "service", "departement"]].assign(
+                snap_m=snapped.distance_m[considered].round(1), on_network=snapped.on_network[considered]
+            )
+        )
+        nearest, usable = router.nearest(snapped, model.offroad_kph, direction)
+        node_seconds[service] = (nearest.seconds, direction)
+        seconds = nearest.seconds[points.node] + commune_offroad
+        site = nearest.site[points.node]
+        reached = points.on_network & np.isfinite(seconds)
+        finess = sites["finess"].to_numpy()[usable]
+        s = service.lower()
+        access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
+        access[f"{s}_nearest"] = np.where(reached, finess[np.clip(site, 0, None)] if len(finess) else "", "")
+    return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
+
+
+def coverage_by_departement(access: pd.DataFrame, services: list[str], thresholds: list[float]) -> pd.DataFrame:
+    """Population within each threshold of each service, and its share of the département's population.
+
+    Communes off the network or with no reachable site count as beyond every threshold.
+    """
+    rows = []
+    for departement, group in access.groupby("departement"):
+        total = group["population"].sum()
+        for service in services:
+            minutes = group[f"{service.lower()}_minutes"]
+            for threshold in thresholds:
+                within = int(group.loc[minutes <= threshold, "population"].sum())
+                rows.append(
+                    {
+                        "departement": departement,
+                        "service": service,
+                        "threshold_min": threshold,
+                        "population_within": within,
+                        "share_within": within / total if total else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows)

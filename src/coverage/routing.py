@@ -1,0 +1,83 @@
+"""Travel time from every node to its nearest site: one multi-source Dijkstra pass (scipy.sparse.csgraph)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+DIRECTIONS = ("to_site", "from_site")
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """For every node: ``seconds`` to (or from) the nearest site, ``site`` its index (-1: unreachable)."""
+
+    seconds: np.ndarray
+    site: np.ndarray
+
+
+def travel_matrix(source: np.ndarray, target: np.ndarray, weight: np.ndarray, n_nodes: int) -> sp.csr_matrix:
+    """Sparse (n, n) matrix of edge weights; parallel edges keep their smallest weight.
+
+    A CSR built from duplicate (row, column) pairs sums them: when the built matrix has fewer entries
+    than there are edges, it is rebuilt from the fastest edge of each pair.
+    """
+    matrix = sp.csr_matrix((weight, (source, target)), shape=(n_nodes, n_nodes))
+    if matrix.nnz == len(source):
+        return matrix
+    order = np.lexsort((weight, target, source))
+    source, target, weight = source[order], target[order], weight[order]
+    first = np.ones(len(source), dtype=bool)
+    first[1:] = (source[1:] != source[:-1]) | (target[1:] != target[:-1])
+    matrix = sp.csr_matrix((weight[first], (source[first], target[first])), shape=(n_nodes, n_nodes))
+    matrix.sort_indices()
+    return matrix
+
+
+def _with_virtual_sources(matrix: sp.csr_matrix, site_nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_matrix:
+    """Append one node per site, linked to its network node by an edge weighing its off-road time.
+
+    The virtual rows come last with one entry each, so the arrays are extended rather than rebuilt.
+    """
+    n, k = matrix.shape[0], len(site_nodes)
+    indptr = np.concatenate([matrix.indptr, matrix.nnz + np.arange(1, k + 1)])
+    indices = np.concatenate([matrix.indices, site_nodes.astype(matrix.indices.dtype)])
+    data = np.concatenate([matrix.data, offsets.astype(float)])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+
+
+def nearest_sites(
+    forward: sp.csr_matrix, backward: sp.csr_matrix, site_nodes: np.ndarray, offsets: np.ndarray, direction: str
+) -> Nearest:
+    """Time between every node and its nearest site, and which site that is.
+
+    Parameters
+    ----------
+    forward, backward
+        The travel-time matrix and its transpose (:func:`travel_matrix`, ``.T.tocsr()``).
+    site_nodes
+        Network node index of each site.
+    offsets
+        Seconds to add between each site and its node (off-road access), same length.
+    direction
+        ``from_site``: the site travels to the node (HAD, EMSP teams), searched on ``forward``;
+        ``to_site``: the patient travels from the node to the site, searched on ``backward``.
+
+    Notes
+    -----
+    On an exact tie between sites, the site reported is one of the tied sites.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    n = forward.shape[0]
+    if len(site_nodes) == 0:
+        return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+    graph = _with_virtual_sources(forward if direction == "from_site" else backward, site_nodes, offsets)
+    seconds, _, sources = dijkstra(
+        graph, directed=True, indices=np.arange(n, n + len(site_nodes)), min_only=True, return_predecessors=True
+    )
+    site = np.where(sources[:n] >= n, sources[:n] - n, -1).astype(np.int64)
+    return Nearest(seconds=seconds[:n], site=site)

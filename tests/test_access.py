@@ -1,0 +1,126 @@
+"""Access on a tiny hand-made network: snapping, sites outside the network, coverage and isochrones."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from coverage.access import AccessModel, Router, commune_access, coverage_by_departement
+from coverage.isochrones import band_population, bands, reached_segments, service_isochrones
+from coverage.network import RoadNetwork
+
+LON = np.array([9.00, 9.01, 9.02, 9.03])
+
+
+def line_network() -> RoadNetwork:
+    """Four nodes on a parallel of Corsica, 60 s apart, two-way."""
+    source = np.array([0, 1, 1, 2, 2, 3])
+    target = np.array([1, 0, 2, 1, 3, 2])
+    return RoadNetwork(
+        node_id=np.arange(4, dtype=np.int64),
+        lon=LON,
+        lat=np.full(4, 42.0),
+        source=source.astype(np.int32),
+        target=target.astype(np.int32),
+        length_m=np.full(6, 800.0),
+        travel_time_s=np.full(6, 60.0),
+        highway=np.array(["tertiary"] * 6),
+        crs="EPSG:2154",
+    )
+
+
+def communes() -> gpd.GeoDataFrame:
+    """One commune around node 2, one with no node whose point is 50 km away."""
+    frame = gpd.GeoDataFrame(
+        {"code": ["2B001", "2B002"], "nom": ["Près", "Loin"], "departement": ["2B", "2B"], "population": [100, 40]},
+        geometry=[box(9.015, 41.99, 9.025, 42.01), box(9.6, 42.3, 9.61, 42.31)],
+        crs="EPSG:4326",
+    )
+    points = frame.geometry.representative_point()
+    return frame.assign(lon=points.x, lat=points.y)
+
+
+def facilities() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "finess": ["2B0000001", "2B0000009", "750000001"],
+            "service": ["USP", "USP", "USP"],
+            "departement": ["2B", "2B", "75"],
+            "lon": [9.00, 9.5, 2.35],  # on node 0; 40 km away in the area; in Paris
+            "lat": [42.0, 42.3, 48.85],
+        }
+    )
+
+
+MODEL = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000)
+
+
+def test_minutes_follow_the_road_and_far_points_are_flagged_not_snapped():
+    result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
+    near, far = result.communes.iloc[0], result.communes.iloc[1]
+    assert near["point_source"] == "road_in_commune" and (near["lon"], near["lat"]) == (9.02, 42.0)
+    assert near["usp_minutes"] == pytest.approx(2.0) and near["usp_nearest"] == "2B0000001"
+    assert far["point_source"] == "representative_point" and not far["on_network"] and np.isnan(far["usp_minutes"])
+    sites = result.sites.set_index("finess")
+    assert sites.loc["2B0000001", "on_network"] and not sites.loc["2B0000009", "on_network"]
+    assert "750000001" not in sites.index, "sites far away and outside the area are not listed"
+
+
+def test_offroad_time_is_added_at_the_site_end():
+    shifted = facilities().assign(lat=[42.0 + 0.009, 42.3, 48.85])  # about 1000 m north of node 0
+    result = commune_access(Router(line_network()), communes(), shifted, MODEL)
+    snap = result.sites.set_index("finess").loc["2B0000001", "snap_m"]
+    assert 950 < snap < 1050
+    assert result.communes.iloc[0]["usp_minutes"] == pytest.approx(2.0 + snap / (20 / 3.6) / 60, abs=1e-4)
+
+
+def test_coverage_by_departement_counts_unreachable_as_beyond():
+    access = pd.DataFrame(
+        {
+            "departement": ["2A", "2A", "2A", "2B"],
+            "population": [100, 50, 25, 10],
+            "usp_minutes": [10.0, 40.0, np.nan, 5.0],
+        }
+    )
+    table = coverage_by_departement(access, ["USP"], [15, 45]).set_index(["departement", "threshold_min"])
+    assert table.loc[("2A", 15), "population_within"] == 100
+    assert table.loc[("2A", 45), "population_within"] == 150
+    assert table.loc[("2A", 45), "share_within"] == pytest.approx(150 / 175)
+    assert table.loc[("2B", 15), "share_within"] == 1.0
+
+
+def test_reached_segments_include_partial_edges():
+    network = line_network()
+    xy = network.projected_xy()
+    seconds = np.array([0.0, 60.0, 120.0, 180.0])
+    spacing = np.hypot(*(xy[1] - xy[0]))
+    # from a site at node 0: nodes 0 and 1 and half of the edge 1 -> 2 within 90 s
+    lines = reached_segments(network, xy, seconds, 90.0, "from_site")
+    assert covered_length(lines) == pytest.approx(1.5 * spacing, rel=1e-3)
+    # towards a site at node 3: node 3, node 2 and half of the edge 1 -> 2 within 90 s of it
+    to_site = reached_segments(network, xy, seconds[::-1].copy(), 90.0, "to_site")
+    assert covered_length(to_site) == pytest.approx(1.5 * spacing, rel=1e-3)
+
+
+def covered_length(lines) -> float:
+    """Length of road covered by overlapping segments (a thin buffer merges near-collinear overlaps)."""
+    return (shapely.union_all(shapely.buffer(lines, 0.5, cap_style="flat")).area) / 1.0
+
+
+def test_bands_are_valid_disjoint_and_nested():
+    network = line_network()
+    xy = network.projected_xy()
+    polygons = service_isochrones(network, xy, np.array([0.0, 60.0, 120.0, 180.0]), [1, 2, 3], "from_site", 100)
+    table = bands(polygons, [1, 2, 3])
+    assert all(shapely.is_valid(g) and g.geom_type in ("Polygon", "MultiPolygon") for g in table["geometry"])
+    assert sum(g.area for g in table["geometry"]) == pytest.approx(polygons[-1].area, rel=1e-6)
+    assert polygons[0].area < polygons[1].area < polygons[2].area
+
+
+def test_band_population_uses_commune_minutes():
+    access = pd.DataFrame({"population": [10, 20, 30], "usp_minutes": [0.0, 15.0, 16.0]})
+    assert band_population(access, "USP", 0, 15) == 30 and band_population(access, "USP", 15, 30) == 30

@@ -1,0 +1,61 @@
+rule network:
+    input:
+        network=lambda wildcards: raw_network(wildcards.area),
+        departements="data/raw/departements.geojson",
+    output:
+        "data/processed/networks/{area}.npz",
+    params:
+        kind=lambda wildcards: area_network(wildcards.area)["source"],
+        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        buffer_km=lambda wildcards: area_network(wildcards.area).get("buffer_km", 20),
+        speeds=as_json(config["speeds"]),
+        converter_defaults=lambda wildcards: as_json(area_network(wildcards.area).get("converter_default_maxspeeds", {})),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/network_{area}.log",
+    shell:
+        "python -m coverage network --kind {params.kind:q} --path {input.network:q} --departements {input.departements:q}"
+        " --area-departements {params.area_departements:q} --buffer-km {params.buffer_km}"
+        " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output:q}"
+        " 2>&1 | tee {log:q}"
+
+
+rule access:
+    input:
+        network=rules.network.output,
+        communes=rules.communes.output.communes,
+        facilities=rules.facilities.output.csv,
+    output:
+        communes="data/processed/areas/{area}/access_commune.csv",
+        sites="data/processed/areas/{area}/access_sites.csv",
+        coverage="data/processed/areas/{area}/coverage_departement.csv",
+        isochrones="data/processed/areas/{area}/isochrones.gpkg",
+    params:
+        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        settings=as_json(config["access"]),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/access_{area}.log",
+    shell:
+        "python -m coverage access --network-path {input.network:q} --communes-path {input.communes:q}"
+        " --facilities-csv {input.facilities:q} --area {wildcards.area:q}"
+        " --area-departements {params.area_departements:q} --settings {params.settings:q}"
+        " --out-communes {output.communes:q} --out-sites {output.sites:q} --out-coverage {output.coverage:q}"
+        " --out-isochrones {output.isochrones:q} 2>&1 | tee {log:q}"
+
+
+rule merge_areas:
+    input:
+        expand("data/processed/areas/{area}/{{table}}", area=AREAS),
+    output:
+        "data/processed/{table}",
+    wildcard_constraints:
+        table="|".join(AREA_TABLES).replace(".", r"\."),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/merge_{table}.log",
+    shell:
+        "python -m coverage merge-areas --parts {input:q} --out {output:q} 2>&1 | tee {log:q}"
