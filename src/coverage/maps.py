@@ -298,26 +298,25 @@ def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, 
     return "<br>".join(lines)
 
 
-def _minutes_layer(communes: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
-    """Base layer: communes coloured by minutes to the nearest site of ``service``."""
-    data = communes[["commune", "infobulle", "geometry"]].assign(
-        fill=[_minute_color(m, classes) for m in communes[f"{service.lower()}_minutes"].astype(float)]
-    )
+def _filled_layer(data: gpd.GeoDataFrame, name: str, style: dict, overlay: bool, shown: bool) -> folium.GeoJson:
+    """A layer whose features are filled with their ``fill`` property and show their ``infobulle``."""
     return folium.GeoJson(
-        data.to_json(drop_id=True),
-        name=f"Minutes jusqu'au site {service} le plus proche",
-        overlay=False,
+        data[["fill", "infobulle", "geometry"]].to_json(drop_id=True),
+        name=name,
+        overlay=overlay,
         show=shown,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.7,
-            "color": "#666",
-            "weight": 0.4,
-            "className": "coverage-commune",
-        },  # fmt: skip
+        style_function=lambda feature: {"fillColor": feature["properties"]["fill"], **style},
         highlight_function=lambda _: {"weight": 2, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["infobulle"], labels=False, sticky=True),
     )
+
+
+def _minutes_layer(communes: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
+    """Base layer: communes coloured by minutes to the nearest site of ``service``."""
+    minutes = communes[f"{service.lower()}_minutes"].astype(float)
+    data = communes.assign(fill=[_minute_color(m, classes) for m in minutes])
+    style = {"fillOpacity": 0.7, "color": "#666", "weight": 0.4, "className": "coverage-commune"}
+    return _filled_layer(data, f"Minutes jusqu'au site {service} le plus proche", style, overlay=False, shown=shown)
 
 
 def _isochrone_layer(isochrones: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
@@ -333,20 +332,9 @@ def _isochrone_layer(isochrones: gpd.GeoDataFrame, service: str, classes: list, 
                 bands["min_from"], bands["min_to"], bands["population"], bands["area_km2"], strict=True
             )
         ],
-    )[["fill", "infobulle", "geometry"]]
-    return folium.GeoJson(
-        data.to_json(drop_id=True),
-        name=f"Isochrones {service} (par la route)",
-        overlay=True,
-        show=shown,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.35,
-            "weight": 0,
-            "className": "coverage-isochrone",
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["infobulle"], labels=False, sticky=True),
     )
+    style = {"fillOpacity": 0.35, "weight": 0, "className": "coverage-isochrone"}
+    return _filled_layer(data, f"Isochrones {service} (par la route)", style, overlay=True, shown=shown)
 
 
 def build_area_map(

@@ -15,7 +15,7 @@ rule network:
     log:
         "logs/network_{area}.log",
     shell:
-        "python -m coverage network --kind {params.kind:q} --path {input.network:q} --departements {input.departements:q}"
+        "python -m coverage network --kind {params.kind:q} --path={input.network:q} --departements {input.departements:q}"
         " --area-departements {params.area_departements:q} --buffer-km {params.buffer_km}"
         " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output:q}"
         " 2>&1 | tee {log:q}"
