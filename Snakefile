@@ -22,4 +22,5 @@ rule all:
         expand(rules.static_map.output, indicator=list(config["maps"]["indicators"])),
         expand("data/processed/{table}", table=AREA_TABLES),
         expand(rules.area_map.output, area=AREAS),
+        expand(rules.report.output, area=AREAS),
     default_target: True

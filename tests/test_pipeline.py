@@ -204,10 +204,12 @@ class DrawnElements(HTMLParser):
     def __init__(self):
         super().__init__()
         self.classes: Counter = Counter()
+        self.tags: Counter = Counter()
         self.visible_legends: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
+        self.tags[tag] += 1
         self.classes.update((attributes.get("class") or "").split())
         if "coverage-legend" in (attributes.get("class") or "") and "none" not in (attributes.get("style") or ""):
             self.visible_legends.append(attributes.get("data-layer"))
@@ -329,10 +331,92 @@ def test_isochrones_are_valid_bands_with_their_population(run: Path):
 
 
 def test_area_map_opens_offline_and_draws_communes_bands_and_sites(run: Path, tmp_path: Path, default_config):
-    _, drawn = open_in_chromium(run / "maps/corse.html", tmp_path / "profile")
+    dom, drawn = open_in_chromium(run / "maps/corse.html", tmp_path / "profile")
     assert drawn.classes["coverage-commune"] == 360
     assert drawn.classes["coverage-isochrone"] == 4, "the bands of the opening service"
     assert drawn.classes["coverage-outline"] == 2
     opening = default_config["access"]["map_service"].lower()
     assert drawn.classes[f"coverage-site-{opening}"] + drawn.classes[f"coverage-cluster-{opening}"] >= 2
     assert drawn.visible_legends == [f"Minutes jusqu'au site {default_config['access']['map_service']} le plus proche"]
+    layers = [f"Propositions d'implantation {service}" for service in default_config["siting"]["services"]]
+    assert all(name in dom for name in layers)
+
+
+def test_e2sfca_on_corsica_equals_pysal_access(run: Path, default_config):
+    from test_e2sfca import pysal_e2sfca
+
+    from coverage.e2sfca import DecaySteps
+
+    steps = DecaySteps.from_config(default_config["e2sfca"]["steps"])
+    pairs = pd.read_parquet(run / "data/processed/travel_times.parquet")
+    access = read_table(run / "data/processed/access_commune.csv")
+    scores = read_table(run / "data/processed/e2sfca_commune.csv").set_index("commune")
+    facilities = read_table(run / "data/processed/facilities.csv")
+    population = access.set_index("commune")["population"]
+    for service, column in default_config["e2sfca"]["supply"].items():
+        supply = facilities[facilities["service"] == service].drop_duplicates("finess").set_index("finess")[column]
+        expected = pysal_e2sfca(pairs[pairs["service"] == service], population, supply.fillna(0.0), steps)
+        assert np.allclose(scores[f"{service.lower()}_access"].reindex(expected.index), expected, rtol=1e-6), service
+
+
+def test_bounded_pairs_agree_with_the_nearest_site_times(run: Path):
+    """Two kernels: the nearest pair within 45 minutes is the nearest-site time of access_commune."""
+    pairs = pd.read_parquet(run / "data/processed/travel_times.parquet")
+    access = read_table(run / "data/processed/access_commune.csv").set_index("commune")
+    assert pairs["commune"].map(type).eq(str).all() and pairs["finess"].str.len().eq(9).all()
+    for service, group in pairs.groupby("service"):
+        nearest = group.groupby("commune")["minutes"].min()
+        minutes = access[f"{service.lower()}_minutes"]
+        assert np.allclose(nearest, minutes.loc[nearest.index], atol=1e-6)
+        assert (minutes.drop(nearest.index) > 45 - 1e-6).all(), "communes without a pair are beyond 45 minutes"
+
+
+def test_each_proposed_site_gain_is_recomputed_independently(run: Path, corsica, default_config):
+    """networkx from each proposal (snapped by osmnx), against coverage by the existing sites."""
+    import networkx as nx
+    import osmnx as ox
+    import pyproj
+
+    _, graph = corsica
+    settings, siting = default_config["access"], default_config["siting"]
+    speed, limit = settings["offroad_kph"] / 3.6, siting["minutes"] * 60
+    projected = ox.project_graph(graph, to_crs="EPSG:2154")
+    to_l93 = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    access = read_table(run / "data/processed/access_commune.csv")
+    x, y = to_l93.transform(access["lon"].to_numpy(), access["lat"].to_numpy())
+    commune_nodes, commune_m = ox.distance.nearest_nodes(projected, x, y, return_dist=True)
+    for service in siting["services"]:
+        proposals = read_table(run / f"data/processed/siting_{service.lower()}.csv")
+        assert 1 <= len(proposals) <= siting["count"]
+        covered = access[f"{service.lower()}_minutes"].to_numpy() <= siting["minutes"]
+        search = graph.reverse(copy=False) if settings["directions"][service] == "to_site" else graph
+        for proposal in proposals.itertuples():
+            px, py = to_l93.transform(proposal.lon, proposal.lat)
+            node, metres = ox.distance.nearest_nodes(projected, px, py, return_dist=True)
+            lengths = nx.single_source_dijkstra_path_length(search, node, cutoff=limit, weight="travel_time")
+            seconds = (
+                np.array([lengths.get(n, np.inf) for n in commune_nodes])
+                + metres / speed
+                + np.asarray(commune_m) / speed
+            )
+            new = (seconds <= limit) & ~covered
+            assert proposal.population_gain == access.loc[new, "population"].sum(), (service, proposal.rank)
+            covered |= seconds <= limit
+            assert proposal.share_covered_after == pytest.approx(
+                access.loc[covered, "population"].sum() / access["population"].sum()
+            )
+
+
+def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_path: Path):
+    text = (run / "reports/corse.md").read_text(encoding="utf-8")
+    coverage = read_table(run / "data/processed/coverage_departement.csv")
+    access = read_table(run / "data/processed/access_commune.csv")
+    row = coverage[
+        (coverage["departement"] == "2A") & (coverage["service"] == "USP") & (coverage["threshold_min"] == 60)
+    ].iloc[0]
+    beyond = int(access.loc[access["departement"] == "2A", "population"].sum() - row["population_within"])
+    assert f"{beyond:,}".replace(",", "\u202f") in text
+    first = read_table(run / "data/processed/siting_usp.csv").iloc[0]
+    assert first["finess"] in text and "SAE 2023" in text and "Circulaire DHOS/O2/2008/99" in text
+    _, drawn = open_in_chromium(run / "reports/corse.html", tmp_path / "profile")
+    assert drawn.tags["img"] == 6 and drawn.tags["table"] >= 5

@@ -12,6 +12,8 @@ from matplotlib.colors import to_hex
 from .report import french_number
 
 NO_DATA_COLOR = "#d9d9d9"
+MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
+UNREACHED_COLOR = "#969696"
 CLASSES = 5
 # Indicators where a higher value means less supply (reversed colours: dark is better covered).
 LESS_IS_BETTER = ("inhabitants_per_",)
@@ -64,3 +66,14 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
     if indicator.startswith("inhabitants_per_"):
         rows.append((NO_DATA_COLOR, "aucune équipe dans le département"))
     return rows
+
+
+def minute_classes(thresholds_min: list[float]) -> list[tuple[float, str, str]]:
+    """(upper bound, colour, French label) of each class of minutes; the last class is open-ended."""
+    bounds = [*thresholds_min, np.inf]
+    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],)
+    labels, lower = [], 0.0
+    for upper in bounds:
+        labels.append(f"plus de {lower:g} min" if np.isinf(upper) else f"{lower:g} – {upper:g} min")
+        lower = upper
+    return list(zip(bounds, colors, labels, strict=True))

@@ -111,6 +111,14 @@ def service_sites(facilities: pd.DataFrame, service: str) -> pd.DataFrame:
     return sites.drop_duplicates("finess").reset_index(drop=True)
 
 
+def snapped_sites(
+    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float
+) -> tuple[pd.DataFrame, Snapped]:
+    """The located sites of a service and their snapping to the network."""
+    sites = service_sites(facilities, service)
+    return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
+
+
 @dataclass(frozen=True)
 class Access:
     """Result of :func:`commune_access`.
@@ -157,8 +165,7 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
     )
     site_rows, node_seconds = [], {}
     for service, direction in model.directions.items():
-        sites = service_sites(facilities, service)
-        snapped = router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), model.max_snap_m)
+        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m)
         considered = snapped.on_network | sites["departement"].isin(communes["departement"]).to_numpy()
         site_rows.append(
             sites.loc[considered, ["finess", "service", "departement"]].assign(

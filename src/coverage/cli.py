@@ -28,6 +28,10 @@ COMMANDS = {
     "access": steps.access,
     "merge-areas": steps.merge_areas,
     "area-map": steps.area_map,
+    "capacity-access": steps.capacity_access,
+    "siting": steps.siting_scenario,
+    "area-static-map": steps.area_static_map,
+    "report": steps.report,
 }
 
 

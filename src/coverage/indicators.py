@@ -79,7 +79,7 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _national(table: pd.DataFrame) -> pd.Series:
+def national_values(table: pd.DataFrame) -> pd.Series:
     """National values: sums of counts, capacities and population, and the rates they give."""
     summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|usp_units|emsp_fte)$").sum()
     national = _rates(summed.to_frame().T)
@@ -116,7 +116,7 @@ def compute_indicators(
         index=codes,
     )
     table = _rates(table.join(_service_columns(facilities, codes)))
-    national = _national(table)
+    national = national_values(table)
     for rule in rules:
         if rule.indicator not in table.columns:
             known = ", ".join(table.columns[1:])

@@ -14,7 +14,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from ._classes import legend_rows, quantile_classes, value_text
+from ._classes import UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, value_text
 from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
 from .facilities import SERVICES
@@ -32,8 +32,6 @@ LOCATION_NOTES = {
 AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
   border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
   <b>Temps d'accès par la route</b><br>%s</div>"""
-MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
-UNREACHED_COLOR = "#969696"
 COMMUNE_SIMPLIFY_DEGREES = 0.001
 ISOCHRONE_SIMPLIFY_DEGREES = 0.001
 CLUSTER_ICON = """function(cluster) {
@@ -264,17 +262,6 @@ def write_map(fmap: folium.Map, path: str | Path) -> None:
     path.write_text(page, encoding="utf-8")
 
 
-def minute_classes(thresholds_min: list[float]) -> list[tuple[float, str, str]]:
-    """(upper bound, colour, French label) of each class of minutes; the last class is open-ended."""
-    bounds = [*thresholds_min, np.inf]
-    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],)
-    labels, lower = [], 0.0
-    for upper in bounds:
-        labels.append(f"plus de {lower:g} min" if np.isinf(upper) else f"{lower:g} – {upper:g} min")
-        lower = upper
-    return list(zip(bounds, colors, labels, strict=True))
-
-
 def _minute_color(minutes: float, classes: list[tuple[float, str, str]]) -> str:
     """Colour of a travel time; grey when no site is reachable."""
     if not np.isfinite(minutes):
@@ -337,9 +324,44 @@ def _isochrone_layer(isochrones: gpd.GeoDataFrame, service: str, classes: list, 
     return _filled_layer(data, f"Isochrones {service} (par la route)", style, overlay=True, shown=shown)
 
 
+SITING_COLORS = ("#6a3d9a", "#b15928", "#1f78b4", "#33a02c", "#e31a1c")
+
+
+def _siting_layer(
+    service: str, proposals: pd.DataFrame, covered: pd.DataFrame, communes: gpd.GeoDataFrame
+) -> folium.FeatureGroup:
+    """Overlay: the proposed sites of a service and the communes each one newly brings within reach."""
+    layer = folium.FeatureGroup(name=f"Propositions d'implantation {service}", show=False)
+    shapes = communes.merge(covered, on="commune")
+    for proposal in proposals.itertuples():
+        color = SITING_COLORS[(proposal.rank - 1) % len(SITING_COLORS)]
+        area = shapes[shapes["rank"] == proposal.rank]
+        if len(area):
+            style = {
+                "fillColor": color,
+                "fillOpacity": 0.45,
+                "color": color,
+                "weight": 1.5,
+                "className": "coverage-siting-area",
+            }
+            _filled_layer(area.assign(fill=color), "", style, overlay=True, shown=True).add_to(layer)
+        folium.CircleMarker(
+            location=(proposal.lat, proposal.lon), radius=11, color="#000", weight=3, fill=True,
+            fill_color=color, fill_opacity=1, className="coverage-proposal",
+            popup=folium.Popup(
+                f"<b>Proposition n° {proposal.rank} ({service})</b><br>{html.escape(str(proposal.name))}<br>"
+                f"FINESS {proposal.finess}<br>+{french_number(proposal.population_gain)} habitants à portée<br>"
+                f"Part couverte ensuite : {french_number(100 * proposal.share_covered_after, 1)} %",
+                max_width=300,
+            ),
+        ).add_to(layer)  # fmt: skip
+    return layer
+
+
 def build_area_map(
     label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
     departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], editions: list[str],
+    siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> folium.Map:  # fmt: skip
     """Drive-time map of a study area.
 
@@ -357,6 +379,8 @@ def build_area_map(
         The area's département polygons (outlines).
     map_service
         Service whose minutes and isochrones are shown at opening.
+    siting
+        Service -> (proposals, newly covered communes) of the siting scenarios, drawn as overlays.
     """
     services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
     classes = minute_classes(thresholds_min)
@@ -384,6 +408,8 @@ def build_area_map(
     ).add_to(fmap)
     for cluster in _facility_layers(sites, shown=(map_service,)):
         cluster.add_to(fmap)
+    for service, (proposals, covered) in (siting or {}).items():
+        _siting_layer(service, proposals, covered, communes).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, "aucun site accessible")]
     legends = [

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
 import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ._classes import NO_DATA_COLOR, legend_rows, quantile_classes  # noqa: E402
+from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes  # noqa: E402
 
 LAMBERT_93 = "EPSG:2154"
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
@@ -71,6 +72,33 @@ def plot_indicator(
     figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, frameon=True)
     figure.suptitle(title, fontsize=13, y=0.97)
     figure.text(0.01, 0.02, sources, fontsize=7, color="#444444", wrap=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, metadata={"Software": None})
+    plt.close(figure)
+
+
+def plot_area_minutes(
+    communes: gpd.GeoDataFrame, service: str, thresholds_min: list[float], title: str, sources: str, path: str | Path
+) -> None:
+    """Write a PNG map of an area's communes coloured by minutes to the nearest site of ``service``."""
+    classes = minute_classes(thresholds_min)
+    minutes = communes[f"{service.lower()}_minutes"].astype(float)
+    colors = [
+        UNREACHED_COLOR if not np.isfinite(m) else next(color for upper, color, _ in classes if m <= upper)
+        for m in minutes
+    ]
+    figure, axis = plt.subplots(figsize=(7, 8.5), dpi=150)
+    shapes = communes.to_crs(LAMBERT_93)
+    shapes.plot(ax=axis, color=colors, edgecolor="#777777", linewidth=0.2)
+    shapes.dissolve("departement").boundary.plot(ax=axis, color="#222222", linewidth=0.8)
+    axis.set_axis_off()
+    handles = [Patch(facecolor=color, edgecolor="#777777", label=text) for _, color, text in classes]
+    handles.append(Patch(facecolor=UNREACHED_COLOR, edgecolor="#777777", label="aucun site accessible"))
+    axis.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, bbox_to_anchor=(1.0, 0.0))
+    figure.suptitle(title, fontsize=12)
+    figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)
+    figure.subplots_adjust(left=0.02, right=0.72, top=0.93, bottom=0.08)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, metadata={"Software": None})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .indicators import GapRule
@@ -103,3 +106,147 @@ def write_text(text: str, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def _share(value: float) -> str:
+    """A share as a French percentage."""
+    return f"{french_number(100 * value, 1)} %"
+
+
+def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[float, ...]) -> list[float]:
+    """Population-weighted quantiles (the value below which that share of inhabitants lives)."""
+    order = np.argsort(values.to_numpy())
+    cumulative = np.cumsum(weights.to_numpy()[order]) / weights.sum()
+    return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
+
+
+def area_report_markdown(
+    label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
+    access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
+    editions: list[str], method: dict,
+) -> str:  # fmt: skip
+    """The report of a study area for policy writers, in French; every number comes from the tables."""
+    lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
+    lines += ["## Offre par département", ""]
+    rows = [
+        [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
+        for _, row in indicators.iterrows()
+    ]
+    lines += _table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    thresholds = sorted(coverage["threshold_min"].unique())
+    lines += ["", "## Population éloignée des services (temps de trajet par la route)", ""]
+    lines += ["Habitants au-delà de chaque seuil, et leur part dans la population du département.", ""]
+    header = ["Département", "Service"] + [f"Au-delà de {t:g} min" for t in thresholds if t >= 30]
+    rows = []
+    for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
+        population = int(access.loc[access["departement"] == departement, "population"].sum())
+        cells = [
+            f"{french_number(population - r.population_within)} ({_share(1 - r.share_within)})"
+            for r in group.sort_values("threshold_min").itertuples()
+            if r.threshold_min >= 30
+        ]
+        rows.append([departement, service, *cells])
+    lines += _table(header, rows)
+    lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
+    lines += [
+        "Capacité accessible pour 1000 habitants, pondérée par le temps de trajet et par la population qui se "
+        f"partage chaque site ({method['e2sfca']}). Répartition des habitants de chaque département : valeur en "
+        "dessous de laquelle vit 10 %, 50 % (médiane) et 90 % de la population.",
+        "",
+    ]
+    merged = scores.merge(access[["commune", "population"]], on="commune")
+    rows = []
+    for departement, group in merged.groupby("departement"):
+        for column in [c for c in scores.columns if c.endswith("_access")]:
+            valid = group[group[column].notna()]
+            low, median, high = _weighted_quantiles(valid[column], valid["population"], (0.1, 0.5, 0.9))
+            rows.append(
+                [
+                    departement,
+                    column.removesuffix("_access").upper(),
+                    *(french_number(v, 4) for v in (low, median, high)),
+                ]
+            )
+    lines += _table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
+    lines += ["", "## Propositions d'implantation", ""]
+    lines += [f"Sites ajoutés un à un, chacun amenant le plus d'habitants à moins de {method['siting']}.", ""]
+    for service, table in siting.items():
+        lines += [f"### {SERVICE_NAMES[service]} ({service})", ""]
+        if table.empty:
+            lines += ["Aucun candidat n'améliore la couverture.", ""]
+            continue
+        lines += _table(
+            ["Rang", "Établissement", "FINESS", "Département", "Habitants gagnés", "Part couverte après"],
+            [
+                [
+                    str(r.rank),
+                    str(r.name),
+                    r.finess,
+                    r.departement,
+                    french_number(r.population_gain),
+                    _share(r.share_covered_after),
+                ]
+                for r in table.itertuples()
+            ],
+        )
+        lines.append("")
+    lines += ["## Cartes", ""]
+    lines += [f"![{caption}]({path})" + "\n" for caption, path in pictures.items()]
+    lines += ["## Sources, normes et méthode", ""]
+    lines += [f"- {edition}" for edition in editions]
+    lines += ["", "Règles d'écart :", ""]
+    lines += [f"- {rule.describe(national)}. Source : {rule.source}" for rule in rules]
+    lines += ["", "Méthode :", ""] + [f"- {text}" for text in method["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_to_html(text: str, title: str, folder: Path) -> str:
+    """A self-contained HTML page from the report's Markdown: tables styled, images embedded."""
+    import base64
+
+    import markdown
+
+    def embed(match: re.Match) -> str:
+        path = (folder / match.group(1)).resolve()
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', embed, markdown.markdown(text, extensions=["tables"]))
+    return REPORT_PAGE.format(title=html.escape(title), body=body)
+
+
+REPORT_PAGE = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{font: 15px/1.5 sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222;}}
+table {{border-collapse: collapse; margin: 1em 0; font-size: 13px;}}
+th, td {{border: 1px solid #bbb; padding: 3px 8px; text-align: right;}}
+th {{background: #eef;}} td:first-child, td:nth-child(2) {{text-align: left;}}
+img {{max-width: 100%; border: 1px solid #ddd; margin: 1em 0;}}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
+def method_notes(settings: dict) -> dict:
+    """French sentences describing the method, from the configuration (for the report)."""
+    access, e2sfca, siting = settings["access"], settings["e2sfca"], settings["siting"]
+    steps = ", ".join(f"{french_number(s['weight'], 2)} jusqu'à {s['max_min']:g} min" for s in e2sfca["steps"])
+    directions = ", ".join(f"{service} : {'patient vers le site' if d == 'to_site' else 'équipe vers le patient'}"
+                           for service, d in access["directions"].items())  # fmt: skip
+    return {
+        "e2sfca": f"pondération {steps}, nulle au-delà",
+        "siting": f"{siting['minutes']:g} minutes ({siting['count']} sites au plus par service)",
+        "notes": [
+            "Temps de trajet par la route : vitesse OSM (maxspeed) ou, à défaut, limite légale française par classe "
+            "de route ; plus court chemin sur le réseau routier réel.",
+            f"Sens du trajet : {directions}.",
+            "Population de chaque commune placée au nœud routier de la commune le plus proche de son point "
+            f"représentatif ; accès hors route en ligne droite à {access['offroad_kph']:g} km/h.",
+            f"Accessibilité E2SFCA (Luo et Qi, 2009) : {steps}.",
+            f"Implantation : glouton, chaque site ajouté maximise la population nouvellement à moins de "
+            f"{siting['minutes']:g} minutes ; candidats : établissements FINESS des catégories "
+            f"{', '.join(siting['candidate_categories'])} n'offrant pas encore le service, et MSP.",
+        ],
+    }

@@ -81,3 +81,27 @@ def nearest_sites(
     )
     site = np.where(sources[:n] >= n, sources[:n] - n, -1).astype(np.int64)
     return Nearest(seconds=seconds[:n], site=site)
+
+
+def bounded_times(
+    forward: sp.csr_matrix, backward: sp.csr_matrix, site_nodes: np.ndarray, targets: np.ndarray, limit_s: float,
+    direction: str, chunk: int = 64,
+) -> np.ndarray:  # fmt: skip
+    """Seconds between each site node and each target node, searched no further than ``limit_s``.
+
+    One bounded Dijkstra per site (``limit`` stops it at ``limit_s``), in chunks of sites so that
+    memory stays at ``chunk`` rows of the network; beyond the limit the time is ``inf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(site_nodes), len(targets)).
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    graph = forward if direction == "from_site" else backward
+    result = np.full((len(site_nodes), len(targets)), np.inf)
+    for start in range(0, len(site_nodes), chunk):
+        rows = dijkstra(graph, directed=True, indices=site_nodes[start : start + chunk], limit=limit_s)
+        result[start : start + chunk] = np.atleast_2d(rows)[:, targets]
+    return result

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from .access import AccessModel, Router, commune_access, coverage_by_departement
+from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
 from .geography import build_communes
-from .indicators import GapRule, compute_indicators, national_totals
+from .indicators import GapRule, compute_indicators, national_totals, national_values
 from .isochrones import isochrone_table
 from .maps import build_area_map, build_map, write_map
 from .network import RoadNetwork, SpeedModel, apply_speeds, area_crs, load_graph, to_arrays
-from .plot import plot_indicator
-from .report import indicators_markdown, write_text
+from .plot import plot_area_minutes, plot_indicator
+from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
+from .siting import candidate_sites, coverage_sets, greedy, newly_covered
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.population import load_population
@@ -179,7 +182,10 @@ def access(
 
 
 def merge_areas(parts: list[Path], out: Path) -> None:
-    """Concatenate the per-area tables (CSV) or isochrone layers (GeoPackage) into one file."""
+    """Concatenate the per-area tables (CSV, parquet) or isochrone layers (GeoPackage) into one file."""
+    if out.suffix == ".parquet":
+        pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).to_parquet(out, index=False)
+        return
     if out.suffix == ".gpkg":
         merged = pd.concat([gpd.read_file(p) for p in parts], ignore_index=True)
         gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").to_file(out, driver="GPKG", layer="isochrones")
@@ -190,9 +196,12 @@ def merge_areas(parts: list[Path], out: Path) -> None:
 def area_map(
     access_csv: Path, isochrones_path: Path, sites_csv: Path, facilities_csv: Path, communes_path: Path,
     departements: Path, area_departements: list[str], label: str, map_service: str, thresholds: list[float],
-    editions: dict[str, str], out: Path,
+    editions: dict[str, str], siting_csvs: list[Path], out: Path,
 ) -> None:  # fmt: skip
-    """The drive-time map of one study area (``maps/<area>.html``)."""
+    """The drive-time map of one study area (``maps/<area>.html``), with the siting proposals.
+
+    ``siting_csvs`` holds, per service, ``siting_<service>.csv`` then ``siting_<service>_communes.csv``.
+    """
     access_table = read_csv(access_csv)
     polygons = _read_communes(communes_path)[["code", "geometry"]]
     communes = gpd.GeoDataFrame(access_table.merge(polygons, left_on="commune", right_on="code"), crs=polygons.crs)
@@ -207,5 +216,128 @@ def area_map(
         map_service,
         thresholds,
         _editions(facilities_table, editions),
+        {
+            proposals.stem.removeprefix("siting_").upper(): (read_csv(proposals), read_csv(covered))
+            for proposals, covered in zip(siting_csvs[::2], siting_csvs[1::2], strict=True)
+        },
     )
     write_map(fmap, out)
+
+
+def _router_and_communes(
+    network_path: Path, access_csv: Path, settings: dict
+) -> tuple[Router, pd.DataFrame, AccessModel]:
+    """The area's router, its communes as placed by the access step, and the access model."""
+    model = AccessModel(settings["directions"], settings["offroad_kph"], settings["max_snap_m"])
+    return Router(RoadNetwork.load(network_path)), read_csv(access_csv), model
+
+
+def capacity_access(
+    network_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict,
+    out_csv: Path, out_pairs: Path,
+) -> None:  # fmt: skip
+    """E2SFCA access per commune and service, and the commune-site travel times it used (parquet)."""
+    router, communes, model = _router_and_communes(network_path, access_csv, settings)
+    facilities_table = read_csv(facilities_csv)
+    steps = DecaySteps.from_config(e2sfca_settings["steps"])
+    pairs = travel_pairs(router, communes, facilities_table, model, steps.catchment_min)
+    population = communes.set_index("commune")["population"]
+    table = communes[["commune", "departement"]].copy()
+    for service in model.directions:
+        sites = facilities_table[facilities_table["service"] == service].drop_duplicates("finess").set_index("finess")
+        supply = sites[e2sfca_settings["supply"][service]].fillna(0.0)
+        scores = e2sfca(pairs[pairs["service"] == service], population, supply, steps)
+        table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
+    write_csv(table, out_csv)
+    out_pairs.parent.mkdir(parents=True, exist_ok=True)
+    pairs.to_parquet(out_pairs, index=False)
+
+
+SITING_COLUMNS = [
+    "area", "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
+]  # fmt: skip
+
+
+def siting_scenario(
+    network_path: Path, access_csv: Path, facilities_csv: Path, finess: Path, area: str, area_departements: list[str],
+    service: str, settings: dict, siting_settings: dict, out: Path, out_communes: Path,
+) -> None:  # fmt: skip
+    """Greedy siting of new sites of one service, and the communes each proposal newly covers."""
+    router, communes, model = _router_and_communes(network_path, access_csv, settings)
+    facilities_table = read_csv(facilities_csv)
+    direction, minutes = settings["directions"][service], siting_settings["minutes"]
+    candidates = candidate_sites(
+        load_finess(finess), facilities_table, service, siting_settings["candidate_categories"], area_departements
+    )
+    existing = facilities_table[(facilities_table["service"] == service) & facilities_table["lon"].notna()]
+    covered_now = coverage_sets(
+        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
+    )
+    cover = coverage_sets(
+        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
+    )
+    population = communes["population"].to_numpy()
+    proposals = greedy(
+        covered_now.any(axis=0), cover, population, siting_settings["count"], candidates["finess"].tolist()
+    )
+    picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
+    table = picked.reset_index().assign(
+        area=area,
+        rank=[p.rank for p in proposals],
+        population_gain=[p.population_gain for p in proposals],
+        share_covered_after=[p.share_covered_after for p in proposals],
+    )
+    write_csv(table[SITING_COLUMNS], out)
+    write_csv(
+        newly_covered(covered_now.any(axis=0), cover, proposals, candidates["finess"].tolist(), communes), out_communes
+    )
+
+
+def area_static_map(
+    access_csv: Path, communes_path: Path, facilities_csv: Path, service: str, label: str, thresholds: list[float],
+    editions: dict[str, str], out: Path,
+) -> None:  # fmt: skip
+    """A printable PNG of an area's communes by minutes to the nearest site of one service."""
+    polygons = _read_communes(communes_path)[["code", "geometry"]]
+    table = read_csv(access_csv).merge(polygons, left_on="commune", right_on="code")
+    sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions)) + " ; © OpenStreetMap (routes)"
+    title = f"{label} : minutes jusqu'au site {service} le plus proche"
+    plot_area_minutes(gpd.GeoDataFrame(table, crs=polygons.crs), service, thresholds, title, sources, out)
+
+
+def report(
+    indicators_csv: Path, coverage_csv: Path, access_csv: Path, e2sfca_csv: Path, siting_csvs: list[Path],
+    pictures: list[Path], facilities_csv: Path, label: str, area_departements: list[str], gaps: list[dict],
+    editions: dict[str, str], settings: dict, titles: dict[str, str], out_markdown: Path, out_html: Path,
+) -> None:  # fmt: skip
+    """The report of a study area, as Markdown and as a self-contained HTML page."""
+    indicators_table = read_csv(indicators_csv)
+    rules = [GapRule.from_config(entry) for entry in gaps]
+    siting = {}
+    for path in siting_csvs:
+        table = read_csv(path)
+        siting[path.stem.removeprefix("siting_").upper()] = table
+    captions = {picture: _caption(picture, titles) for picture in pictures}
+    relative = {captions[p]: os.path.relpath(p, out_markdown.parent) for p in pictures}
+    text = area_report_markdown(
+        label,
+        indicators_table[indicators_table["departement"].isin(area_departements)],
+        rules,
+        national_values(indicators_table),
+        read_csv(coverage_csv),
+        read_csv(access_csv),
+        read_csv(e2sfca_csv),
+        siting,
+        relative,
+        _editions(read_csv(facilities_csv), editions),
+        method_notes(settings),
+    )
+    write_text(text, out_markdown)
+    write_text(markdown_to_html(text, f"Soins palliatifs : {label}", out_markdown.parent), out_html)
+
+
+def _caption(picture: Path, titles: dict[str, str]) -> str:
+    """French caption of a report picture: minutes to a service, or a national indicator's title."""
+    if picture.stem.endswith("_minutes"):
+        return f"Minutes jusqu'au site {picture.stem.removesuffix('_minutes').upper()} le plus proche"
+    return f"France : {titles.get(picture.stem, picture.stem)} par département"

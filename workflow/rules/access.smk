@@ -46,6 +46,55 @@ rule access:
         " --out-isochrones {output.isochrones:q} 2>&1 | tee {log:q}"
 
 
+rule capacity_access:
+    input:
+        network=rules.network.output,
+        access=rules.access.output.communes,
+        facilities=rules.facilities.output.csv,
+    output:
+        csv="data/processed/areas/{area}/e2sfca_commune.csv",
+        pairs="data/processed/areas/{area}/travel_times.parquet",
+    params:
+        settings=as_json(config["access"]),
+        e2sfca=as_json(config["e2sfca"]),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/capacity_access_{area}.log",
+    shell:
+        "python -m coverage capacity-access --network-path {input.network:q} --access-csv {input.access:q}"
+        " --facilities-csv {input.facilities:q} --settings {params.settings:q} --e2sfca-settings {params.e2sfca:q}"
+        " --out-csv {output.csv:q} --out-pairs {output.pairs:q} 2>&1 | tee {log:q}"
+
+
+rule siting:
+    input:
+        network=rules.network.output,
+        access=rules.access.output.communes,
+        facilities=rules.facilities.output.csv,
+        finess="data/raw/finess.csv",
+    output:
+        proposals="data/processed/areas/{area}/siting_{service}.csv",
+        communes="data/processed/areas/{area}/siting_{service}_communes.csv",
+    wildcard_constraints:
+        service="|".join(SITING_SERVICES),
+    params:
+        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        service=lambda wildcards: wildcards.service.upper(),
+        settings=as_json(config["access"]),
+        siting=as_json(config["siting"]),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/siting_{area}_{service}.log",
+    shell:
+        "python -m coverage siting --network-path {input.network:q} --access-csv {input.access:q}"
+        " --facilities-csv {input.facilities:q} --finess {input.finess:q} --area {wildcards.area:q}"
+        " --area-departements {params.area_departements:q} --service {params.service:q}"
+        " --settings {params.settings:q} --siting-settings {params.siting:q}"
+        " --out {output.proposals:q} --out-communes {output.communes:q} 2>&1 | tee {log:q}"
+
+
 rule merge_areas:
     input:
         expand("data/processed/areas/{area}/{{table}}", area=AREAS),

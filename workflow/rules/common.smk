@@ -13,7 +13,15 @@ MIRROR = (PROJECT / config["mirror"]).resolve()
 
 
 AREAS = list(config["areas"])
-AREA_TABLES = ["access_commune.csv", "access_sites.csv", "coverage_departement.csv", "isochrones.gpkg"]
+AREA_TABLES = [
+    "access_commune.csv",
+    "access_sites.csv",
+    "coverage_departement.csv",
+    "isochrones.gpkg",
+    "e2sfca_commune.csv",
+    "travel_times.parquet",
+] + [f"siting_{service.lower()}.csv" for service in config["siting"]["services"]]
+SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
 
 
 def in_mirror(path):
