@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .network import RoadNetwork, project
-from .routing import Nearest, nearest_sites, travel_matrix
+from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,29 @@ def snapped_sites(
     """The located sites of a service and their snapping to the network."""
     sites = service_sites(facilities, service)
     return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
+
+
+def point_commune_seconds(
+    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, direction: str,
+    limit_min: float,
+) -> np.ndarray:  # fmt: skip
+    """Seconds between each point (a site) and each commune, off-road legs at both ends included.
+
+    One bounded search per point, searched no further than ``limit_min`` on the road; ``inf`` beyond
+    it, and for points or communes off the network. Shape (points, communes).
+    """
+    points = router.snap(lon, lat, model.max_snap_m)
+    places = router.snap(communes["lon"].to_numpy(float), communes["lat"].to_numpy(float), model.max_snap_m)
+    seconds = np.full((len(lon), len(communes)), np.inf)
+    usable, reachable = np.flatnonzero(points.on_network), np.flatnonzero(places.on_network)
+    road = bounded_times(
+        router.forward, router.backward, points.node[usable], places.node[reachable], limit_min * 60, direction
+    )
+    offroad = (
+        points.offroad_seconds(model.offroad_kph)[usable, None] + places.offroad_seconds(model.offroad_kph)[reachable]
+    )
+    seconds[np.ix_(usable, reachable)] = road + offroad
+    return seconds
 
 
 @dataclass(frozen=True)

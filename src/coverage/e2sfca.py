@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .access import AccessModel, Router, snapped_sites
-from .routing import bounded_times
+from .access import AccessModel, Router, point_commune_seconds, service_sites
 
 
 @dataclass(frozen=True)
@@ -48,23 +47,18 @@ def travel_pairs(
     pandas.DataFrame
         ``commune``, ``finess``, ``service``, ``minutes``, sorted.
     """
-    points = router.snap(communes["lon"].to_numpy(float), communes["lat"].to_numpy(float), model.max_snap_m)
-    on_network = np.flatnonzero(points.on_network)
-    commune_offroad = points.offroad_seconds(model.offroad_kph)[on_network]
     frames = []
     for service, direction in model.directions.items():
-        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m)
-        usable = np.flatnonzero(snapped.on_network)
-        seconds = bounded_times(
-            router.forward, router.backward, snapped.node[usable], points.node[on_network], limit_min * 60, direction
+        sites = service_sites(facilities, service)
+        seconds = point_commune_seconds(
+            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction, limit_min
         )
-        seconds = seconds + snapped.offroad_seconds(model.offroad_kph)[usable, None] + commune_offroad[None, :]
         site_index, commune_index = np.nonzero(seconds <= limit_min * 60)
         frames.append(
             pd.DataFrame(
                 {
-                    "commune": communes["commune"].to_numpy()[on_network][commune_index],
-                    "finess": sites["finess"].to_numpy()[usable][site_index],
+                    "commune": communes["commune"].to_numpy()[commune_index],
+                    "finess": sites["finess"].to_numpy()[site_index],
                     "service": service,
                     "minutes": seconds[site_index, commune_index] / 60,
                 }

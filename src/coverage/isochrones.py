@@ -72,14 +72,14 @@ def band_population(access: pd.DataFrame, service: str, lower: float, upper: flo
 
 
 def isochrone_table(
-    network: RoadNetwork, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame, thresholds_min: list[float],
-    buffer_m: float, area: str,
+    network: RoadNetwork, xy: np.ndarray, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
+    thresholds_min: list[float], buffer_m: float, area: str,
 ) -> gpd.GeoDataFrame:  # fmt: skip
     """Isochrone bands of every service with their population and area, in WGS84.
 
-    ``times`` maps each service to its node times (seconds) and direction.
+    ``xy`` holds the node coordinates in the network's CRS (as the router projected them); ``times``
+    maps each service to its node times (seconds) and direction.
     """
-    xy = network.projected_xy()
     frames = []
     for service, (seconds, direction) in times.items():
         table = bands(service_isochrones(network, xy, seconds, thresholds_min, direction, buffer_m), thresholds_min)

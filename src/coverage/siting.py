@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .access import AccessModel, Router
-from .routing import bounded_times
+from .access import AccessModel, Router, point_commune_seconds
 
 
 @dataclass(frozen=True)
@@ -26,18 +25,7 @@ def coverage_sets(
     minutes: float,
 ) -> np.ndarray:  # fmt: skip
     """Boolean matrix (points x communes): commune within ``minutes`` of each point (off-road legs included)."""
-    points = router.snap(lon, lat, model.max_snap_m)
-    places = router.snap(communes["lon"].to_numpy(float), communes["lat"].to_numpy(float), model.max_snap_m)
-    covered = np.zeros((len(lon), len(communes)), dtype=bool)
-    usable = np.flatnonzero(points.on_network)
-    reachable = np.flatnonzero(places.on_network)
-    seconds = bounded_times(
-        router.forward, router.backward, points.node[usable], places.node[reachable], minutes * 60, direction
-    )
-    seconds = seconds + points.offroad_seconds(model.offroad_kph)[usable, None]
-    seconds = seconds + places.offroad_seconds(model.offroad_kph)[reachable][None, :]
-    covered[np.ix_(usable, reachable)] = seconds <= minutes * 60
-    return covered
+    return point_commune_seconds(router, lon, lat, communes, model, direction, minutes) <= minutes * 60
 
 
 def greedy(

@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .access import AccessModel, Router, commune_access, coverage_by_departement
+from .access import AccessModel, Router, commune_access, coverage_by_departement, service_sites
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
@@ -109,6 +109,13 @@ def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.Geo
     )
 
 
+def _access_with_polygons(access_csv: Path, communes_path: Path) -> gpd.GeoDataFrame:
+    """The access table of an area joined to its commune polygons."""
+    polygons = _read_communes(communes_path)[["code", "geometry"]]
+    table = read_csv(access_csv).merge(polygons, left_on="commune", right_on="code")
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=polygons.crs)
+
+
 def html_map(
     indicators_csv: Path, facilities_csv: Path, departements: Path, layers: dict[str, str], gaps: list[dict],
     editions: dict[str, str], areas: dict[str, str], out: Path,
@@ -175,7 +182,13 @@ def access(
     write_csv(result.sites.sort_values(["service", "finess"]), out_sites)
     write_csv(coverage_by_departement(result.communes, list(model.directions), thresholds), out_coverage)
     isochrones = isochrone_table(
-        router.network, result.node_seconds, result.communes, thresholds, settings["isochrone_buffer_m"], area
+        router.network,
+        router.xy,
+        result.node_seconds,
+        result.communes,
+        thresholds,
+        settings["isochrone_buffer_m"],
+        area,
     )
     out_isochrones.parent.mkdir(parents=True, exist_ok=True)
     isochrones.to_file(out_isochrones, driver="GPKG", layer="isochrones")
@@ -202,9 +215,7 @@ def area_map(
 
     ``siting_csvs`` holds, per service, ``siting_<service>.csv`` then ``siting_<service>_communes.csv``.
     """
-    access_table = read_csv(access_csv)
-    polygons = _read_communes(communes_path)[["code", "geometry"]]
-    communes = gpd.GeoDataFrame(access_table.merge(polygons, left_on="commune", right_on="code"), crs=polygons.crs)
+    communes = _access_with_polygons(access_csv, communes_path)
     facilities_table = read_csv(facilities_csv)
     on_network = read_csv(sites_csv).query("on_network")[["finess", "service"]]
     fmap = build_area_map(
@@ -244,8 +255,8 @@ def capacity_access(
     population = communes.set_index("commune")["population"]
     table = communes[["commune", "departement"]].copy()
     for service in model.directions:
-        sites = facilities_table[facilities_table["service"] == service].drop_duplicates("finess").set_index("finess")
-        supply = sites[e2sfca_settings["supply"][service]].fillna(0.0)
+        supply = service_sites(facilities_table, service).set_index("finess")[e2sfca_settings["supply"][service]]
+        supply = supply.fillna(0.0)
         scores = e2sfca(pairs[pairs["service"] == service], population, supply, steps)
         table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
     write_csv(table, out_csv)
@@ -269,17 +280,15 @@ def siting_scenario(
     candidates = candidate_sites(
         load_finess(finess), facilities_table, service, siting_settings["candidate_categories"], area_departements
     )
-    existing = facilities_table[(facilities_table["service"] == service) & facilities_table["lon"].notna()]
+    existing = service_sites(facilities_table, service)
     covered_now = coverage_sets(
         router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
-    )
+    ).any(axis=0)
     cover = coverage_sets(
         router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
     )
-    population = communes["population"].to_numpy()
-    proposals = greedy(
-        covered_now.any(axis=0), cover, population, siting_settings["count"], candidates["finess"].tolist()
-    )
+    codes = candidates["finess"].tolist()
+    proposals = greedy(covered_now, cover, communes["population"].to_numpy(), siting_settings["count"], codes)
     picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
     table = picked.reset_index().assign(
         area=area,
@@ -288,9 +297,7 @@ def siting_scenario(
         share_covered_after=[p.share_covered_after for p in proposals],
     )
     write_csv(table[SITING_COLUMNS], out)
-    write_csv(
-        newly_covered(covered_now.any(axis=0), cover, proposals, candidates["finess"].tolist(), communes), out_communes
-    )
+    write_csv(newly_covered(covered_now, cover, proposals, codes, communes), out_communes)
 
 
 def area_static_map(
@@ -298,11 +305,9 @@ def area_static_map(
     editions: dict[str, str], out: Path,
 ) -> None:  # fmt: skip
     """A printable PNG of an area's communes by minutes to the nearest site of one service."""
-    polygons = _read_communes(communes_path)[["code", "geometry"]]
-    table = read_csv(access_csv).merge(polygons, left_on="commune", right_on="code")
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions)) + " ; © OpenStreetMap (routes)"
     title = f"{label} : minutes jusqu'au site {service} le plus proche"
-    plot_area_minutes(gpd.GeoDataFrame(table, crs=polygons.crs), service, thresholds, title, sources, out)
+    plot_area_minutes(_access_with_polygons(access_csv, communes_path), service, thresholds, title, sources, out)
 
 
 def report(
