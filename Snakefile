@@ -11,16 +11,11 @@ include: "workflow/rules/facilities.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/access.smk"
 include: "workflow/rules/maps.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
-        rules.facilities.output,
-        rules.logs.output,
-        rules.indicators.output,
-        rules.html_map.output,
-        expand(rules.static_map.output, indicator=list(config["maps"]["indicators"])),
-        expand("data/processed/{table}", table=AREA_TABLES),
-        expand(rules.area_map.output, area=AREAS),
-        expand(rules.report.output, area=AREAS),
+        PUBLISHED,
+        rules.manifest.output,
     default_target: True

@@ -18,7 +18,7 @@ def test_bad_input_reports_file_line_column_and_returns_1(
     out = [f"--{name}={tmp_path / name}" for name in ("out-csv", "out-gpkg", "rejects", "warnings")]
     arguments = [
         "facilities", f"--sae={tiny_sae}", f"--finess={tiny_finess}", f"--communes-path={tmp_path / 'communes.gpkg'}",
-        f"--departements={tmp_path / 'departements.geojson'}", "--msp-category=603", "--tolerance-km=5", *out,
+        f"--departements={tmp_path / 'departements.geojson'}", "--msp-category=603", "--tolerance-km=5", "--own-sites=[]", *out,
     ]  # fmt: skip
     assert main(arguments) == 1
     message = capsys.readouterr().err
@@ -39,6 +39,8 @@ def test_config_error_is_reported_without_traceback(tmp_path: Path):
     assert "gap rule 'x'" in result.stderr and "label, source" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_sae_folder_is_a_clear_error(tmp_path: Path, capsys):
-    assert main(["copy-sae", "--folder", str(tmp_path / "nowhere"), "--target", str(tmp_path / "raw")]) == 1
+def test_missing_sae_folder_is_a_clear_error(tmp_path: Path, capsys, default_config):
+    downloads = json.dumps({**default_config["downloads"], "offline": True})
+    arguments = ["copy-sae", "--mirror", str(tmp_path), "--relative", "nowhere", "--downloads", downloads]
+    assert main([*arguments, "--target", str(tmp_path / "raw")]) == 1
     assert "nowhere" in capsys.readouterr().err

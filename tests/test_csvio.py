@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coverage._csvio import parse_numbers, read_delimited, require_columns
+from coverage._csvio import read_delimited
+from coverage.contracts import Column, Contract, non_negative, numbers
 from coverage.errors import InputError
 from coverage.tables import read_csv, write_csv
 
@@ -43,14 +44,15 @@ def test_missing_columns_are_all_named(tmp_path: Path):
     path = tmp_path / "f.csv"
     path.write_text("a;b\n1;2\n", encoding="utf-8")
     with pytest.raises(InputError) as error:
-        require_columns(read_delimited(path, ";"), path, ["a", "X", "Y"], "test")
+        Contract("test", (Column("a"), Column("X"), Column("Y"))).apply(read_delimited(path, ";"), path)
     assert "'X'" in str(error.value) and "'Y'" in str(error.value)
 
 
 def test_numbers_accept_decimal_comma_and_empty_cells(tmp_path: Path):
     path = tmp_path / "f.csv"
     path.write_text("n;m\n1,5;x\n;x\n2;x\n", encoding="utf-8")
-    values = parse_numbers(read_delimited(path, ";"), path, "n", "a number")
+    frame = Contract("test", (Column("n", (non_negative("things"),)),)).apply(read_delimited(path, ";"), path)
+    values = numbers(frame["n"])
     assert values.iloc[0] == 1.5 and values.isna().iloc[1] and values.iloc[2] == 2.0
 
 
@@ -58,9 +60,9 @@ def test_bad_numbers_give_line_column_value_and_expectation(tmp_path: Path):
     path = tmp_path / "f.csv"
     path.write_text("n;m\n1;x\nabc;x\n-2;x\n", encoding="utf-8")
     with pytest.raises(InputError) as error:
-        parse_numbers(read_delimited(path, ";"), path, "n", "a number of beds")
+        Contract("test", (Column("n", (non_negative("beds"),)),)).apply(read_delimited(path, ";"), path)
     text = str(error.value)
-    assert "line 3" in text and "'abc'" in text and "line 4" in text and "a number of beds" in text
+    assert "line 3" in text and "'abc'" in text and "line 4" in text and "a non-negative number of beds" in text
 
 
 def test_tables_round_trip_keeps_codes_and_empty_texts(tmp_path: Path):

@@ -7,6 +7,7 @@ independently of the pipeline's code.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -420,3 +421,42 @@ def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_
     assert first["finess"] in text and "SAE 2023" in text and "Circulaire DHOS/O2/2008/99" in text
     _, drawn = open_in_chromium(run / "reports/corse.html", tmp_path / "profile")
     assert drawn.tags["img"] == 6 and drawn.tags["table"] >= 5
+
+
+def table_digests(directory: Path) -> dict[str, str]:
+    """SHA-256 of every table of a run: CSV, parquet, GeoPackage and Markdown under data/processed and reports/."""
+    files = [p for p in sorted(directory.glob("data/processed/**/*")) + sorted(directory.glob("reports/*.md"))
+             if p.suffix in {".csv", ".parquet", ".gpkg", ".md", ".npz"}]  # fmt: skip
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_two_consecutive_runs_give_byte_identical_tables(run: Path):
+    first = table_digests(run)
+    assert len(first) >= 30
+    again = snakemake(run, {"sources": {"sae": str(SAE)}}, "--forceall")
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = table_digests(run)
+    assert second.keys() == first.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
+    manifest = json.loads((run / "data/processed/manifest.json").read_text(encoding="utf-8"))
+    inputs = {entry["path"]: entry for entry in manifest["inputs"]}
+    sae = inputs["data/raw/sae/PALIA_2023r.csv"]
+    assert sae["sha256"] == hashlib.sha256((SAE / "PALIA_2023r.csv").read_bytes()).hexdigest()
+    assert sae["edition"] == "SAE 2023" and sae["bytes"] == (SAE / "PALIA_2023r.csv").stat().st_size
+    assert inputs["data/raw/finess.csv"]["edition"] == "FINESS (mis à jour jusqu'au 2021-01-08)"
+    assert "corse-drive.graphml" in inputs["data/raw/networks/corse/corse-drive.graphml"]["edition"]
+    assert len([p for p in inputs if p.startswith("data/raw/communes/")]) == 101
+    outputs = {entry["path"] for entry in manifest["outputs"]}
+    assert {"data/processed/indicators_departement.csv", "maps/index.html", "reports/corse.html"} <= outputs
+    assert manifest["config"]["sources"]["sae"] == str(SAE)
+    assert manifest["packages"]["snakemake"] == "9.27.1" and manifest["generated_at"].startswith("20")
+    table = read_table(run / "data/processed/indicators_departement.csv")
+    assert table["sources"].unique().tolist() == [
+        "FINESS (mis à jour jusqu'au 2021-01-08) ; SAE 2023 ; " + "INSEE, populations légales en vigueur au 1er janvier"
+        " 2026 (découpage administratif 6.0.0) ; IGN Admin Express COG 2018, simplifié"
+    ]
+    access = read_table(run / "data/processed/access_commune.csv")
+    assert access["sources"].str.endswith("© contributeurs OpenStreetMap (corse-drive.graphml)").all()

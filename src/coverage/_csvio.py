@@ -35,7 +35,7 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
     path = Path(path)
     text = decode(path)
     if not text.strip():
-        raise InputError(path, Problem("a header line followed by data rows", line=1, value=""))
+        raise InputError(path, Problem("a header line followed by data rows", line=1, value="", rule="not-empty-file"))
     header_line = text.splitlines()[0]
     if sep not in header_line:
         found = [name for d, name in OTHER_DELIMITERS.items() if d != sep and d in header_line]
@@ -46,6 +46,7 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
                 f"(found {', '.join(found) or 'a single column'})",
                 line=1,
                 value=header_line[:80],
+                rule="delimiter",
             ),
         )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
@@ -56,7 +57,12 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
             continue
         if len(row) > len(header):
             problems.append(
-                Problem(f"{len(header)} cells as in the header", line=reader.line_num, value=f"{len(row)} cells")
+                Problem(
+                    f"{len(header)} cells as in the header",
+                    line=reader.line_num,
+                    value=f"{len(row)} cells",
+                    rule="row-length",
+                )
             )
             continue
         rows.append(row + [""] * (len(header) - len(row)))
@@ -68,17 +74,6 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
     return frame
 
 
-def require_columns(frame: pd.DataFrame, path: str | Path, columns: list[str], what: str) -> None:
-    """Raise an InputError naming each required column that is missing."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        present = ", ".join(c for c in frame.columns if c != LINE)
-        raise InputError(
-            path,
-            [Problem(f"a column {c!r} ({what}); columns present: {present}", column=c) for c in missing],
-        )
-
-
 def problems_at(
     frame: pd.DataFrame, mask: pd.Series, column: str, expected: str, shown_column: str | None = None
 ) -> list[Problem]:
@@ -88,20 +83,3 @@ def problems_at(
         Problem(expected, line=int(line), column=shown_column or column, value=value)
         for line, value in zip(rows[LINE], rows[column], strict=True)
     ]
-
-
-def parse_numbers(
-    frame: pd.DataFrame, path: str | Path, column: str, expected: str, minimum: float | None = 0.0
-) -> pd.Series:
-    """Parse a column of numbers not below ``minimum``; empty cells become NaN ("not applicable").
-
-    A decimal comma is accepted. Any other value raises an InputError that lists every bad cell.
-    """
-    text = frame[column].astype("string").str.replace(",", ".", regex=False)
-    values = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = values.isna() & (text != "")
-    if minimum is not None:
-        bad |= values < minimum
-    if bad.any():
-        raise InputError(path, problems_at(frame, bad, column, expected))
-    return values.astype(float)

@@ -32,6 +32,7 @@ COMMANDS = {
     "siting": steps.siting_scenario,
     "area-static-map": steps.area_static_map,
     "report": steps.report,
+    "manifest": steps.manifest,
 }
 
 

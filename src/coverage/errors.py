@@ -22,12 +22,15 @@ class Problem:
         Column or field name, when known.
     value
         The offending value, when there is one.
+    rule
+        Identifier of the contract rule broken (see the README's input contracts), when there is one.
     """
 
     expected: str
     line: int | None = None
     column: str | None = None
     value: object = None
+    rule: str | None = None
 
     def describe(self) -> str:
         """Return a one-line human description."""
@@ -39,14 +42,15 @@ class Problem:
         text = ", ".join(where)
         if self.value is not None:
             text += f"{': ' if text else ''}value {self.value!r}"
-        return f"{text}: expected {self.expected}" if text else f"expected {self.expected}"
+        text = f"{text}: expected {self.expected}" if text else f"expected {self.expected}"
+        return f"{text} [rule {self.rule}]" if self.rule else text
 
 
 class InputError(Exception):
     """Raised when an input file does not hold what the pipeline needs."""
 
     def __init__(self, path: str | Path, problems: list[Problem] | Problem):
-        self.path = Path(path)
+        self.path = path if isinstance(path, str) and "://" in path else Path(path)
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__(self.report())
 

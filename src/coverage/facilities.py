@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ._csvio import LINE, problems_at
+from .contracts import FIXES, fixes_of, with_rule
 from .errors import InputError
 from .geography import current_code_map
+from .sources.own_sites import OwnList, load_own_list
 from .sources.rejects import rejects_frame, rows_of, warnings_frame
 from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
 
@@ -40,6 +42,7 @@ class Inputs:
     departements: gpd.GeoDataFrame
     msp_category: str = "603"
     tolerance_km: float = 5.0
+    own_lists: tuple[OwnList, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,18 +92,29 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
     with_places = had["places"] > 0
     had_rejects = rejects_frame(files["HAD"], rows_of(had, ~with_places, "no HAD places (PLATOT empty or 0)"))
     had_rows = had[with_places].assign(service="HAD", capacity=lambda f: f["places"]).drop(columns="places")
-    rows = pd.concat([_palliative_rows(palia), had_rows], ignore_index=True).drop(columns=LINE)
+    rows = pd.concat([_palliative_rows(palia), had_rows], ignore_index=True).drop(columns=[LINE, FIXES])
     for kind, frame in (("PALIA", palia), ("HAD", had)):
         unknown = ~frame["finess"].isin(identification["finess"])
         if unknown.any():
             expected = f"an establishment listed in {files['ID'].name}"
-            raise InputError(files[kind], problems_at(frame, unknown, "finess", expected, shown_column="FI"))
+            problems = problems_at(frame, unknown, "finess", expected, shown_column="FI")
+            raise InputError(files[kind], with_rule(problems, "listed-in-id"))
     unused = ~identification["finess"].isin(rows["finess"])
     id_rejects = rejects_frame(files["ID"], rows_of(identification, unused, NO_ACTIVITY))
-    rows = rows.merge(identification.drop(columns=LINE), on="finess", how="left", validate="many_to_one")
+    rows = rows.merge(identification.drop(columns=[LINE, FIXES]), on="finess", how="left", validate="many_to_one")
     _check_departements(identification, files["ID"], set(inputs.departements["code"]))
     rows["edition"] = inputs.sae.label
-    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings]
+    fixes = [
+        _fix_warnings(frame, files[kind]) for kind, frame in (("ID", identification), ("PALIA", palia), ("HAD", had))
+    ]
+    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings, *fixes]
+
+
+def _fix_warnings(frame: pd.DataFrame, path: Path, used: pd.Series | None = None) -> pd.DataFrame:
+    """Warnings for the rows a contract repaired (of the ``used`` rows only, when given)."""
+    fixes = fixes_of(frame if used is None else frame[used])
+    lines, finess = frame.loc[fixes.index, LINE], frame.loc[fixes.index, "finess"]
+    return warnings_frame(path, list(zip(lines.astype(int), finess, fixes, strict=True)))
 
 
 def _check_departements(identification: pd.DataFrame, path: Path, known: set[str]) -> None:
@@ -108,7 +122,8 @@ def _check_departements(identification: pd.DataFrame, path: Path, known: set[str
     bad = ~identification["departement"].isin(known)
     if bad.any():
         expected = "a département code of the boundaries file"
-        raise InputError(path, problems_at(identification, bad, "departement", expected, shown_column="DEP"))
+        problems = problems_at(identification, bad, "departement", expected, shown_column="DEP")
+        raise InputError(path, with_rule(problems, "known-departement"))
 
 
 def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -173,17 +188,58 @@ def _distance_to_departement_km(rows: pd.DataFrame, departements: gpd.GeoDataFra
     return distances
 
 
-def _location_warnings(rows: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
-    """Warn about points further than the tolerance from their département (codes decide, not geometry)."""
+def _check_locations(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Points further than the tolerance from their département (codes decide, not geometry).
+
+    A point whose commune is known and lies in the département is moved to the commune's point (a
+    geocoding slip: coordinates in the sea, in a neighbouring département); otherwise it is kept.
+    Either way the row is listed in the warnings.
+    """
     distance = _distance_to_departement_km(rows, inputs.departements)
-    far = rows[distance > inputs.tolerance_km].drop_duplicates("finess")
-    return warnings_frame(
-        inputs.finess_path,
-        [
-            (None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: kept there")
-            for r in far.itertuples()
-        ],
-    )
+    far = distance > inputs.tolerance_km
+    points = inputs.communes.set_index("code")
+    commune_departement = rows["commune"].map(points["departement"])
+    movable = far & rows["commune"].map(points["lon"]).notna() & (commune_departement == rows["departement"])
+    text = "coordinates {:.1f} km outside département {} [rule in-departement]: placed at the point of commune {}"
+    moved = [
+        (None, r.finess, text.format(distance[r.Index], r.departement, r.commune))
+        for r in rows[movable].drop_duplicates("finess").itertuples()
+    ]
+    kept = [
+        (None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: kept there")
+        for r in rows[far & ~movable].drop_duplicates("finess").itertuples()
+    ]
+    rows = rows.copy()
+    for axis in ("lon", "lat"):
+        rows.loc[movable, axis] = rows.loc[movable, "commune"].map(points[axis]).astype(float)
+    rows.loc[movable, "location_source"] = "commune"
+    return rows, warnings_frame(inputs.finess_path, moved + kept)
+
+
+def _source_file(service: str, inputs: Inputs) -> Path:
+    """The national file a service's sites come from."""
+    return inputs.finess_path if service == "MSP" else inputs.sae.files["HAD" if service == "HAD" else "PALIA"]
+
+
+def _apply_own_lists(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame]]:
+    """Add or substitute the planners' own sites; national rows they replace go to the rejects."""
+    rejects, warnings = [], []
+    register = inputs.finess.set_index("finess")
+    for own in inputs.own_lists:
+        listed, fixes = load_own_list(own, inputs.communes, inputs.departements)
+        keys = pd.MultiIndex.from_frame(rows[["finess", "service"]])
+        replaced = keys.isin(pd.MultiIndex.from_frame(listed[["finess", "service"]]))
+        if own.mode == "replace":
+            replaced |= rows["service"].isin(own.services) & rows["departement"].isin(own.departements)
+        for service, group in rows[replaced].groupby("service"):
+            text = f"{service} site replaced by the list {own.path.name} ({own.label})"
+            rejects.append(rejects_frame(_source_file(service, inputs), [(None, f, text) for f in group["finess"]]))
+        for column in ("phone", "address"):
+            known = listed["finess"].map(register[column]).fillna("")
+            listed[column] = listed[column].where(listed[column] != "", known)
+        rows = pd.concat([rows[~replaced], listed], ignore_index=True)
+        warnings.append(fixes)
+    return rows, rejects, warnings
 
 
 def build_facilities(inputs: Inputs) -> Result:
@@ -192,14 +248,19 @@ def build_facilities(inputs: Inputs) -> Result:
     MSP come from FINESS (category ``msp_category``), HAD, EMSP, USP and LISP from the SAE edition.
     Location: FINESS coordinates, else the point of the SAE commune (``location_source``). The
     département always comes from the establishment's own codes; coordinates further than
-    ``tolerance_km`` from it are kept and listed in the warnings.
+    ``tolerance_km`` from it are moved to the commune's point when it is known (else kept), and
+    listed in the warnings. The planners' own lists then add or replace sites.
     """
     sae_rows, rejects, warnings = _sae_rows(inputs)
     msp_rows, msp_rejects = _msp_rows(inputs)
     rows = pd.concat([sae_rows, msp_rows], ignore_index=True)
     rows, location_warnings = _locate(rows, inputs)
+    used = inputs.finess["finess"].isin(rows["finess"])
+    finess_fixes = _fix_warnings(inputs.finess, inputs.finess_path, used)
+    rows, own_rejects, own_warnings = _apply_own_lists(rows, inputs)
     missing_commune = (rows["commune"] == "") & rows["lon"].notna()
     rows.loc[missing_commune, "commune"] = _communes_of_points(rows, inputs.communes)
+    rows, far_warnings = _check_locations(rows, inputs)
     rows["capacity_unit"] = rows["service"].map(UNITS)
     rows = rows.reindex(columns=COLUMNS)
     rows["service"] = pd.Categorical(rows["service"], categories=SERVICES, ordered=True)
@@ -208,6 +269,8 @@ def build_facilities(inputs: Inputs) -> Result:
     facilities = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=WGS84)
     return Result(
         facilities=facilities,
-        rejects=pd.concat([*rejects, msp_rejects], ignore_index=True),
-        warnings=pd.concat([*warnings, location_warnings, _location_warnings(rows, inputs)], ignore_index=True),
+        rejects=pd.concat([*rejects, msp_rejects, *own_rejects], ignore_index=True),
+        warnings=pd.concat(
+            [*warnings, location_warnings, finess_fixes, *own_warnings, far_warnings], ignore_index=True
+        ),
     )

@@ -179,6 +179,45 @@ def _as_float(value: object) -> float | None:
         return None
 
 
+def check_graph(graph: nx.MultiDiGraph, path: str | Path) -> None:
+    """Raise one InputError listing every node without usable coordinates and every edge without a length."""
+    problems = []
+    for node, data in graph.nodes(data=True):
+        x, y = _as_float(data.get("x")), _as_float(data.get("y"))
+        if x is None or y is None or not (-180 <= x <= 180 and -90 <= y <= 90):
+            value = (data.get("x"), data.get("y"))
+            problems.append(
+                Problem("a node with WGS84 x and y", column=f"node {node}", value=value, rule="node-coordinates")
+            )
+    for u, v, data in graph.edges(data=True):
+        length = _as_float(data.get("length"))
+        if length is None or length < 0:
+            problems.append(
+                Problem("an edge length in metres, not negative", column=f"edge {u}->{v}", value=data.get("length"),
+                        rule="edge-length")
+            )  # fmt: skip
+    if problems:
+        raise InputError(path, problems)
+
+
+def keep_main_component(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[tuple[int, float, float]]]:
+    """Keep the largest strongly connected component, as osmnx does for its downloads.
+
+    Returns the kept graph and, for each weakly connected piece of what was dropped (an island
+    without a bridge, a fragment cut off by one-way streets), its node count and mean WGS84 point.
+    Points nearest such a piece snap to the main network instead, or are flagged off the network
+    when it is further than ``max_snap_m``.
+    """
+    kept = ox.truncate.largest_component(graph, strongly=True)
+    dropped = graph.subgraph(set(graph.nodes) - set(kept.nodes))
+    pieces = []
+    for nodes in sorted(nx.weakly_connected_components(dropped), key=lambda c: (-len(c), min(c))):
+        xs = [float(graph.nodes[n]["x"]) for n in nodes]
+        ys = [float(graph.nodes[n]["y"]) for n in nodes]
+        pieces.append((len(nodes), sum(xs) / len(xs), sum(ys) / len(ys)))
+    return kept, pieces
+
+
 def to_arrays(graph: nx.MultiDiGraph, crs: str) -> RoadNetwork:
     """Convert a graph with ``travel_time`` on its edges to a :class:`RoadNetwork`."""
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())

@@ -16,16 +16,27 @@ from .geography import build_communes
 from .indicators import GapRule, compute_indicators, national_totals, national_values
 from .isochrones import isochrone_table
 from .maps import build_area_map, build_map, write_map
-from .network import RoadNetwork, SpeedModel, apply_speeds, area_crs, load_graph, to_arrays
+from .network import (
+    RoadNetwork,
+    SpeedModel,
+    apply_speeds,
+    area_crs,
+    check_graph,
+    keep_main_component,
+    load_graph,
+    to_arrays,
+)  # fmt: skip
 from .plot import plot_area_minutes, plot_indicator
+from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
 from .siting import candidate_sites, coverage_sets, greedy, newly_covered
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
+from .sources.own_sites import OwnList
 from .sources.population import load_population
-from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS
+from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
 from .sources.sae import find_edition
-from .tables import read_csv, write_csv
+from .tables import read_csv, with_sources, write_csv, write_gpkg
 
 
 def communes(population: Path, polygons: Path, departements: Path, out: Path, rejects: Path, warnings: Path) -> None:
@@ -33,8 +44,7 @@ def communes(population: Path, polygons: Path, departements: Path, out: Path, re
     codes = set(load_departements(departements)["code"])
     table, population_rejects = load_population(population, codes)
     merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    merged.to_file(out, driver="GPKG", layer="communes")
+    write_gpkg(merged, out, "communes")
     write_csv(population_rejects, rejects)
     write_csv(polygon_warnings, warnings)
 
@@ -47,9 +57,12 @@ def _read_communes(path: Path) -> gpd.GeoDataFrame:
 
 def facilities(
     sae: Path, finess: Path, communes_path: Path, departements: Path, msp_category: str, tolerance_km: float,
-    out_csv: Path, out_gpkg: Path, rejects: Path, warnings: Path,
+    own_sites: list[dict], out_csv: Path, out_gpkg: Path, rejects: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """The facilities table (CSV and GeoPackage) with its rejects and warnings."""
+    """The facilities table (CSV and GeoPackage) with its rejects and warnings.
+
+    ``own_sites`` holds the planners' lists as configured, their paths resolved.
+    """
     register = load_finess(finess)
     result = build_facilities(
         Inputs(
@@ -61,11 +74,11 @@ def facilities(
             departements=load_departements(departements),
             msp_category=msp_category,
             tolerance_km=tolerance_km,
+            own_lists=tuple(OwnList.from_config(entry) for entry in own_sites),
         )
     )
     write_csv(result.facilities, out_csv)
-    out_gpkg.parent.mkdir(parents=True, exist_ok=True)
-    result.facilities.to_file(out_gpkg, driver="GPKG", layer="facilities")
+    write_gpkg(result.facilities, out_gpkg, "facilities")
     write_csv(result.rejects, rejects)
     write_csv(result.warnings, warnings)
 
@@ -80,8 +93,9 @@ def merge_logs(parts: list[Path], out: Path, kind: str) -> None:
 
 
 def _editions(facilities_table: pd.DataFrame, labels: dict[str, str]) -> list[str]:
-    """Editions of every input: those recorded in the facilities table, then the configured labels."""
-    return sorted(facilities_table["edition"].unique()) + [labels["population"], labels["boundaries"]]
+    """Editions of every input: those recorded in the facilities table, the configured labels, the road network's."""
+    configured = [labels["population"], labels["boundaries"]] + ([labels["network"]] if "network" in labels else [])
+    return sorted(facilities_table["edition"].unique()) + configured
 
 
 def indicators(
@@ -95,9 +109,10 @@ def indicators(
         table_facilities, _read_communes(communes_path), load_departements(departements), rules
     )
     totals = national_totals(national, table)
-    write_csv(table, out_csv)
-    write_csv(totals, out_national)
-    write_text(indicators_markdown(table, totals, national, rules, _editions(table_facilities, editions)), out_markdown)
+    cited = _editions(table_facilities, editions)
+    write_csv(with_sources(table, cited), out_csv)
+    write_csv(with_sources(totals, cited), out_national)
+    write_text(indicators_markdown(table, totals, national, rules, cited), out_markdown)
 
 
 def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.GeoDataFrame:
@@ -155,32 +170,44 @@ def _area_departements(departements: Path, codes: list[str]) -> gpd.GeoDataFrame
 
 def network(
     kind: str, path: str, departements: Path, area_departements: list[str], buffer_km: float, speeds: dict,
-    converter_defaults: dict, out: Path,
+    converter_defaults: dict, out: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """The drivable network of an area with edge travel times, as compact arrays (``.npz``)."""
+    """The drivable network of an area with edge travel times, as compact arrays (``.npz``).
+
+    Only its largest strongly connected component is kept; ``warnings`` lists the pieces dropped.
+    """
     shapes = _area_departements(departements, area_departements)
     crs = area_crs(shapes)
     polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
     polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
     model = SpeedModel(speeds["defaults_kph"], speeds.get("factors", {}), converter_defaults)
-    graph = apply_speeds(load_graph(kind, path or None, polygon), model)
-    to_arrays(graph, crs).save(out)
+    graph = load_graph(kind, path or None, polygon)
+    check_graph(graph, path or "OpenStreetMap download")
+    graph, pieces = keep_main_component(graph)
+    to_arrays(apply_speeds(graph, model), crs).save(out)
+    text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
+    rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(pieces)]
+    write_csv(warnings_frame(path or "OpenStreetMap download", rows), warnings)
 
 
 def access(
     network_path: Path, communes_path: Path, facilities_csv: Path, area: str, area_departements: list[str],
-    settings: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_isochrones: Path,
+    settings: dict, editions: dict[str, str], out_communes: Path, out_sites: Path, out_coverage: Path,
+    out_isochrones: Path,
 ) -> None:  # fmt: skip
     """Minutes to the nearest site of each service for the communes of an area, coverage and isochrones."""
     router = Router(RoadNetwork.load(network_path))
     communes = _read_communes(communes_path)
     communes = communes[communes["departement"].isin(area_departements)].reset_index(drop=True)
     model = AccessModel(settings["directions"], settings["offroad_kph"], settings["max_snap_m"])
-    result = commune_access(router, communes, read_csv(facilities_csv), model)
+    facilities_table = read_csv(facilities_csv)
+    cited = _editions(facilities_table, editions)
+    result = commune_access(router, communes, facilities_table, model)
     thresholds = settings["thresholds_min"]
-    write_csv(result.communes.sort_values("commune"), out_communes)
-    write_csv(result.sites.sort_values(["service", "finess"]), out_sites)
-    write_csv(coverage_by_departement(result.communes, list(model.directions), thresholds), out_coverage)
+    write_csv(with_sources(result.communes.sort_values("commune"), cited), out_communes)
+    write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), out_sites)
+    coverage = coverage_by_departement(result.communes, list(model.directions), thresholds)
+    write_csv(with_sources(coverage, cited), out_coverage)
     isochrones = isochrone_table(
         router.network,
         router.xy,
@@ -190,8 +217,7 @@ def access(
         settings["isochrone_buffer_m"],
         area,
     )
-    out_isochrones.parent.mkdir(parents=True, exist_ok=True)
-    isochrones.to_file(out_isochrones, driver="GPKG", layer="isochrones")
+    write_gpkg(with_sources(isochrones, cited), out_isochrones, "isochrones")
 
 
 def merge_areas(parts: list[Path], out: Path) -> None:
@@ -201,7 +227,7 @@ def merge_areas(parts: list[Path], out: Path) -> None:
         return
     if out.suffix == ".gpkg":
         merged = pd.concat([gpd.read_file(p) for p in parts], ignore_index=True)
-        gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").to_file(out, driver="GPKG", layer="isochrones")
+        write_gpkg(gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326"), out, "isochrones")
         return
     write_csv(pd.concat([read_csv(p) for p in parts], ignore_index=True), out)
 
@@ -245,7 +271,7 @@ def _router_and_communes(
 
 def capacity_access(
     network_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict,
-    out_csv: Path, out_pairs: Path,
+    editions: dict[str, str], out_csv: Path, out_pairs: Path,
 ) -> None:  # fmt: skip
     """E2SFCA access per commune and service, and the commune-site travel times it used (parquet)."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
@@ -259,9 +285,10 @@ def capacity_access(
         supply = supply.fillna(0.0)
         scores = e2sfca(pairs[pairs["service"] == service], population, supply, steps)
         table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
-    write_csv(table, out_csv)
+    cited = _editions(facilities_table, editions)
+    write_csv(with_sources(table, cited), out_csv)
     out_pairs.parent.mkdir(parents=True, exist_ok=True)
-    pairs.to_parquet(out_pairs, index=False)
+    with_sources(pairs, cited).to_parquet(out_pairs, index=False)
 
 
 SITING_COLUMNS = [
@@ -271,7 +298,7 @@ SITING_COLUMNS = [
 
 def siting_scenario(
     network_path: Path, access_csv: Path, facilities_csv: Path, finess: Path, area: str, area_departements: list[str],
-    service: str, settings: dict, siting_settings: dict, out: Path, out_communes: Path,
+    service: str, settings: dict, siting_settings: dict, editions: dict[str, str], out: Path, out_communes: Path,
 ) -> None:  # fmt: skip
     """Greedy siting of new sites of one service, and the communes each proposal newly covers."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
@@ -296,8 +323,9 @@ def siting_scenario(
         population_gain=[p.population_gain for p in proposals],
         share_covered_after=[p.share_covered_after for p in proposals],
     )
-    write_csv(table[SITING_COLUMNS], out)
-    write_csv(newly_covered(covered_now, cover, proposals, codes, communes), out_communes)
+    cited = _editions(facilities_table, editions)
+    write_csv(with_sources(table[SITING_COLUMNS], cited), out)
+    write_csv(with_sources(newly_covered(covered_now, cover, proposals, codes, communes), cited), out_communes)
 
 
 def area_static_map(
@@ -305,7 +333,7 @@ def area_static_map(
     editions: dict[str, str], out: Path,
 ) -> None:  # fmt: skip
     """A printable PNG of an area's communes by minutes to the nearest site of one service."""
-    sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions)) + " ; © OpenStreetMap (routes)"
+    sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
     title = f"{label} : minutes jusqu'au site {service} le plus proche"
     plot_area_minutes(_access_with_polygons(access_csv, communes_path), service, thresholds, title, sources, out)
 
@@ -346,3 +374,22 @@ def _caption(picture: Path, titles: dict[str, str]) -> str:
     if picture.stem.endswith("_minutes"):
         return f"Minutes jusqu'au site {picture.stem.removesuffix('_minutes').upper()} le plus proche"
     return f"France : {titles.get(picture.stem, picture.stem)} par département"
+
+
+def manifest(
+    sae: Path, finess: Path, facilities_csv: Path, labelled: dict[str, str], config: dict, outputs: list[Path],
+    out: Path,
+) -> None:  # fmt: skip
+    """``manifest.json``: inputs with size, SHA-256 and edition, outputs with their SHA-256, config, versions.
+
+    ``labelled`` maps the other inputs (population, boundaries, networks, planners' lists) to their
+    edition labels; the SAE and FINESS editions are read from the data.
+    """
+    facilities_table = read_csv(facilities_csv)
+    finess_labels = sorted(e for e in facilities_table["edition"].unique() if e.startswith("FINESS"))
+    inputs = {
+        str(sae): find_edition(sae).label,
+        str(finess): finess_labels[0] if finess_labels else "FINESS",
+        **labelled,
+    }
+    write_manifest(build_manifest(inputs, outputs, config), out)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 FLOAT_FORMAT = "%.10g"
 
@@ -18,9 +20,29 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+FIXED_GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_gpkg(frame: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
+    """Write one GeoPackage layer with a fixed ``last_change`` date, so that equal data give equal bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GPKG_DATE})
+    frame.to_file(path, driver="GPKG", layer=layer)
+
+
+SOURCES = "sources"
+
+
+def with_sources(frame: pd.DataFrame, editions: list[str]) -> pd.DataFrame:
+    """The table with a last column ``sources`` naming the editions it was built from (cited with its numbers)."""
+    return frame.assign(**{SOURCES: " ; ".join(editions)})
+
+
 TEXT_COLUMNS = (
     "finess", "departement", "commune", "code", "id", "phone", "name", "nom", "address", "edition",
-    "service", "capacity_unit", "location_source", "file", "reason", "warning",
+    "service", "capacity_unit", "location_source", "file", "reason", "warning", SOURCES,
 )  # fmt: skip
 
 

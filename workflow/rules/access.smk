@@ -3,7 +3,8 @@ rule network:
         network=lambda wildcards: raw_network(wildcards.area),
         departements="data/raw/departements.geojson",
     output:
-        "data/processed/networks/{area}.npz",
+        npz="data/processed/networks/{area}.npz",
+        warnings="data/processed/logs/warnings_network_{area}.csv",
     params:
         kind=lambda wildcards: area_network(wildcards.area)["source"],
         area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
@@ -17,13 +18,14 @@ rule network:
     shell:
         "python -m coverage network --kind {params.kind:q} --path={input.network:q} --departements {input.departements:q}"
         " --area-departements {params.area_departements:q} --buffer-km {params.buffer_km}"
-        " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output:q}"
+        " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output.npz:q}"
+        " --warnings {output.warnings:q}"
         " 2>&1 | tee {log:q}"
 
 
 rule access:
     input:
-        network=rules.network.output,
+        network=rules.network.output.npz,
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
     output:
@@ -34,6 +36,7 @@ rule access:
     params:
         area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
         settings=as_json(config["access"]),
+        editions=area_editions,
     conda:
         "../envs/coverage.yaml"
     log:
@@ -42,13 +45,14 @@ rule access:
         "python -m coverage access --network-path {input.network:q} --communes-path {input.communes:q}"
         " --facilities-csv {input.facilities:q} --area {wildcards.area:q}"
         " --area-departements {params.area_departements:q} --settings {params.settings:q}"
-        " --out-communes {output.communes:q} --out-sites {output.sites:q} --out-coverage {output.coverage:q}"
+        " --editions {params.editions:q} --out-communes {output.communes:q} --out-sites {output.sites:q}"
+        " --out-coverage {output.coverage:q}"
         " --out-isochrones {output.isochrones:q} 2>&1 | tee {log:q}"
 
 
 rule capacity_access:
     input:
-        network=rules.network.output,
+        network=rules.network.output.npz,
         access=rules.access.output.communes,
         facilities=rules.facilities.output.csv,
     output:
@@ -57,6 +61,7 @@ rule capacity_access:
     params:
         settings=as_json(config["access"]),
         e2sfca=as_json(config["e2sfca"]),
+        editions=area_editions,
     conda:
         "../envs/coverage.yaml"
     log:
@@ -64,12 +69,13 @@ rule capacity_access:
     shell:
         "python -m coverage capacity-access --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --settings {params.settings:q} --e2sfca-settings {params.e2sfca:q}"
+        " --editions {params.editions:q}"
         " --out-csv {output.csv:q} --out-pairs {output.pairs:q} 2>&1 | tee {log:q}"
 
 
 rule siting:
     input:
-        network=rules.network.output,
+        network=rules.network.output.npz,
         access=rules.access.output.communes,
         facilities=rules.facilities.output.csv,
         finess="data/raw/finess.csv",
@@ -83,6 +89,7 @@ rule siting:
         service=lambda wildcards: wildcards.service.upper(),
         settings=as_json(config["access"]),
         siting=as_json(config["siting"]),
+        editions=area_editions,
     conda:
         "../envs/coverage.yaml"
     log:
@@ -91,7 +98,7 @@ rule siting:
         "python -m coverage siting --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --finess {input.finess:q} --area {wildcards.area:q}"
         " --area-departements {params.area_departements:q} --service {params.service:q}"
-        " --settings {params.settings:q} --siting-settings {params.siting:q}"
+        " --settings {params.settings:q} --siting-settings {params.siting:q} --editions {params.editions:q}"
         " --out {output.proposals:q} --out-communes {output.communes:q} 2>&1 | tee {log:q}"
 
 

@@ -23,6 +23,7 @@ rule facilities:
         finess="data/raw/finess.csv",
         communes="data/processed/communes.gpkg",
         departements="data/raw/departements.geojson",
+        own=[entry["path"] for entry in OWN_SITES],
     output:
         csv="data/processed/facilities.csv",
         gpkg="data/processed/facilities.gpkg",
@@ -31,6 +32,7 @@ rule facilities:
     params:
         msp_category=config["facilities"]["msp_category"],
         tolerance_km=config["facilities"]["departement_tolerance_km"],
+        own_sites=as_json(OWN_SITES),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -38,14 +40,18 @@ rule facilities:
     shell:
         "python -m coverage facilities --sae {input.sae:q} --finess {input.finess:q} --communes-path {input.communes:q}"
         " --departements {input.departements:q} --msp-category {params.msp_category:q}"
-        " --tolerance-km {params.tolerance_km} --out-csv {output.csv:q} --out-gpkg {output.gpkg:q}"
+        " --tolerance-km {params.tolerance_km} --own-sites {params.own_sites:q} --out-csv {output.csv:q} --out-gpkg {output.gpkg:q}"
         " --rejects {output.rejects:q} --warnings {output.warnings:q} 2>&1 | tee {log:q}"
 
 
 rule logs:
     input:
         rejects=[rules.communes.output.rejects, rules.facilities.output.rejects],
-        warnings=[rules.communes.output.warnings, rules.facilities.output.warnings],
+        warnings=[
+            rules.communes.output.warnings,
+            rules.facilities.output.warnings,
+            *expand("data/processed/logs/warnings_network_{area}.csv", area=AREAS),
+        ],
     output:
         rejects="data/processed/rejects.csv",
         warnings="data/processed/warnings.csv",

@@ -1,53 +1,73 @@
 rule raw_sae:
     input:
-        source("sae"),
+        in_mirror_if_present(config["sources"]["sae"]),
     output:
         directory("data/raw/sae"),
+    params:
+        relative=config["sources"]["sae"],
+        downloads=as_json(config["downloads"]),
+        mirror=lambda wildcards: str(MIRROR),
     conda:
         "../envs/coverage.yaml"
     log:
         "logs/raw_sae.log",
     shell:
-        "python -m coverage copy-sae --folder {input:q} --target {output:q} 2>&1 | tee {log:q}"
+        "python -m coverage copy-sae --mirror {params.mirror:q} --relative {params.relative:q}"
+        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
 
 
 rule raw_communes:
     input:
-        source("communes"),
+        in_mirror_if_present(config["sources"]["communes"]),
     output:
         directory("data/raw/communes"),
+    params:
+        relative=config["sources"]["communes"],
+        downloads=as_json(config["downloads"]),
+        mirror=lambda wildcards: str(MIRROR),
     conda:
         "../envs/coverage.yaml"
     log:
         "logs/raw_communes.log",
     shell:
-        "python -m coverage copy-communes --folder {input:q} --target {output:q} 2>&1 | tee {log:q}"
+        "python -m coverage copy-communes --mirror {params.mirror:q} --relative {params.relative:q}"
+        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
 
 
 rule raw_file:
     input:
-        lambda wildcards: source(wildcards.name),
+        lambda wildcards: in_mirror_if_present(config["sources"][wildcards.name]),
     output:
         "data/raw/{name}.{ext}",
     wildcard_constraints:
         name="finess|population|departements",
         ext="csv|json|geojson",
+    params:
+        relative=lambda wildcards: config["sources"][wildcards.name],
+        downloads=as_json(config["downloads"]),
+        mirror=lambda wildcards: str(MIRROR),
     conda:
         "../envs/coverage.yaml"
     log:
         "logs/raw_{name}.{ext}.log",
     shell:
-        "python -m coverage copy-file --source {input:q} --target {output:q} 2>&1 | tee {log:q}"
+        "python -m coverage copy-file --mirror {params.mirror:q} --relative {params.relative:q}"
+        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
 
 
 rule raw_network:
     input:
-        lambda wildcards: in_mirror(area_network(wildcards.area)["path"]),
+        lambda wildcards: in_mirror_if_present(area_network(wildcards.area)["path"]),
     output:
         "data/raw/networks/{area}/{filename}",
+    params:
+        relative=lambda wildcards: area_network(wildcards.area)["path"],
+        downloads=as_json(config["downloads"]),
+        mirror=lambda wildcards: str(MIRROR),
     conda:
         "../envs/coverage.yaml"
     log:
         "logs/raw_network_{area}_{filename}.log",
     shell:
-        "python -m coverage copy-file --source {input:q} --target {output:q} 2>&1 | tee {log:q}"
+        "python -m coverage copy-file --mirror {params.mirror:q} --relative {params.relative:q}"
+        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"

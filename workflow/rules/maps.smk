@@ -65,7 +65,7 @@ rule area_map:
         label=lambda wildcards: config["areas"][wildcards.area]["label"],
         map_service=config["access"]["map_service"],
         thresholds=as_json(config["access"]["thresholds_min"]),
-        editions=as_json(config["editions"]),
+        editions=area_editions,
     conda:
         "../envs/coverage.yaml"
     log:
@@ -92,7 +92,7 @@ rule area_static_map:
         label=lambda wildcards: config["areas"][wildcards.area]["label"],
         service=lambda wildcards: wildcards.service.upper(),
         thresholds=as_json(config["access"]["thresholds_min"]),
-        editions=as_json(config["editions"]),
+        editions=area_editions,
     conda:
         "../envs/coverage.yaml"
     log:
@@ -124,7 +124,7 @@ rule report:
         label=lambda wildcards: config["areas"][wildcards.area]["label"],
         area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
         gaps=as_json(config["gaps"]),
-        editions=as_json(config["editions"]),
+        editions=area_editions,
         settings=as_json({key: config[key] for key in ("access", "e2sfca", "siting")}),
         titles=as_json(config["maps"]["indicators"]),
     conda:

@@ -6,10 +6,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._csvio import LINE, parse_numbers, problems_at, read_delimited, require_columns
-from ..codes import finess_departement, pad_code
-from ..errors import InputError
-from .sae import FINESS_PATTERN
+from .._csvio import LINE, read_delimited
+from ..codes import finess_departement
+from ..contracts import (
+    FIXES,
+    Column,
+    Contract,
+    finess_number,
+    in_range,
+    numbers,
+    padded,
+    pattern,
+    recover_outside_france,
+)
 
 COLUMNS = {
     "nofinesset": "finess",
@@ -23,6 +32,23 @@ COLUMNS = {
     "longitude": "lon",
 }
 
+CONTRACT = Contract(
+    "FINESS establishments",
+    (
+        Column("nofinesset", (finess_number(),), normalise=padded(9)),
+        Column("rs"),
+        Column("categetab", (pattern("category-format", r"\d{3}", "a 3-digit FINESS category"),), normalise=padded(3)),
+        Column("adresse"),
+        Column("codepostal", (pattern("postal-code-format", r"\d{5}", "a 5-digit postal code", optional=True),),
+               normalise=padded(5)),
+        Column("commune"),
+        Column("telephone"),
+        Column("latitude", (in_range("latitude-range", -90, 90, "a latitude in degrees (WGS84)", recoverable=True),)),
+        Column("longitude", (in_range("longitude-range", -180, 180, "a longitude in degrees (WGS84)", recoverable=True),)),
+    ),
+    unique=("nofinesset",),
+)  # fmt: skip
+
 
 def load_finess(path: str | Path) -> pd.DataFrame:
     """Load the FINESS establishments table.
@@ -32,21 +58,15 @@ def load_finess(path: str | Path) -> pd.DataFrame:
     (``maj`` when present) and ``_line``. FINESS numbers that lost their leading zero are padded.
     """
     path = Path(path)
-    frame = read_delimited(path, sep=",")
-    require_columns(frame, path, list(COLUMNS), "FINESS establishments")
-    out = frame[list(COLUMNS)].rename(columns=COLUMNS)
-    out["finess"] = pad_code(out["finess"], 9).str.upper().astype(str)
-    bad = ~out["finess"].str.fullmatch(FINESS_PATTERN)
-    if bad.any():
-        raise InputError(path, problems_at(frame, bad, "nofinesset", "a 9-character FINESS number"))
-    out["postal_code"] = pad_code(out["postal_code"], 5).astype(str)
-    out["category"] = out["category"].astype(str)
-    out["lat"] = parse_numbers(frame, path, "latitude", "a latitude in degrees (WGS84)", minimum=-90)
-    out["lon"] = parse_numbers(frame, path, "longitude", "a longitude in degrees (WGS84)", minimum=-180)
+    frame = recover_outside_france(CONTRACT.apply(read_delimited(path, sep=","), path), "longitude", "latitude")
+    out = frame[list(COLUMNS)].rename(columns=COLUMNS).astype(str)
+    out["lat"] = numbers(frame["latitude"])
+    out["lon"] = numbers(frame["longitude"])
     out["address"] = (out["street"] + " " + out["postal_code"] + " " + out["town"]).str.strip()
     out["departement"] = finess_departement(out["finess"], out["postal_code"]).astype(str)
     out["updated"] = frame["maj"] if "maj" in frame.columns else ""
     out[LINE] = frame[LINE]
+    out[FIXES] = frame[FIXES]
     return out.drop(columns=["street", "town"])
 
 

@@ -1,38 +1,55 @@
-"""Fill ``data/raw/`` from a local mirror folder of the official files."""
+"""Fill ``data/raw/`` from the mirror folder of official files, downloading what it lacks."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import InputError, Problem
-from .sae import find_edition
+from .fetch import Downloads, fetch
+from .sae import FILE_PATTERN, find_edition
+
+COMMUNE_FILES = "communes-*.geojson"
 
 
-def _copy_file(source: Path, target: Path) -> None:
-    """Copy one file (contents only: the mirror may be read-only), creating the target folder."""
-    if not source.is_file():
-        raise InputError(source, Problem("an existing file in the mirror folder"))
+def _copy(source: Path, target: Path) -> None:
+    """Copy one file's contents (the mirror may be read-only) through a temporary name, then rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    partial = target.with_name(target.name + ".part")
+    shutil.copyfile(source, partial)
+    partial.replace(target)
 
 
-def copy_sae(folder: str | Path, target: str | Path) -> None:
-    """Copy the ID, PALIA and HAD files of the SAE edition found in ``folder`` into ``target``."""
-    edition = find_edition(folder)
-    for path in edition.files.values():
-        _copy_file(path, Path(target) / path.name)
+def _members(relative: str, mirror: Path, downloads: Downloads, pattern: str) -> list[str]:
+    """Files of a source folder: those in the mirror matching ``pattern`` and those with a download entry."""
+    folder = mirror / relative
+    present = {f"{relative}/{p.name}" for p in folder.glob(pattern)} if folder.is_dir() else set()
+    known = {key for key in downloads.files if PurePosixPath(key).parent == PurePosixPath(relative)}
+    return sorted(present | {key for key in known if PurePosixPath(key).match(pattern)})
 
 
-def copy_file(source: str | Path, target: str | Path) -> None:
-    """Copy one input file into ``data/raw/``."""
-    _copy_file(Path(source), Path(target))
+def copy_file(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+    """Copy one input file (``relative`` to the mirror, or absolute) into ``data/raw/``."""
+    _copy(fetch(relative, mirror, Downloads.from_config(downloads)), target)
 
 
-def copy_communes(folder: str | Path, target: str | Path) -> None:
-    """Copy every ``communes-*.geojson`` file of ``folder`` into ``target``."""
-    files = sorted(Path(folder).glob("communes-*.geojson"))
-    if not files:
-        raise InputError(folder, Problem("files named communes-<département>.geojson"))
-    for path in files:
-        _copy_file(path, Path(target) / path.name)
+def copy_sae(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+    """Copy the ID, PALIA and HAD files of the SAE edition of folder ``relative`` into ``target``."""
+    settings = Downloads.from_config(downloads)
+    names = [m for m in _members(relative, mirror, settings, "*.csv") if FILE_PATTERN.match(PurePosixPath(m).name)]
+    if not names:
+        expected = "a folder holding ID_<year>.csv, PALIA_<year>.csv and HAD_<year>.csv, or their download entries"
+        raise InputError(mirror / relative, Problem(expected, rule="present"))
+    for member in names:
+        _copy(fetch(member, mirror, settings), target / PurePosixPath(member).name)
+    find_edition(target)
+
+
+def copy_communes(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+    """Copy every ``communes-<département>.geojson`` of folder ``relative`` into ``target``."""
+    settings = Downloads.from_config(downloads)
+    members = _members(relative, mirror, settings, COMMUNE_FILES)
+    if not members:
+        raise InputError(mirror / relative, Problem("files named communes-<département>.geojson", rule="present"))
+    for member in members:
+        _copy(fetch(member, mirror, settings), target / PurePosixPath(member).name)

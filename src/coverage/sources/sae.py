@@ -8,13 +8,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._csvio import LINE, parse_numbers, problems_at, read_delimited, require_columns
-from ..codes import pad_code, sae_commune, sae_departement
+from .._csvio import LINE, read_delimited
+from ..codes import sae_commune, sae_departement
+from ..contracts import (
+    FIXES,
+    Column,
+    Contract,
+    finess_number,
+    flag,
+    non_negative,
+    not_empty,
+    numbers,
+    padded,
+    pattern,
+)  # fmt: skip
 from ..errors import InputError, Problem
 
 KINDS = ("ID", "PALIA", "HAD")
 FILE_PATTERN = re.compile(r"^(ID|PALIA|HAD)_(\d{4})([ra])\.csv$", re.IGNORECASE)
-FINESS_PATTERN = r"(?:\d{2}|2A|2B)\d{7}"
+DEPARTEMENT_PATTERN = r"\d{2}|2A|2B|9[ABCDF]"
+COMMUNE_PATTERN = r"\d{5}|2[AB]\d{3}|9[ABCDF]\d{3}"
 ADDRESS_COLUMNS = ("NUMVOI", "TYPVOI", "NOMVOI", "CPO", "LIBCOM")
 PALIA_FLAGS = {"PALIA_A1": "LISP", "PALIA_A6": "USP", "PALIA_A10": "EMSP"}
 PALIA_NUMBERS = {
@@ -76,27 +89,37 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _check_finess(frame: pd.DataFrame, path: Path, column: str = "FI") -> pd.Series:
-    """Return the FINESS column as 9-character strings; raise on malformed or duplicated numbers."""
-    finess = pad_code(frame[column], 9).str.upper()
-    bad = ~finess.str.fullmatch(FINESS_PATTERN).fillna(False)
-    duplicated = finess.duplicated(keep="first") & ~bad
-    problems = problems_at(frame, bad, column, "a 9-character FINESS number (digits, or 2A/2B then digits)")
-    problems += problems_at(frame, duplicated, column, "each establishment once per file")
-    if problems:
-        raise InputError(path, problems)
-    return finess.astype(str)
+def _sae_finess() -> Column:
+    """The ``FI`` column: FINESS numbers, leading zeros restored."""
+    return Column("FI", (finess_number(),), normalise=padded(9))
 
 
-def _check_flags(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
-    """Raise when a yes/no column holds anything but ``0``, ``1`` or an empty cell."""
-    problems = [
-        problem
-        for column in columns
-        for problem in problems_at(frame, ~frame[column].isin(["0", "1", ""]), column, "0, 1 or an empty cell")
-    ]
-    if problems:
-        raise InputError(path, problems)
+ID_CONTRACT = Contract(
+    "SAE establishment identification",
+    (
+        _sae_finess(),
+        Column("RS", (not_empty("the establishment's name"),)),
+        Column("DEP", (pattern("departement-format", DEPARTEMENT_PATTERN, "an SAE département code (01, 2A, 9A...)"),),
+               normalise=padded(2)),
+        Column("COMINSEE", (pattern("commune-format", COMMUNE_PATTERN, "an SAE commune code (01001, 2A004, 9A101...)"),),
+               normalise=padded(5)),
+    ),
+    unique=("FI",),
+)  # fmt: skip
+PALIA_CONTRACT = Contract(
+    "SAE palliative care",
+    (
+        _sae_finess(),
+        *(Column(name, (flag(),)) for name in PALIA_FLAGS),
+        *(Column(name, (non_negative(meaning),)) for name, meaning in PALIA_NUMBERS.items()),
+    ),
+    unique=("FI",),
+)
+HAD_CONTRACT = Contract(
+    "SAE home hospitalisation",
+    (_sae_finess(), Column("PLATOT", (non_negative("HAD places"),))),
+    unique=("FI",),
+)
 
 
 def load_identification(path: str | Path) -> pd.DataFrame:
@@ -106,20 +129,20 @@ def load_identification(path: str | Path) -> pd.DataFrame:
     and ``_line``.
     """
     path = Path(path)
-    frame = _read(path)
-    require_columns(frame, path, ["FI", "RS", "DEP", "COMINSEE"], "establishment identification")
+    frame = ID_CONTRACT.apply(_read(path), path)
     parts = [frame[c] for c in ADDRESS_COLUMNS if c in frame.columns]
     address = pd.Series("", index=frame.index, dtype=object)
     if parts:
         address = pd.concat(parts, axis=1).apply(lambda row: " ".join(v for v in row if v), axis=1)
     return pd.DataFrame(
         {
-            "finess": _check_finess(frame, path),
+            "finess": frame["FI"].astype(str),
             "name": frame["RS"],
             "departement": sae_departement(frame["DEP"]).astype(str),
             "commune": sae_commune(frame["COMINSEE"]).astype(str),
             "address": address.astype(str),
             LINE: frame[LINE],
+            FIXES: frame[FIXES],
         }
     )
 
@@ -133,29 +156,25 @@ def load_palliative(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     frame = _read(path)
-    require_columns(frame, path, ["FI", *PALIA_FLAGS, *PALIA_NUMBERS], "palliative care")
-    _check_flags(frame, path, list(PALIA_FLAGS))
-    numbers = {
-        c: parse_numbers(frame, path, c, f"a non-negative number of {meaning}").fillna(0.0)
-        for c, meaning in PALIA_NUMBERS.items()
-    }
     fte_columns = [c for c in frame.columns if c.startswith(EMSP_FTE_PREFIX)]
-    fte = sum(
-        (parse_numbers(frame, path, c, "a non-negative number of EMSP FTE").fillna(0.0) for c in fte_columns), start=0.0
-    )
+    contract = PALIA_CONTRACT.extended([Column(c, (non_negative("EMSP FTE"),)) for c in fte_columns])
+    frame = contract.apply(frame, path)
+    values = {c: numbers(frame[c]).fillna(0.0) for c in PALIA_NUMBERS}
+    fte = sum((numbers(frame[c]).fillna(0.0) for c in fte_columns), start=0.0)
     return pd.DataFrame(
         {
-            "finess": _check_finess(frame, path),
+            "finess": frame["FI"].astype(str),
             "has_lisp": frame["PALIA_A1"] == "1",
-            "lisp_beds_mco": numbers["PALIA_A2"],
-            "lisp_beds_ssr": numbers["PALIA_A3"],
-            "lisp_beds_other": numbers["PALIA_A4"],
+            "lisp_beds_mco": values["PALIA_A2"],
+            "lisp_beds_ssr": values["PALIA_A3"],
+            "lisp_beds_other": values["PALIA_A4"],
             "has_usp": frame["PALIA_A6"] == "1",
-            "usp_units": numbers["PALIA_A7"],
-            "usp_beds": numbers["PALIA_A8"],
+            "usp_units": values["PALIA_A7"],
+            "usp_beds": values["PALIA_A8"],
             "has_emsp": frame["PALIA_A10"] == "1",
             "emsp_fte": fte if fte_columns else float("nan"),
             LINE: frame[LINE],
+            FIXES: frame[FIXES],
         }
     )
 
@@ -163,12 +182,12 @@ def load_palliative(path: str | Path) -> pd.DataFrame:
 def load_home_hospitalisation(path: str | Path) -> pd.DataFrame:
     """Load the HAD file: ``finess``, ``places`` (``PLATOT``, NaN when empty) and ``_line``."""
     path = Path(path)
-    frame = _read(path)
-    require_columns(frame, path, ["FI", "PLATOT"], "home hospitalisation places")
+    frame = HAD_CONTRACT.apply(_read(path), path)
     return pd.DataFrame(
         {
-            "finess": _check_finess(frame, path),
-            "places": parse_numbers(frame, path, "PLATOT", "a non-negative number of places"),
+            "finess": frame["FI"].astype(str),
+            "places": numbers(frame["PLATOT"]),
             LINE: frame[LINE],
+            FIXES: frame[FIXES],
         }
     )

@@ -1,0 +1,197 @@
+"""Load a planner's own list of sites (CSV or XLSX), e.g. an ARS's list of recognised LISP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .._csvio import LINE, decode, problems_at, read_delimited
+from ..contracts import (
+    COMMUNE_PATTERN,
+    FIXES,
+    Column,
+    Contract,
+    finess_number,
+    in_france,
+    non_negative,
+    not_empty,
+    numbers,
+    one_of,
+    padded,
+    pattern,
+    with_rule,
+)  # fmt: skip
+from ..errors import InputError, Problem
+from ..geography import current_code_map
+from .rejects import warnings_frame
+
+SERVICES = ["MSP", "HAD", "EMSP", "USP", "LISP"]
+MODES = ("add", "replace")
+WGS84 = "EPSG:4326"
+CONTRACT = Contract(
+    "planner's list of sites",
+    (
+        Column("finess", (finess_number(),), normalise=padded(9)),
+        Column("name", (not_empty("the site's name"),)),
+        Column("service", (one_of(SERVICES, "a service"),), normalise=lambda c: c.str.upper().astype(object)),
+        Column("capacity", (non_negative("beds, places or teams", required=True),)),
+        Column("lon", (pattern("number", r"-?\d+([.,]\d+)?", "a longitude in degrees (WGS84)", optional=True),),
+               required=False),
+        Column("lat", (pattern("number", r"-?\d+([.,]\d+)?", "a latitude in degrees (WGS84)", optional=True),),
+               required=False),
+        Column("commune", (pattern("commune-format", COMMUNE_PATTERN, "an INSEE commune code", optional=True),),
+               normalise=padded(5), required=False),
+        Column("address", required=False),
+        Column("phone", required=False),
+    ),
+    unique=(("finess", "service"),),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OwnList:
+    """One planner's list as configured: its file, how it combines with the national sources, its label.
+
+    ``mode`` ``add`` adds the sites (a site already known for the same service is replaced by the
+    list's row); ``replace`` first removes every national site of ``services`` in ``departements``.
+    """
+
+    path: Path
+    label: str
+    mode: str = "add"
+    services: tuple[str, ...] = ()
+    departements: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, entry: dict) -> OwnList:
+        """Build from one ``own_sites`` entry of the config (path already resolved)."""
+        return cls(
+            Path(entry["path"]), entry["label"], entry.get("mode", "add"),
+            tuple(entry.get("services", ())), tuple(entry.get("departements", ())),
+        )  # fmt: skip
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV (comma or semicolon) or XLSX sheet as stripped text cells with their ``_line``."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        except Exception as error:  # openpyxl raises several types for damaged workbooks
+            raise InputError(path, Problem(f"a readable XLSX workbook ({error})")) from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        frame = frame.apply(lambda c: c.str.strip())
+        frame[LINE] = frame.index + 2
+        return frame.reset_index(drop=True)
+    if not path.is_file():
+        raise InputError(path, Problem("an existing CSV or XLSX file"))
+    header = decode(path).partition("\n")[0]
+    return read_delimited(path, sep=";" if header.count(";") > header.count(",") else ",")
+
+
+def _located(frame: pd.DataFrame, path: Path) -> list[Problem]:
+    """Every row needs both coordinates, or neither and a commune."""
+    has_lon, has_lat = frame["lon"] != "", frame["lat"] != ""
+    half = has_lon != has_lat
+    nowhere = ~has_lon & ~has_lat & (frame["commune"] == "")
+    return with_rule(problems_at(frame, half, "lon", "both lon and lat, or neither"), "coordinates-pair") + with_rule(
+        problems_at(frame, nowhere, "commune", "coordinates (lon, lat) or a commune code"), "located"
+    )
+
+
+def _departement_of_points(lon: pd.Series, lat: pd.Series, departements: gpd.GeoDataFrame) -> pd.Series:
+    """Code of the département polygon holding each point ('' when none)."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), index=lon.index, crs=WGS84)
+    joined = gpd.sjoin(points, departements[["code", "geometry"]], how="left", predicate="within")
+    return joined[~joined.index.duplicated()]["code"].fillna("").astype(str)
+
+
+def load_own_list(
+    own: OwnList, communes: pd.DataFrame, departements: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check a planner's list against its contract and turn it into facility rows.
+
+    Returns
+    -------
+    rows
+        ``finess``, ``name``, ``service``, ``capacity``, ``departement``, ``commune``, ``lon``, ``lat``,
+        ``location_source`` (``list`` or ``commune``), ``edition``, ``address``, ``phone``.
+    warnings
+        Rows used after a fix: codes whose leading zeros were restored, sites placed at their commune.
+
+    Raises
+    ------
+    InputError
+        Listing every violation of the file: contract, unknown communes, points outside France,
+        sites outside the scope of a ``replace`` list.
+    """
+    frame = read_table(own.path)
+    for optional in ("lon", "lat", "commune", "address", "phone"):
+        if optional not in frame.columns:
+            frame[optional] = ""
+    frame, problems = CONTRACT.check(frame)
+    problems += _located(frame, own.path)
+    commune = frame["commune"].map(current_code_map(communes)).fillna("")
+    unknown = (frame["commune"] != "") & (commune == "")
+    problems += with_rule(problems_at(frame, unknown, "commune", "a commune of the population file"), "known-commune")
+    lon, lat = numbers(frame["lon"]), numbers(frame["lat"])
+    outside = lon.notna() & lat.notna() & ~in_france(lon, lat)
+    problems += with_rule(problems_at(frame, outside, "lon", "a point in France (lon and lat swapped?)"), "in-france")
+    departement = commune.map(communes.set_index("code")["departement"]).fillna("")
+    by_point = _departement_of_points(lon.fillna(0), lat.fillna(0), departements)
+    departement = departement.where(departement != "", by_point.where(lon.notna(), ""))
+    offshore = (departement == "") & lon.notna() & ~outside
+    expected = "a point inside a département, or a commune code"
+    problems += with_rule(problems_at(frame, offshore, "lon", expected), "in-departement")
+    problems += _scope_problems(frame, departement, own)
+    if problems:
+        raise InputError(own.path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
+    return _rows(frame, own, commune, departement, lon, lat, communes)
+
+
+def _scope_problems(frame: pd.DataFrame, departement: pd.Series, own: OwnList) -> list[Problem]:
+    """A ``replace`` list may only hold sites of its services in its départements."""
+    if own.mode != "replace":
+        return []
+    wrong_service = ~frame["service"].isin(own.services)
+    wrong_place = ~departement.isin(own.departements) & (departement != "")
+    return with_rule(
+        problems_at(frame, wrong_service, "service", f"a service this list replaces ({', '.join(own.services)})")
+        + problems_at(frame.assign(_dep=departement), wrong_place, "_dep",
+                      f"a site in the départements this list covers ({', '.join(own.departements)})", "commune"),
+        "in-scope",
+    )  # fmt: skip
+
+
+def _rows(
+    frame: pd.DataFrame, own: OwnList, commune: pd.Series, departement: pd.Series, lon: pd.Series, lat: pd.Series,
+    communes: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Facility rows of a checked list; rows without coordinates go to their commune's point."""
+    points = communes.set_index("code")
+    at_commune = lon.isna()
+    rows = pd.DataFrame(
+        {
+            "finess": frame["finess"].astype(str),
+            "name": frame["name"],
+            "service": frame["service"],
+            "capacity": numbers(frame["capacity"]),
+            "departement": departement,
+            "commune": commune,
+            "lon": lon.where(~at_commune, commune.map(points["lon"])),
+            "lat": lat.where(~at_commune, commune.map(points["lat"])),
+            "location_source": pd.Series("list", index=frame.index).where(~at_commune, "commune"),
+            "edition": own.label,
+            "address": frame["address"],
+            "phone": frame["phone"],
+        }
+    )
+    earlier = frame[FIXES].where(frame[FIXES] == "", frame[FIXES] + "; ")
+    notes = frame[FIXES].where(~at_commune, earlier + "no coordinates: placed at the point of commune " + commune)
+    fixed = notes != ""
+    warnings = warnings_frame(
+        own.path, list(zip(frame.loc[fixed, LINE].astype(int), frame.loc[fixed, "finess"], notes[fixed], strict=True))
+    )
+    return rows, warnings

@@ -1,0 +1,101 @@
+"""A planner's own list of sites (CSV or XLSX): added to or replacing the national sources, under its contract."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coverage.errors import InputError
+from coverage.facilities import Inputs, build_facilities
+from coverage.sources.finess import edition_label, load_finess
+from coverage.sources.own_sites import OwnList
+from coverage.sources.sae import find_edition
+
+HEADER = "finess,name,service,capacity,lon,lat,commune,phone\n"
+
+
+def build(tiny_sae, tiny_finess, tiny_communes, tiny_departements, *lists: OwnList):
+    register = load_finess(tiny_finess)
+    return build_facilities(
+        Inputs(
+            sae=find_edition(tiny_sae), finess=register, finess_path=tiny_finess,
+            finess_label=edition_label(register, "FINESS"), communes=tiny_communes, departements=tiny_departements,
+            own_lists=lists,
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def world(tiny_sae, tiny_finess, tiny_communes, tiny_departements):
+    return lambda *lists: build(tiny_sae, tiny_finess, tiny_communes, tiny_departements, *lists)
+
+
+def write(tmp_path: Path, text: str, name: str = "ars.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + text, encoding="utf-8")
+    return path
+
+
+def test_added_sites_are_placed_by_coordinates_or_commune_and_cited(world, tmp_path, tiny_communes):
+    path = write(tmp_path, "2B0000020,CH DE CORTE,LISP,6,9.5,42.4,,0495000020\n2A0000021,SSR DU SUD,LISP,4,,,2A041,\n")
+    result = world(OwnList(path, "ARS de Corse, LISP reconnus"))
+    lisp = result.facilities[result.facilities["service"] == "LISP"].set_index("finess")
+    assert lisp.loc["2B0000020", ["capacity", "departement", "location_source", "phone"]].tolist() == [
+        6, "2B", "list", "0495000020",
+    ]  # fmt: skip
+    bonifacio = tiny_communes.set_index("code").loc["2A041"]
+    assert (lisp.loc["2A0000021", "lon"], lisp.loc["2A0000021", "lat"]) == (bonifacio["lon"], bonifacio["lat"])
+    assert lisp.loc["2A0000021", "edition"] == "ARS de Corse, LISP reconnus"
+    assert {"2A0000001", "2B0000002"} <= set(lisp.index), "national LISP stay with mode add"
+    warned = result.warnings[result.warnings["file"] == str(path)]
+    assert warned[["line", "id"]].values.tolist() == [[3, "2A0000021"]]
+    assert "placed at the point of commune 2A041" in warned["warning"].iloc[0]
+
+
+def test_replace_removes_the_national_sites_of_the_service_in_its_departements(world, tmp_path):
+    path = write(tmp_path, "2A0000001,CH ETOILE,LISP,8,,,2A004,\n")
+    own = OwnList(path, "ARS", "replace", ("LISP",), ("2A", "2B"))
+    result = world(own)
+    lisp = result.facilities[result.facilities["service"] == "LISP"]
+    assert lisp[["finess", "capacity"]].values.tolist() == [["2A0000001", 8]]
+    assert lisp["phone"].tolist() == ["0495000000"], "contacts come from FINESS when the list has none"
+    replaced = result.rejects[result.rejects["reason"].str.contains("replaced by the list ars.csv")]
+    assert sorted(replaced["id"]) == ["2A0000001", "2B0000002"]
+    assert result.facilities["service"].eq("USP").sum() == 1, "other services are untouched"
+
+
+def test_xlsx_list_with_numbers_typed_as_numbers(world, tmp_path):
+    path = tmp_path / "ars.xlsx"
+    frame = pd.DataFrame(
+        {"finess": ["2B0000020"], "name": ["CH DE CORTE"], "service": ["usp"], "capacity": [10], "lon": [9.5],
+         "lat": [42.4]}
+    )  # fmt: skip
+    frame.to_excel(path, index=False)
+    usp = world(OwnList(path, "ARS")).facilities.query("service == 'USP'").set_index("finess")
+    assert usp.loc["2B0000020", "capacity"] == 10 and usp.loc["2B0000020", "departement"] == "2B"
+
+
+def test_every_violation_of_the_list_is_reported_at_once(world, tmp_path):
+    path = write(
+        tmp_path,
+        "2B0000020,CH,LISP,-2,9.5,42.4,,\n"  # line 2: negative capacity
+        "2B0000021,CH,SOINS,1,9.5,42.4,,\n"  # line 3: unknown service
+        "2B0000022,CH,LISP,1,42.4,9.5,,\n"  # line 4: lon and lat swapped
+        "2B0000023,CH,LISP,1,,,2B777,\n"  # line 5: unknown commune
+        "2B0000024,CH,LISP,1,,,,\n"  # line 6: nowhere
+        "2B0000020,CH,LISP,1,9.5,42.4,,\n"  # line 7: duplicate of line 2
+        "123,CH,LISP,1,9.5,42.4,,\n",  # line 8: not a FINESS number
+    )
+    with pytest.raises(InputError) as error:
+        world(OwnList(path, "ARS"))
+    text = str(error.value)
+    assert str(path) in text and "7 problem(s)" in text
+    for line, rule in [(2, "non-negative-number"), (3, "allowed-value"), (4, "in-france"), (5, "known-commune"),
+                       (6, "located"), (7, "unique"), (8, "finess-format")]:  # fmt: skip
+        assert any(f"line {line}," in row and f"[rule {rule}]" in row for row in text.splitlines()), (line, rule)
+
+
+def test_replace_list_outside_its_scope_is_refused(world, tmp_path):
+    path = write(tmp_path, "2A0000001,CH ETOILE,USP,8,,,2A004,\n")
+    with pytest.raises(InputError, match=r"(?s)line 2, column 'service'.*\[rule in-scope\]"):
+        world(OwnList(path, "ARS", "replace", ("LISP",), ("2B",)))

@@ -1,0 +1,32 @@
+PUBLISHED = [
+    *rules.facilities.output,
+    *rules.logs.output,
+    *rules.indicators.output,
+    *rules.html_map.output,
+    *expand(rules.static_map.output, indicator=list(config["maps"]["indicators"])),
+    *expand("data/processed/{table}", table=AREA_TABLES),
+    *expand(rules.area_map.output, area=AREAS),
+    *expand(rules.report.output, area=AREAS),
+]
+
+
+rule manifest:
+    input:
+        sae="data/raw/sae",
+        finess="data/raw/finess.csv",
+        facilities=rules.facilities.output.csv,
+        labelled=list(labelled_inputs()),
+        outputs=PUBLISHED,
+    output:
+        "data/processed/manifest.json",
+    params:
+        labelled=as_json(labelled_inputs()),
+        config=as_json(config),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/manifest.log",
+    shell:
+        "python -m coverage manifest --sae {input.sae:q} --finess {input.finess:q} --facilities-csv {input.facilities:q}"
+        " --labelled {params.labelled:q} --config {params.config:q} --outputs {input.outputs:q} --out {output:q}"
+        " 2>&1 | tee {log:q}"
