@@ -75,11 +75,16 @@ def read_delimited(path: str | Path, sep: str) -> pd.DataFrame:
 
 
 def problems_at(
-    frame: pd.DataFrame, mask: pd.Series, column: str, expected: str, shown_column: str | None = None
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    column: str,
+    expected: str,
+    shown_column: str | None = None,
+    rule: str | None = None,
 ) -> list[Problem]:
-    """One problem per row selected by ``mask``, naming its line, the column and the value."""
+    """One problem per row selected by ``mask``, naming its line, the column, the value and the rule broken."""
     rows = frame.loc[mask]
     return [
-        Problem(expected, line=int(line), column=shown_column or column, value=value)
+        Problem(expected, line=int(line), column=shown_column or column, value=value, rule=rule)
         for line, value in zip(rows[LINE], rows[column], strict=True)
     ]

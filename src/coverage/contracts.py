@@ -102,13 +102,13 @@ class Contract:
                     fixes = _note(fixes, bad, note)
                     frame.loc[bad, column.name] = ""
                 else:
-                    problems += with_rule(problems_at(frame, bad, column.name, rule.expected), rule.id)
+                    problems += problems_at(frame, bad, column.name, rule.expected, rule=rule.id)
         for key in self.unique:
             names = [key] if isinstance(key, str) else list(key)
             if set(names) <= set(frame.columns):
                 repeated = frame.duplicated(names, keep="first") & (frame[names[0]] != "")
                 expected = f"each {' and '.join(names)} once in the file"
-                problems += with_rule(problems_at(frame, repeated, names[0], expected), "unique")
+                problems += problems_at(frame, repeated, names[0], expected, rule="unique")
         frame[FIXES] = fixes
         return frame, problems
 
@@ -129,11 +129,6 @@ def _note(fixes: pd.Series, mask: pd.Series, text: pd.Series) -> pd.Series:
         return fixes
     separator = pd.Series(np.where(fixes == "", "", "; "), index=fixes.index)
     return fixes.where(~mask, fixes + separator + text.astype(str))
-
-
-def with_rule(problems: list[Problem], rule: str) -> list[Problem]:
-    """The same problems, naming the rule they break."""
-    return [Problem(p.expected, p.line, p.column, p.value, rule) for p in problems]
 
 
 def fixes_of(frame: pd.DataFrame) -> pd.Series:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ._csvio import LINE, problems_at
-from .contracts import FIXES, fixes_of, with_rule
+from .contracts import FIXES, fixes_of
 from .errors import InputError
-from .geography import current_code_map
+from .geography import code_of_points, current_code_map
 from .sources.own_sites import OwnList, load_own_list
 from .sources.rejects import rejects_frame, rows_of, warnings_frame
 from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
@@ -97,8 +97,8 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
         unknown = ~frame["finess"].isin(identification["finess"])
         if unknown.any():
             expected = f"an establishment listed in {files['ID'].name}"
-            problems = problems_at(frame, unknown, "finess", expected, shown_column="FI")
-            raise InputError(files[kind], with_rule(problems, "listed-in-id"))
+            problems = problems_at(frame, unknown, "finess", expected, shown_column="FI", rule="listed-in-id")
+            raise InputError(files[kind], problems)
     unused = ~identification["finess"].isin(rows["finess"])
     id_rejects = rejects_frame(files["ID"], rows_of(identification, unused, NO_ACTIVITY))
     rows = rows.merge(identification.drop(columns=[LINE, FIXES]), on="finess", how="left", validate="many_to_one")
@@ -122,8 +122,8 @@ def _check_departements(identification: pd.DataFrame, path: Path, known: set[str
     bad = ~identification["departement"].isin(known)
     if bad.any():
         expected = "a département code of the boundaries file"
-        problems = problems_at(identification, bad, "departement", expected, shown_column="DEP")
-        raise InputError(path, with_rule(problems, "known-departement"))
+        problems = problems_at(identification, bad, "departement", expected, "DEP", rule="known-departement")
+        raise InputError(path, problems)
 
 
 def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -164,16 +164,6 @@ def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFr
         )
         messages.append((None, row.finess, f"{row.service} site {why} {inputs.finess_label}: {where}"))
     return rows, warnings_frame(inputs.finess_path, messages)
-
-
-def _communes_of_points(rows: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
-    """Commune code of each located row without one (MSP), by point in polygon."""
-    todo = rows[(rows["commune"] == "") & rows["lon"].notna()]
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(todo["lon"], todo["lat"]), index=todo.index, crs=WGS84)
-    polygons = communes.dropna(subset=["geometry"])[["code", "geometry"]]
-    joined = gpd.sjoin(points, polygons, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined["code"].fillna("").astype(str)
 
 
 def _distance_to_departement_km(rows: pd.DataFrame, departements: gpd.GeoDataFrame) -> pd.Series:
@@ -258,8 +248,8 @@ def build_facilities(inputs: Inputs) -> Result:
     used = inputs.finess["finess"].isin(rows["finess"])
     finess_fixes = _fix_warnings(inputs.finess, inputs.finess_path, used)
     rows, own_rejects, own_warnings = _apply_own_lists(rows, inputs)
-    missing_commune = (rows["commune"] == "") & rows["lon"].notna()
-    rows.loc[missing_commune, "commune"] = _communes_of_points(rows, inputs.communes)
+    todo = rows[(rows["commune"] == "") & rows["lon"].notna()]
+    rows.loc[todo.index, "commune"] = code_of_points(todo["lon"], todo["lat"], inputs.communes)
     rows, far_warnings = _check_locations(rows, inputs)
     rows["capacity_unit"] = rows["service"].map(UNITS)
     rows = rows.reindex(columns=COLUMNS)

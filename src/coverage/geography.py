@@ -24,6 +24,14 @@ def current_code_map(communes: pd.DataFrame) -> dict[str, str]:
     return mapping
 
 
+def code_of_points(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame) -> pd.Series:
+    """``code`` of the polygon holding each WGS84 point, ``""`` when none does (index of ``lon`` kept)."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), index=lon.index, crs=WGS84)
+    shapes = polygons.dropna(subset=["geometry"])[["code", "geometry"]]
+    joined = gpd.sjoin(points, shapes, how="left", predicate="within")
+    return joined[~joined.index.duplicated(keep="first")]["code"].fillna("").astype(str)
+
+
 def _merge_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """One geometry per current code: single polygons as they are, merged communes unioned."""
     counts = polygons["current"].map(polygons["current"].value_counts())

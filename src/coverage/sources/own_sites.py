@@ -22,15 +22,13 @@ from ..contracts import (
     one_of,
     padded,
     pattern,
-    with_rule,
 )  # fmt: skip
 from ..errors import InputError, Problem
-from ..geography import current_code_map
+from ..geography import code_of_points, current_code_map
 from .rejects import warnings_frame
 
 SERVICES = ["MSP", "HAD", "EMSP", "USP", "LISP"]
 MODES = ("add", "replace")
-WGS84 = "EPSG:4326"
 CONTRACT = Contract(
     "planner's list of sites",
     (
@@ -96,16 +94,9 @@ def _located(frame: pd.DataFrame, path: Path) -> list[Problem]:
     has_lon, has_lat = frame["lon"] != "", frame["lat"] != ""
     half = has_lon != has_lat
     nowhere = ~has_lon & ~has_lat & (frame["commune"] == "")
-    return with_rule(problems_at(frame, half, "lon", "both lon and lat, or neither"), "coordinates-pair") + with_rule(
-        problems_at(frame, nowhere, "commune", "coordinates (lon, lat) or a commune code"), "located"
+    return problems_at(frame, half, "lon", "both lon and lat, or neither", rule="coordinates-pair") + problems_at(
+        frame, nowhere, "commune", "coordinates (lon, lat) or a commune code", rule="located"
     )
-
-
-def _departement_of_points(lon: pd.Series, lat: pd.Series, departements: gpd.GeoDataFrame) -> pd.Series:
-    """Code of the département polygon holding each point ('' when none)."""
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), index=lon.index, crs=WGS84)
-    joined = gpd.sjoin(points, departements[["code", "geometry"]], how="left", predicate="within")
-    return joined[~joined.index.duplicated()]["code"].fillna("").astype(str)
 
 
 def load_own_list(
@@ -135,16 +126,16 @@ def load_own_list(
     problems += _located(frame, own.path)
     commune = frame["commune"].map(current_code_map(communes)).fillna("")
     unknown = (frame["commune"] != "") & (commune == "")
-    problems += with_rule(problems_at(frame, unknown, "commune", "a commune of the population file"), "known-commune")
+    problems += problems_at(frame, unknown, "commune", "a commune of the population file", rule="known-commune")
     lon, lat = numbers(frame["lon"]), numbers(frame["lat"])
     outside = lon.notna() & lat.notna() & ~in_france(lon, lat)
-    problems += with_rule(problems_at(frame, outside, "lon", "a point in France (lon and lat swapped?)"), "in-france")
+    problems += problems_at(frame, outside, "lon", "a point in France (lon and lat swapped?)", rule="in-france")
     departement = commune.map(communes.set_index("code")["departement"]).fillna("")
-    by_point = _departement_of_points(lon.fillna(0), lat.fillna(0), departements)
+    by_point = code_of_points(lon.fillna(0), lat.fillna(0), departements)
     departement = departement.where(departement != "", by_point.where(lon.notna(), ""))
     offshore = (departement == "") & lon.notna() & ~outside
     expected = "a point inside a département, or a commune code"
-    problems += with_rule(problems_at(frame, offshore, "lon", expected), "in-departement")
+    problems += problems_at(frame, offshore, "lon", expected, rule="in-departement")
     problems += _scope_problems(frame, departement, own)
     if problems:
         raise InputError(own.path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
@@ -157,12 +148,11 @@ def _scope_problems(frame: pd.DataFrame, departement: pd.Series, own: OwnList) -
         return []
     wrong_service = ~frame["service"].isin(own.services)
     wrong_place = ~departement.isin(own.departements) & (departement != "")
-    return with_rule(
-        problems_at(frame, wrong_service, "service", f"a service this list replaces ({', '.join(own.services)})")
-        + problems_at(frame.assign(_dep=departement), wrong_place, "_dep",
-                      f"a site in the départements this list covers ({', '.join(own.departements)})", "commune"),
-        "in-scope",
-    )  # fmt: skip
+    return problems_at(
+        frame, wrong_service, "service", f"a service this list replaces ({', '.join(own.services)})", rule="in-scope"
+    ) + problems_at(frame.assign(_dep=departement), wrong_place, "_dep",
+                    f"a site in the départements this list covers ({', '.join(own.departements)})", "commune",
+                    rule="in-scope")  # fmt: skip
 
 
 def _rows(
