@@ -77,8 +77,7 @@ class Contract:
         violation otherwise.
         """
         frame, problems = self.check(frame)
-        if problems:
-            raise InputError(path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
+        raise_if_any(path, problems)
         return frame
 
     def check(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
@@ -121,6 +120,12 @@ class Contract:
             for c in self.columns
             if c.required and c.name not in frame.columns
         ]  # fmt: skip
+
+
+def raise_if_any(path: object, problems: list[Problem]) -> None:
+    """Raise one InputError listing ``problems`` in file order (by line, then column), if there are any."""
+    if problems:
+        raise InputError(path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
 
 
 def _note(fixes: pd.Series, mask: pd.Series, text: pd.Series) -> pd.Series:

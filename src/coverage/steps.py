@@ -181,13 +181,14 @@ def network(
     polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
     polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
     model = SpeedModel(speeds["defaults_kph"], speeds.get("factors", {}), converter_defaults)
+    origin = path or "OpenStreetMap download"
     graph = load_graph(kind, path or None, polygon)
-    check_graph(graph, path or "OpenStreetMap download")
+    check_graph(graph, origin)
     graph, pieces = keep_main_component(graph)
     to_arrays(apply_speeds(graph, model), crs).save(out)
     text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
     rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(pieces)]
-    write_csv(warnings_frame(path or "OpenStreetMap download", rows), warnings)
+    write_csv(warnings_frame(origin, rows), warnings)
 
 
 def access(

@@ -22,6 +22,7 @@ from ..contracts import (
     one_of,
     padded,
     pattern,
+    raise_if_any,
 )  # fmt: skip
 from ..errors import InputError, Problem
 from ..geography import code_of_points, current_code_map
@@ -89,7 +90,7 @@ def read_table(path: Path) -> pd.DataFrame:
     return read_delimited(path, sep=";" if header.count(";") > header.count(",") else ",")
 
 
-def _located(frame: pd.DataFrame, path: Path) -> list[Problem]:
+def _located(frame: pd.DataFrame) -> list[Problem]:
     """Every row needs both coordinates, or neither and a commune."""
     has_lon, has_lat = frame["lon"] != "", frame["lat"] != ""
     half = has_lon != has_lat
@@ -123,7 +124,7 @@ def load_own_list(
         if optional not in frame.columns:
             frame[optional] = ""
     frame, problems = CONTRACT.check(frame)
-    problems += _located(frame, own.path)
+    problems += _located(frame)
     commune = frame["commune"].map(current_code_map(communes)).fillna("")
     unknown = (frame["commune"] != "") & (commune == "")
     problems += problems_at(frame, unknown, "commune", "a commune of the population file", rule="known-commune")
@@ -137,8 +138,7 @@ def load_own_list(
     expected = "a point inside a département, or a commune code"
     problems += problems_at(frame, offshore, "lon", expected, rule="in-departement")
     problems += _scope_problems(frame, departement, own)
-    if problems:
-        raise InputError(own.path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
+    raise_if_any(own.path, problems)
     return _rows(frame, own, commune, departement, lon, lat, communes)
 
 
