@@ -13,7 +13,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
 
-.PHONY: install run test lint chromium clean
+.PHONY: install install-slurm install-kubernetes run test lint chromium clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -28,6 +28,10 @@ $(ASSETS_STAMP): workflow/envs/map-assets/package.json | $(PYTHON_STAMP)
 	cp $< $(VENV)/web/package.json
 	cd $(VENV)/web && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Optional executors for cluster runs (workflow/profiles/slurm, workflow/profiles/kubernetes).
+install-slurm install-kubernetes: install-%: install requirements-%.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-$*.lock
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \

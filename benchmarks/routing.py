@@ -30,7 +30,7 @@ SERVICES = {"MSP": (60, "to_site"), "HAD": (25, "from_site"), "EMSP": (30, "from
 def corsica(mirror: Path) -> RoadNetwork:
     """The Corsica road network with the default speeds."""
     config = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
-    area = config["areas"]["corse"]["network"]
+    area = config["networks"]["sources"][0]
     model = SpeedModel(
         config["speeds"]["defaults_kph"], config["speeds"]["factors"], area["converter_default_maxspeeds"]
     )

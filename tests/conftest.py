@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,6 +15,7 @@ from shapely.geometry import box
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared" / "data").resolve()
+SAE = SHARED / "facilities" / "sae-2023"
 
 ID_HEADER = ["bor", "an", "fi", "rs", "dep", "COMINSEE", "NUMVOI", "TYPVOI", "NOMVOI", "CPO", "LIBCOM"]
 PALIA_HEADER = [
@@ -141,7 +145,7 @@ def speed_model(default_config):
     from coverage.network import SpeedModel
 
     speeds = default_config["speeds"]
-    converter = default_config["areas"]["corse"]["network"]["converter_default_maxspeeds"]
+    converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]
     return SpeedModel(speeds["defaults_kph"], speeds["factors"], converter)
 
 
@@ -152,3 +156,27 @@ def corsica(speed_model):
 
     graph = apply_speeds(load_graph("graphml", SHARED / "roads" / "corse-drive.graphml"), speed_model)
     return to_arrays(graph, "EPSG:2154"), graph
+
+
+def snakemake(
+    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml"
+) -> subprocess.CompletedProcess:
+    """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    configfile = directory / config_name
+    configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [
+        sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+        "--directory", str(directory), "--configfile", str(configfile),
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=directory)
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory) -> Path:
+    """A complete run in a fresh folder, with a config file that sets only ``sources.sae``."""
+    directory = tmp_path_factory.mktemp("run")
+    result = snakemake(directory, {"sources": {"sae": str(SAE)}})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return directory

@@ -10,7 +10,14 @@ import shapely
 from shapely.geometry import box
 
 from coverage.access import AccessModel, Router, commune_access, coverage_by_departement
-from coverage.isochrones import band_population, bands, reached_segments, service_isochrones
+from coverage.isochrones import (
+    band_population,
+    bands,
+    isochrone_table,
+    merge_isochrones,
+    reached_segments,
+    service_isochrones,
+)  # fmt: skip
 from coverage.network import RoadNetwork
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
@@ -99,11 +106,27 @@ def test_reached_segments_include_partial_edges():
     seconds = np.array([0.0, 60.0, 120.0, 180.0])
     spacing = np.hypot(*(xy[1] - xy[0]))
     # from a site at node 0: nodes 0 and 1 and half of the edge 1 -> 2 within 90 s
-    lines = reached_segments(network, xy, seconds, 90.0, "from_site")
+    every = np.ones(6, dtype=bool)
+    lines = reached_segments(network, xy, seconds, 90.0, "from_site", every)
     assert covered_length(lines) == pytest.approx(1.5 * spacing, rel=1e-3)
     # towards a site at node 3: node 3, node 2 and half of the edge 1 -> 2 within 90 s of it
-    to_site = reached_segments(network, xy, seconds[::-1].copy(), 90.0, "to_site")
+    to_site = reached_segments(network, xy, seconds[::-1].copy(), 90.0, "to_site", every)
     assert covered_length(to_site) == pytest.approx(1.5 * spacing, rel=1e-3)
+
+
+def test_only_the_selected_edges_are_drawn():
+    network = line_network()
+    xy = network.projected_xy()
+    spacing = np.hypot(*(xy[1] - xy[0]))
+    leaving_node_0 = network.source == 0
+    lines = reached_segments(network, xy, np.array([0.0, 60.0, 120.0, 180.0]), 150.0, "from_site", leaving_node_0)
+    assert covered_length(lines) == pytest.approx(spacing, rel=1e-3)
+
+
+def test_times_beyond_the_horizon_are_left_empty():
+    model = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000, horizon_min=1.5)
+    near = commune_access(Router(line_network()), communes(), facilities(), model).communes.iloc[0]
+    assert np.isnan(near["usp_minutes"]) and near["usp_nearest"] == "" and near["on_network"]
 
 
 def covered_length(lines) -> float:
@@ -114,11 +137,29 @@ def covered_length(lines) -> float:
 def test_bands_are_valid_disjoint_and_nested():
     network = line_network()
     xy = network.projected_xy()
-    polygons = service_isochrones(network, xy, np.array([0.0, 60.0, 120.0, 180.0]), [1, 2, 3], "from_site", 100)
+    seconds = np.array([0.0, 60.0, 120.0, 180.0])
+    polygons = service_isochrones(network, xy, seconds, [1, 2, 3], "from_site", 100, np.ones(6, dtype=bool))
     table = bands(polygons, [1, 2, 3])
     assert all(shapely.is_valid(g) and g.geom_type in ("Polygon", "MultiPolygon") for g in table["geometry"])
     assert sum(g.area for g in table["geometry"]) == pytest.approx(polygons[-1].area, rel=1e-6)
     assert polygons[0].area < polygons[1].area < polygons[2].area
+
+
+def test_bands_of_two_halves_merge_into_the_bands_of_the_whole():
+    network = line_network()
+    xy = network.projected_xy()
+    times = {"USP": (np.array([0.0, 60.0, 120.0, 180.0]), "from_site")}
+    access = pd.DataFrame({"population": [10, 20], "usp_minutes": [0.5, 2.5]})
+    halves = [
+        isochrone_table(network, xy, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes))
+        for i, nodes in enumerate(([0, 1], [2, 3]))
+    ]
+    whole = isochrone_table(network, xy, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool))
+    merged = merge_isochrones(halves)
+    assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
+    for mine, reference in zip(merged.geometry, whole.geometry, strict=True):
+        assert mine.symmetric_difference(reference).area <= 0.01 * reference.area
+    assert merged["area_km2"].to_numpy() == pytest.approx(whole["area_km2"].to_numpy(), rel=0.01)
 
 
 def test_band_population_uses_commune_minutes():

@@ -12,11 +12,10 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
-from conftest import SHARED
-from test_pipeline import snakemake
+from conftest import SHARED, snakemake
 
 from coverage.errors import InputError
 from coverage.sources.fetch import Downloads, Remote, fetch
@@ -94,14 +93,21 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def tgz_of(name: str, data: bytes) -> bytes:
-    """A .tgz holding one member, like an npm package."""
+def tgz_of(members: dict[str, bytes]) -> bytes:
+    """A .tgz holding the members, like an npm package."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        bundle.addfile(info, io.BytesIO(data))
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            bundle.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+PACKAGE_DATA = {
+    f"package/data/{name}": (SHARED / "population" / name).read_bytes()
+    for name in ("communes.json", "departements.json", "regions.json")
+}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +115,7 @@ def server():
     files = {
         "HAD_2023r.csv": HAD.read_bytes(),
         "communes.json": COMMUNES_JSON.read_bytes(),
-        "decoupage.tgz": tgz_of("package/data/communes.json", COMMUNES_JSON.read_bytes()),
+        "decoupage.tgz": tgz_of(PACKAGE_DATA),
     }
     httpd = Server(files)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -204,12 +210,19 @@ def test_mirror_file_of_another_edition_is_refused(tmp_path):
 
 
 def test_pipeline_downloads_the_population_from_the_official_archive(server, tmp_path):
-    """End to end: an empty mirror, the npm archive of @etalab/decoupage-administratif served on loopback."""
+    """End to end: an empty mirror, the npm archive of @etalab/decoupage-administratif served on loopback.
+
+    The départements' régions, read when the workflow is planned, come from the same archive.
+    """
     (tmp_path / "mirror").mkdir()
-    files = {"population/communes.json": {
-        "url": f"{server.base}/truncated/decoupage.tgz", "member": "package/data/communes.json",
-        "sha256": sha256(COMMUNES_JSON.read_bytes()),
-    }}  # fmt: skip
+    files = {
+        f"population/{PurePosixPath(member).name}": {
+            "url": f"{server.base}/truncated/decoupage.tgz",
+            "member": member,
+            "sha256": sha256(data),
+        }
+        for member, data in PACKAGE_DATA.items()
+    }
     config = {
         "mirror": str(tmp_path / "mirror"),
         "downloads": {"offline": False, "retries": 2, "backoff_s": 0.05, "timeout_s": 10, "cache": "cache",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.routing import nearest_sites, travel_matrix
+from coverage.routing import nearest_sites, travel_matrix, within_time
 
 
 def kernel(edges: list[tuple[int, int, float]], n: int, sites: list[int], offsets: list[float], direction: str):
@@ -102,3 +102,20 @@ def test_kernel_equals_networkx_on_the_corsica_network(corsica):
         )
         expected = np.array([lengths[int(i)] for i in ids])
         assert np.max(np.abs(got.seconds - expected)) < 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=graphs, limit=st.integers(0, 120).map(float))
+def test_nodes_within_time_are_those_networkx_reaches_either_way(case, limit):
+    n, edges, sources, _ = case
+    source, target, weight = (np.array(column) for column in zip(*edges, strict=True)) if edges else ([],) * 3
+    forward = travel_matrix(
+        np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64), np.asarray(weight, dtype=float), n
+    )
+    got = within_time(forward, forward.T.tocsr(), np.array(sources), limit)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_weighted_edges_from(edges)
+    reached = set(nx.multi_source_dijkstra_path_length(graph, set(sources), cutoff=limit))
+    reached |= set(nx.multi_source_dijkstra_path_length(graph.reverse(copy=True), set(sources), cutoff=limit))
+    assert set(np.flatnonzero(got).tolist()) == reached

@@ -68,12 +68,17 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
     return rows
 
 
-def minute_classes(thresholds_min: list[float]) -> list[tuple[float, str, str]]:
-    """(upper bound, colour, French label) of each class of minutes; the last class is open-ended."""
-    bounds = [*thresholds_min, np.inf]
-    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],)
+def minute_classes(thresholds_min: list[float], horizon_min: float) -> list[tuple[float, str, str]]:
+    """(upper bound, colour, French label) of each class of minutes, up to the horizon (no time beyond it)."""
+    bounds = [*thresholds_min] + ([horizon_min] if horizon_min > thresholds_min[-1] else [])
+    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],) * (len(bounds) - len(thresholds_min))
     labels, lower = [], 0.0
     for upper in bounds:
-        labels.append(f"plus de {lower:g} min" if np.isinf(upper) else f"{lower:g} – {upper:g} min")
+        labels.append(f"{lower:g} – {upper:g} min")
         lower = upper
     return list(zip(bounds, colors, labels, strict=True))
+
+
+def unreached_label(horizon_min: float) -> str:
+    """French label of the communes without a site within the horizon (or off the network)."""
+    return f"aucun site à moins de {horizon_min:g} min"

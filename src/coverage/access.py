@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from .network import RoadNetwork, project
@@ -25,11 +27,20 @@ class AccessModel:
         Speed between a point and its nearest network node (the snapping distance, straight line).
     max_snap_m
         A point further than this from any node is off the network: flagged, not routed.
+    horizon_min
+        Longest time reported: a département's network holds the roads within this time of it, so a
+        longer trip may leave it; beyond, a commune has no time (more than the horizon).
     """
 
     directions: dict[str, str]
     offroad_kph: float
     max_snap_m: float
+    horizon_min: float = np.inf
+
+    @classmethod
+    def from_config(cls, settings: dict) -> AccessModel:
+        """Build from the config's ``access`` section."""
+        return cls(settings["directions"], settings["offroad_kph"], settings["max_snap_m"], settings["horizon_min"])
 
 
 @dataclass(frozen=True)
@@ -54,13 +65,18 @@ class Router:
         self.backward = self.forward.T.tocsr()
         self.xy = network.projected_xy()
         self._tree = cKDTree(self.xy)
+        self._extent = shapely.from_wkt(network.extent) if network.extent else None
 
     def snap(self, lon: np.ndarray, lat: np.ndarray, max_snap_m: float) -> Snapped:
-        """Nearest node of each WGS84 point, the distance to it, and whether it is within ``max_snap_m``.
+        """Nearest node of each WGS84 point, the distance to it, and whether it is on the network.
 
-        A point without coordinates is off the network (infinite distance).
+        On the network: within ``max_snap_m`` of a node, and inside the extent the network was cut to
+        (a site beyond a département's buffer is reached by roads this network does not hold). A
+        point without coordinates is off the network (infinite distance).
         """
         located = np.isfinite(lon) & np.isfinite(lat)
+        if self._extent is not None:
+            located &= shapely.contains_xy(self._extent, np.nan_to_num(lon), np.nan_to_num(lat))
         node = np.zeros(len(lon), dtype=np.int64)
         distance = np.full(len(lon), np.inf)
         if located.any():
@@ -168,7 +184,8 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
     """Minutes between each commune's population point and the nearest site of every service.
 
     Every located site is snapped, whatever its département (a patient may cross a border); sites
-    and communes further than ``max_snap_m`` from the network are flagged and not routed.
+    and communes further than ``max_snap_m`` from the network are flagged and not routed. Times
+    beyond the model's horizon are left empty.
     """
     placed = population_points(router, communes)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
@@ -199,12 +216,28 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
         node_seconds[service] = (nearest.seconds, direction)
         seconds = nearest.seconds[points.node] + commune_offroad
         site = nearest.site[points.node]
-        reached = points.on_network & np.isfinite(seconds)
+        reached = points.on_network & (seconds <= model.horizon_min * 60)
         finess = sites["finess"].to_numpy()[usable]
         s = service.lower()
         access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
         access[f"{s}_nearest"] = np.where(reached, finess[np.clip(site, 0, None)] if len(finess) else "", "")
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
+
+
+def save_node_times(node_seconds: dict[str, tuple[np.ndarray, str]], path: str | Path) -> None:
+    """Write the node times of every service and their directions to an uncompressed ``.npz``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    directions = {f"direction_{service}": np.array(direction) for service, (_, direction) in node_seconds.items()}
+    with open(path, "wb") as handle:
+        np.savez(handle, **{service: seconds for service, (seconds, _) in node_seconds.items()}, **directions)
+
+
+def load_node_times(path: str | Path) -> dict[str, tuple[np.ndarray, str]]:
+    """Read what :func:`save_node_times` wrote: service -> (seconds per node, direction)."""
+    with np.load(path, allow_pickle=False) as data:
+        services = [name for name in data.files if not name.startswith("direction_")]
+        return {service: (data[service], str(data[f"direction_{service}"])) for service in services}
 
 
 def coverage_by_departement(access: pd.DataFrame, services: list[str], thresholds: list[float]) -> pd.DataFrame:

@@ -32,6 +32,21 @@ def code_of_points(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame) -
     return joined[~joined.index.duplicated(keep="first")]["code"].fillna("").astype(str)
 
 
+def nearest_code_of_points(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame, crs: str) -> pd.Series:
+    """``code`` of the polygon holding each WGS84 point, or of the nearest one (in ``crs``) for points outside all.
+
+    Road nodes on a causeway, a bridge or a coast beyond the simplified outlines still get a polygon.
+    """
+    codes = code_of_points(lon, lat, polygons)
+    outside = codes == ""
+    if outside.any():
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon[outside], lat[outside]), index=lon.index[outside],
+                                  crs=WGS84).to_crs(crs)  # fmt: skip
+        nearest = gpd.sjoin_nearest(points, polygons[["code", "geometry"]].to_crs(crs), how="left")
+        codes[outside] = nearest[~nearest.index.duplicated(keep="first")]["code"].astype(str)
+    return codes
+
+
 def _merge_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """One geometry per current code: single polygons as they are, merged communes unioned."""
     counts = polygons["current"].map(polygons["current"].value_counts())

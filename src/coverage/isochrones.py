@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from ._geometry import polygonal
@@ -14,15 +15,15 @@ SIMPLIFY_M = 25.0
 
 
 def reached_segments(
-    network: RoadNetwork, xy: np.ndarray, seconds: np.ndarray, limit_s: float, direction: str
+    network: RoadNetwork, xy: np.ndarray, seconds: np.ndarray, limit_s: float, direction: str, edges: np.ndarray
 ) -> np.ndarray:
-    """The parts of edges within ``limit_s``, as line geometries (projected CRS).
+    """The parts of the selected ``edges`` (boolean mask) within ``limit_s``, as line geometries (projected CRS).
 
     Edges are straight between their nodes. ``from_site``: a team leaving the site reaches the first
     fraction (limit - t[u]) / tt of edge u->v. ``to_site``: a patient reaches the site within the limit
     from the last fraction (limit - t[v]) / tt of the edge.
     """
-    u, v, tt = network.source, network.target, network.travel_time_s
+    u, v, tt = network.source[edges], network.target[edges], network.travel_time_s[edges]
     start, end = (u, v) if direction == "from_site" else (v, u)
     with np.errstate(invalid="ignore"):
         fraction = np.clip((limit_s - seconds[start]) / np.maximum(tt, 1e-9), 0.0, 1.0)
@@ -39,14 +40,15 @@ def service_isochrones(
     thresholds_min: list[float],
     direction: str,
     buffer_m: float,
+    edges: np.ndarray,
 ) -> list[shapely.Geometry]:
-    """Cumulative polygons (one per threshold): reached segments buffered by ``buffer_m`` and unioned.
+    """Cumulative polygons (one per threshold): reached segments of ``edges`` buffered by ``buffer_m`` and unioned.
 
     Each polygon is unioned with the previous one after simplification, so that they stay nested.
     """
     polygons: list[shapely.Geometry] = []
     for minutes in thresholds_min:
-        lines = reached_segments(network, xy, seconds, minutes * 60, direction)
+        lines = reached_segments(network, xy, seconds, minutes * 60, direction, edges)
         area = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=2)) if len(lines) else shapely.Polygon()
         area = polygonal(shapely.simplify(area, SIMPLIFY_M))[0]
         polygons.append(polygonal(shapely.union(area, polygons[-1]))[0] if polygons else area)
@@ -73,22 +75,54 @@ def band_population(access: pd.DataFrame, service: str, lower: float, upper: flo
 
 def isochrone_table(
     network: RoadNetwork, xy: np.ndarray, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
-    thresholds_min: list[float], buffer_m: float, area: str,
+    thresholds_min: list[float], buffer_m: float, edges: np.ndarray,
 ) -> gpd.GeoDataFrame:  # fmt: skip
     """Isochrone bands of every service with their population and area, in WGS84.
 
     ``xy`` holds the node coordinates in the network's CRS (as the router projected them); ``times``
-    maps each service to its node times (seconds) and direction.
+    maps each service to its node times (seconds) and direction; only the ``edges`` selected (those
+    leaving a node of the départements at hand) are drawn, so that the bands of neighbouring
+    départements, computed on overlapping networks, meet without overlapping.
     """
     frames = []
     for service, (seconds, direction) in times.items():
-        table = bands(service_isochrones(network, xy, seconds, thresholds_min, direction, buffer_m), thresholds_min)
-        table.insert(0, "service", service)
-        table["population"] = [
-            band_population(access, service, lo, hi) for lo, hi in zip(table["min_from"], table["min_to"], strict=True)
-        ]
-        frames.append(table)
+        polygons = service_isochrones(network, xy, seconds, thresholds_min, direction, buffer_m, edges)
+        frames.append(_with_population(bands(polygons, thresholds_min), service, access))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
-    result.insert(0, "area", area)
-    result["area_km2"] = (result.geometry.area / 1e6).round(3)
-    return result.to_crs("EPSG:4326")
+    return with_area(result.to_crs("EPSG:4326"))
+
+
+def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame) -> pd.DataFrame:
+    """Bands of one service with their ``service`` and ``population`` columns."""
+    table.insert(0, "service", service)
+    table["population"] = [
+        band_population(access, service, lo, hi) for lo, hi in zip(table["min_from"], table["min_to"], strict=True)
+    ]
+    return table
+
+
+def with_area(bands_table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The bands (WGS84) with their geodesic ``area_km2``: the same measure wherever they lie, overseas included."""
+    geod = pyproj.Geod(ellps="WGS84")
+    areas = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in bands_table.geometry]
+    return bands_table.assign(area_km2=np.round(areas, 3))
+
+
+def merge_isochrones(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """One set of bands per service from the bands of several départements (WGS84).
+
+    For each threshold the cumulative polygon is the union of every part's bands up to it; bands
+    are then cut again between consecutive thresholds. Populations add up, as each part counts the
+    communes of its own département only.
+    """
+    every = pd.concat(parts, ignore_index=True)
+    frames = []
+    for service, group in every.groupby("service", sort=False):
+        thresholds = sorted(group["min_to"].unique())
+        polygons = [shapely.union_all(group.loc[group["min_to"] <= t, "geometry"].to_numpy()) for t in thresholds]
+        table = bands([polygonal(p)[0] for p in polygons], thresholds)
+        table.insert(0, "service", service)
+        table["population"] = group.groupby("min_to")["population"].sum().reindex(thresholds).to_numpy()
+        frames.append(table)
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    return with_area(merged)

@@ -14,7 +14,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from ._classes import UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, value_text
+from ._classes import UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label, value_text
 from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
 from .facilities import SERVICES
@@ -269,7 +269,7 @@ def _minute_color(minutes: float, classes: list[tuple[float, str, str]]) -> str:
     return next(color for upper, color, _ in classes if minutes <= upper)
 
 
-def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, str]) -> str:
+def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, str], unreached: str) -> str:
     """Commune name, population and, per service, the minutes to the nearest site and its name."""
     lines = [
         f"<b>{html.escape(str(row['nom']))} ({row['commune']})</b>",
@@ -281,7 +281,7 @@ def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, 
             name = html.escape(site_names.get(nearest, nearest))
             lines.append(f"{service} : {french_number(minutes)} min ({name})")
         else:
-            lines.append(f"{service} : aucun site accessible")
+            lines.append(f"{service} : {unreached}")
     return "<br>".join(lines)
 
 
@@ -335,7 +335,7 @@ def _siting_layer(
     shapes = communes.merge(covered, on="commune")
     for proposal in proposals.itertuples():
         color = SITING_COLORS[(proposal.rank - 1) % len(SITING_COLORS)]
-        area = shapes[shapes["rank"] == proposal.rank]
+        area = shapes[shapes["finess"] == proposal.finess]
         if len(area):
             style = {
                 "fillColor": color,
@@ -349,7 +349,7 @@ def _siting_layer(
             location=(proposal.lat, proposal.lon), radius=11, color="#000", weight=3, fill=True,
             fill_color=color, fill_opacity=1, className="coverage-proposal",
             popup=folium.Popup(
-                f"<b>Proposition n° {proposal.rank} ({service})</b><br>{html.escape(str(proposal.name))}<br>"
+                f"<b>Proposition n° {proposal.rank} ({service}, département {proposal.departement})</b><br>{html.escape(str(proposal.name))}<br>"
                 f"FINESS {proposal.finess}<br>+{french_number(proposal.population_gain)} habitants à portée<br>"
                 f"Part couverte ensuite : {french_number(100 * proposal.share_covered_after, 1)} %",
                 max_width=300,
@@ -360,7 +360,8 @@ def _siting_layer(
 
 def build_area_map(
     label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
-    departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], editions: list[str],
+    departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
+    editions: list[str],
     siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> folium.Map:  # fmt: skip
     """Drive-time map of a study area.
@@ -383,11 +384,13 @@ def build_area_map(
         Service -> (proposals, newly covered communes) of the siting scenarios, drawn as overlays.
     """
     services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
-    classes = minute_classes(thresholds_min)
+    classes = minute_classes(thresholds_min, horizon_min)
     site_names = dict(zip(sites["finess"], sites["name"], strict=True))
     communes = communes.assign(
         geometry=_lighten(communes.geometry, COMMUNE_SIMPLIFY_DEGREES, 5),
-        infobulle=[_commune_tooltip(row, services, site_names) for _, row in communes.iterrows()],
+        infobulle=[
+            _commune_tooltip(row, services, site_names, unreached_label(horizon_min)) for _, row in communes.iterrows()
+        ],
     )
     west, south, east, north = departements.total_bounds
     fmap = folium.Map(tiles=None, control_scale=True)
@@ -411,7 +414,7 @@ def build_area_map(
     for service, (proposals, covered) in (siting or {}).items():
         _siting_layer(service, proposals, covered, communes).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, "aucun site accessible")]
+    rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, unreached_label(horizon_min))]
     legends = [
         {"name": f"Minutes jusqu'au site {s} le plus proche", "rows": rows, "shown": s == map_service} for s in services
     ]

@@ -16,6 +16,8 @@ from .errors import InputError, Problem
 
 WGS84 = "EPSG:4326"
 SOURCES = ("graphml", "osm", "download")
+TEXT_FIELDS = ("crs", "extent")
+EDGE_FIELDS = ("source", "target", "length_m", "travel_time_s", "highway")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,11 @@ class SpeedModel:
 
 @dataclass(frozen=True)
 class RoadNetwork:
-    """A directed road network as flat arrays: nodes (ids, WGS84 coordinates) and edges (index pairs)."""
+    """A directed road network as flat arrays: nodes (ids, WGS84 coordinates) and edges (index pairs).
+
+    ``extent`` is the WKT (WGS84) of the polygon the network was cut to, empty when it was not cut:
+    places outside it are not on this network, however close to its edge.
+    """
 
     node_id: np.ndarray
     lon: np.ndarray
@@ -52,6 +58,7 @@ class RoadNetwork:
     travel_time_s: np.ndarray
     highway: np.ndarray
     crs: str
+    extent: str = ""
 
     @property
     def n_nodes(self) -> int:
@@ -66,15 +73,16 @@ class RoadNetwork:
         """Write the arrays to an uncompressed ``.npz`` (loads in milliseconds)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "crs"}
+        arrays = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in TEXT_FIELDS}
         with open(path, "wb") as handle:
-            np.savez(handle, crs=np.array(self.crs), **arrays)
+            np.savez(handle, **{name: np.array(getattr(self, name)) for name in TEXT_FIELDS}, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> RoadNetwork:
         """Read arrays written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as data:
-            return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name != "crs"}, crs=str(data["crs"]))
+            texts = {name: str(data[name]) for name in TEXT_FIELDS}
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name not in TEXT_FIELDS}, **texts)
 
 
 def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
@@ -137,6 +145,15 @@ def load_graph(kind: str, path: str | Path | None = None, polygon=None) -> nx.Mu
                 ),
             ) from None
     raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
+
+
+def clip(graph: nx.MultiDiGraph, polygon) -> tuple[nx.MultiDiGraph, set[int]]:
+    """The part of a graph whose nodes lie inside a WGS84 (multi)polygon (osmnx ``truncate_graph_polygon``).
+
+    Also returns the kept nodes that lost a road in the cut: trips through them may continue outside.
+    """
+    inside = ox.truncate.truncate_graph_polygon(graph, polygon, truncate_by_edge=False)
+    return inside, {node for node in inside if inside.degree(node) != graph.degree(node)}
 
 
 def _existing(path: str | Path | None) -> Path:
@@ -218,8 +235,8 @@ def keep_main_component(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[t
     return kept, pieces
 
 
-def to_arrays(graph: nx.MultiDiGraph, crs: str) -> RoadNetwork:
-    """Convert a graph with ``travel_time`` on its edges to a :class:`RoadNetwork`."""
+def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "") -> RoadNetwork:
+    """Convert a graph with ``travel_time`` on its edges to a :class:`RoadNetwork` (``extent``: WKT it was cut to)."""
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     position = {node: i for i, node in enumerate(nodes.tolist())}
     edges = list(graph.edges(data=True))
@@ -233,7 +250,20 @@ def to_arrays(graph: nx.MultiDiGraph, crs: str) -> RoadNetwork:
         travel_time_s=np.array([d["travel_time"] for _, _, d in edges], dtype=float),
         highway=np.array([_first(d.get("highway")) for _, _, d in edges], dtype="U32"),
         crs=crs,
+        extent=extent,
     )
+
+
+def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
+    """The network with only the edges joining two ``keep`` nodes; every node stays, for snapping.
+
+    A point whose nearest node was left without roads is then on the network but unreachable,
+    rather than snapped to a further node that kept its roads.
+    """
+    edges = keep[network.source] & keep[network.target]
+    fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
+    fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
+    return RoadNetwork(**fields)
 
 
 def area_crs(departements: gpd.GeoDataFrame) -> str:

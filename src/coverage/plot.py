@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes  # noqa: E402
+from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label  # noqa: E402
 
 LAMBERT_93 = "EPSG:2154"
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
@@ -79,10 +79,11 @@ def plot_indicator(
 
 
 def plot_area_minutes(
-    communes: gpd.GeoDataFrame, service: str, thresholds_min: list[float], title: str, sources: str, path: str | Path
-) -> None:
+    communes: gpd.GeoDataFrame, service: str, thresholds_min: list[float], horizon_min: float, title: str,
+    sources: str, path: str | Path,
+) -> None:  # fmt: skip
     """Write a PNG map of an area's communes coloured by minutes to the nearest site of ``service``."""
-    classes = minute_classes(thresholds_min)
+    classes = minute_classes(thresholds_min, horizon_min)
     minutes = communes[f"{service.lower()}_minutes"].astype(float)
     colors = [
         UNREACHED_COLOR if not np.isfinite(m) else next(color for upper, color, _ in classes if m <= upper)
@@ -94,7 +95,7 @@ def plot_area_minutes(
     shapes.dissolve("departement").boundary.plot(ax=axis, color="#222222", linewidth=0.8)
     axis.set_axis_off()
     handles = [Patch(facecolor=color, edgecolor="#777777", label=text) for _, color, text in classes]
-    handles.append(Patch(facecolor=UNREACHED_COLOR, edgecolor="#777777", label="aucun site accessible"))
+    handles.append(Patch(facecolor=UNREACHED_COLOR, edgecolor="#777777", label=unreached_label(horizon_min)))
     axis.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, bbox_to_anchor=(1.0, 0.0))
     figure.suptitle(title, fontsize=12)
     figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)

@@ -169,7 +169,13 @@ def area_report_markdown(
             )
     lines += _table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
     lines += ["", "## Propositions d'implantation", ""]
-    lines += [f"Sites ajoutés un à un, chacun amenant le plus d'habitants à moins de {method['siting']}.", ""]
+    lines += [
+        (
+            "Sites ajoutés un à un dans chaque département, chacun amenant le plus d'habitants du département à "
+            f"moins de {method['siting']}."
+        ),
+        "",
+    ]
     for service, table in siting.items():
         lines += [f"### {SERVICE_NAMES[service]} ({service})", ""]
         if table.empty:
@@ -237,10 +243,13 @@ def method_notes(settings: dict) -> dict:
                            for service, d in access["directions"].items())  # fmt: skip
     return {
         "e2sfca": f"pondération {steps}, nulle au-delà",
-        "siting": f"{siting['minutes']:g} minutes ({siting['count']} sites au plus par service)",
+        "siting": f"{siting['minutes']:g} minutes ({siting['count']} sites au plus par service et par département)",
         "notes": [
             "Temps de trajet par la route : vitesse OSM (maxspeed) ou, à défaut, limite légale française par classe "
             "de route ; plus court chemin sur le réseau routier réel.",
+            f"Calcul département par département, sur le réseau routier du département prolongé de "
+            f"{settings['networks']['buffer_km']:g} km au-delà de ses limites : les trajets qui traversent une "
+            "frontière départementale sont comptés.",
             f"Sens du trajet : {directions}.",
             "Population de chaque commune placée au nœud routier de la commune le plus proche de son point "
             f"représentatif ; accès hors route en ligne droite à {access['offroad_kph']:g} km/h.",

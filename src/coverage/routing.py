@@ -105,3 +105,11 @@ def bounded_times(
         rows = dijkstra(graph, directed=True, indices=site_nodes[start : start + chunk], limit=limit_s)
         result[start : start + chunk] = np.atleast_2d(rows)[:, targets]
     return result
+
+
+def within_time(forward: sp.csr_matrix, backward: sp.csr_matrix, sources: np.ndarray, limit_s: float) -> np.ndarray:
+    """Which nodes can be reached from ``sources``, or can reach them, within ``limit_s`` (two bounded searches)."""
+    if len(sources) == 0:
+        return np.zeros(forward.shape[0], dtype=bool)
+    reached = [dijkstra(m, directed=True, indices=sources, min_only=True, limit=limit_s) for m in (forward, backward)]
+    return (reached[0] <= limit_s) | (reached[1] <= limit_s)

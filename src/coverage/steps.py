@@ -6,15 +6,25 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
-from .access import AccessModel, Router, commune_access, coverage_by_departement, service_sites
+from .access import (
+    AccessModel,
+    Router,
+    commune_access,
+    coverage_by_departement,
+    load_node_times,
+    save_node_times,
+    service_sites,
+)  # fmt: skip
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
-from .geography import build_communes
+from .geography import build_communes, nearest_code_of_points
 from .indicators import GapRule, compute_indicators, national_totals, national_values
-from .isochrones import isochrone_table
+from .isochrones import isochrone_table, merge_isochrones
 from .maps import build_area_map, build_map, write_map
 from .network import (
     RoadNetwork,
@@ -22,13 +32,16 @@ from .network import (
     apply_speeds,
     area_crs,
     check_graph,
+    clip,
     keep_main_component,
     load_graph,
+    only_roads_between,
     to_arrays,
 )  # fmt: skip
 from .plot import plot_area_minutes, plot_indicator
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
+from .routing import travel_matrix, within_time
 from .siting import candidate_sites, coverage_sets, greedy, newly_covered
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
@@ -36,7 +49,7 @@ from .sources.own_sites import OwnList
 from .sources.population import load_population
 from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
 from .sources.sae import find_edition
-from .tables import read_csv, with_sources, write_csv, write_gpkg
+from .tables import read_csv, sources_of, with_sources, write_csv, write_gpkg
 
 
 def communes(population: Path, polygons: Path, departements: Path, out: Path, rejects: Path, warnings: Path) -> None:
@@ -92,9 +105,9 @@ def merge_logs(parts: list[Path], out: Path, kind: str) -> None:
     write_csv(merged[columns].sort_values(["file", "line", "id"], ignore_index=True), out)
 
 
-def _editions(facilities_table: pd.DataFrame, labels: dict[str, str]) -> list[str]:
-    """Editions of every input: those recorded in the facilities table, the configured labels, the road network's."""
-    configured = [labels["population"], labels["boundaries"]] + ([labels["network"]] if "network" in labels else [])
+def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
+    """Editions of every input: those recorded in the facilities table, the configured labels, the road networks'."""
+    configured = [labels["population"], labels["boundaries"], *labels.get("networks", [])]
     return sorted(facilities_table["edition"].unique()) + configured
 
 
@@ -169,14 +182,19 @@ def _area_departements(departements: Path, codes: list[str]) -> gpd.GeoDataFrame
 
 
 def network(
-    kind: str, path: str, departements: Path, area_departements: list[str], buffer_km: float, speeds: dict,
-    converter_defaults: dict, out: Path, warnings: Path,
+    kind: str, path: str, departements: Path, departement_codes: list[str], buffer_km: float, horizon_min: float,
+    speeds: dict, converter_defaults: dict, out: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """The drivable network of an area with edge travel times, as compact arrays (``.npz``).
+    """The drivable network around some départements, with edge travel times, as compact arrays (``.npz``).
 
-    Only its largest strongly connected component is kept; ``warnings`` lists the pieces dropped.
+    The source is cut to the départements plus ``buffer_km`` (the extent, kept in the arrays) and
+    its largest strongly connected component kept; then only the roads within ``horizon_min`` of
+    the départements, either way, keep their edges. Every trip of at most ``horizon_min`` that
+    starts or ends in the départements then runs on this network, unless it would leave the cut:
+    ``warnings`` lists the nodes within the horizon where the cut removed roads, and the pieces
+    dropped as not strongly connected.
     """
-    shapes = _area_departements(departements, area_departements)
+    shapes = _area_departements(departements, departement_codes)
     crs = area_crs(shapes)
     polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
     polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
@@ -184,59 +202,97 @@ def network(
     origin = path or "OpenStreetMap download"
     graph = load_graph(kind, path or None, polygon)
     check_graph(graph, origin)
+    graph, cut = clip(graph, polygon)
     graph, pieces = keep_main_component(graph)
-    to_arrays(apply_speeds(graph, model), crs).save(out)
+    arrays = to_arrays(apply_speeds(graph, model), crs, shapely.to_wkt(polygon, rounding_precision=6))
+    forward = travel_matrix(arrays.source, arrays.target, arrays.travel_time_s, arrays.n_nodes)
+    inside = np.flatnonzero(shapely.contains_xy(shapes.union_all(), arrays.lon, arrays.lat))
+    keep = within_time(forward, forward.T.tocsr(), inside, horizon_min * 60)
+    only_roads_between(arrays, keep).save(out)
     text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
     rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(pieces)]
+    truncated = int(np.isin(arrays.node_id[keep], np.fromiter(cut, dtype=np.int64, count=len(cut))).sum())
+    if truncated:
+        rows.append((None, "horizon", (
+            f"{truncated} nodes within {horizon_min:g} minutes of {', '.join(departement_codes)} lie where the "
+            f"{buffer_km:g} km cut removed roads [rule horizon-inside-buffer]: trips through them may be longer "
+            "than on the whole network; raise networks.buffer_km"
+        )))  # fmt: skip
     write_csv(warnings_frame(origin, rows), warnings)
 
 
 def access(
-    network_path: Path, communes_path: Path, facilities_csv: Path, area: str, area_departements: list[str],
-    settings: dict, editions: dict[str, str], out_communes: Path, out_sites: Path, out_coverage: Path,
-    out_isochrones: Path,
+    network_path: Path, communes_path: Path, facilities_csv: Path, departement_codes: list[str], settings: dict,
+    editions: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_times: Path,
 ) -> None:  # fmt: skip
-    """Minutes to the nearest site of each service for the communes of an area, coverage and isochrones."""
+    """Minutes to the nearest site of each service for the communes of some départements, and coverage.
+
+    ``out_times`` keeps the time between every network node and the nearest site, for the isochrones.
+    """
     router = Router(RoadNetwork.load(network_path))
     communes = _read_communes(communes_path)
-    communes = communes[communes["departement"].isin(area_departements)].reset_index(drop=True)
-    model = AccessModel(settings["directions"], settings["offroad_kph"], settings["max_snap_m"])
+    communes = communes[communes["departement"].isin(departement_codes)].reset_index(drop=True)
+    model = AccessModel.from_config(settings)
     facilities_table = read_csv(facilities_csv)
     cited = _editions(facilities_table, editions)
     result = commune_access(router, communes, facilities_table, model)
-    thresholds = settings["thresholds_min"]
     write_csv(with_sources(result.communes.sort_values("commune"), cited), out_communes)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), out_sites)
-    coverage = coverage_by_departement(result.communes, list(model.directions), thresholds)
+    coverage = coverage_by_departement(result.communes, list(model.directions), settings["thresholds_min"])
     write_csv(with_sources(coverage, cited), out_coverage)
-    isochrones = isochrone_table(
-        router.network,
-        router.xy,
-        result.node_seconds,
-        result.communes,
-        thresholds,
-        settings["isochrone_buffer_m"],
-        area,
+    save_node_times(result.node_seconds, out_times)
+
+
+def isochrones(
+    network_path: Path, times_path: Path, access_csv: Path, departements: Path, departement_codes: list[str],
+    settings: dict, out: Path,
+) -> None:  # fmt: skip
+    """Isochrone bands drawn from the roads leaving the nodes of some départements, with their population."""
+    network = RoadNetwork.load(network_path)
+    owner = nearest_code_of_points(
+        pd.Series(network.lon), pd.Series(network.lat), load_departements(departements), network.crs
     )
-    write_gpkg(with_sources(isochrones, cited), out_isochrones, "isochrones")
+    edges = owner.isin(departement_codes).to_numpy()[network.source]
+    access_table = read_csv(access_csv)
+    table = isochrone_table(
+        network,
+        network.projected_xy(),
+        load_node_times(times_path),
+        access_table,
+        settings["thresholds_min"],
+        settings["isochrone_buffer_m"],
+        edges,
+    )
+    write_gpkg(with_sources(table, sources_of(access_table)), out, "isochrones")
 
 
-def merge_areas(parts: list[Path], out: Path) -> None:
-    """Concatenate the per-area tables (CSV, parquet) or isochrone layers (GeoPackage) into one file."""
+def merge_tables(parts: list[Path], out: Path) -> None:
+    """One table from the same table of several départements: rows put together (CSV, parquet), bands dissolved
+    (GeoPackage), and each site kept once, as snapped on the network where it lies nearest a road."""
     if out.suffix == ".parquet":
         pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).to_parquet(out, index=False)
         return
     if out.suffix == ".gpkg":
-        merged = pd.concat([gpd.read_file(p) for p in parts], ignore_index=True)
-        write_gpkg(gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326"), out, "isochrones")
+        write_gpkg(merge_isochrones([gpd.read_file(p) for p in parts]), out, "isochrones")
         return
-    write_csv(pd.concat([read_csv(p) for p in parts], ignore_index=True), out)
+    merged = pd.concat([read_csv(p) for p in parts], ignore_index=True)
+    if {"finess", "service", "snap_m"} <= set(merged.columns):
+        merged = merged.sort_values(["service", "finess", "snap_m"], kind="stable").drop_duplicates(
+            ["service", "finess"]
+        )
+    write_csv(merged, out)
+
+
+def select_departements(table: Path, departement_codes: list[str], out: Path) -> None:
+    """The rows of a national table that belong to some départements (a région's share)."""
+    frame = read_csv(table)
+    write_csv(frame[frame["departement"].isin(departement_codes)], out)
 
 
 def area_map(
     access_csv: Path, isochrones_path: Path, sites_csv: Path, facilities_csv: Path, communes_path: Path,
     departements: Path, area_departements: list[str], label: str, map_service: str, thresholds: list[float],
-    editions: dict[str, str], siting_csvs: list[Path], out: Path,
+    horizon_min: float, editions: dict, siting_csvs: list[Path], out: Path,
 ) -> None:  # fmt: skip
     """The drive-time map of one study area (``maps/<area>.html``), with the siting proposals.
 
@@ -253,6 +309,7 @@ def area_map(
         _area_departements(departements, area_departements),
         map_service,
         thresholds,
+        horizon_min,
         _editions(facilities_table, editions),
         {
             proposals.stem.removeprefix("siting_").upper(): (read_csv(proposals), read_csv(covered))
@@ -265,48 +322,58 @@ def area_map(
 def _router_and_communes(
     network_path: Path, access_csv: Path, settings: dict
 ) -> tuple[Router, pd.DataFrame, AccessModel]:
-    """The area's router, its communes as placed by the access step, and the access model."""
-    model = AccessModel(settings["directions"], settings["offroad_kph"], settings["max_snap_m"])
+    """The router of a network, the communes as placed by the access step, and the access model."""
+    model = AccessModel.from_config(settings)
     return Router(RoadNetwork.load(network_path)), read_csv(access_csv), model
 
 
-def capacity_access(
-    network_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict,
-    editions: dict[str, str], out_csv: Path, out_pairs: Path,
-) -> None:  # fmt: skip
-    """E2SFCA access per commune and service, and the commune-site travel times it used (parquet)."""
+def commune_site_times(
+    network_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict, out: Path
+) -> None:
+    """Minutes between the communes of a département and every site within the E2SFCA catchment (parquet)."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
+    steps = DecaySteps.from_config(e2sfca_settings["steps"])
+    pairs = travel_pairs(router, communes, read_csv(facilities_csv), model, steps.catchment_min)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with_sources(pairs, sources_of(communes)).to_parquet(out, index=False)
+
+
+def capacity_access(
+    pairs_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict, out: Path
+) -> None:
+    """E2SFCA access per commune and service, from the commune-site times of every département of the run.
+
+    Each site's demand sums the communes of every département within its catchment, so the scores
+    are computed once for the whole run, not per département.
+    """
+    pairs = pd.read_parquet(pairs_path)
+    communes = read_csv(access_csv)
     facilities_table = read_csv(facilities_csv)
     steps = DecaySteps.from_config(e2sfca_settings["steps"])
-    pairs = travel_pairs(router, communes, facilities_table, model, steps.catchment_min)
     population = communes.set_index("commune")["population"]
     table = communes[["commune", "departement"]].copy()
-    for service in model.directions:
+    for service in settings["directions"]:
         supply = service_sites(facilities_table, service).set_index("finess")[e2sfca_settings["supply"][service]]
-        supply = supply.fillna(0.0)
-        scores = e2sfca(pairs[pairs["service"] == service], population, supply, steps)
+        scores = e2sfca(pairs[pairs["service"] == service], population, supply.fillna(0.0), steps)
         table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
-    cited = _editions(facilities_table, editions)
-    write_csv(with_sources(table, cited), out_csv)
-    out_pairs.parent.mkdir(parents=True, exist_ok=True)
-    with_sources(pairs, cited).to_parquet(out_pairs, index=False)
+    write_csv(with_sources(table, sources_of(communes)), out)
 
 
 SITING_COLUMNS = [
-    "area", "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
+    "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
 ]  # fmt: skip
 
 
 def siting_scenario(
-    network_path: Path, access_csv: Path, facilities_csv: Path, finess: Path, area: str, area_departements: list[str],
-    service: str, settings: dict, siting_settings: dict, editions: dict[str, str], out: Path, out_communes: Path,
+    network_path: Path, access_csv: Path, facilities_csv: Path, finess: Path, departement_codes: list[str],
+    service: str, settings: dict, siting_settings: dict, out: Path, out_communes: Path,
 ) -> None:  # fmt: skip
-    """Greedy siting of new sites of one service, and the communes each proposal newly covers."""
+    """Greedy siting of new sites of one service in some départements, and the communes each proposal newly covers."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
     facilities_table = read_csv(facilities_csv)
     direction, minutes = settings["directions"][service], siting_settings["minutes"]
     candidates = candidate_sites(
-        load_finess(finess), facilities_table, service, siting_settings["candidate_categories"], area_departements
+        load_finess(finess), facilities_table, service, siting_settings["candidate_categories"], departement_codes
     )
     existing = service_sites(facilities_table, service)
     covered_now = coverage_sets(
@@ -319,30 +386,30 @@ def siting_scenario(
     proposals = greedy(covered_now, cover, communes["population"].to_numpy(), siting_settings["count"], codes)
     picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
     table = picked.reset_index().assign(
-        area=area,
         rank=[p.rank for p in proposals],
         population_gain=[p.population_gain for p in proposals],
         share_covered_after=[p.share_covered_after for p in proposals],
     )
-    cited = _editions(facilities_table, editions)
+    cited = sources_of(communes)
     write_csv(with_sources(table[SITING_COLUMNS], cited), out)
     write_csv(with_sources(newly_covered(covered_now, cover, proposals, codes, communes), cited), out_communes)
 
 
 def area_static_map(
     access_csv: Path, communes_path: Path, facilities_csv: Path, service: str, label: str, thresholds: list[float],
-    editions: dict[str, str], out: Path,
+    horizon_min: float, editions: dict, out: Path,
 ) -> None:  # fmt: skip
     """A printable PNG of an area's communes by minutes to the nearest site of one service."""
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
     title = f"{label} : minutes jusqu'au site {service} le plus proche"
-    plot_area_minutes(_access_with_polygons(access_csv, communes_path), service, thresholds, title, sources, out)
+    communes = _access_with_polygons(access_csv, communes_path)
+    plot_area_minutes(communes, service, thresholds, horizon_min, title, sources, out)
 
 
 def report(
     indicators_csv: Path, coverage_csv: Path, access_csv: Path, e2sfca_csv: Path, siting_csvs: list[Path],
     pictures: list[Path], facilities_csv: Path, label: str, area_departements: list[str], gaps: list[dict],
-    editions: dict[str, str], settings: dict, titles: dict[str, str], out_markdown: Path, out_html: Path,
+    editions: dict, settings: dict, titles: dict[str, str], out_markdown: Path, out_html: Path,
 ) -> None:  # fmt: skip
     """The report of a study area, as Markdown and as a self-contained HTML page."""
     indicators_table = read_csv(indicators_csv)

@@ -40,6 +40,11 @@ def with_sources(frame: pd.DataFrame, editions: list[str]) -> pd.DataFrame:
     return frame.assign(**{SOURCES: " ; ".join(editions)})
 
 
+def sources_of(frame: pd.DataFrame) -> list[str]:
+    """The editions named in the ``sources`` column of a table written by this package."""
+    return frame[SOURCES].iloc[0].split(" ; ") if len(frame) else []
+
+
 TEXT_COLUMNS = (
     "finess", "departement", "commune", "code", "id", "phone", "name", "nom", "address", "edition",
     "service", "capacity_unit", "location_source", "file", "reason", "warning", SOURCES,

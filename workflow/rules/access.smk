@@ -1,26 +1,40 @@
+DEPARTEMENT_FOLDER = "data/processed/departements/{departement}"
+
+
+wildcard_constraints:
+    departement="|".join(DEPARTEMENTS),
+    region="|".join(REGIONS),
+
+
 rule network:
     input:
-        network=lambda wildcards: raw_network(wildcards.area),
+        network=lambda wildcards: raw_network(wildcards.departement),
         departements="data/raw/departements.geojson",
     output:
-        npz="data/processed/networks/{area}.npz",
-        warnings="data/processed/logs/warnings_network_{area}.csv",
+        npz=f"{DEPARTEMENT_FOLDER}/network.npz",
+        warnings="data/processed/logs/warnings_network_{departement}.csv",
     params:
-        kind=lambda wildcards: area_network(wildcards.area)["source"],
-        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
-        buffer_km=lambda wildcards: area_network(wildcards.area).get("buffer_km", 20),
+        kind=lambda wildcards: network_source(wildcards.departement)["source"],
+        codes=lambda wildcards: as_json([wildcards.departement]),
+        buffer_km=config["networks"]["buffer_km"],
+        horizon_min=config["access"]["horizon_min"],
         speeds=as_json(config["speeds"]),
-        converter_defaults=lambda wildcards: as_json(area_network(wildcards.area).get("converter_default_maxspeeds", {})),
+        converter_defaults=lambda wildcards: as_json(
+            dict(sorted(network_source(wildcards.departement).get("converter_default_maxspeeds", {}).items()))
+        ),
+    threads: departement_resources("network")[0]
+    resources:
+        mem_mb=departement_resources("network")[1],
+        runtime=departement_resources("network")[2],
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/network_{area}.log",
+        "logs/network_{departement}.log",
     shell:
         "python -m coverage network --kind {params.kind:q} --path={input.network:q} --departements {input.departements:q}"
-        " --area-departements {params.area_departements:q} --buffer-km {params.buffer_km}"
+        " --departement-codes {params.codes:q} --buffer-km {params.buffer_km} --horizon-min {params.horizon_min}"
         " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output.npz:q}"
-        " --warnings {output.warnings:q}"
-        " 2>&1 | tee {log:q}"
+        " --warnings {output.warnings:q} 2>&1 | tee {log:q}"
 
 
 rule access:
@@ -29,48 +43,76 @@ rule access:
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
     output:
-        communes="data/processed/areas/{area}/access_commune.csv",
-        sites="data/processed/areas/{area}/access_sites.csv",
-        coverage="data/processed/areas/{area}/coverage_departement.csv",
-        isochrones="data/processed/areas/{area}/isochrones.gpkg",
+        communes=f"{DEPARTEMENT_FOLDER}/access_commune.csv",
+        sites=f"{DEPARTEMENT_FOLDER}/access_sites.csv",
+        coverage=f"{DEPARTEMENT_FOLDER}/coverage_departement.csv",
+        times=f"{DEPARTEMENT_FOLDER}/node_times.npz",
     params:
-        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        codes=lambda wildcards: as_json([wildcards.departement]),
         settings=as_json(config["access"]),
-        editions=area_editions,
+        editions=departement_editions,
+    threads: departement_resources("access")[0]
+    resources:
+        mem_mb=departement_resources("access")[1],
+        runtime=departement_resources("access")[2],
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/access_{area}.log",
+        "logs/access_{departement}.log",
     shell:
         "python -m coverage access --network-path {input.network:q} --communes-path {input.communes:q}"
-        " --facilities-csv {input.facilities:q} --area {wildcards.area:q}"
-        " --area-departements {params.area_departements:q} --settings {params.settings:q}"
+        " --facilities-csv {input.facilities:q} --departement-codes {params.codes:q} --settings {params.settings:q}"
         " --editions {params.editions:q} --out-communes {output.communes:q} --out-sites {output.sites:q}"
-        " --out-coverage {output.coverage:q}"
-        " --out-isochrones {output.isochrones:q} 2>&1 | tee {log:q}"
+        " --out-coverage {output.coverage:q} --out-times {output.times:q} 2>&1 | tee {log:q}"
 
 
-rule capacity_access:
+rule isochrones:
+    input:
+        network=rules.network.output.npz,
+        times=rules.access.output.times,
+        access=rules.access.output.communes,
+        departements="data/raw/departements.geojson",
+    output:
+        f"{DEPARTEMENT_FOLDER}/isochrones.gpkg",
+    params:
+        codes=lambda wildcards: as_json([wildcards.departement]),
+        settings=as_json(config["access"]),
+    threads: departement_resources("isochrones")[0]
+    resources:
+        mem_mb=departement_resources("isochrones")[1],
+        runtime=departement_resources("isochrones")[2],
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/isochrones_{departement}.log",
+    shell:
+        "python -m coverage isochrones --network-path {input.network:q} --times-path {input.times:q}"
+        " --access-csv {input.access:q} --departements {input.departements:q} --departement-codes {params.codes:q}"
+        " --settings {params.settings:q} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule commune_site_times:
     input:
         network=rules.network.output.npz,
         access=rules.access.output.communes,
         facilities=rules.facilities.output.csv,
     output:
-        csv="data/processed/areas/{area}/e2sfca_commune.csv",
-        pairs="data/processed/areas/{area}/travel_times.parquet",
+        f"{DEPARTEMENT_FOLDER}/travel_times.parquet",
     params:
         settings=as_json(config["access"]),
         e2sfca=as_json(config["e2sfca"]),
-        editions=area_editions,
+    threads: departement_resources("commune_site_times")[0]
+    resources:
+        mem_mb=departement_resources("commune_site_times")[1],
+        runtime=departement_resources("commune_site_times")[2],
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/capacity_access_{area}.log",
+        "logs/commune_site_times_{departement}.log",
     shell:
-        "python -m coverage capacity-access --network-path {input.network:q} --access-csv {input.access:q}"
+        "python -m coverage commune-site-times --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --settings {params.settings:q} --e2sfca-settings {params.e2sfca:q}"
-        " --editions {params.editions:q}"
-        " --out-csv {output.csv:q} --out-pairs {output.pairs:q} 2>&1 | tee {log:q}"
+        " --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule siting:
@@ -80,38 +122,109 @@ rule siting:
         facilities=rules.facilities.output.csv,
         finess="data/raw/finess.csv",
     output:
-        proposals="data/processed/areas/{area}/siting_{service}.csv",
-        communes="data/processed/areas/{area}/siting_{service}_communes.csv",
+        proposals=f"{DEPARTEMENT_FOLDER}/siting_{{service}}.csv",
+        communes=f"{DEPARTEMENT_FOLDER}/siting_{{service}}_communes.csv",
     wildcard_constraints:
         service="|".join(SITING_SERVICES),
     params:
-        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        codes=lambda wildcards: as_json([wildcards.departement]),
         service=lambda wildcards: wildcards.service.upper(),
         settings=as_json(config["access"]),
         siting=as_json(config["siting"]),
-        editions=area_editions,
+    threads: departement_resources("siting")[0]
+    resources:
+        mem_mb=departement_resources("siting")[1],
+        runtime=departement_resources("siting")[2],
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/siting_{area}_{service}.log",
+        "logs/siting_{departement}_{service}.log",
     shell:
         "python -m coverage siting --network-path {input.network:q} --access-csv {input.access:q}"
-        " --facilities-csv {input.facilities:q} --finess {input.finess:q} --area {wildcards.area:q}"
-        " --area-departements {params.area_departements:q} --service {params.service:q}"
-        " --settings {params.settings:q} --siting-settings {params.siting:q} --editions {params.editions:q}"
+        " --facilities-csv {input.facilities:q} --finess {input.finess:q} --departement-codes {params.codes:q}"
+        " --service {params.service:q} --settings {params.settings:q} --siting-settings {params.siting:q}"
         " --out {output.proposals:q} --out-communes {output.communes:q} 2>&1 | tee {log:q}"
 
 
-rule merge_areas:
+rule merge_run:
     input:
-        expand("data/processed/areas/{area}/{{table}}", area=AREAS),
+        expand(f"{DEPARTEMENT_FOLDER}/{{{{table}}}}", departement=DEPARTEMENTS),
     output:
         "data/processed/{table}",
     wildcard_constraints:
-        table="|".join(AREA_TABLES).replace(".", r"\."),
+        table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
         "logs/merge_{table}.log",
     shell:
-        "python -m coverage merge-areas --parts {input:q} --out {output:q} 2>&1 | tee {log:q}"
+        "python -m coverage merge-tables --parts {input:q} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule capacity_access:
+    input:
+        pairs="data/processed/travel_times.parquet",
+        access="data/processed/access_commune.csv",
+        facilities=rules.facilities.output.csv,
+    output:
+        "data/processed/e2sfca_commune.csv",
+    params:
+        settings=as_json(config["access"]),
+        e2sfca=as_json(config["e2sfca"]),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/capacity_access.log",
+    shell:
+        "python -m coverage capacity-access --pairs-path {input.pairs:q} --access-csv {input.access:q}"
+        " --facilities-csv {input.facilities:q} --settings {params.settings:q} --e2sfca-settings {params.e2sfca:q}"
+        " --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule merge_region:
+    input:
+        lambda wildcards: expand(
+            f"{DEPARTEMENT_FOLDER}/{wildcards.table}", departement=REGIONS[wildcards.region].departements
+        ),
+    output:
+        "data/processed/regions/{region}/{table}",
+    wildcard_constraints:
+        table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/merge_{region}_{table}.log",
+    shell:
+        "python -m coverage merge-tables --parts {input:q} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule region_capacity_access:
+    input:
+        rules.capacity_access.output,
+    output:
+        "data/processed/regions/{region}/e2sfca_commune.csv",
+    params:
+        codes=region_departements,
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/region_capacity_access_{region}.log",
+    shell:
+        "python -m coverage select-departements --table {input:q} --departement-codes {params.codes:q}"
+        " --out {output:q} 2>&1 | tee {log:q}"

@@ -1,7 +1,14 @@
 import json
+from functools import cache
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
+
+from coverage.errors import ConfigError, InputError
+from coverage.resources import JobCost, NodeModel
+from coverage.sources.fetch import Downloads, fetch
+from coverage.territories import Territories, departement_sizes
 
 min_version("9.0")
 
@@ -10,18 +17,6 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 PROJECT = Path(workflow.basedir)
 MIRROR = (PROJECT / config["mirror"]).resolve()
-
-
-AREAS = list(config["areas"])
-AREA_TABLES = [
-    "access_commune.csv",
-    "access_sites.csv",
-    "coverage_departement.csv",
-    "isochrones.gpkg",
-    "e2sfca_commune.csv",
-    "travel_times.parquet",
-] + [f"siting_{service.lower()}.csv" for service in config["siting"]["services"]]
-SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
 
 
 def in_mirror(path):
@@ -39,36 +34,136 @@ def in_mirror_if_present(path):
 OWN_SITES = [{**entry, "path": in_mirror(entry["path"])} for entry in config["own_sites"]]
 
 
-def area_network(area):
-    """The network section of an area."""
-    return config["areas"][area]["network"]
+def plan_input(name):
+    """A source read while planning (mirror, verified cache or download): its path."""
+    try:
+        return fetch(config["sources"][name], MIRROR, Downloads.from_config(config["downloads"]))
+    except InputError as error:
+        raise WorkflowError(f"bad input in {error.report()}") from None
 
 
-def network_label(area):
-    """Edition label of an area's road network, as cited under tables and maps."""
-    network = area_network(area)
-    if "edition" in network:
-        return network["edition"]
-    origin = "téléchargement" if network["source"] == "download" else Path(network["path"]).name
+TERRITORIES = Territories.read(plan_input("departement_regions"), plan_input("regions"))
+try:
+    DEPARTEMENTS = TERRITORIES.select(config["departements"])
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+REGIONS = TERRITORIES.regions(DEPARTEMENTS)
+def check_horizon():
+    """The drive-time horizon must hold every time the run uses."""
+    used = [*config["access"]["thresholds_min"], config["siting"]["minutes"]]
+    used += [step["max_min"] for step in config["e2sfca"]["steps"]]
+    if config["access"]["horizon_min"] < max(used):
+        raise WorkflowError(
+            f"config 'access.horizon_min': {config['access']['horizon_min']} is shorter than {max(used)} minutes, "
+            "the longest threshold, E2SFCA step or siting time"
+        )
+
+
+check_horizon()
+SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
+DEPARTEMENT_TABLES = [
+    "access_commune.csv",
+    "access_sites.csv",
+    "coverage_departement.csv",
+    "isochrones.gpkg",
+    "travel_times.parquet",
+] + [f"siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")]
+RUN_TABLES = DEPARTEMENT_TABLES + ["e2sfca_commune.csv"]
+
+
+def network_source(departement):
+    """The first entry of `networks.sources` listing the département (or `all`)."""
+    for entry in config["networks"]["sources"]:
+        if entry["departements"] == "all" or departement in entry["departements"]:
+            return entry
+    raise WorkflowError(f"config 'networks.sources': no road network source lists département {departement}")
+
+
+def network_path(departement):
+    """The département's network file as configured, relative to the mirror ('' for a download)."""
+    return network_source(departement).get("path", "").format(departement=departement)
+
+
+def raw_network(departement):
+    """Where the département's network file is copied in data/raw/ (nothing to copy for a download)."""
+    path = network_path(departement)
+    return f"data/raw/networks/{Path(path).name}" if path else []
+
+
+def raw_network_sources():
+    """File name in data/raw/networks/ -> configured path, for the networks of the run's départements."""
+    sources = {}
+    for departement in DEPARTEMENTS:
+        path = network_path(departement)
+        if path and sources.setdefault(Path(path).name, path) != path:
+            raise WorkflowError(f"config 'networks.sources': two network files named {Path(path).name}")
+    return sources
+
+
+RAW_NETWORKS = raw_network_sources()
+
+
+def network_label(departement):
+    """Edition label of a département's road network, as cited under tables and maps."""
+    source = network_source(departement)
+    if "edition" in source:
+        return source["edition"]
+    origin = Path(network_path(departement)).name or "téléchargement"
     return f"Réseau routier © contributeurs OpenStreetMap ({origin})"
 
 
-def area_editions(wildcards):
-    """Edition labels for the outputs of one area: the configured ones and its road network's."""
-    return as_json({**config["editions"], "network": network_label(wildcards.area)})
+def editions_of(departements):
+    """Edition labels for tables about some départements: the configured ones and their road networks'."""
+    return as_json({**config["editions"], "networks": sorted({network_label(d) for d in departements})})
 
 
-def raw_network(area):
-    """Where the area's network file is copied in data/raw/ (nothing to copy for a download)."""
-    network = area_network(area)
-    if network["source"] == "download":
-        return []
-    return f"data/raw/networks/{area}/{Path(network['path']).name}"
+def departement_editions(wildcards):
+    """Edition labels for the tables of one département."""
+    return editions_of([wildcards.departement])
+
+
+def region_editions(wildcards):
+    """Edition labels for the tables, maps and report of one région."""
+    return editions_of(REGIONS[wildcards.region].departements)
+
+
+def region_departements(wildcards):
+    """The run's départements in a région, as one JSON argument."""
+    return as_json(list(REGIONS[wildcards.region].departements))
 
 
 def as_json(value):
     """A config section passed to a step as one JSON argument."""
     return json.dumps(value, ensure_ascii=False)
+
+
+NODE_MODEL = NodeModel(**config["resources"]["network_nodes"])
+
+
+@cache
+def sizes():
+    """Area (with the buffer) and population of every département, read once, when a job's resources are asked."""
+    return departement_sizes(plan_input("departements"), plan_input("population"), config["networks"]["buffer_km"])
+
+
+def departement_resources(job):
+    """threads, mem_mb and runtime of one kind of département job, scaled with its network's estimated size."""
+    cost = JobCost.from_config(config["resources"]["departement_jobs"][job])
+    safety = config["resources"]["safety"]
+
+    def amount(name):
+        return lambda wildcards, attempt: cost.resources(NODE_MODEL.nodes(sizes()[wildcards.departement]), safety,
+                                                         attempt)[name]  # fmt: skip
+
+    return cost.threads, amount("mem_mb"), amount("runtime")
+
+
+OTHER_JOBS = JobCost.from_config(config["resources"]["other_jobs"])
+
+
+def other_resources(name):
+    """mem_mb or runtime of the jobs that do not depend on a network (national tables, merges, maps)."""
+    return lambda wildcards, attempt: OTHER_JOBS.resources(0, config["resources"]["safety"], attempt)[name]
 
 
 def labelled_inputs():
@@ -78,6 +173,6 @@ def labelled_inputs():
         "data/raw/departements.geojson": config["editions"]["boundaries"],
         "data/raw/communes": config["editions"]["boundaries"],
     }
-    labels.update({raw_network(area): network_label(area) for area in AREAS if raw_network(area)})
+    labels.update({raw_network(d): network_label(d) for d in DEPARTEMENTS if raw_network(d)})
     labels.update({entry["path"]: entry["label"] for entry in OWN_SITES})
     return labels

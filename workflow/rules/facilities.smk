@@ -7,6 +7,10 @@ rule communes:
         communes="data/processed/communes.gpkg",
         rejects="data/processed/logs/rejects_population.csv",
         warnings="data/processed/logs/warnings_communes.csv",
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -33,6 +37,10 @@ rule facilities:
         msp_category=config["facilities"]["msp_category"],
         tolerance_km=config["facilities"]["departement_tolerance_km"],
         own_sites=as_json(OWN_SITES),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -50,11 +58,15 @@ rule logs:
         warnings=[
             rules.communes.output.warnings,
             rules.facilities.output.warnings,
-            *expand("data/processed/logs/warnings_network_{area}.csv", area=AREAS),
+            *expand("data/processed/logs/warnings_network_{departement}.csv", departement=DEPARTEMENTS),
         ],
     output:
         rejects="data/processed/rejects.csv",
         warnings="data/processed/warnings.csv",
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

@@ -10,6 +10,10 @@ rule indicators:
     params:
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

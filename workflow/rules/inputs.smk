@@ -7,6 +7,10 @@ rule raw_sae:
         relative=config["sources"]["sae"],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -25,6 +29,10 @@ rule raw_communes:
         relative=config["sources"]["communes"],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -46,6 +54,10 @@ rule raw_file:
         relative=lambda wildcards: config["sources"][wildcards.name],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -57,17 +69,23 @@ rule raw_file:
 
 rule raw_network:
     input:
-        lambda wildcards: in_mirror_if_present(area_network(wildcards.area)["path"]),
+        lambda wildcards: in_mirror_if_present(RAW_NETWORKS[wildcards.filename]),
     output:
-        "data/raw/networks/{area}/{filename}",
+        "data/raw/networks/{filename}",
+    wildcard_constraints:
+        filename="|".join(RAW_NETWORKS).replace(".", r"\.") or "(?!)",
     params:
-        relative=lambda wildcards: area_network(wildcards.area)["path"],
+        relative=lambda wildcards: RAW_NETWORKS[wildcards.filename],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/raw_network_{area}_{filename}.log",
+        "logs/raw_network_{filename}.log",
     shell:
         "python -m coverage copy-file --mirror {params.mirror:q} --relative {params.relative:q}"
         " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"

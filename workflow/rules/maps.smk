@@ -9,7 +9,11 @@ rule html_map:
         layers=as_json(config["maps"]["indicators"]),
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
-        areas=as_json({area: settings["label"] for area, settings in config["areas"].items()}),
+        areas=as_json({region: entry.label for region, entry in REGIONS.items()}),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -33,6 +37,10 @@ rule static_map:
         title=lambda wildcards: config["maps"]["indicators"][wildcards.indicator],
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -43,99 +51,109 @@ rule static_map:
         " --gaps {params.gaps:q} --editions {params.editions:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
+REGION_FOLDER = "data/processed/regions/{region}"
+
+
 rule area_map:
     input:
-        access=rules.access.output.communes,
-        isochrones=rules.access.output.isochrones,
-        sites=rules.access.output.sites,
+        access=f"{REGION_FOLDER}/access_commune.csv",
+        isochrones=f"{REGION_FOLDER}/isochrones.gpkg",
+        sites=f"{REGION_FOLDER}/access_sites.csv",
         facilities=rules.facilities.output.csv,
         communes=rules.communes.output.communes,
         departements="data/raw/departements.geojson",
-        siting=lambda wildcards: [
-            f"data/processed/areas/{wildcards.area}/siting_{service}{suffix}.csv"
-            for service in SITING_SERVICES
-            for suffix in ("", "_communes")
-        ],
+        siting=[f"{REGION_FOLDER}/siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")],
     output:
-        "maps/{area}.html",
-    wildcard_constraints:
-        area="|".join(AREAS),
+        "maps/{region}.html",
     params:
-        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
-        label=lambda wildcards: config["areas"][wildcards.area]["label"],
+        codes=region_departements,
+        label=lambda wildcards: REGIONS[wildcards.region].label,
         map_service=config["access"]["map_service"],
         thresholds=as_json(config["access"]["thresholds_min"]),
-        editions=area_editions,
+        horizon_min=config["access"]["horizon_min"],
+        editions=region_editions,
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/area_map_{area}.log",
+        "logs/area_map_{region}.log",
     shell:
         "python -m coverage area-map --access-csv {input.access:q} --isochrones-path {input.isochrones:q}"
         " --sites-csv {input.sites:q} --facilities-csv {input.facilities:q} --communes-path {input.communes:q}"
-        " --departements {input.departements:q} --area-departements {params.area_departements:q}"
+        " --departements {input.departements:q} --area-departements {params.codes:q}"
         " --label {params.label:q} --map-service {params.map_service:q} --thresholds {params.thresholds:q}"
+        " --horizon-min {params.horizon_min}"
         " --editions {params.editions:q} --siting-csvs {input.siting:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule area_static_map:
     input:
-        access=rules.access.output.communes,
+        access=f"{REGION_FOLDER}/access_commune.csv",
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
     output:
-        "maps/static/{area}/{service}_minutes.png",
+        "maps/static/{region}/{service}_minutes.png",
     wildcard_constraints:
-        area="|".join(AREAS),
         service="msp|had|emsp|usp|lisp",
     params:
-        label=lambda wildcards: config["areas"][wildcards.area]["label"],
+        label=lambda wildcards: REGIONS[wildcards.region].label,
         service=lambda wildcards: wildcards.service.upper(),
         thresholds=as_json(config["access"]["thresholds_min"]),
-        editions=area_editions,
+        horizon_min=config["access"]["horizon_min"],
+        editions=region_editions,
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/area_static_map_{area}_{service}.log",
+        "logs/area_static_map_{region}_{service}.log",
     shell:
         "python -m coverage area-static-map --access-csv {input.access:q} --communes-path {input.communes:q}"
         " --facilities-csv {input.facilities:q} --service {params.service:q} --label {params.label:q}"
-        " --thresholds {params.thresholds:q} --editions {params.editions:q} --out {output:q} 2>&1 | tee {log:q}"
+        " --thresholds {params.thresholds:q} --horizon-min {params.horizon_min} --editions {params.editions:q}"
+        " --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule report:
     input:
         indicators=rules.indicators.output.csv,
-        coverage=rules.access.output.coverage,
-        access=rules.access.output.communes,
-        e2sfca=rules.capacity_access.output.csv,
-        siting=expand("data/processed/areas/{{area}}/siting_{service}.csv", service=SITING_SERVICES),
-        pictures=lambda wildcards: [
-            f"maps/static/{wildcards.area}/{service.lower()}_minutes.png" for service in config["access"]["directions"]
-        ]
+        coverage=f"{REGION_FOLDER}/coverage_departement.csv",
+        access=f"{REGION_FOLDER}/access_commune.csv",
+        e2sfca=f"{REGION_FOLDER}/e2sfca_commune.csv",
+        siting=[f"{REGION_FOLDER}/siting_{service}.csv" for service in SITING_SERVICES],
+        pictures=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]]
         + ["maps/static/usp_beds_per_100k.png"],
         facilities=rules.facilities.output.csv,
     output:
-        markdown="reports/{area}.md",
-        html="reports/{area}.html",
-    wildcard_constraints:
-        area="|".join(AREAS),
+        markdown="reports/{region}.md",
+        html="reports/{region}.html",
     params:
-        label=lambda wildcards: config["areas"][wildcards.area]["label"],
-        area_departements=lambda wildcards: as_json(config["areas"][wildcards.area]["departements"]),
+        label=lambda wildcards: REGIONS[wildcards.region].label,
+        codes=region_departements,
         gaps=as_json(config["gaps"]),
-        editions=area_editions,
-        settings=as_json({key: config[key] for key in ("access", "e2sfca", "siting")}),
+        editions=region_editions,
+        settings=as_json(
+            {**{key: config[key] for key in ("access", "e2sfca", "siting")}, "networks": {"buffer_km": config["networks"]["buffer_km"]}}
+        ),
         titles=as_json(config["maps"]["indicators"]),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/report_{area}.log",
+        "logs/report_{region}.log",
     shell:
         "python -m coverage report --indicators-csv {input.indicators:q} --coverage-csv {input.coverage:q}"
         " --access-csv {input.access:q} --e2sfca-csv {input.e2sfca:q} --siting-csvs {input.siting:q}"
         " --pictures {input.pictures:q} --facilities-csv {input.facilities:q} --label {params.label:q}"
-        " --area-departements {params.area_departements:q} --gaps {params.gaps:q} --editions {params.editions:q}"
+        " --area-departements {params.codes:q} --gaps {params.gaps:q} --editions {params.editions:q}"
         " --settings {params.settings:q} --titles {params.titles:q}"
         " --out-markdown {output.markdown:q} --out-html {output.html:q}"
         " 2>&1 | tee {log:q}"

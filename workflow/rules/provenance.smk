@@ -3,10 +3,10 @@ PUBLISHED = [
     *rules.logs.output,
     *rules.indicators.output,
     *rules.html_map.output,
-    *expand(rules.static_map.output, indicator=list(config["maps"]["indicators"])),
-    *expand("data/processed/{table}", table=AREA_TABLES),
-    *expand(rules.area_map.output, area=AREAS),
-    *expand(rules.report.output, area=AREAS),
+    *expand("maps/static/{indicator}.png", indicator=list(config["maps"]["indicators"])),
+    *expand("data/processed/{table}", table=RUN_TABLES),
+    *expand("maps/{region}.html", region=REGIONS),
+    *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html"]),
 ]
 
 
@@ -22,6 +22,10 @@ rule manifest:
     params:
         labelled=as_json(labelled_inputs()),
         config=as_json(config),
+    threads: 1
+    resources:
+        mem_mb=other_resources("mem_mb"),
+        runtime=other_resources("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

@@ -1,0 +1,245 @@
+"""Time and peak memory of each département job, on real networks and on a synthetic one of a large département.
+
+Runs the five jobs of a département (``network``, ``access``, ``isochrones``, ``commune-site-times``,
+``siting`` for USP) as the workflow does, one ``python -m coverage`` process each, and reads each
+process's wall time and peak resident memory (``os.wait4``). Cases:
+
+- ``corse-2A``, ``corse-2B``: the Corsica GraphML cut to each département plus the buffer;
+- ``paris-saclay``: the Paris-Saclay GraphML, run as département 91 (the graph covers part of it);
+- ``synthetic``: a road-like graph of ``--nodes`` nodes (default 2,000,000) filling the cut of the
+  Gironde (33, the largest metropolitan département), with its real communes and facilities. The
+  four jobs after ``network`` run on it, written straight as the network job's arrays;
+- ``synthetic-graphml``: the same kind of graph with ``--graphml-nodes`` nodes (default 250,000),
+  written as GraphML and run through all five jobs. The network job reads its source with osmnx
+  and networkx (about 3 GB per 100,000 nodes), which would not fit this 23 GB machine at 2 million
+  nodes: its cost there is the fitted line, reported as such.
+
+Then fits, per job, memory and time as a fixed part plus a part per 1000 nodes (least squares),
+and the node count of the real cases as a function of the land area and population of their cut.
+Prints one JSON document. Inputs (communes, facilities) come from a finished run in ``--run``.
+
+Usage: python benchmarks/jobs.py --run . [--nodes 2000000] [--graphml-nodes 250000] [--skip-synthetic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import shapely
+import yaml
+
+from coverage.network import RoadNetwork
+from coverage.territories import departement_sizes
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+JOBS = ("network", "access", "isochrones", "commune_site_times", "siting")
+CLASSES = {"residential": 0.55, "unclassified": 0.15, "tertiary": 0.17, "secondary": 0.08, "primary": 0.05}
+
+
+def measured(arguments: list[str]) -> dict:
+    """Run ``python -m coverage <arguments>``; its wall time (s) and peak resident memory (MB).
+
+    The peak is the process's own ``VmHWM`` (read from /proc while it runs): ``ru_maxrss`` would
+    also count the memory of this benchmark process, copied at fork.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "coverage", *arguments], stderr=subprocess.PIPE, text=True)
+    peak_kb = 0
+    while process.poll() is None:
+        peak_kb = max(peak_kb, _high_water_kb(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{arguments[0]} failed: {process.stderr.read()[-2000:]}")
+    return {"s": round(seconds, 2), "mb": round(peak_kb / 1024)}
+
+
+def _high_water_kb(pid: int) -> int:
+    """Peak resident memory of a running process so far (kB), 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
+def run_jobs(source: Path | None, departement: str, run: Path, out: Path, converter: dict) -> dict:
+    """The jobs of one département, in order, each measured; without a source, its arrays are already in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    access, codes = CONFIG["access"], json.dumps([departement])
+    raw, processed = run / "data/raw", run / "data/processed"
+    common = ["--network-path", str(out / "network.npz")]
+    steps = {
+        "network": ["network", "--kind", "graphml", "--path", str(source), "--departements",
+                    str(raw / "departements.geojson"), "--departement-codes", codes,
+                    "--buffer-km", str(CONFIG["networks"]["buffer_km"]), "--horizon-min", str(access["horizon_min"]),
+                    "--speeds", json.dumps(CONFIG["speeds"]), "--converter-defaults", json.dumps(converter),
+                    "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
+        "access": ["access", *common, "--communes-path", str(processed / "communes.gpkg"),
+                   "--facilities-csv", str(processed / "facilities.csv"), "--departement-codes", codes,
+                   "--settings", json.dumps(access), "--editions", json.dumps({**CONFIG["editions"], "networks": []}),
+                   "--out-communes", str(out / "access_commune.csv"), "--out-sites", str(out / "access_sites.csv"),
+                   "--out-coverage", str(out / "coverage.csv"), "--out-times", str(out / "node_times.npz")],
+        "isochrones": ["isochrones", *common, "--times-path", str(out / "node_times.npz"),
+                       "--access-csv", str(out / "access_commune.csv"), "--departements",
+                       str(raw / "departements.geojson"), "--departement-codes", codes,
+                       "--settings", json.dumps(access), "--out", str(out / "isochrones.gpkg")],
+        "commune_site_times": ["commune-site-times", *common, "--access-csv", str(out / "access_commune.csv"),
+                               "--facilities-csv", str(processed / "facilities.csv"), "--settings", json.dumps(access),
+                               "--e2sfca-settings", json.dumps(CONFIG["e2sfca"]),
+                               "--out", str(out / "travel_times.parquet")],
+        "siting": ["siting", *common, "--access-csv", str(out / "access_commune.csv"),
+                   "--facilities-csv", str(processed / "facilities.csv"), "--finess", str(raw / "finess.csv"),
+                   "--departement-codes", codes, "--service", "USP", "--settings", json.dumps(access),
+                   "--siting-settings", json.dumps(CONFIG["siting"]), "--out", str(out / "siting.csv"),
+                   "--out-communes", str(out / "siting_communes.csv")],
+    }  # fmt: skip
+    costs = {job: measured(steps[job]) for job in JOBS if source is not None or job != "network"}
+    network = RoadNetwork.load(out / "network.npz")
+    return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs}
+
+
+def synthetic_grid(departements: Path, departement: str, nodes: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A jittered grid of about ``nodes`` nodes filling the département's cut, 35 % of links missing, 5 % one-way.
+
+    Returns WGS84 ``lon``/``lat`` per node and, per link, ``u``, ``v``, ``length`` (m), ``highway``,
+    ``two_way``; the cut's WKT as ``extent``.
+    """
+    shapes = gpd.read_file(departements)
+    cut = shapes[shapes["code"] == departement].to_crs(2154).buffer(CONFIG["networks"]["buffer_km"] * 1000)
+    cut = cut.union_all()
+    spacing = np.sqrt(cut.area / nodes)
+    west, south, east, north = cut.bounds
+    xs, ys = np.meshgrid(np.arange(west, east, spacing), np.arange(south, north, spacing))
+    rng = np.random.default_rng(seed)
+    x = xs + rng.uniform(-0.3, 0.3, xs.shape) * spacing
+    y = ys + rng.uniform(-0.3, 0.3, ys.shape) * spacing
+    inside = shapely.contains_xy(cut, x, y)
+    index = np.where(inside, np.cumsum(inside).reshape(inside.shape) - 1, -1)
+    u = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
+    v = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
+    keep = (u >= 0) & (v >= 0) & (rng.random(len(u)) > 0.35)
+    u, v = u[keep], v[keep]
+    points = gpd.GeoSeries(gpd.points_from_xy(x[inside], y[inside]), crs=2154)
+    lon, lat = points.to_crs(4326).get_coordinates().to_numpy().T
+    extent = gpd.GeoSeries([cut], crs=2154).to_crs(4326).iloc[0]
+    return {
+        "lon": lon, "lat": lat, "u": u, "v": v,
+        "length": np.hypot(x[inside][u] - x[inside][v], y[inside][u] - y[inside][v]),
+        "highway": rng.choice(list(CLASSES), len(u), p=list(CLASSES.values())),
+        "two_way": rng.random(len(u)) >= 0.05, "extent": shapely.to_wkt(extent, rounding_precision=6),
+    }  # fmt: skip
+
+
+def synthetic_arrays(grid: dict[str, np.ndarray], path: Path) -> None:
+    """Write the grid as the network job would: arrays, speeds of the config's class defaults."""
+    both = grid["two_way"]
+    source = np.concatenate([grid["u"], grid["v"][both]]).astype(np.int32)
+    target = np.concatenate([grid["v"], grid["u"][both]]).astype(np.int32)
+    length = np.concatenate([grid["length"], grid["length"][both]])
+    highway = np.concatenate([grid["highway"], grid["highway"][both]])
+    speed = pd.Series(highway).map(CONFIG["speeds"]["defaults_kph"]).to_numpy(float)
+    RoadNetwork(
+        node_id=np.arange(len(grid["lon"]), dtype=np.int64), lon=grid["lon"], lat=grid["lat"], source=source,
+        target=target, length_m=length, travel_time_s=length / (speed / 3.6), highway=highway.astype("U32"),
+        crs="EPSG:2154", extent=grid["extent"],
+    ).save(path)  # fmt: skip
+
+
+def synthetic_graphml(grid: dict[str, np.ndarray], path: Path) -> None:
+    """Write the grid as an osmnx GraphML file (the network job's source)."""
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph.add_nodes_from((i, {"x": x, "y": y}) for i, (x, y) in enumerate(zip(grid["lon"], grid["lat"], strict=True)))
+    links = zip(grid["u"].tolist(), grid["v"].tolist(), grid["length"].tolist(), grid["highway"].tolist(),
+                grid["two_way"].tolist(), strict=True)  # fmt: skip
+    for a, b, metres, kind, both in links:
+        graph.add_edge(a, b, length=metres, highway=kind)
+        if both:
+            graph.add_edge(b, a, length=metres, highway=kind)
+    ox.save_graphml(graph, path)
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares intercept and slope."""
+    x, y = np.array(points).T
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(intercept), float(slope)
+
+
+def node_model(cases: dict, run: Path) -> dict:
+    """Nodes per km² of land and per inhabitant inside the cut, fitted on the real networks (no intercept)."""
+    sizes = departement_sizes(run / "data/raw/departements.geojson", run / "data/raw/population.json",
+                              CONFIG["networks"]["buffer_km"])  # fmt: skip
+    rows, targets = [], []
+    for name, departement in (("corse-2A", "2A"), ("corse-2B", "2B")):
+        rows.append([sizes[departement].area_km2, sizes[departement].population])
+        targets.append(cases[name]["nodes"])
+    if "paris-saclay" in cases:
+        rows.append(paris_saclay_size(run))
+        targets.append(cases["paris-saclay"]["nodes"])
+    (per_km2, per_inhabitant), *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(targets, float), rcond=None)
+    return {"per_km2": round(float(per_km2), 4), "per_inhabitant": round(float(per_inhabitant), 5),
+            "cases": {"land_km2_population": rows, "nodes": targets}}  # fmt: skip
+
+
+def paris_saclay_size(run: Path) -> list[float]:
+    """Land area and population (communes in proportion to their overlap) of the Paris-Saclay graph's hull."""
+    network = RoadNetwork.load(run / "benchmarks-jobs/paris-saclay/network.npz")
+    hull = gpd.GeoSeries([shapely.MultiPoint(np.column_stack([network.lon, network.lat])).convex_hull], crs=4326)
+    hull = hull.to_crs(2154).iloc[0]
+    communes = gpd.read_file(run / "data/processed/communes.gpkg", layer="communes").dropna(subset=["geometry"])
+    communes = communes.to_crs(2154)
+    overlap = communes.intersection(hull).area / communes.area
+    return [hull.area / 1e6, float((overlap * communes["population"]).sum())]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=ROOT, help="folder of a finished run (data/raw, data/processed)")
+    parser.add_argument("--mirror", type=Path, default=ROOT / CONFIG["mirror"])
+    parser.add_argument("--nodes", type=int, default=2_000_000)
+    parser.add_argument("--graphml-nodes", type=int, default=250_000)
+    parser.add_argument("--skip-synthetic", action="store_true")
+    arguments = parser.parse_args()
+    run, corse = arguments.run.resolve(), CONFIG["networks"]["sources"][0]
+    folder = run / "benchmarks-jobs"
+    cases = {
+        f"corse-{d}": run_jobs(arguments.mirror / corse["path"], d, run, folder / f"corse-{d}",
+                               corse["converter_default_maxspeeds"])
+        for d in ("2A", "2B")
+    }  # fmt: skip
+    cases["paris-saclay"] = run_jobs(arguments.mirror / "roads/paris-saclay-drive.graphml", "91", run,
+                                     folder / "paris-saclay", corse["converter_default_maxspeeds"])  # fmt: skip
+    if not arguments.skip_synthetic:
+        boundaries = run / "data/raw/departements.geojson"
+        with tempfile.TemporaryDirectory() as scratch:
+            source = Path(scratch) / "synthetic.graphml"
+            synthetic_graphml(synthetic_grid(boundaries, "33", arguments.graphml_nodes), source)
+            cases["synthetic-graphml"] = run_jobs(source, "33", run, folder / "synthetic-graphml", {})
+        (folder / "synthetic").mkdir(parents=True, exist_ok=True)
+        synthetic_arrays(synthetic_grid(boundaries, "33", arguments.nodes), folder / "synthetic/network.npz")
+        cases["synthetic"] = run_jobs(None, "33", run, folder / "synthetic", {})
+    costs = {}
+    for job in JOBS:
+        measures = [case for case in cases.values() if job in case["jobs"]]
+        memory = fit([(case["nodes"] / 1000, case["jobs"][job]["mb"]) for case in measures])
+        seconds = fit([(case["nodes"] / 1000, case["jobs"][job]["s"]) for case in measures])
+        costs[job] = {"mb": round(memory[0]), "mb_per_knode": round(memory[1], 3),
+                      "s": round(seconds[0], 1), "s_per_knode": round(seconds[1], 4)}  # fmt: skip
+    print(json.dumps({"cases": cases, "fitted_costs": costs, "network_nodes": node_model(cases, run)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

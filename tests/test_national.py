@@ -1,0 +1,127 @@
+"""National scale: one job per département, merged by région and for the run, with the resources of each job."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import SAE, SHARED, snakemake
+
+from coverage import steps
+from coverage.tables import read_csv
+
+pytestmark = pytest.mark.integration
+PER_DEPARTEMENT = ("network", "access", "isochrones", "commune_site_times", "siting")
+NETWORK_LABEL = "Réseau routier © contributeurs OpenStreetMap (corse-drive.graphml)"
+
+
+def planned_jobs(output: str) -> list[dict]:
+    """The jobs a dry run prints: rule, wildcards and resources of each."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        if not rule:
+            continue
+        fields = dict(re.findall(r"^\s+(wildcards|resources|threads): (.*)$", block, flags=re.MULTILINE))
+        jobs.append(
+            {
+                "rule": rule.group(1),
+                "wildcards": dict(re.findall(r"(\w+)=([^,\s]+)", fields.get("wildcards", ""))),
+                "resources": dict(re.findall(r"(\w+)=([^,\s]+)", fields.get("resources", ""))),
+            }
+        )
+    return jobs
+
+
+def national_config(default: dict) -> dict:
+    """Every département: Corsica from the GraphML on hand as by default, the others downloaded (not run here)."""
+    corsica = default["networks"]["sources"][0]
+    return {
+        "sources": {"sae": str(SAE)},
+        "departements": "all",
+        "networks": {"sources": [corsica, {"departements": "all", "source": "download"}]},
+    }
+
+
+def test_national_dry_run_plans_one_job_per_departement_with_resources(tmp_path: Path, default_config):
+    started = time.monotonic()
+    result = snakemake(tmp_path, national_config(default_config), "--dry-run")
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    codes = {d["code"] for d in json.loads((SHARED / "population/departements.json").read_text(encoding="utf-8"))
+             if d["zone"] in ("metro", "drom")}  # fmt: skip
+    assert len(codes) == 101
+    for rule in PER_DEPARTEMENT:
+        planned = [job for job in jobs if job["rule"] == rule]
+        per_service = 2 if rule == "siting" else 1
+        assert sorted(job["wildcards"]["departement"] for job in planned) == sorted(list(codes) * per_service), rule
+        fixed_mb = default_config["resources"]["departement_jobs"][rule]["mb"] * default_config["resources"]["safety"]
+        for job in planned:
+            assert int(job["resources"]["mem_mb"]) > fixed_mb and int(job["resources"]["runtime"]) >= 1, job
+    memory = {job["wildcards"]["departement"]: int(job["resources"]["mem_mb"]) for job in jobs
+              if job["rule"] == "network"}  # fmt: skip
+    assert memory["75"] > memory["2A"] and memory["33"] > memory["90"], "bigger départements ask for more"
+    regions = {job["wildcards"]["region"] for job in jobs if job["rule"] == "report"}
+    assert len(regions) == 18 and {"corse", "ile-de-france", "la-reunion"} <= regions
+    assert seconds < 60
+
+
+def test_adding_a_departement_recomputes_only_its_jobs_and_the_merges(run: Path, default_config):
+    """The run's config plus the Alpes-Maritimes (06) and a network source for it: only 06 and the merges are planned."""
+    config = {**national_config(default_config), "departements": ["2A", "2B", "06"]}
+    result = snakemake(run, config, "--dry-run", config_name="with-06.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    for rule in PER_DEPARTEMENT:
+        assert {job["wildcards"]["departement"] for job in jobs if job["rule"] == rule} == {"06"}, rule
+    rules = {job["rule"] for job in jobs}
+    assert {"merge_run", "capacity_access", "merge_region", "area_map", "report", "manifest"} <= rules
+    assert "provence-alpes-cote-d-azur" in {job["wildcards"].get("region") for job in jobs if job["rule"] == "report"}
+    assert not rules & {"facilities", "communes", "indicators", "raw_network"}
+
+
+def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Path, tmp_path: Path, default_config):
+    """The run computed 2A and 2B on their own networks and merged them; here both go through one network."""
+    network = default_config["networks"]["sources"][0]
+    codes, settings, processed = ["2A", "2B"], default_config["access"], run / "data/processed"
+    editions = {**default_config["editions"], "networks": [NETWORK_LABEL]}
+    boundaries, facilities = run / "data/raw/departements.geojson", processed / "facilities.csv"
+    steps.network("graphml", str(SHARED / network["path"]), boundaries, codes, default_config["networks"]["buffer_km"],
+                  settings["horizon_min"], default_config["speeds"], network["converter_default_maxspeeds"],
+                  tmp_path / "network.npz", tmp_path / "warnings.csv")  # fmt: skip
+    steps.access(tmp_path / "network.npz", processed / "communes.gpkg", facilities, codes, settings, editions,
+                 tmp_path / "access_commune.csv", tmp_path / "access_sites.csv", tmp_path / "coverage_departement.csv",
+                 tmp_path / "node_times.npz")  # fmt: skip
+    steps.isochrones(tmp_path / "network.npz", tmp_path / "node_times.npz", tmp_path / "access_commune.csv",
+                     boundaries, codes, settings, tmp_path / "isochrones.gpkg")  # fmt: skip
+    steps.commune_site_times(tmp_path / "network.npz", tmp_path / "access_commune.csv", facilities, settings,
+                             default_config["e2sfca"], tmp_path / "travel_times.parquet")  # fmt: skip
+    steps.capacity_access(tmp_path / "travel_times.parquet", tmp_path / "access_commune.csv", facilities, settings,
+                          default_config["e2sfca"], tmp_path / "e2sfca_commune.csv")  # fmt: skip
+    for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "e2sfca_commune.csv"):
+        one, merged = (sorted_rows(read_csv(folder / name)) for folder in (tmp_path, processed))
+        pd.testing.assert_frame_equal(merged, one, check_exact=False, rtol=1e-9, obj=name)
+    one, merged = (sorted_rows(pd.read_parquet(folder / "travel_times.parquet")) for folder in (tmp_path, processed))
+    pd.testing.assert_frame_equal(merged, one, check_exact=False, rtol=1e-9, obj="travel_times.parquet")
+    one, merged = (gpd.read_file(folder / "isochrones.gpkg") for folder in (tmp_path, processed))
+    assert merged[["service", "min_from", "min_to", "population"]].equals(
+        one[["service", "min_from", "min_to", "population"]]
+    )
+    for mine, reference in zip(merged.to_crs(2154).geometry, one.to_crs(2154).geometry, strict=True):
+        assert mine.symmetric_difference(reference).area < 0.01 * reference.area, "bands drawn apart then united"
+    assert read_csv(tmp_path / "warnings.csv").empty, "one network: no piece dropped, the horizon inside the cut"
+    for departement in codes:
+        warnings = read_csv(processed / f"logs/warnings_network_{departement}.csv")
+        assert not warnings["id"].eq("horizon").any(), "the horizon of each département stays inside its cut"
+
+
+def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order, whatever the order the parts were put together in."""
+    keys = [c for c in ("service", "departement", "commune", "finess", "threshold_min") if c in frame.columns]
+    return frame.sort_values(keys, ignore_index=True)

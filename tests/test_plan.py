@@ -1,0 +1,79 @@
+"""Planning a run: départements and régions chosen, network sizes estimated, resources asked for each job."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from coverage.errors import ConfigError
+from coverage.resources import JobCost, NodeModel
+from coverage.territories import Size, Territories, departement_sizes, slug
+
+
+@pytest.fixture
+def territories(tmp_path: Path) -> Territories:
+    """Four départements in three régions, and an overseas collectivity that is not a département."""
+    departements = [
+        {"code": "2A", "region": "94", "nom": "Corse-du-Sud", "zone": "metro"},
+        {"code": "2B", "region": "94", "nom": "Haute-Corse", "zone": "metro"},
+        {"code": "06", "region": "93", "nom": "Alpes-Maritimes", "zone": "metro"},
+        {"code": "974", "region": "04", "nom": "La Réunion", "zone": "drom"},
+        {"code": "975", "region": "975", "nom": "Saint-Pierre-et-Miquelon", "zone": "com"},
+    ]
+    regions = [
+        {"code": "94", "nom": "Corse"},
+        {"code": "93", "nom": "Provence-Alpes-Côte d'Azur"},
+        {"code": "04", "nom": "La Réunion"},
+        {"code": "975", "nom": "Saint-Pierre-et-Miquelon"},
+    ]
+    (tmp_path / "d.json").write_text(json.dumps(departements), encoding="utf-8")
+    (tmp_path / "r.json").write_text(json.dumps(regions), encoding="utf-8")
+    return Territories.read(tmp_path / "d.json", tmp_path / "r.json")
+
+
+def test_all_means_every_departement_but_not_the_collectivities(territories):
+    assert territories.select("all") == ["06", "2A", "2B", "974"]
+    assert territories.select(["2B", "2A", "2B"]) == ["2A", "2B"]
+    with pytest.raises(ConfigError, match="975"):
+        territories.select(["2A", "975"])
+
+
+def test_regions_hold_the_chosen_departements_under_a_file_name(territories):
+    regions = territories.regions(["06", "2A", "2B"])
+    assert list(regions) == ["provence-alpes-cote-d-azur", "corse"]
+    assert regions["corse"].departements == ("2A", "2B") and regions["corse"].label == "Corse"
+    assert slug("Île-de-France") == "ile-de-france"
+
+
+def test_cut_of_a_departement_holds_its_land_and_a_share_of_its_neighbour(tmp_path: Path):
+    """Two 0.1° squares side by side at 46° N; grown by 1 km, A's cut takes a 1 km strip of B (and no sea)."""
+    square = [[[2.0, 46.0], [2.1, 46.0], [2.1, 46.1], [2.0, 46.1], [2.0, 46.0]]]
+    beside = [[[2.1, 46.0], [2.2, 46.0], [2.2, 46.1], [2.1, 46.1], [2.1, 46.0]]]
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square}, "properties": {"code": "01"}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": beside}, "properties": {"code": "02"}},
+    ]}  # fmt: skip
+    communes = [
+        {"type": "commune-actuelle", "code": "01001", "departement": "01", "population": 700},
+        {"type": "commune-actuelle", "code": "01002", "departement": "01", "population": 300},
+        {"type": "arrondissement-municipal", "code": "01101", "departement": "01", "population": 100},
+        {"type": "commune-actuelle", "code": "02001", "departement": "02", "population": 772},
+    ]
+    (tmp_path / "d.geojson").write_text(json.dumps(geojson), encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps(communes), encoding="utf-8")
+    size = departement_sizes(tmp_path / "d.geojson", tmp_path / "c.json", buffer_km=1)["01"]
+    height = 0.1 * 111.2  # km: 0.1 degree of latitude
+    width = 0.1 * 111.32 * math.cos(math.radians(46.05))  # km: 0.1 degree of longitude at 46.05° N
+    assert size.area_km2 == pytest.approx(width * height + 1 * height, rel=5e-3)
+    assert size.population == pytest.approx(1000 + 772 * 1 / width, abs=2)
+
+
+def test_resources_scale_with_nodes_and_grow_with_each_attempt():
+    cost = JobCost(mb=300, s=20, mb_per_knode=2.0, s_per_knode=0.5)
+    assert cost.resources(nodes=100_000, safety=1.5) == {"mem_mb": 750, "runtime": 2}  # (300+200)x1.5; (20+50)x1.5 s
+    assert cost.resources(nodes=100_000, safety=1.5, attempt=2) == {"mem_mb": 1500, "runtime": 4}
+    assert cost.resources(nodes=0, safety=1.0) == {"mem_mb": 300, "runtime": 1}
+    assert NodeModel(per_km2=2.0, per_inhabitant=0.01).nodes(Size(area_km2=1000.5, population=50_000)) == 2501
