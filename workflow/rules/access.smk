@@ -15,17 +15,17 @@ rule network:
         warnings="data/processed/logs/warnings_network_{departement}.csv",
     params:
         kind=lambda wildcards: network_source(wildcards.departement)["source"],
-        codes=lambda wildcards: as_json([wildcards.departement]),
+        codes=departement_codes,
         buffer_km=config["networks"]["buffer_km"],
         horizon_min=config["access"]["horizon_min"],
         speeds=as_json(config["speeds"]),
         converter_defaults=lambda wildcards: as_json(
             dict(sorted(network_source(wildcards.departement).get("converter_default_maxspeeds", {}).items()))
         ),
-    threads: departement_resources("network")[0]
+    threads: departement_resource("network", "threads")
     resources:
-        mem_mb=departement_resources("network")[1],
-        runtime=departement_resources("network")[2],
+        mem_mb=departement_resource("network", "mem_mb"),
+        runtime=departement_resource("network", "runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -48,13 +48,13 @@ rule access:
         coverage=f"{DEPARTEMENT_FOLDER}/coverage_departement.csv",
         times=f"{DEPARTEMENT_FOLDER}/node_times.npz",
     params:
-        codes=lambda wildcards: as_json([wildcards.departement]),
+        codes=departement_codes,
         settings=as_json(config["access"]),
         editions=departement_editions,
-    threads: departement_resources("access")[0]
+    threads: departement_resource("access", "threads")
     resources:
-        mem_mb=departement_resources("access")[1],
-        runtime=departement_resources("access")[2],
+        mem_mb=departement_resource("access", "mem_mb"),
+        runtime=departement_resource("access", "runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -75,12 +75,12 @@ rule isochrones:
     output:
         f"{DEPARTEMENT_FOLDER}/isochrones.gpkg",
     params:
-        codes=lambda wildcards: as_json([wildcards.departement]),
+        codes=departement_codes,
         settings=as_json(config["access"]),
-    threads: departement_resources("isochrones")[0]
+    threads: departement_resource("isochrones", "threads")
     resources:
-        mem_mb=departement_resources("isochrones")[1],
-        runtime=departement_resources("isochrones")[2],
+        mem_mb=departement_resource("isochrones", "mem_mb"),
+        runtime=departement_resource("isochrones", "runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -101,10 +101,10 @@ rule commune_site_times:
     params:
         settings=as_json(config["access"]),
         e2sfca=as_json(config["e2sfca"]),
-    threads: departement_resources("commune_site_times")[0]
+    threads: departement_resource("commune_site_times", "threads")
     resources:
-        mem_mb=departement_resources("commune_site_times")[1],
-        runtime=departement_resources("commune_site_times")[2],
+        mem_mb=departement_resource("commune_site_times", "mem_mb"),
+        runtime=departement_resource("commune_site_times", "runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -127,14 +127,14 @@ rule siting:
     wildcard_constraints:
         service="|".join(SITING_SERVICES),
     params:
-        codes=lambda wildcards: as_json([wildcards.departement]),
+        codes=departement_codes,
         service=lambda wildcards: wildcards.service.upper(),
         settings=as_json(config["access"]),
         siting=as_json(config["siting"]),
-    threads: departement_resources("siting")[0]
+    threads: departement_resource("siting", "threads")
     resources:
-        mem_mb=departement_resources("siting")[1],
-        runtime=departement_resources("siting")[2],
+        mem_mb=departement_resource("siting", "mem_mb"),
+        runtime=departement_resource("siting", "runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -153,10 +153,10 @@ rule merge_run:
         "data/processed/{table}",
     wildcard_constraints:
         table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -175,10 +175,10 @@ rule capacity_access:
     params:
         settings=as_json(config["access"]),
         e2sfca=as_json(config["e2sfca"]),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -198,10 +198,10 @@ rule merge_region:
         "data/processed/regions/{region}/{table}",
     wildcard_constraints:
         table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -217,10 +217,10 @@ rule region_capacity_access:
         "data/processed/regions/{region}/e2sfca_commune.csv",
     params:
         codes=region_departements,
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

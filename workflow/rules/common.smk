@@ -146,24 +146,29 @@ def sizes():
     return departement_sizes(plan_input("departements"), plan_input("population"), config["networks"]["buffer_km"])
 
 
-def departement_resources(job):
-    """threads, mem_mb and runtime of one kind of département job, scaled with its network's estimated size."""
+def departement_resource(job, name):
+    """threads, mem_mb or runtime of one kind of département job; memory and time scale with its network's size."""
     cost = JobCost.from_config(config["resources"]["departement_jobs"][job])
+    if name == "threads":
+        return cost.threads
     safety = config["resources"]["safety"]
-
-    def amount(name):
-        return lambda wildcards, attempt: cost.resources(NODE_MODEL.nodes(sizes()[wildcards.departement]), safety,
-                                                         attempt)[name]  # fmt: skip
-
-    return cost.threads, amount("mem_mb"), amount("runtime")
+    return lambda wildcards, attempt: cost.resources(NODE_MODEL.nodes(sizes()[wildcards.departement]), safety,
+                                                     attempt)[name]  # fmt: skip
 
 
 OTHER_JOBS = JobCost.from_config(config["resources"]["other_jobs"])
 
 
-def other_resources(name):
-    """mem_mb or runtime of the jobs that do not depend on a network (national tables, merges, maps)."""
+def other_resource(name):
+    """threads, mem_mb or runtime of the jobs that do not depend on a network (national tables, merges, maps)."""
+    if name == "threads":
+        return OTHER_JOBS.threads
     return lambda wildcards, attempt: OTHER_JOBS.resources(0, config["resources"]["safety"], attempt)[name]
+
+
+def departement_codes(wildcards):
+    """The département of a job, as the one-element JSON list the steps take."""
+    return as_json([wildcards.departement])
 
 
 def labelled_inputs():

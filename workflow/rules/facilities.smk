@@ -7,10 +7,10 @@ rule communes:
         communes="data/processed/communes.gpkg",
         rejects="data/processed/logs/rejects_population.csv",
         warnings="data/processed/logs/warnings_communes.csv",
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -37,10 +37,10 @@ rule facilities:
         msp_category=config["facilities"]["msp_category"],
         tolerance_km=config["facilities"]["departement_tolerance_km"],
         own_sites=as_json(OWN_SITES),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -63,10 +63,10 @@ rule logs:
     output:
         rejects="data/processed/rejects.csv",
         warnings="data/processed/warnings.csv",
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

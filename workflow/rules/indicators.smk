@@ -10,10 +10,10 @@ rule indicators:
     params:
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

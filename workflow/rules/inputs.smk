@@ -7,10 +7,10 @@ rule raw_sae:
         relative=config["sources"]["sae"],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -29,10 +29,10 @@ rule raw_communes:
         relative=config["sources"]["communes"],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -54,10 +54,10 @@ rule raw_file:
         relative=lambda wildcards: config["sources"][wildcards.name],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -78,10 +78,10 @@ rule raw_network:
         relative=lambda wildcards: RAW_NETWORKS[wildcards.filename],
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

@@ -10,10 +10,10 @@ rule html_map:
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
         areas=as_json({region: entry.label for region, entry in REGIONS.items()}),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -37,10 +37,10 @@ rule static_map:
         title=lambda wildcards: config["maps"]["indicators"][wildcards.indicator],
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -72,10 +72,10 @@ rule area_map:
         thresholds=as_json(config["access"]["thresholds_min"]),
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -104,10 +104,10 @@ rule area_static_map:
         thresholds=as_json(config["access"]["thresholds_min"]),
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -141,10 +141,10 @@ rule report:
             {**{key: config[key] for key in ("access", "e2sfca", "siting")}, "networks": {"buffer_km": config["networks"]["buffer_km"]}}
         ),
         titles=as_json(config["maps"]["indicators"]),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:

@@ -22,10 +22,10 @@ rule manifest:
     params:
         labelled=as_json(labelled_inputs()),
         config=as_json(config),
-    threads: 1
+    threads: other_resource("threads")
     resources:
-        mem_mb=other_resources("mem_mb"),
-        runtime=other_resources("runtime"),
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
