@@ -10,6 +10,7 @@ include: "workflow/rules/inputs.smk"
 include: "workflow/rules/facilities.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/access.smk"
+include: "workflow/rules/calibration.smk"
 include: "workflow/rules/maps.smk"
 include: "workflow/rules/provenance.smk"
 

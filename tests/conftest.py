@@ -141,21 +141,24 @@ def default_config() -> dict:
 
 @pytest.fixture(scope="session")
 def speed_model(default_config):
-    """The speed model of the default Corsica area."""
-    from coverage.network import SpeedModel
+    """The speed model of the default run (the calibrated one)."""
+    from coverage.network import speed_models
 
-    speeds = default_config["speeds"]
-    converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]
-    return SpeedModel(speeds["defaults_kph"], speeds["factors"], converter)
+    return speed_models(default_config["speeds"])[0]
 
 
 @pytest.fixture(scope="session")
-def corsica(speed_model):
-    """The Corsica road network with the default speeds: (arrays, osmnx graph)."""
-    from coverage.network import apply_speeds, load_graph, to_arrays
+def corsica(speed_model, default_config):
+    """The Corsica road network with the default speeds: (arrays, osmnx graph with the same ``travel_time``)."""
+    from coverage.network import annotate_road_features, load_graph, to_arrays
 
-    graph = apply_speeds(load_graph("graphml", SHARED / "roads" / "corse-drive.graphml"), speed_model)
-    return to_arrays(graph, "EPSG:2154"), graph
+    graph = load_graph("graphml", SHARED / "roads" / "corse-drive.graphml")
+    annotate_road_features(graph, "EPSG:2154")
+    converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]
+    network = to_arrays(graph, "EPSG:2154", converter_defaults_kph=converter).with_times(speed_model)
+    for (_, _, data), seconds in zip(graph.edges(data=True), network.travel_time_s.tolist(), strict=True):
+        data["travel_time"] = seconds
+    return network, graph
 
 
 def snakemake(

@@ -18,6 +18,7 @@ from coverage.isochrones import (
     reached_segments,
     service_isochrones,
 )  # fmt: skip
+from coverage.access import population_points
 from coverage.network import RoadNetwork
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
@@ -69,7 +70,7 @@ MODEL = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000)
 def test_minutes_follow_the_road_and_far_points_are_flagged_not_snapped():
     result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
     near, far = result.communes.iloc[0], result.communes.iloc[1]
-    assert near["point_source"] == "road_in_commune" and (near["lon"], near["lat"]) == (9.02, 42.0)
+    assert near["point_source"] == "densest_junctions" and (near["lon"], near["lat"]) == (9.02, 42.0)
     assert near["usp_minutes"] == pytest.approx(2.0) and near["usp_nearest"] == "2B0000001"
     assert far["point_source"] == "representative_point" and not far["on_network"] and np.isnan(far["usp_minutes"])
     sites = result.sites.set_index("finess")
@@ -165,3 +166,27 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole():
 def test_band_population_uses_commune_minutes():
     access = pd.DataFrame({"population": [10, 20, 30], "usp_minutes": [0.0, 15.0, 16.0]})
     assert band_population(access, "USP", 0, 15) == 30 and band_population(access, "USP", 15, 30) == 30
+
+
+def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_point():
+    network = RoadNetwork(**{**line_network().__dict__, "nearby_junctions": np.array([0, 0, 0, 5])})
+    commune = communes().iloc[:1].copy()
+    commune["geometry"] = [box(9.015, 41.99, 9.032, 42.01)]  # holds nodes 2 and 3; its point is nearer node 2
+    point = commune.geometry.representative_point().iloc[0]
+    commune = commune.assign(lon=point.x, lat=point.y)
+    router = Router(network)
+    assert population_points(router, commune, "densest_junctions")["lon"].tolist() == [9.03]
+    assert population_points(router, commune, "nearest_road")["lon"].tolist() == [9.02]
+
+
+def test_coverage_quantiles_and_the_alternative_model():
+    access = pd.DataFrame(
+        {"departement": ["2A", "2A", "2A", "2B"], "population": [100, 50, 25, 10], "usp_minutes": [10.0, 40.0, np.nan, 5.0]}
+    )
+    alternative = access.assign(usp_minutes=[5.0, 20.0, 30.0, 1.0])
+    table = coverage_by_departement(access, ["USP"], [15, 45], alternative).set_index(["departement", "threshold_min"])
+    # 2A: half of 175 inhabitants is reached with the first commune (100 at 10 min); 90 % needs the unreached one.
+    assert table.loc[("2A", 15), "median_min"] == 10.0 and np.isnan(table.loc[("2A", 15), "p90_min"])
+    assert table.loc[("2B", 45), "median_min"] == 5.0 and table.loc[("2B", 45), "p90_min"] == 5.0
+    assert table.loc[("2A", 15), "share_within_alternative"] == pytest.approx(100 / 175)
+    assert table.loc[("2A", 45), "share_within_alternative"] == 1.0

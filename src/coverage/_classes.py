@@ -69,9 +69,16 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
 
 
 def minute_classes(thresholds_min: list[float], horizon_min: float) -> list[tuple[float, str, str]]:
-    """(upper bound, colour, French label) of each class of minutes, up to the horizon (no time beyond it)."""
-    bounds = [*thresholds_min] + ([horizon_min] if horizon_min > thresholds_min[-1] else [])
-    colors = MINUTE_COLORS[: len(thresholds_min)] + (MINUTE_COLORS[-1],) * (len(bounds) - len(thresholds_min))
+    """(upper bound, colour, French label) of each class of minutes, up to the horizon (no time beyond it).
+
+    Beyond the last threshold, classes go on by doubling it (60 -> 120) while that stays below the
+    horizon, so that long trips are told apart; colours darken with the minutes.
+    """
+    bounds = [*thresholds_min]
+    while bounds[-1] * 2 < horizon_min and len(bounds) < len(MINUTE_COLORS) - 1:
+        bounds.append(bounds[-1] * 2)
+    bounds += [horizon_min] if horizon_min > bounds[-1] else []
+    colors = MINUTE_COLORS[: len(bounds)] + (MINUTE_COLORS[-1],) * (len(bounds) - len(MINUTE_COLORS))
     labels, lower = [], 0.0
     for upper in bounds:
         labels.append(f"{lower:g} – {upper:g} min")

@@ -30,17 +30,23 @@ class AccessModel:
     horizon_min
         Longest time reported: a département's network holds the roads within this time of it, so a
         longer trip may leave it; beyond, a commune has no time (more than the horizon).
+    origin
+        Where a commune's inhabitants are placed (:func:`population_points`).
     """
 
     directions: dict[str, str]
     offroad_kph: float
     max_snap_m: float
     horizon_min: float = np.inf
+    origin: str = "densest_junctions"
 
     @classmethod
     def from_config(cls, settings: dict) -> AccessModel:
         """Build from the config's ``access`` section."""
-        return cls(settings["directions"], settings["offroad_kph"], settings["max_snap_m"], settings["horizon_min"])
+        return cls(
+            settings["directions"], settings["offroad_kph"], settings["max_snap_m"], settings["horizon_min"],
+            settings["origin"],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,14 +96,25 @@ class Router:
         return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
 
 
-def population_points(router: Router, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+ORIGINS = ("densest_junctions", "nearest_road")
+
+
+def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "densest_junctions") -> pd.DataFrame:
     """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
 
-    The network node inside the commune that is nearest its representative point
-    (``road_in_commune``): people live along roads, while the representative point of a mountain
-    commune may lie kilometres into the forest. A commune without any node keeps its representative
-    point (``representative_point``), snapped like any other point.
+    A network node inside the commune, chosen by ``origin``:
+
+    - ``densest_junctions``: the node with the most junctions within 300 m, ties going to the node
+      nearest the representative point: the village or town centre, where the town hall (the
+      chef-lieu official road times start from) and most inhabitants are;
+    - ``nearest_road``: the node nearest the commune's representative point.
+
+    People live along roads, while the representative point of a mountain commune may lie
+    kilometres into the forest. A commune without any node keeps its representative point
+    (``representative_point``), snapped like any other point.
     """
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
     network = router.network
     nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs="EPSG:4326")
     located = communes.dropna(subset=["geometry"])
@@ -106,16 +123,22 @@ def population_points(router: Router, communes: gpd.GeoDataFrame) -> pd.DataFram
         project(communes["lon"], communes["lat"], network.crs), index=communes["code"], columns=["x", "y"]
     )
     offsets = router.xy[inside.index] - anchors.loc[inside["code"]].to_numpy()
-    nearest_first = inside.assign(distance=np.hypot(offsets[:, 0], offsets[:, 1])).sort_values(["code", "distance"])
-    nearest_first = nearest_first.drop_duplicates("code")
-    node = communes["code"].map(pd.Series(nearest_first.index.to_numpy(), index=nearest_first["code"].to_numpy()))
+    inside = inside.assign(
+        distance=np.hypot(offsets[:, 0], offsets[:, 1]), junctions=network.nearby_junctions[inside.index]
+    )
+    if origin == "densest_junctions":
+        chosen = inside.sort_values(["code", "junctions", "distance"], ascending=[True, False, True])
+    else:
+        chosen = inside.sort_values(["code", "distance"])
+    chosen = chosen.drop_duplicates("code")
+    node = communes["code"].map(pd.Series(chosen.index.to_numpy(), index=chosen["code"].to_numpy()))
     has_node = node.notna().to_numpy()
     node_index = node.fillna(0).astype(np.int64).to_numpy()
     return pd.DataFrame(
         {
             "lon": np.where(has_node, network.lon[node_index], communes["lon"]),
             "lat": np.where(has_node, network.lat[node_index], communes["lat"]),
-            "point_source": np.where(has_node, "road_in_commune", "representative_point"),
+            "point_source": np.where(has_node, origin, "representative_point"),
         },
         index=communes.index,
     )
@@ -187,7 +210,7 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
     and communes further than ``max_snap_m`` from the network are flagged and not routed. Times
     beyond the model's horizon are left empty.
     """
-    placed = population_points(router, communes)
+    placed = population_points(router, communes, model.origin)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
     commune_offroad = points.offroad_seconds(model.offroad_kph)
     access = pd.DataFrame(
@@ -240,25 +263,53 @@ def load_node_times(path: str | Path) -> dict[str, tuple[np.ndarray, str]]:
         return {service: (data[service], str(data[f"direction_{service}"])) for service in services}
 
 
-def coverage_by_departement(access: pd.DataFrame, services: list[str], thresholds: list[float]) -> pd.DataFrame:
-    """Population within each threshold of each service, and its share of the département's population.
+def population_quantile(minutes: np.ndarray, population: np.ndarray, share: float) -> float:
+    """The time within which ``share`` of the population lives (lowest such commune time).
 
-    Communes off the network or with no reachable site count as beyond every threshold.
+    Communes without a time (off the network, or no site within the horizon) count as infinitely
+    far: NaN when the quantile falls among them, or when there is no population.
+    """
+    minutes = np.where(np.isnan(minutes), np.inf, minutes)
+    order = np.argsort(minutes, kind="stable")
+    cumulative = np.cumsum(population[order])
+    if len(cumulative) == 0 or cumulative[-1] <= 0:
+        return np.nan
+    value = minutes[order][np.searchsorted(cumulative, share * cumulative[-1])]
+    return float(value) if np.isfinite(value) else np.nan
+
+
+def coverage_by_departement(
+    access: pd.DataFrame, services: list[str], thresholds: list[float], alternative: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Population within each threshold of each service, its share, and the median and 90th-percentile minutes.
+
+    Communes off the network or with no reachable site count as beyond every threshold. With
+    ``alternative`` (the same table under the alternative speed model, same rows), the share within
+    each threshold under that model too (``share_within_alternative``).
     """
     rows = []
     for departement, group in access.groupby("departement"):
         total = group["population"].sum()
+        population = group["population"].to_numpy(float)
         for service in services:
-            minutes = group[f"{service.lower()}_minutes"]
+            column = f"{service.lower()}_minutes"
+            minutes = group[column]
+            quantiles = {
+                "median_min": population_quantile(minutes.to_numpy(float), population, 0.5),
+                "p90_min": population_quantile(minutes.to_numpy(float), population, 0.9),
+            }
             for threshold in thresholds:
                 within = int(group.loc[minutes <= threshold, "population"].sum())
-                rows.append(
-                    {
-                        "departement": departement,
-                        "service": service,
-                        "threshold_min": threshold,
-                        "population_within": within,
-                        "share_within": within / total if total else np.nan,
-                    }
-                )
+                row = {
+                    "departement": departement,
+                    "service": service,
+                    "threshold_min": threshold,
+                    "population_within": within,
+                    "share_within": within / total if total else np.nan,
+                    **quantiles,
+                }
+                if alternative is not None:
+                    other = int(group.loc[alternative.loc[group.index, column] <= threshold, "population"].sum())
+                    row["share_within_alternative"] = other / total if total else np.nan
+                rows.append(row)
     return pd.DataFrame(rows)

@@ -26,6 +26,7 @@ COMMANDS = {
     "static-map": steps.static_map,
     "network": steps.network,
     "access": steps.access,
+    "calibration": steps.calibration,
     "isochrones": steps.isochrones,
     "commune-site-times": steps.commune_site_times,
     "capacity-access": steps.capacity_access,

@@ -102,7 +102,11 @@ def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame) ->
 
 
 def with_area(bands_table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The bands (WGS84) with their geodesic ``area_km2``: the same measure wherever they lie, overseas included."""
+    """The bands (WGS84) with their geodesic ``area_km2``: the same measure wherever they lie, overseas included.
+
+    Geometries are repaired first: reprojection may leave a ring touching itself.
+    """
+    bands_table = bands_table.set_geometry(polygonal(bands_table.geometry.to_numpy()), crs=bands_table.crs)
     geod = pyproj.Geod(ellps="WGS84")
     areas = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in bands_table.geometry]
     return bands_table.assign(area_km2=np.round(areas, 3))
@@ -119,7 +123,8 @@ def merge_isochrones(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     frames = []
     for service, group in every.groupby("service", sort=False):
         thresholds = sorted(group["min_to"].unique())
-        polygons = [shapely.union_all(group.loc[group["min_to"] <= t, "geometry"].to_numpy()) for t in thresholds]
+        polygons = [shapely.union_all(polygonal(group.loc[group["min_to"] <= t, "geometry"].to_numpy()))
+                    for t in thresholds]  # fmt: skip
         table = bands([polygonal(p)[0] for p in polygons], thresholds)
         table.insert(0, "service", service)
         table["population"] = group.groupby("min_to")["population"].sum().reindex(thresholds).to_numpy()

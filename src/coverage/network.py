@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,42 +11,127 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pyproj
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from .errors import InputError, Problem
 
 WGS84 = "EPSG:4326"
 SOURCES = ("graphml", "osm", "download")
 TEXT_FIELDS = ("crs", "extent")
-EDGE_FIELDS = ("source", "target", "length_m", "travel_time_s", "highway")
+EDGE_FIELDS = ("source", "target", "length_m", "sinuosity", "maxspeed_kph", "highway", "travel_time_s",
+               "alternative_time_s")  # fmt: skip
+NEARBY_RADIUS_M = 300.0  # radius of the junction count that tells built-up areas (``RoadNetwork.nearby_junctions``)
+MAXSPEED_WORDS = {"FR:urban": 50.0, "FR:rural": 80.0, "FR:zone30": 30.0, "FR:motorway": 130.0, "FR:walk": 6.0}
+MPH = 1.609344
 
 
 @dataclass(frozen=True)
 class SpeedModel:
-    """How edge speeds are set.
+    """How long it takes to drive each road segment.
+
+    Speed starts from the class of the road, is capped by (or replaced with) its ``maxspeed`` tag,
+    reduced for bends and in built-up areas; a delay is added at each junction entered::
+
+        v = class_kph[highway]                       (``default`` for other classes)
+        v = min(v, maxspeed)  or  maxspeed when tagged (``maxspeed`` = ``cap`` or ``target``)
+        v = v / (1 + bend_coefficient * (min(sinuosity, max_sinuosity) - 1))
+        v = min(v, built_up_kph)                     where the segment starts in a built-up area
+        t = length / v + junction_delay_s            when the segment ends at a junction
+
+    sinuosity = length along the road / straight-line chord between the junctions it runs between
+    (:func:`stretch_sinuosity`: whatever shape points the network keeps as nodes); a built-up area is a
+    node with at least ``built_up_min_junctions`` junctions within 300 m; a junction is a node joining
+    three roads or more.
 
     Parameters
     ----------
-    defaults_kph
-        Speed per OSM ``highway`` class for edges without a usable ``maxspeed``; key ``default`` for
-        any other class.
-    factors
-        Multiplier per ``highway`` class applied after (calibration); 1.0 when absent.
-    converter_defaults_kph
-        ``maxspeed`` values that the network's converter wrote where OSM had no tag, per class: an
-        edge whose ``maxspeed`` equals its class's value here is treated as untagged.
+    name
+        The model's name, cited in reports (``calibrated``, ``legal_limits``).
+    class_kph
+        Speed per OSM ``highway`` class; key ``default`` for any other class.
+    maxspeed
+        ``cap``: a tag is an upper bound (a limit is not a driving speed); ``target``: a tag is the speed.
+    bend_coefficient, max_sinuosity
+        Speed reduction per unit of sinuosity above 1 (0: none), and the sinuosity beyond which
+        it stops growing (loops have a chord near zero).
+    built_up_kph, built_up_min_junctions
+        Highest speed in built-up areas (``None``: no such cap) and the node count that makes one.
+    junction_delay_s
+        Seconds lost at each junction entered.
+    source
+        Where the parameters come from, cited in reports.
     """
 
-    defaults_kph: dict[str, float]
-    factors: dict[str, float]
-    converter_defaults_kph: dict[str, float]
+    name: str
+    class_kph: dict[str, float]
+    maxspeed: str = "cap"
+    bend_coefficient: float = 0.0
+    max_sinuosity: float = 3.0
+    built_up_kph: float | None = None
+    built_up_min_junctions: int = 25
+    junction_delay_s: float = 0.0
+    source: str = ""
+
+    @classmethod
+    def from_config(cls, name: str, settings: dict) -> SpeedModel:
+        """Build the model called ``name`` from its section of the config's ``speeds.models``."""
+        return cls(name=name, **settings)
+
+    def edge_speed_kph(self, network: RoadNetwork) -> np.ndarray:
+        """Speed on every edge (km/h), before the junction delay."""
+        default = self.class_kph["default"]
+        speed = np.array([self.class_kph.get(h, default) for h in network.highway.tolist()], dtype=float)
+        tagged = np.isfinite(network.maxspeed_kph)
+        if self.maxspeed == "target":
+            speed = np.where(tagged, network.maxspeed_kph, speed)
+        else:
+            speed = np.where(tagged, np.minimum(speed, network.maxspeed_kph), speed)
+        bends = np.clip(network.sinuosity, 1.0, self.max_sinuosity) - 1.0
+        speed = speed / (1.0 + self.bend_coefficient * bends)
+        if self.built_up_kph is not None:
+            built_up = network.nearby_junctions[network.source] >= self.built_up_min_junctions
+            speed = np.where(built_up, np.minimum(speed, self.built_up_kph), speed)
+        return speed
+
+    def edge_seconds(self, network: RoadNetwork) -> np.ndarray:
+        """Seconds to drive every edge of a network."""
+        junction = network.neighbours[network.target] >= 3
+        return network.length_m / (self.edge_speed_kph(network) / 3.6) + self.junction_delay_s * junction
+
+    def as_config(self) -> dict:
+        """The model's parameters as its section of ``speeds.models`` (floats rounded for reading)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "name"}
+        fields["class_kph"] = {k: round(float(v), 2) for k, v in sorted(self.class_kph.items())}
+        for name in ("bend_coefficient", "max_sinuosity", "junction_delay_s"):
+            fields[name] = round(float(fields[name]), 3)
+        if fields["built_up_kph"] is not None:
+            fields["built_up_kph"] = round(float(fields["built_up_kph"]), 2)
+        return fields
+
+
+def speed_models(settings: dict) -> tuple[SpeedModel, SpeedModel]:
+    """The run's speed model and its alternative, from the config's ``speeds`` section."""
+    models = settings["models"]
+    return tuple(SpeedModel.from_config(settings[key], models[settings[key]]) for key in ("model", "alternative"))
 
 
 @dataclass(frozen=True)
 class RoadNetwork:
     """A directed road network as flat arrays: nodes (ids, WGS84 coordinates) and edges (index pairs).
 
+    Nodes carry ``neighbours`` (distinct nodes joined by a road: 3 or more is a junction) and
+    ``nearby_junctions`` (junctions within 300 m: the density that tells built-up areas; junctions,
+    unlike shape points, do not depend on how the network was simplified). Edges carry what
+    the speed model reads (``length_m`` along the road, ``sinuosity`` of the stretch between junctions,
+    ``maxspeed_kph`` — NaN when untagged — and ``highway``), the drive time of the run's model
+    (``travel_time_s``) and of its alternative (``alternative_time_s``, for the sensitivity).
     ``extent`` is the WKT (WGS84) of the polygon the network was cut to, empty when it was not cut:
     places outside it are not on this network, however close to its edge.
+
+    ``sinuosity``, ``maxspeed_kph``, ``alternative_time_s``, ``neighbours`` and ``nearby_junctions`` may
+    be left out: computed from the arrays (straight edges between the nodes), no tags, one model.
     """
 
     node_id: np.ndarray
@@ -59,6 +144,25 @@ class RoadNetwork:
     highway: np.ndarray
     crs: str
     extent: str = ""
+    sinuosity: np.ndarray | None = None
+    maxspeed_kph: np.ndarray | None = None
+    alternative_time_s: np.ndarray | None = None
+    neighbours: np.ndarray | None = None
+    nearby_junctions: np.ndarray | None = None
+
+    def __post_init__(self):
+        defaults = {
+            "maxspeed_kph": lambda: np.full(len(self.source), np.nan),
+            "alternative_time_s": lambda: np.asarray(self.travel_time_s, dtype=float),
+            "neighbours": lambda: neighbour_counts(self.source, self.target, len(self.node_id)),
+            "sinuosity": lambda: stretch_sinuosity(
+                self.source, self.target, self.length_m, self.projected_xy(), self.neighbours
+            ),
+            "nearby_junctions": lambda: nearby_junction_counts(self.projected_xy(), self.neighbours),
+        }
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default())
 
     @property
     def n_nodes(self) -> int:
@@ -68,6 +172,16 @@ class RoadNetwork:
     def projected_xy(self) -> np.ndarray:
         """Node coordinates in the network's projected CRS (metres), shape (n, 2)."""
         return project(self.lon, self.lat, self.crs)
+
+    def with_times(self, model: SpeedModel, alternative: SpeedModel | None = None) -> RoadNetwork:
+        """The network with drive times from ``model`` (and ``alternative``, else the same)."""
+        seconds = model.edge_seconds(self)
+        other = seconds if alternative is None else alternative.edge_seconds(self)
+        return replace(self, travel_time_s=seconds, alternative_time_s=other)
+
+    def under_alternative(self) -> RoadNetwork:
+        """The same network driven at the alternative model's times."""
+        return replace(self, travel_time_s=self.alternative_time_s)
 
     def save(self, path: str | Path) -> None:
         """Write the arrays to an uncompressed ``.npz`` (loads in milliseconds)."""
@@ -83,6 +197,78 @@ class RoadNetwork:
         with np.load(path, allow_pickle=False) as data:
             texts = {name: str(data[name]) for name in TEXT_FIELDS}
             return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name not in TEXT_FIELDS}, **texts)
+
+
+def neighbour_counts(source: np.ndarray, target: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Number of distinct nodes each node shares a road with, whatever the direction."""
+    pairs = np.unique(np.concatenate([np.column_stack([source, target]), np.column_stack([target, source])]), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return np.bincount(pairs[:, 0], minlength=n_nodes).astype(np.int32)
+
+
+def stretch_sinuosity(
+    source: np.ndarray, target: np.ndarray, length_m: np.ndarray, xy: np.ndarray, neighbours: np.ndarray
+) -> np.ndarray:
+    """Sinuosity of the stretch of road each edge belongs to: its length over the chord between its ends.
+
+    A stretch runs between two nodes that are not mere shape points (junctions and dead ends: any
+    node without exactly two neighbours), through the shape points in between. Measured on the
+    stretch rather than on the edge, bends count the same whether a network keeps shape points as
+    nodes (an unsimplified OSM graph, a MATSim network) or not (an osmnx simplified graph). A stretch
+    that comes back to where it started has a chord near zero: the model caps its sinuosity.
+    """
+    n = len(neighbours)
+    shape = neighbours == 2
+    inner = shape[source] & shape[target]
+    links = sp.coo_matrix((np.ones(inner.sum()), (source[inner], target[inner])), shape=(n, n))
+    _, label = connected_components(links, directed=False)
+    # An edge belongs to the stretch of its shape-point end; an edge between two ends is a stretch alone.
+    stretch = np.where(shape[source], label[source], np.where(shape[target], label[target], n + np.arange(len(source))))
+    pair_low, pair_high = np.minimum(source, target), np.maximum(source, target)
+    once = np.unique(np.column_stack([stretch, pair_low, pair_high]), axis=0, return_index=True)[1]
+    ids, position = np.unique(stretch, return_inverse=True)
+    total = np.bincount(position[once], weights=length_m[once], minlength=len(ids))
+    ends = np.concatenate([np.column_stack([position, source]), np.column_stack([position, target])])
+    ends = ends[~shape[ends[:, 1]]]
+    first, last = np.full(len(ids), n), np.full(len(ids), -1)
+    np.minimum.at(first, ends[:, 0], ends[:, 1])
+    np.maximum.at(last, ends[:, 0], ends[:, 1])
+    has_ends = last >= 0
+    chord = np.where(has_ends, np.hypot(*(xy[np.where(has_ends, first, 0)] - xy[np.maximum(last, 0)]).T), 0.0)
+    return (total / np.maximum(chord, 1.0))[position]
+
+
+def nearby_junction_counts(xy: np.ndarray, neighbours: np.ndarray, radius_m: float = NEARBY_RADIUS_M) -> np.ndarray:
+    """Number of junctions (nodes joining 3 roads or more) within ``radius_m`` of each node, itself excluded."""
+    junctions = xy[neighbours >= 3]
+    if len(junctions) == 0:
+        return np.zeros(len(xy), dtype=np.int32)
+    counts = cKDTree(junctions).query_ball_point(xy, radius_m, return_length=True)
+    return (counts - (neighbours >= 3)).astype(np.int32)
+
+
+def parse_maxspeed(value: object) -> float:
+    """An OSM ``maxspeed`` as km/h: numbers, ``mph``, French words (``FR:urban``…); lists give their mean.
+
+    NaN when there is no usable limit (``none``, ``signals``, empty).
+    """
+    if isinstance(value, (list, tuple)):
+        speeds = [parse_maxspeed(v) for v in value]
+        speeds = [s for s in speeds if np.isfinite(s)]
+        return float(np.mean(speeds)) if speeds else np.nan
+    if value is None:
+        return np.nan
+    text = str(value).strip()
+    if text in MAXSPEED_WORDS:
+        return MAXSPEED_WORDS[text]
+    if ";" in text:
+        return parse_maxspeed(text.split(";"))
+    factor = MPH if text.endswith("mph") else 1.0
+    try:
+        speed = float(text.removesuffix("mph").removesuffix("km/h").strip()) * factor
+    except ValueError:
+        return np.nan
+    return speed if speed > 0 else np.nan
 
 
 def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
@@ -168,26 +354,6 @@ def _first(value: object) -> str:
     return str(value[0] if isinstance(value, list) else value)
 
 
-def apply_speeds(graph: nx.MultiDiGraph, model: SpeedModel) -> nx.MultiDiGraph:
-    """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge.
-
-    Speed = the edge's ``maxspeed`` (converter defaults treated as missing), else the class default
-    (osmnx ``add_edge_speeds``), times the class factor; travel time = length / speed.
-    """
-    for _, _, data in graph.edges(data=True):
-        converter_default = model.converter_defaults_kph.get(_first(data.get("highway")))
-        if converter_default is not None and _as_float(data.get("maxspeed")) == converter_default:
-            del data["maxspeed"]
-    class_speeds = {k: v for k, v in model.defaults_kph.items() if k != "default"}
-    ox.add_edge_speeds(graph, hwy_speeds=class_speeds, fallback=model.defaults_kph["default"])
-    for _, _, data in graph.edges(data=True):
-        highway = _first(data.get("highway"))
-        if "maxspeed" not in data and highway not in class_speeds:
-            data["speed_kph"] = model.defaults_kph["default"]
-        data["speed_kph"] = float(data["speed_kph"]) * model.factors.get(highway, 1.0)
-    return ox.add_edge_travel_times(graph)
-
-
 def _as_float(value: object) -> float | None:
     """A ``maxspeed`` value as a number of km/h, or None when it is not a plain number."""
     try:
@@ -235,23 +401,55 @@ def keep_main_component(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[t
     return kept, pieces
 
 
-def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "") -> RoadNetwork:
-    """Convert a graph with ``travel_time`` on its edges to a :class:`RoadNetwork` (``extent``: WKT it was cut to)."""
+def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "", converter_defaults_kph: dict | None = None
+              ) -> RoadNetwork:  # fmt: skip
+    """Convert a graph to a :class:`RoadNetwork` with what the speed model reads; drive times are zero until
+    :meth:`RoadNetwork.with_times`.
+
+    ``extent`` is the WKT the graph was cut to. ``converter_defaults_kph``: ``maxspeed`` values the
+    network's converter wrote where OSM had no tag, per class; an edge carrying its class's value is
+    treated as untagged. Road features stored on the graph by :func:`annotate_road_features` (measured
+    before a cut) are used; otherwise they are measured on this graph.
+    """
+    converter_defaults_kph = converter_defaults_kph or {}
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     position = {node: i for i, node in enumerate(nodes.tolist())}
     edges = list(graph.edges(data=True))
+    highway = np.array([_first(d.get("highway")) for _, _, d in edges], dtype="U32")
+    maxspeed = np.array([parse_maxspeed(d.get("maxspeed")) for _, _, d in edges], dtype=float)
+    converter = np.array([converter_defaults_kph.get(h, np.nan) for h in highway.tolist()], dtype=float)
+    stored = all("sinuosity" in d for _, _, d in edges) and all("neighbours" in d for _, d in graph.nodes(data=True))
+    node_data = [graph.nodes[n] for n in nodes.tolist()]
     return RoadNetwork(
         node_id=nodes,
-        lon=np.array([graph.nodes[n]["x"] for n in nodes.tolist()], dtype=float),
-        lat=np.array([graph.nodes[n]["y"] for n in nodes.tolist()], dtype=float),
+        lon=np.array([d["x"] for d in node_data], dtype=float),
+        lat=np.array([d["y"] for d in node_data], dtype=float),
         source=np.array([position[u] for u, _, _ in edges], dtype=np.int32),
         target=np.array([position[v] for _, v, _ in edges], dtype=np.int32),
         length_m=np.array([d["length"] for _, _, d in edges], dtype=float),
-        travel_time_s=np.array([d["travel_time"] for _, _, d in edges], dtype=float),
-        highway=np.array([_first(d.get("highway")) for _, _, d in edges], dtype="U32"),
+        travel_time_s=np.zeros(len(edges)),
+        highway=highway,
         crs=crs,
         extent=extent,
+        maxspeed_kph=np.where(maxspeed == converter, np.nan, maxspeed),
+        sinuosity=np.array([d["sinuosity"] for _, _, d in edges], dtype=float) if stored else None,
+        neighbours=np.array([d["neighbours"] for d in node_data], dtype=np.int32) if stored else None,
+        nearby_junctions=np.array([d["nearby_junctions"] for d in node_data], dtype=np.int32) if stored else None,
     )
+
+
+def annotate_road_features(graph: nx.MultiDiGraph, crs: str) -> None:
+    """Store on a graph's nodes and edges the road features the speed model reads, measured on the whole graph.
+
+    Measured before the graph is cut to an area, they do not depend on where the cut falls: a
+    junction at the edge of a département's network keeps its roads, a stretch its bends.
+    """
+    arrays = to_arrays(graph, crs)
+    for node, neighbours, junctions in zip(arrays.node_id.tolist(), arrays.neighbours.tolist(),
+                                           arrays.nearby_junctions.tolist(), strict=True):  # fmt: skip
+        graph.nodes[node].update(neighbours=neighbours, nearby_junctions=junctions)
+    for (_, _, data), sinuosity in zip(graph.edges(data=True), arrays.sinuosity.tolist(), strict=True):
+        data["sinuosity"] = sinuosity
 
 
 def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:

@@ -72,10 +72,7 @@ def plot_indicator(
     figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, frameon=True)
     figure.suptitle(title, fontsize=13, y=0.97)
     figure.text(0.01, 0.02, sources, fontsize=7, color="#444444", wrap=True)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, metadata={"Software": None})
-    plt.close(figure)
+    _save(figure, path)
 
 
 def plot_area_minutes(
@@ -100,7 +97,35 @@ def plot_area_minutes(
     figure.suptitle(title, fontsize=12)
     figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)
     figure.subplots_adjust(left=0.02, right=0.72, top=0.93, bottom=0.08)
+    _save(figure, path)
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    """Write a figure as PNG without a software stamp (equal figures give equal bytes) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, metadata={"Software": None})
     plt.close(figure)
+
+
+def plot_observed_vs_modelled(
+    observed: np.ndarray, modelled: dict[str, np.ndarray], title: str, sources: str, path: str | Path
+) -> None:
+    """Write a PNG of modelled against official minutes, one panel per model, with the 1:1 line and ±5 min."""
+    figure, axes = plt.subplots(1, len(modelled), figsize=(5 * len(modelled), 5.4), dpi=130, squeeze=False)
+    top = float(np.nanmax([observed.max(), *(np.nanmax(m) for m in modelled.values())])) * 1.05
+    line = np.array([0.0, top])
+    for axis, (label, minutes) in zip(axes[0], modelled.items(), strict=True):
+        error = minutes - observed
+        axis.fill_between(line, line - 5, line + 5, color="#dde8f5", label="± 5 min")
+        axis.plot(line, line, color="#555555", linewidth=0.8, label="temps égaux")
+        axis.scatter(observed, minutes, s=10, color="#1f5fa8", alpha=0.7)
+        axis.set(xlim=(0, top), ylim=(0, top), xlabel="Temps officiel (min)", ylabel="Temps modélisé (min)")
+        bias, mean_error = (f"{value:+.1f}".replace(".", ",") for value in (np.nanmedian(error), np.nanmean(np.abs(error))))
+        axis.set_title(f"{label}\nécart médian {bias} min, écart absolu moyen {mean_error.lstrip('+')} min", fontsize=10)
+        axis.legend(loc="upper left", fontsize=8)
+        axis.set_aspect("equal")
+    figure.suptitle(title, fontsize=12)
+    figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.16, wspace=0.3)
+    _save(figure, path)

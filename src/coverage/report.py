@@ -120,6 +120,31 @@ def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[
     return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
 
 
+def _minutes(value: float) -> str:
+    """Minutes as a French number, or "non atteint" when there is no time (beyond the horizon)."""
+    return "non atteint" if value is None or not np.isfinite(value) else f"{french_number(value)} min"
+
+
+def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
+    """The share of each département beyond each threshold under the run's speed model and under its alternative."""
+    thresholds = [t for t in sorted(coverage["threshold_min"].unique()) if t >= 30]
+    lines = ["### Sensibilité au modèle de vitesse", ""]
+    lines += [
+        f"Part des habitants au-delà de chaque seuil avec le modèle de vitesse du calcul (« {speeds['model']} ») "
+        f"et avec son alternative, {speeds['alternative_text']}.",
+        "",
+    ]
+    header = ["Département", "Service"] + [f"Au-delà de {t:g} min ({m})" for t in thresholds
+                                           for m in ("calcul", "alternative")]  # fmt: skip
+    rows = []
+    for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
+        cells = []
+        for row in group[group["threshold_min"] >= 30].sort_values("threshold_min").itertuples():
+            cells += [_share(1 - row.share_within), _share(1 - row.share_within_alternative)]
+        rows.append([departement, service, *cells])
+    return lines + _table(header, rows) + [""]
+
+
 def area_report_markdown(
     label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
@@ -145,8 +170,11 @@ def area_report_markdown(
             for r in group.sort_values("threshold_min").itertuples()
             if r.threshold_min >= 30
         ]
-        rows.append([departement, service, *cells])
-    lines += _table(header, rows)
+        rows.append([departement, service, *cells, _minutes(group["median_min"].iloc[0]),
+                     _minutes(group["p90_min"].iloc[0])])  # fmt: skip
+    lines += _table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
+    lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
+    lines += _sensitivity(coverage, method["speeds"])
     lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
     lines += [
         "Capacité accessible pour 1000 habitants, pondérée par le temps de trajet et par la population qui se "
@@ -235,24 +263,77 @@ img {{max-width: 100%; border: 1px solid #ddd; margin: 1em 0;}}
 """
 
 
-def method_notes(settings: dict) -> dict:
-    """French sentences describing the method, from the configuration (for the report)."""
-    access, e2sfca, siting = settings["access"], settings["e2sfca"], settings["siting"]
+MODEL_WORDS = {"cap": "plafonnée par la limitation OSM (maxspeed)", "target": "égale à la limitation OSM (maxspeed)"}
+
+
+def speed_model_text(name: str, model: dict) -> str:
+    """French sentence describing a speed model of the config (``speeds.models``)."""
+    speeds = model["class_kph"]
+    main = ", ".join(f"{h} {french_number(speeds[h])}" for h in ("primary", "secondary", "tertiary", "residential")
+                     if h in speeds)  # fmt: skip
+    parts = [f"vitesse par classe de route ({main} km/h ; autres {french_number(speeds['default'])} km/h), "
+             f"{MODEL_WORDS[model['maxspeed']]} là où elle existe"]  # fmt: skip
+    if model["bend_coefficient"] > 0:
+        parts.append(f"divisée par 1 + {french_number(model['bend_coefficient'], 3)} × (sinuosité − 1) dans les "
+                     "virages (sinuosité : longueur du tronçon entre deux carrefours sur sa distance à vol d'oiseau)")
+    if model["built_up_kph"] is not None:
+        parts.append(f"au plus {french_number(model['built_up_kph'])} km/h en agglomération (au moins "
+                     f"{model['built_up_min_junctions']} carrefours à moins de 300 m)")
+    if model["junction_delay_s"] > 0:
+        parts.append(f"{french_number(model['junction_delay_s'], 1)} s perdues à chaque carrefour")
+    return f"« {name} » : " + " ; ".join(parts) + f". Source : {model['source']}"
+
+
+def calibration_text(validation: pd.DataFrame, label: str) -> list[str]:
+    """French sentences stating how close each model is to the official times (``validation.csv``)."""
+    every = validation[validation["band"] == "all"].set_index("role")
+    lines = []
+    for role, words in (("run", "Modèle du calcul"), ("alternative", "Modèle alternatif")):
+        row = every.loc[role]
+        lines.append(
+            f"{words} (« {row['model']} ») comparé aux temps officiels de {int(row['communes'])} communes "
+            f"({label}) : écart médian {french_number(row['median_bias_min'], 1)} min, écart absolu moyen "
+            f"{french_number(row['mean_abs_error_min'], 1)} min, {_share(row['share_within_5_min'])} des communes à "
+            f"moins de 5 min du temps officiel ; population à plus de 30 min : {_share(row['population_beyond_30'])} "
+            f"(temps officiels : {_share(row['reference_population_beyond_30'])})."
+        )
+    return lines
+
+
+def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict:
+    """French sentences describing the method, from the configuration and the calibration's validation table."""
+    access, e2sfca, siting, speeds = settings["access"], settings["e2sfca"], settings["siting"], settings["speeds"]
     steps = ", ".join(f"{french_number(s['weight'], 2)} jusqu'à {s['max_min']:g} min" for s in e2sfca["steps"])
     directions = ", ".join(f"{service} : {'patient vers le site' if d == 'to_site' else 'équipe vers le patient'}"
                            for service, d in access["directions"].items())  # fmt: skip
+    model, alternative = speeds["model"], speeds["alternative"]
+    calibration = settings.get("calibration")
+    fit = calibration_text(validation, calibration["label"]) if validation is not None and calibration else []
+    origin = {
+        "densest_junctions": "au nœud routier de la commune qui a le plus de carrefours à moins de 300 m (son "
+        "centre, là où sont la mairie et la plupart des habitants)",
+        "nearest_road": "au nœud routier de la commune le plus proche de son point représentatif",
+    }[access["origin"]]
     return {
         "e2sfca": f"pondération {steps}, nulle au-delà",
         "siting": f"{siting['minutes']:g} minutes ({siting['count']} sites au plus par service et par département)",
+        "speeds": {
+            "model": model,
+            "alternative": alternative,
+            "alternative_text": speed_model_text(alternative, speeds["models"][alternative]),
+        },
         "notes": [
-            "Temps de trajet par la route : vitesse OSM (maxspeed) ou, à défaut, limite légale française par classe "
-            "de route ; plus court chemin sur le réseau routier réel.",
+            "Temps de trajet par la route, plus court chemin sur le réseau routier réel. Modèle de vitesse "
+            + speed_model_text(model, speeds["models"][model]) + ".",
+            *fit,
+            f"Temps calculés jusqu'à {access['horizon_min']:g} minutes ; au-delà, la commune est comptée hors "
+            "d'atteinte.",
             f"Calcul département par département, sur le réseau routier du département prolongé de "
             f"{settings['networks']['buffer_km']:g} km au-delà de ses limites : les trajets qui traversent une "
             "frontière départementale sont comptés.",
             f"Sens du trajet : {directions}.",
-            "Population de chaque commune placée au nœud routier de la commune le plus proche de son point "
-            f"représentatif ; accès hors route en ligne droite à {access['offroad_kph']:g} km/h.",
+            f"Population de chaque commune placée {origin} ; accès hors route en ligne droite à "
+            f"{access['offroad_kph']:g} km/h.",
             f"Accessibilité E2SFCA (Luo et Qi, 2009) : {steps}.",
             f"Implantation : glouton, chaque site ajouté maximise la population nouvellement à moins de "
             f"{siting['minutes']:g} minutes ; candidats : établissements FINESS des catégories "

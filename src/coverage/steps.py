@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ from .access import (
     save_node_times,
     service_sites,
 )  # fmt: skip
+from .calibration import fit_speed_model, prepare_trips, validation_table
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
@@ -29,16 +31,17 @@ from .maps import build_area_map, build_map, write_map
 from .network import (
     RoadNetwork,
     SpeedModel,
-    apply_speeds,
+    annotate_road_features,
     area_crs,
     check_graph,
     clip,
     keep_main_component,
     load_graph,
     only_roads_between,
+    speed_models,
     to_arrays,
 )  # fmt: skip
-from .plot import plot_area_minutes, plot_indicator
+from .plot import plot_area_minutes, plot_indicator, plot_observed_vs_modelled
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
 from .routing import travel_matrix, within_time
@@ -47,6 +50,7 @@ from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.own_sites import OwnList
 from .sources.population import load_population
+from .sources.reference import load_reference_sites, load_reference_times
 from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
 from .sources.sae import find_edition
 from .tables import read_csv, sources_of, with_sources, write_csv, write_gpkg
@@ -189,23 +193,25 @@ def network(
 
     The source is cut to the départements plus ``buffer_km`` (the extent, kept in the arrays) and
     its largest strongly connected component kept; then only the roads within ``horizon_min`` of
-    the départements, either way, keep their edges. Every trip of at most ``horizon_min`` that
-    starts or ends in the départements then runs on this network, unless it would leave the cut:
-    ``warnings`` lists the nodes within the horizon where the cut removed roads, and the pieces
+    the départements, either way, under the run's speed model or its alternative, keep their edges.
+    Every trip of at most ``horizon_min`` that starts or ends in the départements then runs on this
+    network, unless it would leave the cut: ``warnings`` lists the nodes within the horizon where the cut removed roads, and the pieces
     dropped as not strongly connected.
     """
     shapes = _area_departements(departements, departement_codes)
     crs = area_crs(shapes)
     polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
     polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
-    model = SpeedModel(speeds["defaults_kph"], speeds.get("factors", {}), converter_defaults)
     origin = path or "OpenStreetMap download"
     graph = load_graph(kind, path or None, polygon)
     check_graph(graph, origin)
+    annotate_road_features(graph, crs)
     graph, cut = clip(graph, polygon)
     graph, pieces = keep_main_component(graph)
-    arrays = to_arrays(apply_speeds(graph, model), crs, shapely.to_wkt(polygon, rounding_precision=6))
-    forward = travel_matrix(arrays.source, arrays.target, arrays.travel_time_s, arrays.n_nodes)
+    arrays = to_arrays(graph, crs, shapely.to_wkt(polygon, rounding_precision=6), converter_defaults)
+    arrays = arrays.with_times(*speed_models(speeds))
+    fastest = np.minimum(arrays.travel_time_s, arrays.alternative_time_s)
+    forward = travel_matrix(arrays.source, arrays.target, fastest, arrays.n_nodes)
     inside = np.flatnonzero(shapely.contains_xy(shapes.union_all(), arrays.lon, arrays.lat))
     keep = within_time(forward, forward.T.tocsr(), inside, horizon_min * 60)
     only_roads_between(arrays, keep).save(out)
@@ -225,7 +231,8 @@ def access(
     network_path: Path, communes_path: Path, facilities_csv: Path, departement_codes: list[str], settings: dict,
     editions: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_times: Path,
 ) -> None:  # fmt: skip
-    """Minutes to the nearest site of each service for the communes of some départements, and coverage.
+    """Minutes to the nearest site of each service for the communes of some départements, and coverage
+    (under the run's speed model, and its shares under the alternative model).
 
     ``out_times`` keeps the time between every network node and the nearest site, for the isochrones.
     """
@@ -236,9 +243,12 @@ def access(
     facilities_table = read_csv(facilities_csv)
     cited = _editions(facilities_table, editions)
     result = commune_access(router, communes, facilities_table, model)
+    alternative = commune_access(Router(router.network.under_alternative()), communes, facilities_table, model)
     write_csv(with_sources(result.communes.sort_values("commune"), cited), out_communes)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), out_sites)
-    coverage = coverage_by_departement(result.communes, list(model.directions), settings["thresholds_min"])
+    coverage = coverage_by_departement(
+        result.communes, list(model.directions), settings["thresholds_min"], alternative.communes
+    )
     write_csv(with_sources(coverage, cited), out_coverage)
     save_node_times(result.node_seconds, out_times)
 
@@ -264,6 +274,79 @@ def isochrones(
         edges,
     )
     write_gpkg(with_sources(table, sources_of(access_table)), out, "isochrones")
+
+
+def calibration(
+    network_paths: list[Path], communes_path: Path, reference: Path, sites: Path, settings: dict, speeds: dict,
+    fit_settings: dict, out_fitted: Path, out_validation: Path, out_communes: Path, out_plot: Path,
+) -> None:  # fmt: skip
+    """Fit the speed model to official road times and validate the run's model, its alternative and the fit.
+
+    ``network_paths`` are the networks of ``fit_settings["departements"]``, in that order;
+    each reference commune is routed on its département's network.
+    """
+    all_communes = _read_communes(communes_path)
+    table = load_reference_times(reference, fit_settings["code_column"], fit_settings["minutes_column"], all_communes)
+    table = table.merge(all_communes.drop(columns="geometry"), left_on="commune", right_on="code")
+    outside = sorted(set(table["departement"]) - set(fit_settings["departements"]))
+    if outside:
+        raise ConfigError(
+            f"config 'calibration.departements': {reference} has communes of {', '.join(outside)}; list them there"
+        )
+    site_table = load_reference_sites(sites)
+    access_model = AccessModel.from_config(settings)
+    trips, observed, parts = [], [], []
+    for code, path in zip(fit_settings["departements"], network_paths, strict=True):
+        part = table[table["departement"] == code].reset_index(drop=True)
+        polygons = all_communes.set_index("code").loc[part["commune"]].reset_index()
+        trips.append(prepare_trips(RoadNetwork.load(path), polygons, site_table["lon"], site_table["lat"],
+                                   access_model, fit_settings["direction"]))  # fmt: skip
+        observed.append(part["minutes"].to_numpy(float))
+        parts.append(part)
+    run_model, alternative = speed_models(speeds)
+    start = SpeedModel.from_config(fit_settings["start"], speeds["models"][fit_settings["start"]])
+    fit = fit_speed_model(
+        trips, observed, start, class_groups=fit_settings["class_groups"], scalars=fit_settings["fit"],
+        loss=fit_settings["loss"], scale_min=fit_settings["loss_scale_min"],
+    )  # fmt: skip
+    label = fit_settings["label"]
+    fitted = replace(fit.model, source=f"ajusté sur {label} ({sum(map(len, observed))} communes)")
+    models = {"run": run_model, "alternative": alternative, "fitted": fitted}
+    minutes = {role: np.concatenate([t.minutes(m) for t in trips]) for role, m in models.items()}
+    communes = pd.concat(parts, ignore_index=True)
+    obs, population = communes["minutes"].to_numpy(float), communes["population"].to_numpy(float)
+    validation = pd.concat(
+        [validation_table(obs, minutes[role], population).assign(role=role, model=m.name) for role, m in models.items()],
+        ignore_index=True,
+    )
+    cited = [label]
+    write_csv(with_sources(validation[["role", "model", *validation.columns[:-2]]], cited), out_validation)
+    rows = communes[["commune", "nom", "departement", "population"]].assign(reference_minutes=obs)
+    write_csv(with_sources(rows.assign(**{f"{r}_minutes": m for r, m in minutes.items()}), cited), out_communes)
+    write_text(fitted_fragment(fitted, validation, label, fit.evaluations), out_fitted)
+    panels = {f"{m.name} ({ROLE_LABELS[r]})": minutes[r] for r, m in models.items()}
+    title = f"Temps de trajet modélisés et officiels : {label}"
+    plot_observed_vs_modelled(obs, panels, title, f"Source : {label}", out_plot)
+
+
+ROLE_LABELS = {"run": "modèle du calcul", "alternative": "alternative", "fitted": "ajusté"}
+
+
+def fitted_fragment(model: SpeedModel, validation: pd.DataFrame, label: str, evaluations: int) -> str:
+    """The fitted model as a config fragment to adopt (``--configfile`` or copied), its fit stated above it."""
+    import yaml
+
+    stats = validation[(validation["role"] == "fitted") & (validation["band"] == "all")].iloc[0]
+    header = [
+        f"# Speed model fitted on {label}",
+        f"# {stats['communes']} communes, {evaluations} model evaluations: median bias {stats['median_bias_min']:+.2f} min,"
+        f" mean absolute error {stats['mean_abs_error_min']:.2f} min, {100 * stats['share_within_5_min']:.0f} % within"
+        f" 5 min, population beyond 30 min {100 * stats['population_beyond_30']:.1f} %"
+        f" (reference {100 * stats['reference_population_beyond_30']:.1f} %).",
+        "# Adopt it: pass this file to snakemake with --configfile, or copy it into your config.",
+    ]
+    body = yaml.safe_dump({"speeds": {"models": {model.name: model.as_config()}}}, allow_unicode=True, sort_keys=False)
+    return "\n".join(header) + "\n" + body
 
 
 def merge_tables(parts: list[Path], out: Path) -> None:
@@ -409,9 +492,12 @@ def area_static_map(
 def report(
     indicators_csv: Path, coverage_csv: Path, access_csv: Path, e2sfca_csv: Path, siting_csvs: list[Path],
     pictures: list[Path], facilities_csv: Path, label: str, area_departements: list[str], gaps: list[dict],
-    editions: dict, settings: dict, titles: dict[str, str], out_markdown: Path, out_html: Path,
+    editions: dict, settings: dict, titles: dict[str, str], validation_csv: str, out_markdown: Path, out_html: Path,
 ) -> None:  # fmt: skip
-    """The report of a study area, as Markdown and as a self-contained HTML page."""
+    """The report of a study area, as Markdown and as a self-contained HTML page.
+
+    ``validation_csv``: the calibration's validation table, cited in the method; empty when the run has none.
+    """
     indicators_table = read_csv(indicators_csv)
     rules = [GapRule.from_config(entry) for entry in gaps]
     siting = {}
@@ -431,7 +517,7 @@ def report(
         siting,
         relative,
         _editions(read_csv(facilities_csv), editions),
-        method_notes(settings),
+        method_notes(settings, read_csv(Path(validation_csv)) if validation_csv else None),
     )
     write_text(text, out_markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", out_markdown.parent), out_html)

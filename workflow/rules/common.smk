@@ -1,4 +1,6 @@
 import json
+import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +13,10 @@ from coverage.sources.fetch import Downloads, fetch
 from coverage.territories import Territories, departement_sizes
 
 min_version("9.0")
+
+# The rules' `python -m coverage` is the interpreter running Snakemake (`.venv/bin/snakemake` works
+# without `.venv/bin` on PATH).
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -60,6 +66,26 @@ def check_horizon():
 
 
 check_horizon()
+
+
+def check_speed_models():
+    """The speed models named by `speeds` and `calibration` must be defined, and calibrated départements run."""
+    named = {"speeds.model": config["speeds"]["model"], "speeds.alternative": config["speeds"]["alternative"]}
+    if config["calibration"]:
+        named["calibration.start"] = config["calibration"]["start"]
+        missing = sorted(set(config["calibration"]["departements"]) - set(DEPARTEMENTS))
+        if missing:
+            raise WorkflowError(
+                f"config 'calibration.departements': {', '.join(missing)} not among the run's départements "
+                f"({', '.join(DEPARTEMENTS)}); the calibration routes on their networks"
+            )
+    for key, name in named.items():
+        if name not in config["speeds"]["models"]:
+            models = ", ".join(config["speeds"]["models"])
+            raise WorkflowError(f"config '{key}': no speed model {name!r} in speeds.models ({models})")
+
+
+check_speed_models()
 SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
 DEPARTEMENT_TABLES = [
     "access_commune.csv",
@@ -174,6 +200,8 @@ def departement_codes(wildcards):
 def labelled_inputs():
     """Inputs whose edition comes from the config, with their labels (SAE and FINESS are read from the data)."""
     labels = {
+        **({"data/raw/reference_times.csv": config["calibration"]["label"],
+            "data/raw/reference_sites.csv": config["calibration"]["label"]} if config["calibration"] else {}),
         "data/raw/population.json": config["editions"]["population"],
         "data/raw/departements.geojson": config["editions"]["boundaries"],
         "data/raw/communes": config["editions"]["boundaries"],

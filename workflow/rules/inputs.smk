@@ -48,7 +48,7 @@ rule raw_file:
     output:
         "data/raw/{name}.{ext}",
     wildcard_constraints:
-        name="finess|population|departements",
+        name="finess|population|departements|reference_times|reference_sites",
         ext="csv|json|geojson",
     params:
         relative=lambda wildcards: config["sources"][wildcards.name],

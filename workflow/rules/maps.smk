@@ -129,6 +129,7 @@ rule report:
         pictures=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]]
         + ["maps/static/usp_beds_per_100k.png"],
         facilities=rules.facilities.output.csv,
+        validation=CALIBRATION_OUTPUTS[1:2],
     output:
         markdown="reports/{region}.md",
         html="reports/{region}.html",
@@ -138,8 +139,12 @@ rule report:
         gaps=as_json(config["gaps"]),
         editions=region_editions,
         settings=as_json(
-            {**{key: config[key] for key in ("access", "e2sfca", "siting")}, "networks": {"buffer_km": config["networks"]["buffer_km"]}}
+            {
+                **{key: config[key] for key in ("access", "e2sfca", "siting", "speeds", "calibration")},
+                "networks": {"buffer_km": config["networks"]["buffer_km"]},
+            }
         ),
+        validation=CALIBRATION_OUTPUTS[1] if CALIBRATION_OUTPUTS else "",
         titles=as_json(config["maps"]["indicators"]),
     threads: other_resource("threads")
     resources:
@@ -154,6 +159,6 @@ rule report:
         " --access-csv {input.access:q} --e2sfca-csv {input.e2sfca:q} --siting-csvs {input.siting:q}"
         " --pictures {input.pictures:q} --facilities-csv {input.facilities:q} --label {params.label:q}"
         " --area-departements {params.codes:q} --gaps {params.gaps:q} --editions {params.editions:q}"
-        " --settings {params.settings:q} --titles {params.titles:q}"
+        " --settings {params.settings:q} --titles {params.titles:q} --validation-csv {params.validation:q}"
         " --out-markdown {output.markdown:q} --out-html {output.html:q}"
         " 2>&1 | tee {log:q}"

@@ -7,6 +7,7 @@ PUBLISHED = [
     *expand("data/processed/{table}", table=RUN_TABLES),
     *expand("maps/{region}.html", region=REGIONS),
     *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html"]),
+    *CALIBRATION_OUTPUTS,
 ]
 
 
