@@ -35,11 +35,10 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
-import pandas as pd
 import shapely
 import yaml
 
-from coverage.network import RoadNetwork
+from coverage.network import RoadNetwork, speed_models
 from coverage.territories import departement_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,12 +149,11 @@ def synthetic_arrays(grid: dict[str, np.ndarray], path: Path) -> None:
     target = np.concatenate([grid["v"], grid["u"][both]]).astype(np.int32)
     length = np.concatenate([grid["length"], grid["length"][both]])
     highway = np.concatenate([grid["highway"], grid["highway"][both]])
-    speed = pd.Series(highway).map(CONFIG["speeds"]["defaults_kph"]).to_numpy(float)
     RoadNetwork(
         node_id=np.arange(len(grid["lon"]), dtype=np.int64), lon=grid["lon"], lat=grid["lat"], source=source,
-        target=target, length_m=length, travel_time_s=length / (speed / 3.6), highway=highway.astype("U32"),
+        target=target, length_m=length, travel_time_s=np.zeros(len(source)), highway=highway.astype("U32"),
         crs="EPSG:2154", extent=grid["extent"],
-    ).save(path)  # fmt: skip
+    ).with_times(*speed_models(CONFIG["speeds"])).save(path)  # fmt: skip
 
 
 def synthetic_graphml(grid: dict[str, np.ndarray], path: Path) -> None:

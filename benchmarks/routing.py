@@ -18,7 +18,7 @@ import networkx as nx
 import numpy as np
 import yaml
 
-from coverage.network import RoadNetwork, SpeedModel, apply_speeds, load_graph, to_arrays
+from coverage.network import RoadNetwork, annotate_road_features, load_graph, speed_models, to_arrays
 from coverage.routing import nearest_sites, travel_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,13 +28,13 @@ SERVICES = {"MSP": (60, "to_site"), "HAD": (25, "from_site"), "EMSP": (30, "from
 
 
 def corsica(mirror: Path) -> RoadNetwork:
-    """The Corsica road network with the default speeds."""
+    """The Corsica road network with the default speed model."""
     config = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
     area = config["networks"]["sources"][0]
-    model = SpeedModel(
-        config["speeds"]["defaults_kph"], config["speeds"]["factors"], area["converter_default_maxspeeds"]
-    )
-    return to_arrays(apply_speeds(load_graph("graphml", mirror / area["path"]), model), "EPSG:2154")
+    graph = load_graph("graphml", mirror / area["path"])
+    annotate_road_features(graph, "EPSG:2154")
+    network = to_arrays(graph, "EPSG:2154", converter_defaults_kph=area["converter_default_maxspeeds"])
+    return network.with_times(speed_models(config["speeds"])[0])
 
 
 def synthetic(side: int, seed: int = 0) -> RoadNetwork:

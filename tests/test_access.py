@@ -181,7 +181,8 @@ def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_
 
 def test_coverage_quantiles_and_the_alternative_model():
     access = pd.DataFrame(
-        {"departement": ["2A", "2A", "2A", "2B"], "population": [100, 50, 25, 10], "usp_minutes": [10.0, 40.0, np.nan, 5.0]}
+        {"departement": ["2A", "2A", "2A", "2B"], "population": [100, 50, 25, 10],
+         "usp_minutes": [10.0, 40.0, np.nan, 5.0]}  # fmt: skip
     )
     alternative = access.assign(usp_minutes=[5.0, 20.0, 30.0, 1.0])
     table = coverage_by_departement(access, ["USP"], [15, 45], alternative).set_index(["departement", "threshold_min"])

@@ -12,9 +12,11 @@ from dataclasses import dataclass, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.optimize import least_squares
 
 from .access import AccessModel, Router, population_points
+from .errors import ConfigError
 from .network import RoadNetwork, SpeedModel
 from .routing import nearest_sites, travel_matrix
 
@@ -132,7 +134,8 @@ def fit_speed_model(
         gaps = np.concatenate([t.minutes(model) - o for t, o in zip(trips, observed, strict=True)])
         return np.nan_to_num(gaps, nan=0.0)
 
-    result = least_squares(residuals, x0, bounds=bounds, loss=loss, f_scale=scale_min, diff_step=1e-2, x_scale=x0)
+    scale = np.maximum(np.abs(x0), 1.0)
+    result = least_squares(residuals, x0, bounds=bounds, loss=loss, f_scale=scale_min, diff_step=1e-2, x_scale=scale)
     model = model_of(result.x)
     return Fit(model, np.concatenate([t.minutes(model) for t in trips]), int(result.nfev), str(result.message))
 
@@ -172,3 +175,95 @@ def validation_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    communes
+        The reference communes (``commune``, ``nom``, ``departement``, ``population``) with
+        ``reference_minutes`` and, per model role, ``<role>_minutes``.
+    validation
+        :func:`validation_table` of every role, with ``role`` and ``model`` first.
+    models
+        Role -> model: ``run`` (the run's), ``alternative`` and ``fitted``.
+    evaluations
+        Model evaluations of the fit.
+    """
+
+    communes: pd.DataFrame
+    validation: pd.DataFrame
+    models: dict[str, SpeedModel]
+    evaluations: int
+
+
+def calibrate(
+    networks: dict[str, RoadNetwork], communes: gpd.GeoDataFrame, reference: pd.DataFrame, sites: pd.DataFrame,
+    access: AccessModel, run_model: SpeedModel, alternative: SpeedModel, start: SpeedModel, *,
+    class_groups: dict[str, list[str]], scalars: list[str], loss: str, scale_min: float, direction: str, label: str,
+) -> Calibration:  # fmt: skip
+    """Fit a speed model to official times and validate it beside the run's model and its alternative.
+
+    Parameters
+    ----------
+    networks
+        Département -> its prepared network; each reference commune is routed on its département's.
+    communes
+        Every commune (``code``, ``nom``, ``departement``, ``population``, ``lon``, ``lat``, polygon).
+    reference
+        ``commune`` (current code) and ``minutes`` (:func:`coverage.sources.reference.load_reference_times`).
+    sites
+        ``lon`` and ``lat`` of the sites the reference times go to.
+    label
+        The reference, cited in the fitted model's ``source``.
+    """
+    table = reference.merge(communes.drop(columns="geometry"), left_on="commune", right_on="code")
+    outside = sorted(set(table["departement"]) - set(networks))
+    if outside:
+        raise ConfigError(f"config 'calibration.departements': the reference has communes of {', '.join(outside)};"
+                          " list them there")  # fmt: skip
+    polygons = communes.set_index("code")
+    parts = [table[table["departement"] == code].reset_index(drop=True) for code in networks]
+    trips = [
+        prepare_trips(network, polygons.loc[part["commune"]].reset_index(), sites["lon"], sites["lat"], access,
+                      direction)  # fmt: skip
+        for network, part in zip(networks.values(), parts, strict=True)
+    ]
+    observed = [part["minutes"].to_numpy(float) for part in parts]
+    fit = fit_speed_model(trips, observed, start, class_groups=class_groups, scalars=scalars, loss=loss,
+                          scale_min=scale_min)  # fmt: skip
+    fitted = replace(fit.model, source=f"ajusté sur {label} ({sum(map(len, observed))} communes)")
+    models = {"run": run_model, "alternative": alternative, "fitted": fitted}
+    minutes = {role: np.concatenate([t.minutes(m) for t in trips]) for role, m in models.items()}
+    rows = pd.concat(parts, ignore_index=True)
+    obs, population = rows["minutes"].to_numpy(float), rows["population"].to_numpy(float)
+    tables = [validation_table(obs, minutes[r], population).assign(role=r, model=m.name) for r, m in models.items()]
+    validation = pd.concat(tables, ignore_index=True)
+    rows = rows[["commune", "nom", "departement", "population"]].assign(reference_minutes=obs)
+    return Calibration(
+        communes=rows.assign(**{f"{role}_minutes": m for role, m in minutes.items()}),
+        validation=validation[["role", "model", *validation.columns[:-2]]],
+        models=models,
+        evaluations=fit.evaluations,
+    )
+
+
+def config_fragment(calibration: Calibration, label: str) -> str:
+    """The fitted model as a config fragment to adopt (``--configfile`` or copied), its fit stated above it."""
+    validation = calibration.validation
+    stats = validation[(validation["role"] == "fitted") & (validation["band"] == "all")].iloc[0]
+    header = [
+        f"# Speed model fitted on {label}",
+        f"# {stats['communes']} communes, {calibration.evaluations} model evaluations: median bias"
+        f" {stats['median_bias_min']:+.2f} min, mean absolute error {stats['mean_abs_error_min']:.2f} min,"
+        f" {100 * stats['share_within_5_min']:.0f} % within 5 min, population beyond 30 min"
+        f" {100 * stats['population_beyond_30']:.1f} %"
+        f" (reference {100 * stats['reference_population_beyond_30']:.1f} %).",
+        "# Adopt it: pass this file to snakemake with --configfile, or copy it into your config.",
+    ]
+    model = calibration.models["fitted"]
+    body = yaml.safe_dump({"speeds": {"models": {model.name: model.as_config()}}}, allow_unicode=True, sort_keys=False)
+    return "\n".join(header) + "\n" + body

@@ -81,8 +81,9 @@ class SpeedModel:
 
     def edge_speed_kph(self, network: RoadNetwork) -> np.ndarray:
         """Speed on every edge (km/h), before the junction delay."""
+        classes, position = np.unique(network.highway, return_inverse=True)
         default = self.class_kph["default"]
-        speed = np.array([self.class_kph.get(h, default) for h in network.highway.tolist()], dtype=float)
+        speed = np.array([self.class_kph.get(h, default) for h in classes.tolist()], dtype=float)[position]
         tagged = np.isfinite(network.maxspeed_kph)
         if self.maxspeed == "target":
             speed = np.where(tagged, network.maxspeed_kph, speed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +19,7 @@ from .access import (
     save_node_times,
     service_sites,
 )  # fmt: skip
-from .calibration import fit_speed_model, prepare_trips, validation_table
+from .calibration import calibrate, config_fragment
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
@@ -195,8 +194,9 @@ def network(
     its largest strongly connected component kept; then only the roads within ``horizon_min`` of
     the départements, either way, under the run's speed model or its alternative, keep their edges.
     Every trip of at most ``horizon_min`` that starts or ends in the départements then runs on this
-    network, unless it would leave the cut: ``warnings`` lists the nodes within the horizon where the cut removed roads, and the pieces
-    dropped as not strongly connected.
+    network, unless it would leave the cut: ``warnings`` lists the nodes within the horizon where the
+    cut removed roads, and the pieces dropped as not strongly connected. Road features (junctions,
+    stretches, built-up areas) are measured on the whole source, before the cut.
     """
     shapes = _area_departements(departements, departement_codes)
     crs = area_crs(shapes)
@@ -282,71 +282,32 @@ def calibration(
 ) -> None:  # fmt: skip
     """Fit the speed model to official road times and validate the run's model, its alternative and the fit.
 
-    ``network_paths`` are the networks of ``fit_settings["departements"]``, in that order;
-    each reference commune is routed on its département's network.
+    ``network_paths`` are the networks of ``fit_settings["departements"]``, in that order.
     """
-    all_communes = _read_communes(communes_path)
-    table = load_reference_times(reference, fit_settings["code_column"], fit_settings["minutes_column"], all_communes)
-    table = table.merge(all_communes.drop(columns="geometry"), left_on="commune", right_on="code")
-    outside = sorted(set(table["departement"]) - set(fit_settings["departements"]))
-    if outside:
-        raise ConfigError(
-            f"config 'calibration.departements': {reference} has communes of {', '.join(outside)}; list them there"
-        )
-    site_table = load_reference_sites(sites)
-    access_model = AccessModel.from_config(settings)
-    trips, observed, parts = [], [], []
-    for code, path in zip(fit_settings["departements"], network_paths, strict=True):
-        part = table[table["departement"] == code].reset_index(drop=True)
-        polygons = all_communes.set_index("code").loc[part["commune"]].reset_index()
-        trips.append(prepare_trips(RoadNetwork.load(path), polygons, site_table["lon"], site_table["lat"],
-                                   access_model, fit_settings["direction"]))  # fmt: skip
-        observed.append(part["minutes"].to_numpy(float))
-        parts.append(part)
-    run_model, alternative = speed_models(speeds)
-    start = SpeedModel.from_config(fit_settings["start"], speeds["models"][fit_settings["start"]])
-    fit = fit_speed_model(
-        trips, observed, start, class_groups=fit_settings["class_groups"], scalars=fit_settings["fit"],
-        loss=fit_settings["loss"], scale_min=fit_settings["loss_scale_min"],
-    )  # fmt: skip
+    communes = _read_communes(communes_path)
     label = fit_settings["label"]
-    fitted = replace(fit.model, source=f"ajusté sur {label} ({sum(map(len, observed))} communes)")
-    models = {"run": run_model, "alternative": alternative, "fitted": fitted}
-    minutes = {role: np.concatenate([t.minutes(m) for t in trips]) for role, m in models.items()}
-    communes = pd.concat(parts, ignore_index=True)
-    obs, population = communes["minutes"].to_numpy(float), communes["population"].to_numpy(float)
-    validation = pd.concat(
-        [validation_table(obs, minutes[role], population).assign(role=role, model=m.name) for role, m in models.items()],
-        ignore_index=True,
-    )
-    cited = [label]
-    write_csv(with_sources(validation[["role", "model", *validation.columns[:-2]]], cited), out_validation)
-    rows = communes[["commune", "nom", "departement", "population"]].assign(reference_minutes=obs)
-    write_csv(with_sources(rows.assign(**{f"{r}_minutes": m for r, m in minutes.items()}), cited), out_communes)
-    write_text(fitted_fragment(fitted, validation, label, fit.evaluations), out_fitted)
-    panels = {f"{m.name} ({ROLE_LABELS[r]})": minutes[r] for r, m in models.items()}
+    result = calibrate(
+        {code: RoadNetwork.load(path) for code, path in zip(fit_settings["departements"], network_paths, strict=True)},
+        communes,
+        load_reference_times(reference, fit_settings["code_column"], fit_settings["minutes_column"], communes),
+        load_reference_sites(sites),
+        AccessModel.from_config(settings),
+        *speed_models(speeds),
+        SpeedModel.from_config(fit_settings["start"], speeds["models"][fit_settings["start"]]),
+        class_groups=fit_settings["class_groups"], scalars=fit_settings["fit"], loss=fit_settings["loss"],
+        scale_min=fit_settings["loss_scale_min"], direction=fit_settings["direction"], label=label,
+    )  # fmt: skip
+    write_csv(with_sources(result.validation, [label]), out_validation)
+    write_csv(with_sources(result.communes, [label]), out_communes)
+    write_text(config_fragment(result, label), out_fitted)
+    panels = {f"{m.name} ({ROLE_LABELS[role]})": result.communes[f"{role}_minutes"].to_numpy()
+              for role, m in result.models.items()}  # fmt: skip
     title = f"Temps de trajet modélisés et officiels : {label}"
-    plot_observed_vs_modelled(obs, panels, title, f"Source : {label}", out_plot)
+    plot_observed_vs_modelled(result.communes["reference_minutes"].to_numpy(), panels, title, f"Source : {label}",
+                              out_plot)  # fmt: skip
 
 
 ROLE_LABELS = {"run": "modèle du calcul", "alternative": "alternative", "fitted": "ajusté"}
-
-
-def fitted_fragment(model: SpeedModel, validation: pd.DataFrame, label: str, evaluations: int) -> str:
-    """The fitted model as a config fragment to adopt (``--configfile`` or copied), its fit stated above it."""
-    import yaml
-
-    stats = validation[(validation["role"] == "fitted") & (validation["band"] == "all")].iloc[0]
-    header = [
-        f"# Speed model fitted on {label}",
-        f"# {stats['communes']} communes, {evaluations} model evaluations: median bias {stats['median_bias_min']:+.2f} min,"
-        f" mean absolute error {stats['mean_abs_error_min']:.2f} min, {100 * stats['share_within_5_min']:.0f} % within"
-        f" 5 min, population beyond 30 min {100 * stats['population_beyond_30']:.1f} %"
-        f" (reference {100 * stats['reference_population_beyond_30']:.1f} %).",
-        "# Adopt it: pass this file to snakemake with --configfile, or copy it into your config.",
-    ]
-    body = yaml.safe_dump({"speeds": {"models": {model.name: model.as_config()}}}, allow_unicode=True, sort_keys=False)
-    return "\n".join(header) + "\n" + body
 
 
 def merge_tables(parts: list[Path], out: Path) -> None:

@@ -1,6 +1,4 @@
 import json
-import os
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -13,10 +11,6 @@ from coverage.sources.fetch import Downloads, fetch
 from coverage.territories import Territories, departement_sizes
 
 min_version("9.0")
-
-# The rules' `python -m coverage` is the interpreter running Snakemake (`.venv/bin/snakemake` works
-# without `.venv/bin` on PATH).
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
 validate(config, schema="../schemas/config.schema.yaml")

@@ -144,7 +144,7 @@ rule report:
                 "networks": {"buffer_km": config["networks"]["buffer_km"]},
             }
         ),
-        validation=CALIBRATION_OUTPUTS[1] if CALIBRATION_OUTPUTS else "",
+        validation=lambda wildcards, input: input.validation[0] if len(input.validation) else "",
         titles=as_json(config["maps"]["indicators"]),
     threads: other_resource("threads")
     resources:
