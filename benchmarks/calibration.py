@@ -47,11 +47,12 @@ def stats(observed: np.ndarray, modelled: np.ndarray, population: np.ndarray, ba
     return rows if bands else rows["all"]
 
 
-def fit(trips: list[Trips], observed: list[np.ndarray], start: SpeedModel) -> SpeedModel:
+def fit(trips: list[Trips], observed: list[np.ndarray], model: SpeedModel) -> SpeedModel:
     """The model fitted as the calibration rule fits it."""
     settings = CONFIG["calibration"]
-    return fit_speed_model(trips, observed, start, class_groups=settings["class_groups"], scalars=settings["fit"],
-                           loss=settings["loss"], scale_min=settings["loss_scale_min"]).model  # fmt: skip
+    return fit_speed_model(trips, observed, model, class_groups=settings["class_groups"], scalars=settings["fit"],
+                           initial=settings["initial"], loss=settings["loss"],
+                           scale_min=settings["loss_scale_min"]).model  # fmt: skip
 
 
 def subset(trips: Trips, keep: np.ndarray) -> Trips:
@@ -105,7 +106,7 @@ def main() -> None:
         halves[name] = stats(observed[~part], subset(trips, ~part).minutes(fitted), population[~part])
 
     origins = {}
-    for origin in ("densest_junctions", "nearest_road"):
+    for origin in ("nearest_road", "densest_junctions"):
         placed = prepare_trips(network, polygons, sites["lon"], sites["lat"], replace(access, origin=origin))
         fitted = fit([placed], [observed], model)
         origins[origin] = {"fitted": stats(observed, placed.minutes(fitted), population),

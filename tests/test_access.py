@@ -70,7 +70,7 @@ MODEL = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000)
 def test_minutes_follow_the_road_and_far_points_are_flagged_not_snapped():
     result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
     near, far = result.communes.iloc[0], result.communes.iloc[1]
-    assert near["point_source"] == "densest_junctions" and (near["lon"], near["lat"]) == (9.02, 42.0)
+    assert near["point_source"] == "nearest_road" and (near["lon"], near["lat"]) == (9.02, 42.0)
     assert near["usp_minutes"] == pytest.approx(2.0) and near["usp_nearest"] == "2B0000001"
     assert far["point_source"] == "representative_point" and not far["on_network"] and np.isnan(far["usp_minutes"])
     sites = result.sites.set_index("finess")

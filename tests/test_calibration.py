@@ -3,7 +3,6 @@ and the Haute-Corse bars held by the shipped model, through the pipeline as a pl
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +53,9 @@ GROUPS = {"main": ["primary"], "tertiary": ["tertiary"], "minor": ["residential"
 def test_fit_recovers_the_parameters_that_made_the_times():
     trips = grid_trips()
     observed = trips.minutes(TRUE)
-    start = replace(TRUE, class_kph={"primary": 60, "tertiary": 60, "residential": 40, "default": 40},
-                    bend_coefficient=0.2, built_up_kph=50, junction_delay_s=1)  # fmt: skip
-    fit = fit_speed_model([trips], [observed], start, class_groups=GROUPS,
+    initial = {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.2, "built_up_kph": 50,
+               "junction_delay_s": 1}  # fmt: skip
+    fit = fit_speed_model([trips], [observed], TRUE, class_groups=GROUPS, initial=initial,
                           scalars=["bend_coefficient", "built_up_kph", "junction_delay_s"], loss="linear")  # fmt: skip
     assert fit.model.class_kph["primary"] == pytest.approx(75, rel=0.02)
     assert fit.model.class_kph["tertiary"] == pytest.approx(55, rel=0.02)
@@ -71,9 +70,11 @@ def test_robust_loss_is_not_pulled_by_a_few_wrong_references():
     spoiled = observed.copy()
     spoiled[::15] += 40  # a few communes whose official origin lies elsewhere
     scalars = ["bend_coefficient", "junction_delay_s"]
-    start = replace(TRUE, class_kph={"primary": 60, "tertiary": 60, "residential": 40, "default": 40})
-    robust = fit_speed_model([trips], [spoiled], start, class_groups=GROUPS, scalars=scalars, loss="soft_l1")
-    plain = fit_speed_model([trips], [spoiled], start, class_groups=GROUPS, scalars=scalars, loss="linear")
+    initial = {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.8, "junction_delay_s": 6}
+    robust = fit_speed_model([trips], [spoiled], TRUE, class_groups=GROUPS, scalars=scalars, initial=initial,
+                             loss="soft_l1")  # fmt: skip
+    plain = fit_speed_model([trips], [spoiled], TRUE, class_groups=GROUPS, scalars=scalars, initial=initial,
+                            loss="linear")  # fmt: skip
     clean = np.ones(len(observed), bool)
     clean[::15] = False
     error = {name: np.median(np.abs(f.minutes - observed)[clean]) for name, f in (("robust", robust), ("plain", plain))}
@@ -89,6 +90,7 @@ def test_validation_table_by_hand():
     assert every["communes"] == 5 and every["unrouted"] == 1
     assert every["median_bias_min"] == pytest.approx(np.median([1, -2, 10, -5]))
     assert every["mean_abs_error_min"] == pytest.approx(np.mean([1, 2, 10, 5]))
+    assert every["population_abs_error_min"] == pytest.approx((100 * 1 + 50 * 2 + 30 * 10 + 15 * 5) / 195)
     assert every["share_within_5_min"] == pytest.approx(3 / 4)
     assert every["median_ratio"] == pytest.approx(np.median([0.8, 1.5, 35 / 40]))
     # Beyond 30 min: modelled, the commune at 35 and the unrouted one; in the reference, those at 40 and 70.

@@ -38,7 +38,7 @@ class AccessModel:
     offroad_kph: float
     max_snap_m: float
     horizon_min: float = np.inf
-    origin: str = "densest_junctions"
+    origin: str = "nearest_road"
 
     @classmethod
     def from_config(cls, settings: dict) -> AccessModel:
@@ -96,18 +96,19 @@ class Router:
         return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
 
 
-ORIGINS = ("densest_junctions", "nearest_road")
+ORIGINS = ("nearest_road", "densest_junctions")
 
 
-def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "densest_junctions") -> pd.DataFrame:
+def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road") -> pd.DataFrame:
     """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
 
     A network node inside the commune, chosen by ``origin``:
 
+    - ``nearest_road``: the node nearest the commune's representative point. Weighted by population,
+      it matches official road times, measured from each commune's chef-lieu, best: the chef-lieu
+      is often the historical village, away from the newer settlement on the plain or the coast;
     - ``densest_junctions``: the node with the most junctions within 300 m, ties going to the node
-      nearest the representative point: the village or town centre, where the town hall (the
-      chef-lieu official road times start from) and most inhabitants are;
-    - ``nearest_road``: the node nearest the commune's representative point.
+      nearest the representative point: the densest settlement, often where most inhabitants live.
 
     People live along roads, while the representative point of a mountain commune may lie
     kilometres into the forest. A commune without any node keeps its representative point

@@ -83,32 +83,33 @@ class Fit:
     message: str
 
 
-def _parameters(start: SpeedModel, class_groups: dict[str, list[str]], scalars: list[str]):
+def _parameters(model: SpeedModel, class_groups: dict[str, list[str]], scalars: list[str], initial: dict[str, float]):
     """Start vector, bounds and a function turning a vector into a model (one speed per class group)."""
     unknown = sorted(set(scalars) - set(SCALARS))
     if unknown:
         raise ValueError(f"cannot fit {', '.join(unknown)}: parameters are {', '.join(SCALARS)}")
-    default = start.class_kph["default"]
-    x0 = [float(np.mean([start.class_kph.get(c, default) for c in classes])) for classes in class_groups.values()]
-    x0 += [float(getattr(start, name) if getattr(start, name) is not None else 50.0) for name in scalars]
+    missing = sorted((set(class_groups) | set(scalars)) - set(initial))
+    if missing:
+        raise ValueError(f"no initial value for {', '.join(missing)}")
+    x0 = [float(initial[name]) for name in [*class_groups, *scalars]]
     lower = [CLASS_BOUNDS_KPH[0]] * len(class_groups) + [SCALARS[name][0] for name in scalars]
     upper = [CLASS_BOUNDS_KPH[1]] * len(class_groups) + [SCALARS[name][1] for name in scalars]
 
     groups = len(class_groups)
 
-    def model(x: np.ndarray) -> SpeedModel:
-        speeds = dict(start.class_kph)
+    def model_at(x: np.ndarray) -> SpeedModel:
+        speeds = dict(model.class_kph)
         for value, classes in zip(x[:groups], class_groups.values(), strict=True):
             speeds.update(dict.fromkeys(classes, float(value)))
         fitted = {name: float(value) for name, value in zip(scalars, x[groups:], strict=True)}
-        return replace(start, class_kph=speeds, **fitted)
+        return replace(model, class_kph=speeds, **fitted)
 
-    return np.clip(x0, lower, upper), (lower, upper), model
+    return np.clip(x0, lower, upper), (lower, upper), model_at
 
 
 def fit_speed_model(
-    trips: list[Trips], observed: list[np.ndarray], start: SpeedModel, *, class_groups: dict[str, list[str]],
-    scalars: list[str], loss: str = "soft_l1", scale_min: float = 3.0,
+    trips: list[Trips], observed: list[np.ndarray], model: SpeedModel, *, class_groups: dict[str, list[str]],
+    scalars: list[str], initial: dict[str, float], loss: str = "soft_l1", scale_min: float = 3.0,
 ) -> Fit:  # fmt: skip
     """Fit class-group speeds and scalar parameters so that modelled minutes match observed ones.
 
@@ -120,14 +121,17 @@ def fit_speed_model(
     ----------
     trips, observed
         One :class:`Trips` per network (département) and the official minutes of its communes.
-    start
-        The model whose values start the fit; parameters not fitted keep its values.
+    model
+        The model fitted: its name and the parameters not fitted are kept.
     class_groups
         Group -> road classes sharing one fitted speed (``default`` may be listed).
     scalars
         Other parameters fitted, among ``bend_coefficient``, ``built_up_kph``, ``junction_delay_s``.
+    initial
+        Starting value of each class group's speed and of each scalar. Fixed starting values, rather
+        than the model's current ones, make the fit give the same model whatever was adopted before.
     """
-    x0, bounds, model_of = _parameters(start, class_groups, scalars)
+    x0, bounds, model_of = _parameters(model, class_groups, scalars, initial)
 
     def residuals(x: np.ndarray) -> np.ndarray:
         model = model_of(x)
@@ -147,7 +151,8 @@ def validation_table(
 
     Columns: ``band`` (``all``, ``0-15``…, ``60+``), ``communes``, ``unrouted`` (no modelled time),
     ``median_ratio`` (modelled / observed, observed > 0), ``median_bias_min``, ``mean_abs_error_min``,
-    ``share_within_5_min`` (communes within 5 minutes of the reference), and the population share
+    ``population_abs_error_min`` (the same, weighted by population), ``share_within_5_min`` (communes
+    within 5 minutes of the reference), and the population share
     beyond 30 minutes, modelled and in the reference (unrouted communes count as beyond).
     """
     edges = list(bands) + [np.inf]
@@ -169,6 +174,8 @@ def validation_table(
                 "median_ratio": float(np.median(mod[positive] / obs[positive])) if positive.any() else np.nan,
                 "median_bias_min": float(np.median(error)) if len(error) else np.nan,
                 "mean_abs_error_min": float(np.mean(np.abs(error))) if len(error) else np.nan,
+                "population_abs_error_min": float(np.average(np.abs(error), weights=pop[routed]))
+                if pop[routed].sum() > 0 else np.nan,
                 "share_within_5_min": float(np.mean(np.abs(error) <= 5)) if len(error) else np.nan,
                 "population_beyond_30": float(pop[~routed | (mod > 30)].sum() / total) if total else np.nan,
                 "reference_population_beyond_30": float(pop[obs > 30].sum() / total) if total else np.nan,
@@ -202,8 +209,9 @@ class Calibration:
 
 def calibrate(
     networks: dict[str, RoadNetwork], communes: gpd.GeoDataFrame, reference: pd.DataFrame, sites: pd.DataFrame,
-    access: AccessModel, run_model: SpeedModel, alternative: SpeedModel, start: SpeedModel, *,
-    class_groups: dict[str, list[str]], scalars: list[str], loss: str, scale_min: float, direction: str, label: str,
+    access: AccessModel, run_model: SpeedModel, alternative: SpeedModel, fitted_model: SpeedModel, *,
+    class_groups: dict[str, list[str]], scalars: list[str], initial: dict[str, float], loss: str, scale_min: float,
+    direction: str, label: str,
 ) -> Calibration:  # fmt: skip
     """Fit a speed model to official times and validate it beside the run's model and its alternative.
 
@@ -233,8 +241,8 @@ def calibrate(
         for network, part in zip(networks.values(), parts, strict=True)
     ]
     observed = [part["minutes"].to_numpy(float) for part in parts]
-    fit = fit_speed_model(trips, observed, start, class_groups=class_groups, scalars=scalars, loss=loss,
-                          scale_min=scale_min)  # fmt: skip
+    fit = fit_speed_model(trips, observed, fitted_model, class_groups=class_groups, scalars=scalars, initial=initial,
+                          loss=loss, scale_min=scale_min)  # fmt: skip
     fitted = replace(fit.model, source=f"ajusté sur {label} ({sum(map(len, observed))} communes)")
     models = {"run": run_model, "alternative": alternative, "fitted": fitted}
     minutes = {role: np.concatenate([t.minutes(m) for t in trips]) for role, m in models.items()}

@@ -311,7 +311,7 @@ def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict
     fit = calibration_text(validation, calibration["label"]) if validation is not None and calibration else []
     origin = {
         "densest_junctions": "au nœud routier de la commune qui a le plus de carrefours à moins de 300 m (son "
-        "centre, là où sont la mairie et la plupart des habitants)",
+        "quartier le plus dense)",
         "nearest_road": "au nœud routier de la commune le plus proche de son point représentatif",
     }[access["origin"]]
     return {

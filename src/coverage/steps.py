@@ -293,8 +293,9 @@ def calibration(
         load_reference_sites(sites),
         AccessModel.from_config(settings),
         *speed_models(speeds),
-        SpeedModel.from_config(fit_settings["start"], speeds["models"][fit_settings["start"]]),
-        class_groups=fit_settings["class_groups"], scalars=fit_settings["fit"], loss=fit_settings["loss"],
+        SpeedModel.from_config(fit_settings["model"], speeds["models"][fit_settings["model"]]),
+        class_groups=fit_settings["class_groups"], scalars=fit_settings["fit"], initial=fit_settings["initial"],
+        loss=fit_settings["loss"],
         scale_min=fit_settings["loss_scale_min"], direction=fit_settings["direction"], label=label,
     )  # fmt: skip
     write_csv(with_sources(result.validation, [label]), out_validation)

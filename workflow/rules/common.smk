@@ -66,7 +66,7 @@ def check_speed_models():
     """The speed models named by `speeds` and `calibration` must be defined, and calibrated départements run."""
     named = {"speeds.model": config["speeds"]["model"], "speeds.alternative": config["speeds"]["alternative"]}
     if config["calibration"]:
-        named["calibration.start"] = config["calibration"]["start"]
+        named["calibration.model"] = config["calibration"]["model"]
         missing = sorted(set(config["calibration"]["departements"]) - set(DEPARTEMENTS))
         if missing:
             raise WorkflowError(
