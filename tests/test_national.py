@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from conftest import SAE, SHARED, snakemake
 
 from coverage import steps
@@ -113,7 +114,8 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     assert merged[["service", "min_from", "min_to", "population"]].equals(
         one[["service", "min_from", "min_to", "population"]]
     )
-    for mine, reference in zip(merged.to_crs(2154).geometry, one.to_crs(2154).geometry, strict=True):
+    projected = (shapely.make_valid(frame.to_crs(2154).geometry.to_numpy()) for frame in (merged, one))  # rings may touch
+    for mine, reference in zip(*projected, strict=True):
         assert mine.symmetric_difference(reference).area < 0.01 * reference.area, "bands drawn apart then united"
     assert read_csv(tmp_path / "warnings.csv").empty, "one network: no piece dropped, the horizon inside the cut"
     for departement in codes:
