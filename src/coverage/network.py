@@ -57,7 +57,8 @@ class SpeedModel:
         Speed reduction per unit of sinuosity above 1 (0: none), and the sinuosity beyond which
         it stops growing (loops have a chord near zero).
     built_up_kph, built_up_min_junctions
-        Highest speed in built-up areas (``None``: no such cap) and the node count that makes one.
+        Highest speed in built-up areas (``None``: no such cap) and the count of junctions within 300 m
+        that makes one.
     junction_delay_s
         Seconds lost at each junction entered.
     source
@@ -70,7 +71,7 @@ class SpeedModel:
     bend_coefficient: float = 0.0
     max_sinuosity: float = 3.0
     built_up_kph: float | None = None
-    built_up_min_junctions: int = 25
+    built_up_min_junctions: int = 8
     junction_delay_s: float = 0.0
     source: str = ""
 
