@@ -1,6 +1,7 @@
 # Set-up and commands of palliative-coverage. Everything installs from the package registries:
 # Python packages pinned in requirements.lock (into .venv/), the map assets pinned in
-# workflow/envs/map-assets/package.json (npm, into .venv/web/), and Chromium for the map tests (apt).
+# workflow/envs/map-assets/package.json (npm, into .venv/web/), Chromium for the map tests and osmium-tool
+# for splitting national extracts (apt).
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -13,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
 
-.PHONY: install install-slurm install-kubernetes run test lint chromium clean
+.PHONY: install install-slurm install-kubernetes run test lint chromium osmium clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -37,13 +38,18 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
+# osmium-tool splits a national or regional extract into per-département pieces (networks.sources[].split).
+osmium:
+	@command -v osmium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends osmium-tool; }
+
 run: install
 	$(BIN)/snakemake --cores $(CORES)
 
 lint: install
 	$(BIN)/snakemake --lint
 
-test: install chromium lint
+test: install chromium osmium lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,7 +1,7 @@
 """Time and peak memory of each département job, on real networks and on a synthetic one of a large département.
 
-Runs the five jobs of a département (``network``, ``access``, ``isochrones``, ``commune-site-times``,
-``siting`` for USP) as the workflow does, one ``python -m coverage`` process each, and reads each
+Runs the six jobs of a département (``prepare-network``, ``network``, ``access``, ``isochrones``,
+``commune-site-times``, ``siting`` for USP) as the workflow does, one ``python -m coverage`` process each, and reads each
 process's wall time and peak resident memory (``os.wait4``). Cases:
 
 - ``corse-2A``, ``corse-2B``: the Corsica GraphML cut to each département plus the buffer;
@@ -43,18 +43,24 @@ from coverage.territories import departement_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
-JOBS = ("network", "access", "isochrones", "commune_site_times", "siting")
+JOBS = ("prepare_network", "network", "access", "isochrones", "commune_site_times", "siting")
+NETWORK_JOBS = ("prepare_network", "network")  # they read the source: skipped when the arrays are written directly
 CLASSES = {"residential": 0.55, "unclassified": 0.15, "tertiary": 0.17, "secondary": 0.08, "primary": 0.05}
 
 
-def measured(arguments: list[str]) -> dict:
-    """Run ``python -m coverage <arguments>``; its wall time (s) and peak resident memory (MB).
+def measured(arguments: list[str], prefix: list[str] = (), command: list[str] | None = None) -> dict:
+    """Run ``python -m coverage <arguments>`` (or ``command``), after a ``prefix`` such as ``prlimit --as=…``;
+    its wall time (s) and peak resident memory (MB).
 
-    The peak is the process's own ``VmHWM`` (read from /proc while it runs): ``ru_maxrss`` would
-    also count the memory of this benchmark process, copied at fork.
+    The peak is the process's own ``VmHWM`` (read from /proc while it runs; ``prlimit`` runs the
+    command in its own process): ``ru_maxrss`` would also count the memory of this benchmark
+    process, copied at fork.
     """
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "coverage", *arguments], stderr=subprocess.PIPE, text=True)
+    command = command or [sys.executable, "-m", "coverage"]
+    process = subprocess.Popen(
+        [*prefix, *command, *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     peak_kb = 0
     while process.poll() is None:
         peak_kb = max(peak_kb, _high_water_kb(process.pid))
@@ -80,11 +86,15 @@ def run_jobs(source: Path | None, departement: str, run: Path, out: Path, conver
     access, codes = CONFIG["access"], json.dumps([departement])
     raw, processed = run / "data/raw", run / "data/processed"
     common = ["--network-path", str(out / "network.npz")]
+    buffer = str(CONFIG["networks"]["buffer_km"])
     steps = {
-        "network": ["network", "--kind", "graphml", "--path", str(source), "--departements",
-                    str(raw / "departements.geojson"), "--departement-codes", codes,
-                    "--buffer-km", str(CONFIG["networks"]["buffer_km"]), "--horizon-min", str(access["horizon_min"]),
-                    "--speeds", json.dumps(CONFIG["speeds"]), "--converter-defaults", json.dumps(converter),
+        "prepare_network": ["prepare-network", "--kind", "graphml", "--path", str(source), "--departements",
+                            str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
+                            "--converter-defaults", json.dumps(converter), "--overpass-url=",
+                            "--out", str(out / "prepared.npz")],
+        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", str(source), "--departements",
+                    str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
+                    "--horizon-min", str(access["horizon_min"]), "--speeds", json.dumps(CONFIG["speeds"]),
                     "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
         "access": ["access", *common, "--communes-path", str(processed / "communes.gpkg"),
                    "--facilities-csv", str(processed / "facilities.csv"), "--departement-codes", codes,
@@ -105,7 +115,7 @@ def run_jobs(source: Path | None, departement: str, run: Path, out: Path, conver
                    "--siting-settings", json.dumps(CONFIG["siting"]), "--out", str(out / "siting.csv"),
                    "--out-communes", str(out / "siting_communes.csv")],
     }  # fmt: skip
-    costs = {job: measured(steps[job]) for job in JOBS if source is not None or job != "network"}
+    costs = {job: measured(steps[job]) for job in JOBS if source is not None or job not in NETWORK_JOBS}
     network = RoadNetwork.load(out / "network.npz")
     return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs}
 

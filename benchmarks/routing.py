@@ -16,9 +16,10 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import osmnx as ox
 import yaml
 
-from coverage.network import RoadNetwork, annotate_road_features, load_graph, speed_models, to_arrays
+from coverage.network import RoadNetwork, speed_models, to_arrays
 from coverage.routing import nearest_sites, travel_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +32,7 @@ def corsica(mirror: Path) -> RoadNetwork:
     """The Corsica road network with the default speed model."""
     config = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
     area = config["networks"]["sources"][0]
-    graph = load_graph("graphml", mirror / area["path"])
-    annotate_road_features(graph, "EPSG:2154")
+    graph = ox.load_graphml(mirror / area["path"])
     network = to_arrays(graph, "EPSG:2154", converter_defaults_kph=area["converter_default_maxspeeds"])
     return network.with_times(speed_models(config["speeds"])[0])
 

@@ -150,10 +150,11 @@ def speed_model(default_config):
 @pytest.fixture(scope="session")
 def corsica(speed_model, default_config):
     """The Corsica road network with the default speeds: (arrays, osmnx graph with the same ``travel_time``)."""
-    from coverage.network import annotate_road_features, load_graph, to_arrays
+    import osmnx as ox
 
-    graph = load_graph("graphml", SHARED / "roads" / "corse-drive.graphml")
-    annotate_road_features(graph, "EPSG:2154")
+    from coverage.network import to_arrays
+
+    graph = ox.load_graphml(SHARED / "roads" / "corse-drive.graphml")
     converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]
     network = to_arrays(graph, "EPSG:2154", converter_defaults_kph=converter).with_times(speed_model)
     for (_, _, data), seconds in zip(graph.edges(data=True), network.travel_time_s.tolist(), strict=True):
@@ -183,3 +184,108 @@ def run(tmp_path_factory) -> Path:
     result = snakemake(directory, {"sources": {"sae": str(SAE)}})
     assert result.returncode == 0, result.stderr[-3000:]
     return directory
+
+
+def write_pbf(network, path: Path, box_lonlat: tuple[float, float, float, float] | None = None, nodes=None) -> Path:
+    """Write a network's roads as an OSM extract: one way per road (two-way when both directions exist,
+    with ``maxspeed:forward``/``maxspeed:backward`` when their limits differ).
+
+    ``box_lonlat`` (west, south, east, north) goes in the header, as osmium extract writes it;
+    ``nodes`` (a boolean mask) keeps only some nodes while ways keep all their references, as an
+    extract cut at its border does.
+    """
+    import numpy as np
+    import osmium
+
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for i, pair in enumerate(zip(network.source.tolist(), network.target.tolist(), strict=True)):
+        pairs.setdefault(pair, []).append(i)
+    header = osmium.io.Header()
+    if box_lonlat is not None:
+        header.add_box(osmium.osm.Box(osmium.osm.Location(*box_lonlat[:2]), osmium.osm.Location(*box_lonlat[2:])))
+    kept = np.ones(network.n_nodes, dtype=bool) if nodes is None else nodes
+    with osmium.SimpleWriter(str(path), header=header) as writer:
+        for i in np.argsort(network.node_id):
+            if kept[i]:
+                location = osmium.osm.Location(float(network.lon[i]), float(network.lat[i]))
+                writer.add_node(osmium.osm.mutable.Node(id=int(network.node_id[i]), location=location))
+        used: set[int] = set()
+        for i, (u, v) in enumerate(zip(network.source.tolist(), network.target.tolist(), strict=True)):
+            if i in used or u == v:
+                continue
+            used.add(i)
+            back = [j for j in pairs.get((v, u), []) if j not in used and network.highway[j] == network.highway[i]]
+            tags = {"highway": str(network.highway[i])}
+            speeds = {"forward": network.maxspeed_kph[i], "backward": network.maxspeed_kph[back[0]] if back else np.nan}
+            if back:
+                used.add(back[0])
+            else:
+                tags["oneway"] = "yes"
+            if np.isfinite(speeds["forward"]) and (not back or speeds["forward"] == speeds["backward"]):
+                tags["maxspeed"] = f"{speeds['forward']:g}"
+            elif back:
+                tags.update({f"maxspeed:{way}": f"{kph:g}" for way, kph in speeds.items() if np.isfinite(kph)})
+            nodes_of_way = [int(network.node_id[u]), int(network.node_id[v])]
+            writer.add_way(osmium.osm.mutable.Way(id=len(used), nodes=nodes_of_way, tags=tags))
+    return path
+
+
+OVERPASS_STATUS = (
+    "Connected as: 1\nCurrent time: 2026-11-22T00:00:00Z\nAnnounced endpoint: none\nRate limit: 2\n"
+    "2 slots available now.\nCurrently running queries (pid, space limit, time limit, start time):\n"
+)
+
+
+def overpass_elements(network) -> list[dict]:
+    """A network's nodes and roads as the elements of an Overpass JSON answer (one way per directed edge)."""
+    nodes = [{"type": "node", "id": int(i), "lat": float(lat), "lon": float(lon)}
+             for i, lon, lat in zip(network.node_id, network.lon, network.lat, strict=True)]  # fmt: skip
+    ways = [
+        {"type": "way", "id": k + 1, "nodes": [int(network.node_id[u]), int(network.node_id[v])],
+         "tags": {"highway": str(h), "oneway": "yes"}}
+        for k, (u, v, h) in enumerate(zip(network.source, network.target, network.highway, strict=True)) if u != v
+    ]  # fmt: skip
+    return nodes + ways
+
+
+@pytest.fixture
+def overpass():
+    """A local Overpass stand-in on 127.0.0.1: ``serve(elements)`` answers every query with them; gives its URL.
+
+    It answers ``/status`` as Overpass does (slots available) and records the queries it got.
+    """
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"elements": [], "queries": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self._answer(OVERPASS_STATUS.encode(), "text/plain")
+
+        def do_POST(self):  # noqa: N802
+            state["queries"].append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            self._answer(json.dumps({"version": 0.6, "elements": state["elements"]}).encode(), "application/json")
+
+        def _answer(self, body: bytes, kind: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(elements: list[dict]) -> str:
+        state["elements"] = elements
+        return f"http://127.0.0.1:{server.server_port}/api"
+
+    serve.queries = state["queries"]
+    yield serve
+    server.shutdown()

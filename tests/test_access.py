@@ -5,12 +5,14 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from shapely.geometry import box
 
 from coverage.access import AccessModel, Router, commune_access, coverage_by_departement
 from coverage.isochrones import (
+    EdgeShapes,
     band_population,
     bands,
     isochrone_table,
@@ -19,7 +21,7 @@ from coverage.isochrones import (
     service_isochrones,
 )  # fmt: skip
 from coverage.access import population_points
-from coverage.network import RoadNetwork
+from coverage.network import RoadNetwork, project
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
 
@@ -108,11 +110,39 @@ def test_reached_segments_include_partial_edges():
     spacing = np.hypot(*(xy[1] - xy[0]))
     # from a site at node 0: nodes 0 and 1 and half of the edge 1 -> 2 within 90 s
     every = np.ones(6, dtype=bool)
-    lines = reached_segments(network, xy, seconds, 90.0, "from_site", every)
+    lines = reached_segments(network, EdgeShapes.of(network, every), seconds, 90.0, "from_site")
     assert covered_length(lines) == pytest.approx(1.5 * spacing, rel=1e-3)
     # towards a site at node 3: node 3, node 2 and half of the edge 1 -> 2 within 90 s of it
-    to_site = reached_segments(network, xy, seconds[::-1].copy(), 90.0, "to_site", every)
+    to_site = reached_segments(network, EdgeShapes.of(network, every), seconds[::-1].copy(), 90.0, "to_site")
     assert covered_length(to_site) == pytest.approx(1.5 * spacing, rel=1e-3)
+
+
+def test_reached_segments_follow_the_road_shape():
+    """One edge 0 -> 1 shaped as a right angle (1 km east, then 1 km north), driven in 120 s: within 90 s
+    a team from node 0 covers 1.5 km along the road, ending 500 m north of the corner, not on the chord."""
+    lon0, lat0 = 9.0, 42.0
+    east = project(np.array([lon0]), np.array([lat0]), "EPSG:2154")[0] + [1000.0, 0.0]
+    corner_lon, corner_lat = _to_wgs84(east)
+    far_lon, far_lat = _to_wgs84(east + [0.0, 1000.0])
+    network = RoadNetwork(
+        node_id=np.array([0, 1]), lon=np.array([lon0, far_lon]), lat=np.array([lat0, far_lat]),
+        source=np.array([0], dtype=np.int32), target=np.array([1], dtype=np.int32), length_m=np.array([2000.0]),
+        travel_time_s=np.array([120.0]), highway=np.array(["tertiary"]), crs="EPSG:2154",
+        shape_lon=np.array([lon0, corner_lon, far_lon]), shape_lat=np.array([lat0, corner_lat, far_lat]),
+        shape_first=np.array([0]), shape_last=np.array([2]),
+    )  # fmt: skip
+    shapes = EdgeShapes.of(network, np.ones(1, dtype=bool))
+    (line,) = reached_segments(network, shapes, np.array([0.0, 120.0]), 90.0, "from_site")
+    assert line.length == pytest.approx(1500.0, rel=1e-3)
+    assert np.asarray(line.coords)[-1] == pytest.approx(east + [0.0, 500.0], abs=1.0)
+    (back,) = reached_segments(network, shapes, np.array([120.0, 0.0]), 30.0, "to_site")
+    assert back.length == pytest.approx(500.0, rel=1e-3)
+    assert np.asarray(back.coords)[0] == pytest.approx(east + [0.0, 500.0], abs=1.0)
+
+
+def _to_wgs84(xy: np.ndarray) -> tuple[float, float]:
+    lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(*xy)
+    return float(lon), float(lat)
 
 
 def test_only_the_selected_edges_are_drawn():
@@ -120,7 +150,9 @@ def test_only_the_selected_edges_are_drawn():
     xy = network.projected_xy()
     spacing = np.hypot(*(xy[1] - xy[0]))
     leaving_node_0 = network.source == 0
-    lines = reached_segments(network, xy, np.array([0.0, 60.0, 120.0, 180.0]), 150.0, "from_site", leaving_node_0)
+    lines = reached_segments(
+        network, EdgeShapes.of(network, leaving_node_0), np.array([0.0, 60.0, 120.0, 180.0]), 150.0, "from_site"
+    )
     assert covered_length(lines) == pytest.approx(spacing, rel=1e-3)
 
 
@@ -137,9 +169,8 @@ def covered_length(lines) -> float:
 
 def test_bands_are_valid_disjoint_and_nested():
     network = line_network()
-    xy = network.projected_xy()
     seconds = np.array([0.0, 60.0, 120.0, 180.0])
-    polygons = service_isochrones(network, xy, seconds, [1, 2, 3], "from_site", 100, np.ones(6, dtype=bool))
+    polygons = service_isochrones(network, EdgeShapes.of(network, np.ones(6, dtype=bool)), seconds, [1, 2, 3], "from_site", 100)
     table = bands(polygons, [1, 2, 3])
     assert all(shapely.is_valid(g) and g.geom_type in ("Polygon", "MultiPolygon") for g in table["geometry"])
     assert sum(g.area for g in table["geometry"]) == pytest.approx(polygons[-1].area, rel=1e-6)
@@ -148,14 +179,13 @@ def test_bands_are_valid_disjoint_and_nested():
 
 def test_bands_of_two_halves_merge_into_the_bands_of_the_whole():
     network = line_network()
-    xy = network.projected_xy()
     times = {"USP": (np.array([0.0, 60.0, 120.0, 180.0]), "from_site")}
     access = pd.DataFrame({"population": [10, 20], "usp_minutes": [0.5, 2.5]})
     halves = [
-        isochrone_table(network, xy, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes))
+        isochrone_table(network, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes))
         for i, nodes in enumerate(([0, 1], [2, 3]))
     ]
-    whole = isochrone_table(network, xy, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool))
+    whole = isochrone_table(network, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool))
     merged = merge_isochrones(halves)
     assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
     for mine, reference in zip(merged.geometry, whole.geometry, strict=True):

@@ -18,7 +18,7 @@ from coverage.access import Router
 from coverage.errors import InputError
 from coverage.facilities import Inputs, build_facilities
 from coverage.indicators import GapRule, compute_indicators
-from coverage.network import check_graph, keep_main_component, to_arrays
+from coverage.network import check_graph, main_component, to_arrays
 from coverage.sources.finess import edition_label, load_finess
 from coverage.sources.sae import find_edition, load_identification
 
@@ -161,10 +161,10 @@ def island_graph() -> nx.MultiDiGraph:
 
 
 def test_network_with_a_disconnected_island(tmp_path):
-    kept, pieces = keep_main_component(island_graph())
-    assert sorted(kept.nodes) == [1, 2, 3, 4]
+    kept, pieces = main_component(to_arrays(island_graph(), "EPSG:2154"))
+    assert sorted(kept.node_id.tolist()) == [1, 2, 3, 4]
     assert pieces == [(2, pytest.approx(8.305), pytest.approx(41.90))]
-    router = Router(to_arrays(kept, "EPSG:2154"))
+    router = Router(kept)
     snapped = router.snap(np.array([8.305, 8.705]), np.array([41.90, 41.905]), max_snap_m=2000)
     assert snapped.on_network.tolist() == [False, True], "the island's people are flagged, not routed over the sea"
 

@@ -73,6 +73,24 @@ def test_national_dry_run_plans_one_job_per_departement_with_resources(tmp_path:
     assert seconds < 60
 
 
+def test_a_france_extract_is_split_once_then_prepared_per_departement(tmp_path: Path, default_config):
+    """One national PBF with ``split: true``: one osmium-tool pass, then one piece, prepared network and job set each."""
+    config = {
+        "sources": {"sae": str(SAE)},
+        "departements": "all",
+        "networks": {"sources": [{"departements": "all", "source": "osm", "path": "france-latest.osm.pbf",
+                                  "split": True}]},
+    }  # fmt: skip
+    result = snakemake(tmp_path, config, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout)
+    rules = [job["rule"] for job in jobs]
+    assert rules.count("split_network") == 1 and rules.count("raw_network") == 1
+    prepared = sorted(job["wildcards"]["name"] for job in jobs if job["rule"] == "prepare_network")
+    networks = sorted(job["wildcards"]["departement"] for job in jobs if job["rule"] == "network")
+    assert len(networks) == 101 and prepared == sorted(f"france-latest.osm.pbf-{code}" for code in networks)
+
+
 def test_adding_a_departement_recomputes_only_its_jobs_and_the_merges(run: Path, default_config):
     """The run's config plus the Alpes-Maritimes (06) and a network source for it: only 06 and the merges are planned."""
     config = {**national_config(default_config), "departements": ["2A", "2B", "06"]}
@@ -93,9 +111,11 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     codes, settings, processed = ["2A", "2B"], default_config["access"], run / "data/processed"
     editions = {**default_config["editions"], "networks": [NETWORK_LABEL]}
     boundaries, facilities = run / "data/raw/departements.geojson", processed / "facilities.csv"
-    steps.network("graphml", str(SHARED / network["path"]), boundaries, codes, default_config["networks"]["buffer_km"],
-                  settings["horizon_min"], default_config["speeds"], network["converter_default_maxspeeds"],
-                  tmp_path / "network.npz", tmp_path / "warnings.csv")  # fmt: skip
+    buffer_km = default_config["networks"]["buffer_km"]
+    steps.prepare_network("graphml", str(SHARED / network["path"]), boundaries, codes, buffer_km,
+                          network["converter_default_maxspeeds"], "", tmp_path / "prepared.npz")  # fmt: skip
+    steps.network(tmp_path / "prepared.npz", network["path"], boundaries, codes, buffer_km, settings["horizon_min"],
+                  default_config["speeds"], tmp_path / "network.npz", tmp_path / "warnings.csv")  # fmt: skip
     steps.access(tmp_path / "network.npz", processed / "communes.gpkg", facilities, codes, settings, editions,
                  tmp_path / "access_commune.csv", tmp_path / "access_sites.csv", tmp_path / "coverage_departement.csv",
                  tmp_path / "node_times.npz")  # fmt: skip

@@ -7,15 +7,18 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import osmium
 import osmnx as ox
 import pytest
+import shapely
+from shapely.geometry import box
 
 from coverage.errors import InputError
 from coverage.network import (
     RoadNetwork,
     SpeedModel,
-    load_graph,
+    cut_to,
+    load_network,
+    main_class,
     neighbour_counts,
     parse_maxspeed,
     speed_models,
@@ -122,58 +125,40 @@ def test_arrays_round_trip_and_load_fast(corsica, tmp_path: Path):
             assert np.array_equal(getattr(loaded, name), getattr(network, name), equal_nan=name == "maxspeed_kph"), name
 
 
-OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<osm version="0.6" generator="test">
-  <node id="1" version="1" lat="42.000" lon="9.000"/>
-  <node id="2" version="1" lat="42.000" lon="9.010"/>
-  <node id="3" version="1" lat="42.010" lon="9.010"/>
-  <node id="4" version="1" lat="42.010" lon="9.000"/>
-  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="tertiary"/><tag k="maxspeed" v="70"/></way>
-  <way id="11" version="1"><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/><tag k="oneway" v="yes"/></way>
-  <way id="12" version="1"><nd ref="3"/><nd ref="4"/><nd ref="1"/><tag k="highway" v="unclassified"/></way>
-  <way id="13" version="1"><nd ref="4"/><nd ref="2"/><tag k="highway" v="footway"/></way>
-</osm>
-"""
+def test_merged_classes_take_the_most_important_whatever_the_order():
+    assert main_class(["residential", "secondary", "tertiary"]) == main_class(["tertiary", "secondary", "residential"])
+    assert main_class(["residential", "secondary"]) == "secondary" and main_class("primary;secondary") == "primary"
 
 
-def _check_extract(graph: nx.MultiDiGraph) -> None:
-    edges = {(u, v) for u, v in graph.edges()}
-    assert (2, 3) in edges and (3, 2) not in edges, "one-way street kept one-way"
-    classes = {c for _, _, h in graph.edges(data="highway") for c in (h if isinstance(h, list) else [h])}
-    assert {"tertiary", "residential", "unclassified"} <= classes and "footway" not in classes
-
-
-def test_osm_xml_extract(tmp_path: Path):
-    path = tmp_path / "area.osm"
-    path.write_text(OSM_XML, encoding="utf-8")
-    _check_extract(load_graph("osm", path))
-
-
-def test_osm_pbf_extract(tmp_path: Path):
-    xml = tmp_path / "area.osm"
-    xml.write_text(OSM_XML, encoding="utf-8")
-    pbf = tmp_path / "area.osm.pbf"
-    with osmium.SimpleWriter(str(pbf)) as writer:
-        for entity in osmium.FileProcessor(str(xml)):
-            writer.add(entity)
-    graph = load_graph("osm", pbf)
-    _check_extract(graph)
-    assert sorted(graph.edges()) == sorted(load_graph("osm", xml).edges())
-    network = to_arrays(graph, "EPSG:2154")
-    assert network.n_nodes == graph.number_of_nodes() and len(network.source) == graph.number_of_edges()
+def test_a_slice_keeps_its_roads_shapes_and_features(corsica):
+    network, _ = corsica
+    west = shapely.box(8.5, 41.3, 8.9, 42.4)
+    piece = cut_to(network, west)
+    inside = shapely.contains_xy(west, network.lon, network.lat)
+    kept = inside[network.source] & inside[network.target]
+    assert piece.n_nodes == inside.sum() and len(piece.source) == kept.sum()
+    assert piece.length_m.sum() == pytest.approx(network.length_m[kept].sum())
+    assert (piece.nearby_junctions == network.nearby_junctions[inside]).all(), "features measured before the cut"
+    assert piece.sinuosity == pytest.approx(network.sinuosity[kept])
+    points, owner = piece.edge_points(np.arange(len(piece.source)))
+    ends = np.column_stack([piece.shape_lon[points], piece.shape_lat[points]])
+    first = np.searchsorted(owner, np.arange(len(piece.source)))
+    assert ends[first] == pytest.approx(np.column_stack([piece.lon[piece.source], piece.lat[piece.source]]))
+    assert len(piece.shape_lon) < len(network.shape_lon), "only the slice's shapes are stored"
+    crossing = inside[network.source] != inside[network.target]
+    lost = np.union1d(network.node_id[network.source[crossing]], network.node_id[network.target[crossing]])
+    assert sorted(piece.node_id[piece.cut].tolist()) == sorted(np.intersect1d(lost, piece.node_id).tolist())
 
 
 def test_download_without_internet_is_a_clear_error(monkeypatch):
-    from shapely.geometry import box
-
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")
     monkeypatch.setattr(ox.settings, "use_cache", False)
     monkeypatch.setattr(ox.settings, "requests_timeout", 2)
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     with pytest.raises(InputError, match="offline"):
-        load_graph("download", polygon=box(9.0, 42.0, 9.01, 42.01))
+        load_network("download", None, box(9.0, 42.0, 9.01, 42.01), "EPSG:2154")
 
 
 def test_missing_network_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(InputError, match="road network"):
-        load_graph("graphml", tmp_path / "nowhere.graphml")
+        load_network("graphml", tmp_path / "nowhere.graphml", box(9.0, 42.0, 9.01, 42.01), "EPSG:2154")

@@ -24,6 +24,8 @@ COMMANDS = {
     "indicators": steps.indicators,
     "html-map": steps.html_map,
     "static-map": steps.static_map,
+    "split-network": steps.split_network,
+    "prepare-network": steps.prepare_network,
     "network": steps.network,
     "access": steps.access,
     "calibration": steps.calibration,

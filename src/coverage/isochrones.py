@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,46 +11,87 @@ import pyproj
 import shapely
 
 from ._geometry import polygonal
-from .network import RoadNetwork
+from .network import RoadNetwork, project
 
 SIMPLIFY_M = 25.0
 
 
-def reached_segments(
-    network: RoadNetwork, xy: np.ndarray, seconds: np.ndarray, limit_s: float, direction: str, edges: np.ndarray
-) -> np.ndarray:
-    """The parts of the selected ``edges`` (boolean mask) within ``limit_s``, as line geometries (projected CRS).
+@dataclass(frozen=True)
+class EdgeShapes:
+    """The shapes of some edges in a projected CRS: points in driving order and their distance along the edge."""
 
-    Edges are straight between their nodes. ``from_site``: a team leaving the site reaches the first
-    fraction (limit - t[u]) / tt of edge u->v. ``to_site``: a patient reaches the site within the limit
-    from the last fraction (limit - t[v]) / tt of the edge.
+    edges: np.ndarray  # edge indices
+    xy: np.ndarray  # (points, 2)
+    owner: np.ndarray  # position in ``edges`` of each point
+    along: np.ndarray  # metres from the edge's start
+    total: np.ndarray  # metres, per edge
+
+    @classmethod
+    def of(cls, network: RoadNetwork, edges: np.ndarray) -> EdgeShapes:
+        """The shapes of the selected ``edges`` (boolean mask) of a network, in its CRS."""
+        chosen = np.flatnonzero(edges)
+        points, owner = network.edge_points(chosen)
+        xy = project(network.shape_lon[points], network.shape_lat[points], network.crs)
+        step = np.hypot(*np.diff(xy, axis=0).T) * (owner[1:] == owner[:-1])
+        along = np.concatenate([[0.0], np.cumsum(step)]) if len(xy) else np.zeros(0)
+        first = np.searchsorted(owner, np.arange(len(chosen)))
+        along = along - along[first][owner]
+        total = np.zeros(len(chosen))
+        np.maximum.at(total, owner, along)
+        return cls(chosen, xy, owner, along, total)
+
+
+def reached_segments(
+    network: RoadNetwork, shapes: EdgeShapes, seconds: np.ndarray, limit_s: float, direction: str
+) -> np.ndarray:
+    """The parts of the ``shapes``' edges within ``limit_s``, as line geometries along the roads (projected CRS).
+
+    ``from_site``: a team leaving the site reaches the first fraction (limit - t[u]) / tt of edge u->v.
+    ``to_site``: a patient reaches the site within the limit from the last fraction (limit - t[v]) / tt
+    of the edge. The fraction is taken along the road's shape, not its chord.
     """
+    edges = shapes.edges
     u, v, tt = network.source[edges], network.target[edges], network.travel_time_s[edges]
-    start, end = (u, v) if direction == "from_site" else (v, u)
+    from_end = direction != "from_site"
+    start = v if from_end else u
     with np.errstate(invalid="ignore"):
         fraction = np.clip((limit_s - seconds[start]) / np.maximum(tt, 1e-9), 0.0, 1.0)
-    keep = fraction > 0
-    near = xy[start[keep]]
-    far = near + fraction[keep, None] * (xy[end[keep]] - near)
-    return shapely.linestrings(np.stack([near, far], axis=1))
+    reach = (fraction * shapes.total)[shapes.owner]
+    distance = shapes.total[shapes.owner] - shapes.along if from_end else shapes.along
+    touched = fraction[shapes.owner] > 0
+    within = touched & (distance <= reach)
+    same = shapes.owner[1:] == shapes.owner[:-1]
+    crossing = np.flatnonzero(same & touched[1:] & (within[1:] != within[:-1]))
+    t = (reach[crossing] - distance[crossing]) / (distance[crossing + 1] - distance[crossing])
+    between = shapes.xy[crossing] + t[:, None] * (shapes.xy[crossing + 1] - shapes.xy[crossing])
+    kept = np.flatnonzero(within)
+    owner = np.concatenate([shapes.owner[kept], shapes.owner[crossing]])
+    order = np.concatenate([kept, crossing + 0.5])
+    xy = np.concatenate([shapes.xy[kept], between])
+    rank = np.lexsort((order, owner))
+    owner, xy = owner[rank], xy[rank]
+    counts = np.bincount(owner, minlength=len(edges))
+    drawn = np.repeat(counts >= 2, counts)
+    _, line = np.unique(owner[drawn], return_inverse=True)
+    return shapely.linestrings(xy[drawn], indices=line) if drawn.any() else np.array([], dtype=object)
 
 
 def service_isochrones(
     network: RoadNetwork,
-    xy: np.ndarray,
+    shapes: EdgeShapes,
     seconds: np.ndarray,
     thresholds_min: list[float],
     direction: str,
     buffer_m: float,
-    edges: np.ndarray,
 ) -> list[shapely.Geometry]:
-    """Cumulative polygons (one per threshold): reached segments of ``edges`` buffered by ``buffer_m`` and unioned.
+    """Cumulative polygons (one per threshold): reached parts of the ``shapes``' edges buffered by ``buffer_m``
+    and unioned.
 
     Each polygon is unioned with the previous one after simplification, so that they stay nested.
     """
     polygons: list[shapely.Geometry] = []
     for minutes in thresholds_min:
-        lines = reached_segments(network, xy, seconds, minutes * 60, direction, edges)
+        lines = reached_segments(network, shapes, seconds, minutes * 60, direction)
         area = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=2)) if len(lines) else shapely.Polygon()
         area = polygonal(shapely.simplify(area, SIMPLIFY_M))[0]
         polygons.append(polygonal(shapely.union(area, polygons[-1]))[0] if polygons else area)
@@ -74,19 +117,19 @@ def band_population(access: pd.DataFrame, service: str, lower: float, upper: flo
 
 
 def isochrone_table(
-    network: RoadNetwork, xy: np.ndarray, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
+    network: RoadNetwork, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
     thresholds_min: list[float], buffer_m: float, edges: np.ndarray,
 ) -> gpd.GeoDataFrame:  # fmt: skip
     """Isochrone bands of every service with their population and area, in WGS84.
 
-    ``xy`` holds the node coordinates in the network's CRS (as the router projected them); ``times``
-    maps each service to its node times (seconds) and direction; only the ``edges`` selected (those
+    ``times`` maps each service to its node times (seconds) and direction; only the ``edges`` selected (those
     leaving a node of the départements at hand) are drawn, so that the bands of neighbouring
     départements, computed on overlapping networks, meet without overlapping.
     """
     frames = []
+    shapes = EdgeShapes.of(network, edges)
     for service, (seconds, direction) in times.items():
-        polygons = service_isochrones(network, xy, seconds, thresholds_min, direction, buffer_m, edges)
+        polygons = service_isochrones(network, shapes, seconds, thresholds_min, direction, buffer_m)
         frames.append(_with_population(bands(polygons, thresholds_min), service, access))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
     return with_area(result.to_crs("EPSG:4326"))

@@ -1,8 +1,7 @@
-"""Drivable road networks: load (GraphML, OSM extract, download), edge speeds, compact arrays on disk."""
+"""Drivable road networks as arrays: load (GraphML, OSM extract, download), cut to an area, edge speeds, on disk."""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import osmnx as ox
 import pyproj
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
@@ -20,11 +20,15 @@ from .errors import InputError, Problem
 WGS84 = "EPSG:4326"
 SOURCES = ("graphml", "osm", "download")
 TEXT_FIELDS = ("crs", "extent")
+NODE_FIELDS = ("node_id", "lon", "lat", "neighbours", "nearby_junctions", "cut")
 EDGE_FIELDS = ("source", "target", "length_m", "sinuosity", "maxspeed_kph", "highway", "travel_time_s",
-               "alternative_time_s")  # fmt: skip
+               "alternative_time_s", "shape_first", "shape_last")  # fmt: skip
+SHAPE_FIELDS = ("shape_lon", "shape_lat")
 NEARBY_RADIUS_M = 300.0  # radius of the junction count that tells built-up areas (``RoadNetwork.nearby_junctions``)
 MAXSPEED_WORDS = {"FR:urban": 50.0, "FR:rural": 80.0, "FR:zone30": 30.0, "FR:motorway": 130.0, "FR:walk": 6.0}
 MPH = 1.609344
+CLASS_ORDER = ("motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link", "primary_link",
+               "secondary_link", "tertiary_link", "unclassified", "residential", "living_street", "road")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,14 @@ class RoadNetwork:
     ``extent`` is the WKT (WGS84) of the polygon the network was cut to, empty when it was not cut:
     places outside it are not on this network, however close to its edge.
 
-    ``sinuosity``, ``maxspeed_kph``, ``alternative_time_s``, ``neighbours`` and ``nearby_junctions`` may
-    be left out: computed from the arrays (straight edges between the nodes), no tags, one model.
+    Each edge's shape is the run of points ``shape_first`` to ``shape_last`` (either way, both ends
+    included) of ``shape_lon``/``shape_lat``: the road's real geometry between its two nodes, for
+    isochrones and maps. The two directions of a road share one run. ``cut`` marks the nodes that
+    lost a road where the network was cut (at the border of its extract or of an area): trips through
+    them may continue outside.
+
+    ``sinuosity``, ``maxspeed_kph``, ``alternative_time_s``, ``neighbours``, ``nearby_junctions`` and the
+    shapes may be left out: computed from the arrays (straight edges between the nodes), no tags, one model.
     """
 
     node_id: np.ndarray
@@ -151,9 +161,21 @@ class RoadNetwork:
     alternative_time_s: np.ndarray | None = None
     neighbours: np.ndarray | None = None
     nearby_junctions: np.ndarray | None = None
+    shape_lon: np.ndarray | None = None
+    shape_lat: np.ndarray | None = None
+    shape_first: np.ndarray | None = None
+    shape_last: np.ndarray | None = None
+    cut: np.ndarray | None = None
 
     def __post_init__(self):
+        if self.shape_first is None:
+            ends = np.column_stack([self.source, self.target])
+            object.__setattr__(self, "shape_lon", np.asarray(self.lon, dtype=float)[ends].ravel())
+            object.__setattr__(self, "shape_lat", np.asarray(self.lat, dtype=float)[ends].ravel())
+            object.__setattr__(self, "shape_first", 2 * np.arange(len(self.source), dtype=np.int64))
+            object.__setattr__(self, "shape_last", 2 * np.arange(len(self.source), dtype=np.int64) + 1)
         defaults = {
+            "cut": lambda: np.zeros(len(self.node_id), dtype=bool),
             "maxspeed_kph": lambda: np.full(len(self.source), np.nan),
             "alternative_time_s": lambda: np.asarray(self.travel_time_s, dtype=float),
             "neighbours": lambda: neighbour_counts(self.source, self.target, len(self.node_id)),
@@ -184,6 +206,14 @@ class RoadNetwork:
     def under_alternative(self) -> RoadNetwork:
         """The same network driven at the alternative model's times."""
         return replace(self, travel_time_s=self.alternative_time_s)
+
+    def edge_points(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shape points of some edges (indices), in driving order: (point indices, edge position of each)."""
+        first, last = self.shape_first[edges], self.shape_last[edges]
+        counts = np.abs(last - first) + 1
+        owner = np.repeat(np.arange(len(edges)), counts)
+        rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return first[owner] + np.sign(last - first)[owner] * rank, owner
 
     def save(self, path: str | Path) -> None:
         """Write the arrays to an uncompressed ``.npz`` (loads in milliseconds)."""
@@ -280,68 +310,59 @@ def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
-    """Read an ``.osm.pbf`` extract: osmium writes its ways and nodes as OSM XML, osmnx reads that."""
-    import osmium
-
-    with tempfile.TemporaryDirectory() as folder:
-        xml = Path(folder) / "extract.osm"
-        with osmium.SimpleWriter(str(xml)) as writer:
-            for entity in osmium.FileProcessor(str(path)):
-                writer.add(entity)
-        return ox.graph_from_xml(xml, simplify=True, retain_all=False)
-
-
-def _drivable(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Keep the edges of drivable highway classes (osmnx's ``drive`` filter) and their largest component."""
-    excluded = {"abandoned", "bridleway", "bus_guideway", "construction", "corridor", "cycleway", "elevator",
-                "escalator", "footway", "no", "path", "pedestrian", "planned", "platform", "proposed", "raceway",
-                "razed", "service", "steps", "track"}  # fmt: skip
-    drop = [(u, v, k) for u, v, k, h in graph.edges(keys=True, data="highway") if _first(h) in excluded or h is None]
-    graph.remove_edges_from(drop)
-    return ox.truncate.largest_component(graph, strongly=True)
-
-
-def load_graph(kind: str, path: str | Path | None = None, polygon=None) -> nx.MultiDiGraph:
-    """Load a drivable graph.
+def load_network(
+    kind: str, path: str | Path | None, polygon, crs: str, converter_defaults_kph: dict | None = None,
+    overpass_url: str = "",
+) -> RoadNetwork:  # fmt: skip
+    """Load the drivable network of a source inside a WGS84 (multi)polygon, as arrays with road features.
 
     Parameters
     ----------
     kind
-        ``graphml`` (an osmnx GraphML file), ``osm`` (an ``.osm`` XML or ``.osm.pbf`` extract) or
-        ``download`` (osmnx downloads the ``drive`` network inside ``polygon``; needs internet).
+        ``graphml`` (an osmnx GraphML file), ``osm`` (an ``.osm.pbf`` or ``.osm`` extract, read in one
+        streaming pass by :func:`coverage.osm.read_osm`) or ``download`` (osmnx downloads the ``drive``
+        network inside ``polygon``; needs an Overpass server).
     path
         The file, for ``graphml`` and ``osm``.
     polygon
-        WGS84 (multi)polygon, for ``download``.
+        The area to keep (WGS84); the network's ``extent``.
+    crs
+        The metric CRS of the area.
+    converter_defaults_kph
+        See :func:`to_arrays`.
+    overpass_url
+        The Overpass server a download asks (a local instance, a mirror); empty: osmnx's default.
     """
-    if kind == "graphml":
-        return ox.load_graphml(_existing(path))
     if kind == "osm":
-        path = _existing(path)
-        if path.name.endswith(".pbf"):
-            return _drivable(_graph_from_pbf(path))
-        return _drivable(ox.graph_from_xml(path, simplify=True, retain_all=False))
-    if kind == "download":
-        try:
-            return ox.graph_from_polygon(polygon, network_type="drive", simplify=True, retain_all=False)
-        except Exception as error:  # osmnx raises requests and its own errors
-            raise InputError(
-                "OpenStreetMap download",
-                Problem(
-                    f"a reachable Overpass server ({type(error).__name__}); offline, use a local GraphML or OSM extract"
-                ),
-            ) from None
-    raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
+        from .osm import read_osm
+
+        return read_osm(_existing(path), crs, polygon)
+    if kind == "graphml":
+        graph = ox.load_graphml(_existing(path))
+        check_graph(graph, path)
+    elif kind == "download":
+        graph = _download(polygon, overpass_url)
+    else:
+        raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
+    return cut_to(to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph), polygon)
 
 
-def clip(graph: nx.MultiDiGraph, polygon) -> tuple[nx.MultiDiGraph, set[int]]:
-    """The part of a graph whose nodes lie inside a WGS84 (multi)polygon (osmnx ``truncate_graph_polygon``).
-
-    Also returns the kept nodes that lost a road in the cut: trips through them may continue outside.
-    """
-    inside = ox.truncate.truncate_graph_polygon(graph, polygon, truncate_by_edge=False)
-    return inside, {node for node in inside if inside.degree(node) != graph.degree(node)}
+def _download(polygon, overpass_url: str = "") -> nx.MultiDiGraph:
+    """The ``drive`` network inside a polygon, from ``overpass_url`` or the Overpass server osmnx is set to."""
+    default = ox.settings.overpass_url
+    ox.settings.overpass_url = overpass_url or default
+    try:
+        return ox.graph_from_polygon(polygon, network_type="drive", simplify=True, retain_all=True)
+    except Exception as error:  # osmnx raises requests and its own errors
+        raise InputError(
+            "OpenStreetMap download",
+            Problem(
+                f"a reachable Overpass server at {ox.settings.overpass_url} ({type(error).__name__}); offline, use "
+                "a local GraphML or OSM extract"
+            ),
+        ) from None
+    finally:
+        ox.settings.overpass_url = default
 
 
 def _existing(path: str | Path | None) -> Path:
@@ -349,11 +370,6 @@ def _existing(path: str | Path | None) -> Path:
     if path is None or not Path(path).is_file():
         raise InputError(path or "network", Problem("an existing road network file"))
     return Path(path)
-
-
-def _first(value: object) -> str:
-    """A simplified edge may carry a list of highway classes: use the first."""
-    return str(value[0] if isinstance(value, list) else value)
 
 
 def _as_float(value: object) -> float | None:
@@ -385,43 +401,28 @@ def check_graph(graph: nx.MultiDiGraph, path: str | Path) -> None:
         raise InputError(path, problems)
 
 
-def keep_main_component(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[tuple[int, float, float]]]:
-    """Keep the largest strongly connected component, as osmnx does for its downloads.
-
-    Returns the kept graph and, for each weakly connected piece of what was dropped (an island
-    without a bridge, a fragment cut off by one-way streets), its node count and mean WGS84 point.
-    Points nearest such a piece snap to the main network instead, or are flagged off the network
-    when it is further than ``max_snap_m``.
-    """
-    kept = ox.truncate.largest_component(graph, strongly=True)
-    dropped = graph.subgraph(set(graph.nodes) - set(kept.nodes))
-    pieces = []
-    for nodes in sorted(nx.weakly_connected_components(dropped), key=lambda c: (-len(c), min(c))):
-        xs = [float(graph.nodes[n]["x"]) for n in nodes]
-        ys = [float(graph.nodes[n]["y"]) for n in nodes]
-        pieces.append((len(nodes), sum(xs) / len(xs), sum(ys) / len(ys)))
-    return kept, pieces
-
-
 def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "", converter_defaults_kph: dict | None = None
               ) -> RoadNetwork:  # fmt: skip
-    """Convert a graph to a :class:`RoadNetwork` with what the speed model reads; drive times are zero until
-    :meth:`RoadNetwork.with_times`.
+    """Convert an osmnx graph to a :class:`RoadNetwork`; road features are measured on the whole graph and
+    drive times are zero until :meth:`RoadNetwork.with_times`.
 
     ``extent`` is the WKT the graph was cut to. ``converter_defaults_kph``: ``maxspeed`` values the
     network's converter wrote where OSM had no tag, per class; an edge carrying its class's value is
-    treated as untagged. Road features stored on the graph by :func:`annotate_road_features` (measured
-    before a cut) are used; otherwise they are measured on this graph.
+    treated as untagged. An edge merged from several classes by osmnx's simplification takes the most
+    important one (:func:`main_class`), whatever order osmnx listed them in. Edges with a ``geometry``
+    keep it as their shape.
     """
     converter_defaults_kph = converter_defaults_kph or {}
     nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     position = {node: i for i, node in enumerate(nodes.tolist())}
     edges = list(graph.edges(data=True))
-    highway = np.array([_first(d.get("highway")) for _, _, d in edges], dtype="U32")
+    highway = np.array([main_class(d.get("highway")) for _, _, d in edges], dtype="U32")
     maxspeed = np.array([parse_maxspeed(d.get("maxspeed")) for _, _, d in edges], dtype=float)
     converter = np.array([converter_defaults_kph.get(h, np.nan) for h in highway.tolist()], dtype=float)
-    stored = all("sinuosity" in d for _, _, d in edges) and all("neighbours" in d for _, d in graph.nodes(data=True))
     node_data = [graph.nodes[n] for n in nodes.tolist()]
+    shapes = [_shape(graph, u, v, d) for u, v, d in edges]
+    counts = np.array([len(shape) for shape in shapes], dtype=np.int64)
+    points = np.concatenate(shapes) if shapes else np.zeros((0, 2))
     return RoadNetwork(
         node_id=nodes,
         lon=np.array([d["x"] for d in node_data], dtype=float),
@@ -434,24 +435,25 @@ def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "", converter_defa
         crs=crs,
         extent=extent,
         maxspeed_kph=np.where(maxspeed == converter, np.nan, maxspeed),
-        sinuosity=np.array([d["sinuosity"] for _, _, d in edges], dtype=float) if stored else None,
-        neighbours=np.array([d["neighbours"] for d in node_data], dtype=np.int32) if stored else None,
-        nearby_junctions=np.array([d["nearby_junctions"] for d in node_data], dtype=np.int32) if stored else None,
+        shape_lon=points[:, 0].astype(float),
+        shape_lat=points[:, 1].astype(float),
+        shape_first=np.cumsum(counts) - counts,
+        shape_last=np.cumsum(counts) - 1,
     )
 
 
-def annotate_road_features(graph: nx.MultiDiGraph, crs: str) -> None:
-    """Store on a graph's nodes and edges the road features the speed model reads, measured on the whole graph.
+def _shape(graph: nx.MultiDiGraph, u: int, v: int, data: dict) -> np.ndarray:
+    """An edge's points (lon, lat): its ``geometry`` when osmnx kept one, else its two nodes."""
+    if data.get("geometry") is not None:
+        return np.asarray(data["geometry"].coords, dtype=float)[:, :2]
+    return np.array([[graph.nodes[u]["x"], graph.nodes[u]["y"]], [graph.nodes[v]["x"], graph.nodes[v]["y"]]], dtype=float)
 
-    Measured before the graph is cut to an area, they do not depend on where the cut falls: a
-    junction at the edge of a département's network keeps its roads, a stretch its bends.
-    """
-    arrays = to_arrays(graph, crs)
-    for node, neighbours, junctions in zip(arrays.node_id.tolist(), arrays.neighbours.tolist(),
-                                           arrays.nearby_junctions.tolist(), strict=True):  # fmt: skip
-        graph.nodes[node].update(neighbours=neighbours, nearby_junctions=junctions)
-    for (_, _, data), sinuosity in zip(graph.edges(data=True), arrays.sinuosity.tolist(), strict=True):
-        data["sinuosity"] = sinuosity
+
+def main_class(value: object) -> str:
+    """One OSM ``highway`` class: of a list (an osmnx edge merged from several ways), the most important."""
+    if not isinstance(value, (list, tuple)):
+        return str(value).split(";")[0]
+    return min((str(v) for v in value), key=lambda h: (CLASS_ORDER.index(h) if h in CLASS_ORDER else len(CLASS_ORDER), h))
 
 
 def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
@@ -464,6 +466,73 @@ def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
     fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
     return RoadNetwork(**fields)
+
+
+def subnetwork(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
+    """The nodes ``keep`` (boolean mask) and the edges between them, renumbered; road features and shapes kept.
+
+    Only the shape points of kept edges are stored, so a département's slice of a région's network
+    carries only its own geometry.
+    """
+    edges = keep[network.source] & keep[network.target]
+    renumber = np.cumsum(keep) - 1
+    fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
+    fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
+    fields.update({name: fields[name][keep] for name in NODE_FIELDS})
+    fields["source"], fields["target"] = renumber[fields["source"]], renumber[fields["target"]]
+    low, high = np.minimum(fields["shape_first"], fields["shape_last"]), np.maximum(fields["shape_first"], fields["shape_last"])
+    used = np.zeros(len(network.shape_lon) + 1, dtype=np.int64)
+    runs, run_of_edge = np.unique(np.column_stack([low, high]), axis=0, return_inverse=True)
+    np.add.at(used, runs[:, 0], 1)
+    np.add.at(used, runs[:, 1] + 1, -1)
+    point_kept = np.cumsum(used)[:-1] > 0
+    moved = np.cumsum(point_kept) - 1
+    fields.update({name: fields[name][point_kept] for name in SHAPE_FIELDS})
+    fields["shape_first"], fields["shape_last"] = moved[fields["shape_first"]], moved[fields["shape_last"]]
+    return RoadNetwork(**fields)
+
+
+def cut_to(network: RoadNetwork, polygon) -> RoadNetwork:
+    """The part of a network whose nodes lie inside a WGS84 (multi)polygon; ``extent`` becomes the polygon,
+    within the network's own extent if it had one.
+
+    Kept nodes that lose a road in the cut join those marked ``cut``.
+    """
+    inside = shapely.contains_xy(polygon, network.lon, network.lat)
+    crossing = inside[network.source] != inside[network.target]
+    cut = network.cut.copy()
+    cut[network.source[crossing]] = True
+    cut[network.target[crossing]] = True
+    piece = subnetwork(replace(network, cut=cut), inside)
+    if network.extent:
+        polygon = shapely.intersection(polygon, shapely.from_wkt(network.extent))
+    return replace(piece, extent=shapely.to_wkt(polygon, rounding_precision=6))
+
+
+def main_component(network: RoadNetwork) -> tuple[RoadNetwork, list[tuple[int, float, float]]]:
+    """Keep the largest strongly connected component, as osmnx does for its downloads.
+
+    Returns the kept network and, for each weakly connected piece of what was dropped (an island
+    without a bridge, a fragment cut off by one-way streets), its node count and mean WGS84 point,
+    largest first. Points nearest such a piece snap to the main network instead, or are flagged off
+    the network when it is further than ``max_snap_m``.
+    """
+    n = network.n_nodes
+    links = sp.coo_matrix((np.ones(len(network.source)), (network.source, network.target)), shape=(n, n)).tocsr()
+    _, strong = connected_components(links, directed=True, connection="strong")
+    keep = strong == np.argmax(np.bincount(strong)) if n else np.zeros(0, dtype=bool)
+    dropped = np.flatnonzero(~keep)
+    pieces = []
+    if len(dropped):
+        _, weak = connected_components(links[dropped][:, dropped], directed=True, connection="weak")
+        counts = np.bincount(weak)
+        lon = np.bincount(weak, weights=network.lon[dropped]) / counts
+        lat = np.bincount(weak, weights=network.lat[dropped]) / counts
+        first = np.full(len(counts), np.iinfo(np.int64).max)
+        np.minimum.at(first, weak, network.node_id[dropped])
+        order = np.lexsort((first, -counts))
+        pieces = [(int(counts[i]), float(lon[i]), float(lat[i])) for i in order]
+    return subnetwork(network, keep), pieces
 
 
 def area_crs(departements: gpd.GeoDataFrame) -> str:

@@ -30,16 +30,14 @@ from .maps import build_area_map, build_map, write_map
 from .network import (
     RoadNetwork,
     SpeedModel,
-    annotate_road_features,
     area_crs,
-    check_graph,
-    clip,
-    keep_main_component,
-    load_graph,
+    cut_to,
+    load_network,
+    main_component,
     only_roads_between,
     speed_models,
-    to_arrays,
 )  # fmt: skip
+from .osm import split_extract
 from .plot import plot_area_minutes, plot_indicator, plot_observed_vs_modelled
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
@@ -184,31 +182,54 @@ def _area_departements(departements: Path, codes: list[str]) -> gpd.GeoDataFrame
     return shapes[shapes["code"].isin(codes)]
 
 
-def network(
-    kind: str, path: str, departements: Path, departement_codes: list[str], buffer_km: float, horizon_min: float,
-    speeds: dict, converter_defaults: dict, out: Path, warnings: Path,
-) -> None:  # fmt: skip
-    """The drivable network around some départements, with edge travel times, as compact arrays (``.npz``).
+def _area_polygon(shapes: gpd.GeoDataFrame, crs: str, buffer_km: float) -> shapely.Geometry:
+    """Some départements plus ``buffer_km``, as one WGS84 (multi)polygon."""
+    polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
+    return gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
 
-    The source is cut to the départements plus ``buffer_km`` (the extent, kept in the arrays) and
-    its largest strongly connected component kept; then only the roads within ``horizon_min`` of
-    the départements, either way, under the run's speed model or its alternative, keep their edges.
-    Every trip of at most ``horizon_min`` that starts or ends in the départements then runs on this
-    network, unless it would leave the cut: ``warnings`` lists the nodes within the horizon where the
-    cut removed roads, and the pieces dropped as not strongly connected. Road features (junctions,
-    stretches, built-up areas) are measured on the whole source, before the cut.
+
+def split_network(source: Path, departements: Path, departement_codes: list[str], buffer_km: float, out: Path) -> None:
+    """Cut a large OSM extract (a région, France) into one piece per département plus ``buffer_km``, in one pass."""
+    shapes = _area_departements(departements, departement_codes)
+    crs = area_crs(shapes)
+    areas = {code: _area_polygon(shapes[shapes["code"] == code], crs, buffer_km) for code in departement_codes}
+    split_extract(source, areas, out)
+
+
+def prepare_network(
+    kind: str, path: str, departements: Path, departement_codes: list[str], buffer_km: float, converter_defaults: dict,
+    overpass_url: str, out: Path,
+) -> None:  # fmt: skip
+    """Read a network source once, for all the départements it serves: arrays with road features (``.npz``).
+
+    Only the roads within ``buffer_km`` of those départements are kept. Road features (junctions,
+    stretches, built-up areas) are measured here, on the whole area, so that every département's
+    slice (:func:`network`) sees the same roads the same way, wherever its cut falls. A ``download``
+    asks ``overpass_url`` (empty: osmnx's default server).
     """
     shapes = _area_departements(departements, departement_codes)
     crs = area_crs(shapes)
-    polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
-    polygon = gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
-    origin = path or "OpenStreetMap download"
-    graph = load_graph(kind, path or None, polygon)
-    check_graph(graph, origin)
-    annotate_road_features(graph, crs)
-    graph, cut = clip(graph, polygon)
-    graph, pieces = keep_main_component(graph)
-    arrays = to_arrays(graph, crs, shapely.to_wkt(polygon, rounding_precision=6), converter_defaults)
+    polygon = _area_polygon(shapes, crs, buffer_km)
+    load_network(kind, path or None, polygon, crs, converter_defaults, overpass_url).save(out)
+
+
+def network(
+    prepared: Path, origin: str, departements: Path, departement_codes: list[str], buffer_km: float, horizon_min: float,
+    speeds: dict, out: Path, warnings: Path,
+) -> None:  # fmt: skip
+    """The drivable network around some départements, with edge travel times, as compact arrays (``.npz``).
+
+    The prepared network is cut to the départements plus ``buffer_km`` (the extent, kept in the arrays)
+    and its largest strongly connected component kept; then only the roads within ``horizon_min`` of
+    the départements, either way, under the run's speed model or its alternative, keep their edges.
+    Every trip of at most ``horizon_min`` that starts or ends in the départements then runs on this
+    network, unless it would leave the cut: ``warnings`` (about ``origin``, the planner's file) lists the
+    nodes within the horizon where a cut removed roads (this one, the source's or its extract's
+    border), and the pieces dropped as not strongly connected.
+    """
+    shapes = _area_departements(departements, departement_codes)
+    source = RoadNetwork.load(prepared)
+    arrays, pieces = main_component(cut_to(source, _area_polygon(shapes, source.crs, buffer_km)))
     arrays = arrays.with_times(*speed_models(speeds))
     fastest = np.minimum(arrays.travel_time_s, arrays.alternative_time_s)
     forward = travel_matrix(arrays.source, arrays.target, fastest, arrays.n_nodes)
@@ -217,7 +238,7 @@ def network(
     only_roads_between(arrays, keep).save(out)
     text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
     rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(pieces)]
-    truncated = int(np.isin(arrays.node_id[keep], np.fromiter(cut, dtype=np.int64, count=len(cut))).sum())
+    truncated = int((arrays.cut & keep).sum())
     if truncated:
         rows.append((None, "horizon", (
             f"{truncated} nodes within {horizon_min:g} minutes of {', '.join(departement_codes)} lie where the "
@@ -266,7 +287,6 @@ def isochrones(
     access_table = read_csv(access_csv)
     table = isochrone_table(
         network,
-        network.projected_xy(),
         load_node_times(times_path),
         access_table,
         settings["thresholds_min"],

@@ -6,22 +6,81 @@ wildcard_constraints:
     region="|".join(REGIONS),
 
 
+rule split_network:
+    input:
+        network="data/raw/networks/{filename}",
+        departements="data/raw/departements.geojson",
+    output:
+        directory("data/processed/networks/pieces/{filename}"),
+    wildcard_constraints:
+        filename="|".join(re.escape(name) for name in RAW_NETWORKS) or "(?!)",
+    params:
+        codes=lambda wildcards: as_json(split_departements(wildcards.filename)),
+        buffer_km=config["networks"]["buffer_km"],
+    threads: other_resource("threads")
+    resources:
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/split_network_{filename}.log",
+    shell:
+        "python -m coverage split-network --source {input.network:q} --departements {input.departements:q}"
+        " --departement-codes {params.codes:q} --buffer-km {params.buffer_km} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule prepare_network:
+    input:
+        network=lambda wildcards: prepare_input(wildcards.name),
+        departements="data/raw/departements.geojson",
+    output:
+        "data/processed/networks/{name}.npz",
+    wildcard_constraints:
+        name="|".join(re.escape(prepared_name(departement)) for departement in DEPARTEMENTS),
+    params:
+        path=lambda wildcards: prepare_path(wildcards.name),
+        kind=lambda wildcards: network_source(prepared_departements(wildcards.name)[0])["source"],
+        codes=lambda wildcards: as_json(prepared_departements(wildcards.name)),
+        buffer_km=config["networks"]["buffer_km"],
+        overpass_url=config["networks"].get("overpass_url", ""),
+        converter_defaults=lambda wildcards: as_json(
+            dict(
+                sorted(
+                    network_source(prepared_departements(wildcards.name)[0])
+                    .get("converter_default_maxspeeds", {})
+                    .items()
+                )
+            )
+        ),
+    threads: prepare_resource("threads")
+    resources:
+        mem_mb=prepare_resource("mem_mb"),
+        runtime=prepare_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/prepare_network_{name}.log",
+    shell:
+        "python -m coverage prepare-network --kind {params.kind:q} --path={params.path:q}"
+        " --departements {input.departements:q} --departement-codes {params.codes:q} --buffer-km {params.buffer_km}"
+        " --converter-defaults {params.converter_defaults:q} --overpass-url={params.overpass_url:q} --out {output:q}"
+        " 2>&1 | tee {log:q}"
+
+
 rule network:
     input:
-        network=lambda wildcards: raw_network(wildcards.departement),
+        prepared=lambda wildcards: prepared_network(wildcards.departement),
         departements="data/raw/departements.geojson",
     output:
         npz=f"{DEPARTEMENT_FOLDER}/network.npz",
         warnings="data/processed/logs/warnings_network_{departement}.csv",
     params:
-        kind=lambda wildcards: network_source(wildcards.departement)["source"],
+        origin=lambda wildcards: network_path(wildcards.departement) or "OpenStreetMap download",
         codes=departement_codes,
         buffer_km=config["networks"]["buffer_km"],
         horizon_min=config["access"]["horizon_min"],
         speeds=as_json(config["speeds"]),
-        converter_defaults=lambda wildcards: as_json(
-            dict(sorted(network_source(wildcards.departement).get("converter_default_maxspeeds", {}).items()))
-        ),
     threads: departement_resource("network", "threads")
     resources:
         mem_mb=departement_resource("network", "mem_mb"),
@@ -31,9 +90,9 @@ rule network:
     log:
         "logs/network_{departement}.log",
     shell:
-        "python -m coverage network --kind {params.kind:q} --path={input.network:q} --departements {input.departements:q}"
-        " --departement-codes {params.codes:q} --buffer-km {params.buffer_km} --horizon-min {params.horizon_min}"
-        " --speeds {params.speeds:q} --converter-defaults {params.converter_defaults:q} --out {output.npz:q}"
+        "python -m coverage network --prepared {input.prepared:q} --origin {params.origin:q}"
+        " --departements {input.departements:q} --departement-codes {params.codes:q} --buffer-km {params.buffer_km}"
+        " --horizon-min {params.horizon_min} --speeds {params.speeds:q} --out {output.npz:q}"
         " --warnings {output.warnings:q} 2>&1 | tee {log:q}"
 
 

@@ -1,4 +1,5 @@
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -123,6 +124,46 @@ def raw_network_sources():
 RAW_NETWORKS = raw_network_sources()
 
 
+def prepared_name(departement):
+    """The prepared network a département is sliced from: one per source file, per piece of a split
+    source, per département for a download."""
+    source, path = network_source(departement), network_path(departement)
+    if not path:
+        return f"download-{departement}"
+    return f"{Path(path).name}-{departement}" if source.get("split") else Path(path).name
+
+
+def prepared_network(departement):
+    """The prepared arrays of a département's network source."""
+    return f"data/processed/networks/{prepared_name(departement)}.npz"
+
+
+def prepared_departements(name):
+    """The run's départements a prepared network serves."""
+    return [departement for departement in DEPARTEMENTS if prepared_name(departement) == name]
+
+
+def prepare_input(name):
+    """What a prepared network is read from: the raw file, a split source's pieces, nothing for a download."""
+    departement = prepared_departements(name)[0]
+    if network_path(departement) and network_source(departement).get("split"):
+        return f"data/processed/networks/pieces/{Path(network_path(departement)).name}"
+    return raw_network(departement)
+
+
+def prepare_path(name):
+    """The file a prepared network is read from: the raw file or the département's piece ('' for a download)."""
+    departement = prepared_departements(name)[0]
+    if network_path(departement) and network_source(departement).get("split"):
+        return f"{prepare_input(name)}/{departement}.osm.pbf"
+    return raw_network(departement) or ""
+
+
+def split_departements(filename):
+    """The run's départements whose network is a piece of the split source ``filename``."""
+    return [d for d in DEPARTEMENTS if network_source(d).get("split") and Path(network_path(d)).name == filename]
+
+
 def network_label(departement):
     """Edition label of a département's road network, as cited under tables and maps."""
     source = network_source(departement)
@@ -174,6 +215,17 @@ def departement_resource(job, name):
     safety = config["resources"]["safety"]
     return lambda wildcards, attempt: cost.resources(NODE_MODEL.nodes(sizes()[wildcards.departement]), safety,
                                                      attempt)[name]  # fmt: skip
+
+
+def prepare_resource(name):
+    """threads, mem_mb or runtime of the job preparing a network source: it scales with all the départements it serves."""
+    cost = JobCost.from_config(config["resources"]["departement_jobs"]["prepare_network"])
+    if name == "threads":
+        return cost.threads
+    safety = config["resources"]["safety"]
+    return lambda wildcards, attempt: cost.resources(
+        sum(NODE_MODEL.nodes(sizes()[d]) for d in prepared_departements(wildcards.name)), safety, attempt
+    )[name]
 
 
 OTHER_JOBS = JobCost.from_config(config["resources"]["other_jobs"])

@@ -1,0 +1,222 @@
+"""A planner's own OpenStreetMap extract at real size: the network and access jobs on Geofabrik-like extracts.
+
+Generates synthetic extracts with what a Geofabrik ``.osm.pbf`` carries, over Corse-du-Sud (2A) plus
+its buffer: roads (a grid of classes from residential to primary, some one-way, with a shape point
+every few tens of metres and bends), and around them buildings (closed ways of 5 references),
+landuse polygons and tagged POI nodes. About a quarter of the nodes are road nodes, as in real
+extracts. Sizes: 1, 5 and 22 million nodes (``--sizes``); 22 million is a Lorraine. The file is
+written as OPL text and converted with osmium-tool (``osmium cat``).
+
+For each size, runs as the workflow does (one ``python -m coverage`` process each, under
+``prlimit --as``): ``prepare-network`` (the streaming read), ``network`` (the département's slice,
+horizon pruning) and ``access``; and, at the smallest size, today's loader before this change
+(osmium writes the extract as XML, osmnx parses it into a networkx graph) beside the new reader
+alone. Prints one JSON document with wall time (s) and peak resident memory (MB) of each.
+
+Usage: python benchmarks/network.py --run . [--sizes 1000000 5000000 22000000] [--cap-gb 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jobs import measured  # noqa: E402  (the benchmarks' shared process meter)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+BOX = (7.9, 40.7, 10.2, 43.0)  # Corse-du-Sud and its 120 km buffer, over land and sea alike (lon, lat)
+SHAPE_STEP_M = 30.0  # spacing of shape points along the synthetic roads
+BLOCK = 6  # shape steps between two junctions
+ROAD_SHARE = 0.25  # share of the extract's nodes that are road nodes
+
+
+def line_class(index: np.ndarray) -> np.ndarray:
+    """The OSM class of the grid line ``index``: one in ten primary, then secondary, tertiary, residential."""
+    return np.select(
+        [index % 10 == 0, index % 5 == 0, index % 2 == 0], ["primary", "secondary", "tertiary"], "residential"
+    )
+
+
+def write_opl(path: Path, nodes: int, seed: int = 0) -> dict:
+    """Write a Geofabrik-like extract of about ``nodes`` nodes as OPL; returns what it holds."""
+    rng = np.random.default_rng(seed)
+    west, south, east, north = BOX
+    metres_per_lon = 111_320 * np.cos(np.radians((south + north) / 2))
+    width_m, height_m = (east - west) * metres_per_lon, (north - south) * 111_320
+    # Road nodes ~ 2 x W x H / BLOCK lattice units: choose the unit that gives the road share asked for.
+    unit = np.sqrt(2 * width_m * height_m / BLOCK / (ROAD_SHARE * nodes))
+    columns, rows = int(width_m / unit) // BLOCK * BLOCK + 1, int(height_m / unit) // BLOCK * BLOCK + 1
+    dlon, dlat = unit / metres_per_lon, unit / 111_320
+    counts = {"road_nodes": 0, "other_nodes": 0, "road_ways": 0, "other_ways": 0}
+    with open(path, "w", encoding="ascii") as out:
+        for row in range(rows):  # lattice nodes in id order: a whole row on horizontal lines, else the vertical lines
+            x = np.arange(columns) if row % BLOCK == 0 else np.arange(0, columns, BLOCK)
+            lon = west + x * dlon
+            lat = south + row * dlat + (0.15 * dlat * np.sin(x) if row % BLOCK == 0 else 0.0)
+            lon = lon + (0.15 * dlon * np.sin(row) if row % BLOCK else 0.0)
+            lat = np.broadcast_to(lat, x.shape)
+            ids = row * columns + x + 1
+            out.write("".join(f"n{i} v1 x{a:.7f} y{b:.7f}\n" for i, a, b in zip(ids, lon, lat, strict=True)))
+            counts["road_nodes"] += len(ids)
+        next_id = rows * columns + 1
+        others = int(nodes * (1 - ROAD_SHARE))
+        buildings, landuse = int(others * 0.80) // 4, int(others * 0.15) // 20
+        pois = others - 4 * buildings - 20 * landuse
+        corner = np.column_stack([rng.uniform(west, east, buildings), rng.uniform(south, north, buildings)])
+        square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]]) * 1e-4
+        building_points = (corner[:, None, :] + square[None]).reshape(-1, 2)
+        angle = np.linspace(0, 2 * np.pi, 20, endpoint=False)
+        centre = np.column_stack([rng.uniform(west, east, landuse), rng.uniform(south, north, landuse)])
+        ring = np.column_stack([np.cos(angle), np.sin(angle)]) * 3e-3
+        landuse_points = (centre[:, None, :] + ring[None]).reshape(-1, 2)
+        poi_points = np.column_stack([rng.uniform(west, east, pois), rng.uniform(south, north, pois)])
+        for block, tags in ((building_points, ""), (landuse_points, ""), (poi_points, " Tamenity=cafe,name=Cafe")):
+            ids = next_id + np.arange(len(block))
+            out.write("".join(f"n{i} v1{tags} x{a:.7f} y{b:.7f}\n" for i, (a, b) in zip(ids, block, strict=True)))
+            next_id += len(block)
+            counts["other_nodes"] += len(block)
+        way_id = 1
+        for horizontal, count, length in ((True, rows, columns), (False, columns, rows)):
+            for line in range(0, count, BLOCK):
+                highway = str(line_class(np.array([line // BLOCK]))[0])
+                oneway = ",oneway=yes" if highway == "residential" and (line // BLOCK) % 7 == 3 else ""
+                speed = ",maxspeed=80" if highway == "primary" else ""
+                for start in range(0, length - 1, 4 * BLOCK):  # ways span four blocks, as OSM ways span a few
+                    step = np.arange(start, min(start + 4 * BLOCK, length - 1) + 1)
+                    ids = line * columns + step + 1 if horizontal else step * columns + line + 1
+                    out.write(f"w{way_id} v1 Thighway={highway}{speed}{oneway} N{','.join(f'n{i}' for i in ids)}\n")
+                    way_id += 1
+                    counts["road_ways"] += 1
+        first_building = rows * columns + 1
+        for b in range(buildings):
+            ids = first_building + 4 * b + np.array([0, 1, 2, 3, 0])
+            out.write(f"w{way_id} v1 Tbuilding=yes N{','.join(f'n{i}' for i in ids)}\n")
+            way_id += 1
+        first_landuse = first_building + 4 * buildings
+        for area in range(landuse):
+            ids = first_landuse + 20 * area + np.append(np.arange(20), 0)
+            out.write(f"w{way_id} v1 Tlanduse=farmland N{','.join(f'n{i}' for i in ids)}\n")
+            way_id += 1
+        counts["other_ways"] = buildings + landuse
+    return {**counts, "nodes": counts["road_nodes"] + counts["other_nodes"], "unit_m": round(float(unit), 1)}
+
+
+def generate(folder: Path, nodes: int) -> tuple[Path, dict]:
+    """A synthetic ``.osm.pbf`` of about ``nodes`` nodes, and what it holds."""
+    opl, pbf = folder / f"synthetic-{nodes}.opl", folder / f"synthetic-{nodes}.osm.pbf"
+    started = time.perf_counter()
+    content = write_opl(opl, nodes)
+    subprocess.run(["osmium", "cat", str(opl), "-o", str(pbf), "--overwrite"], check=True)
+    opl.unlink()
+    return pbf, {**content, "mb": round(pbf.stat().st_size / 1e6, 1), "generated_s": round(time.perf_counter() - started)}
+
+
+def legacy_load(path: Path) -> None:
+    """Today's loader before this change: osmium writes the extract as OSM XML, osmnx parses it into a graph."""
+    import osmium
+    import osmnx as ox
+
+    with tempfile.TemporaryDirectory() as folder:
+        xml = Path(folder) / "extract.osm"
+        with osmium.SimpleWriter(str(xml)) as writer:
+            for entity in osmium.FileProcessor(str(path)):
+                writer.add(entity)
+        graph = ox.graph_from_xml(xml, simplify=True, retain_all=False)
+    print(graph.number_of_nodes(), graph.number_of_edges())
+
+
+def jobs(pbf: Path, run: Path, out: Path, cap: list[str]) -> dict:
+    """prepare-network, network and access for Corse-du-Sud on an extract, as the workflow runs them."""
+    out.mkdir(parents=True, exist_ok=True)
+    raw, processed, access = run / "data/raw", run / "data/processed", CONFIG["access"]
+    codes, buffer = json.dumps(["2A"]), str(CONFIG["networks"]["buffer_km"])
+    departements = str(raw / "departements.geojson")
+    steps = {
+        "prepare_network": ["prepare-network", "--kind", "osm", "--path", str(pbf), "--departements", departements,
+                            "--departement-codes", codes, "--buffer-km", buffer, "--converter-defaults", "{}",
+                            "--out", str(out / "prepared.npz")],
+        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", pbf.name,
+                    "--departements", departements, "--departement-codes", codes, "--buffer-km", buffer,
+                    "--horizon-min", str(access["horizon_min"]), "--speeds", json.dumps(CONFIG["speeds"]),
+                    "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
+        "access": ["access", "--network-path", str(out / "network.npz"),
+                   "--communes-path", str(processed / "communes.gpkg"),
+                   "--facilities-csv", str(processed / "facilities.csv"), "--departement-codes", codes,
+                   "--settings", json.dumps(access), "--editions", json.dumps({**CONFIG["editions"], "networks": []}),
+                   "--out-communes", str(out / "access_commune.csv"), "--out-sites", str(out / "access_sites.csv"),
+                   "--out-coverage", str(out / "coverage.csv"), "--out-times", str(out / "node_times.npz")],
+    }  # fmt: skip
+    costs = {job: measured(arguments, prefix=cap) for job, arguments in steps.items()}
+    from coverage.network import RoadNetwork
+
+    prepared, network = RoadNetwork.load(out / "prepared.npz"), RoadNetwork.load(out / "network.npz")
+    return {
+        "jobs": costs,
+        "prepared": {"nodes": prepared.n_nodes, "edges": len(prepared.source)},
+        "departement_network": {"nodes": network.n_nodes, "edges": len(network.source)},
+        "total_s": round(sum(cost["s"] for cost in costs.values()), 1),
+        "max_mb": max(cost["mb"] for cost in costs.values()),
+    }
+
+
+def side_by_side(pbf: Path, cap: list[str]) -> dict:
+    """Today's loader and the streaming reader on the same extract, one after the other in this run."""
+    legacy = measured(["--legacy", str(pbf)], prefix=cap, command=[sys.executable, __file__])
+    reader = measured(["--read", str(pbf)], prefix=cap, command=[sys.executable, __file__])
+    return {
+        "legacy_osmnx_xml": legacy,
+        "streaming_reader": reader,
+        "speed_up": round(legacy["s"] / reader["s"], 1),
+        "memory_ratio": round(legacy["mb"] / reader["mb"], 1),
+    }
+
+
+def read_only(path: Path) -> None:
+    """The new reader alone, on the whole extract (no area), as the legacy loader reads it."""
+    from coverage.osm import read_osm
+
+    network = read_osm(path, "EPSG:2154")
+    print(network.n_nodes, len(network.source))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=ROOT, help="a finished run (communes, facilities)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000, 22_000_000])
+    parser.add_argument("--cap-gb", type=float, default=4.0, help="address-space cap of each job (prlimit --as)")
+    parser.add_argument("--work", type=Path, default=None, help="folder for the extracts (default: a temporary one)")
+    parser.add_argument("--skip-legacy", action="store_true")
+    parser.add_argument("--legacy", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--read", type=Path, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.legacy:
+        return legacy_load(arguments.legacy)
+    if arguments.read:
+        return read_only(arguments.read)
+    cap = ["prlimit", f"--as={int(arguments.cap_gb * 2**30)}"]
+    with tempfile.TemporaryDirectory() as scratch:
+        work = arguments.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        results = {"cap_gb": arguments.cap_gb, "sizes": {}}
+        for nodes in sorted(arguments.sizes):
+            pbf, content = generate(work, nodes)
+            entry = {"extract": content, **jobs(pbf, arguments.run, work / f"jobs-{nodes}", cap)}
+            if nodes == min(arguments.sizes) and not arguments.skip_legacy:
+                entry["side_by_side"] = side_by_side(pbf, cap)
+            results["sizes"][str(nodes)] = entry
+            print(json.dumps({str(nodes): entry}), file=sys.stderr)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
