@@ -251,7 +251,8 @@ def commune_minutes(network, points: pd.DataFrame) -> pd.Series:
 # The download path, against a local Overpass stand-in ------------------------------------------------------------
 
 
-def test_download_reads_what_overpass_answers(overpass, tiny_extract: Path):
+def test_download_reads_what_overpass_answers(overpass, tiny_extract: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(ox.settings, "cache_folder", tmp_path / "cache")
     roads = read_osm(tiny_extract, "EPSG:2154")
     url = overpass(overpass_elements(roads))
     network = load_network("download", None, box(8.99, 41.99, 9.02, 42.02), "EPSG:2154", overpass_url=url)
