@@ -1,8 +1,8 @@
 """Time and peak memory of each département job, on real networks and on a synthetic one of a large département.
 
 Runs the six jobs of a département (``prepare-network``, ``network``, ``access``, ``isochrones``,
-``commune-site-times``, ``siting`` for USP) as the workflow does, one ``python -m coverage`` process each, and reads each
-process's wall time and peak resident memory (``os.wait4``). Cases:
+``commune-site-times``, ``siting`` for USP) as the workflow does, one ``python -m coverage`` process each,
+and reads each process's wall time and peak resident memory. Cases:
 
 - ``corse-2A``, ``corse-2B``: the Corsica GraphML cut to each département plus the buffer;
 - ``paris-saclay``: the Paris-Saclay GraphML, run as département 91 (the graph covers part of it);
@@ -10,7 +10,7 @@ process's wall time and peak resident memory (``os.wait4``). Cases:
   Gironde (33, the largest metropolitan département), with its real communes and facilities. The
   four jobs after ``network`` run on it, written straight as the network job's arrays;
 - ``synthetic-graphml``: the same kind of graph with ``--graphml-nodes`` nodes (default 250,000),
-  written as GraphML and run through all five jobs. The network job reads its source with osmnx
+  written as GraphML and run through all six jobs. The prepare-network job reads it with osmnx
   and networkx (about 3 GB per 100,000 nodes), which would not fit this 23 GB machine at 2 million
   nodes: its cost there is the fitted line, reported as such.
 

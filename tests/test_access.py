@@ -170,7 +170,8 @@ def covered_length(lines) -> float:
 def test_bands_are_valid_disjoint_and_nested():
     network = line_network()
     seconds = np.array([0.0, 60.0, 120.0, 180.0])
-    polygons = service_isochrones(network, EdgeShapes.of(network, np.ones(6, dtype=bool)), seconds, [1, 2, 3], "from_site", 100)
+    shapes = EdgeShapes.of(network, np.ones(6, dtype=bool))
+    polygons = service_isochrones(network, shapes, seconds, [1, 2, 3], "from_site", 100)
     table = bands(polygons, [1, 2, 3])
     assert all(shapely.is_valid(g) and g.geom_type in ("Polygon", "MultiPolygon") for g in table["geometry"])
     assert sum(g.area for g in table["geometry"]) == pytest.approx(polygons[-1].area, rel=1e-6)

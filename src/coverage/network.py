@@ -446,14 +446,15 @@ def _shape(graph: nx.MultiDiGraph, u: int, v: int, data: dict) -> np.ndarray:
     """An edge's points (lon, lat): its ``geometry`` when osmnx kept one, else its two nodes."""
     if data.get("geometry") is not None:
         return np.asarray(data["geometry"].coords, dtype=float)[:, :2]
-    return np.array([[graph.nodes[u]["x"], graph.nodes[u]["y"]], [graph.nodes[v]["x"], graph.nodes[v]["y"]]], dtype=float)
+    return np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in (u, v)], dtype=float)
 
 
 def main_class(value: object) -> str:
     """One OSM ``highway`` class: of a list (an osmnx edge merged from several ways), the most important."""
     if not isinstance(value, (list, tuple)):
         return str(value).split(";")[0]
-    return min((str(v) for v in value), key=lambda h: (CLASS_ORDER.index(h) if h in CLASS_ORDER else len(CLASS_ORDER), h))
+    rank = {h: i for i, h in enumerate(CLASS_ORDER)}
+    return min((str(v) for v in value), key=lambda h: (rank.get(h, len(rank)), h))
 
 
 def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
@@ -480,12 +481,11 @@ def subnetwork(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
     fields.update({name: fields[name][keep] for name in NODE_FIELDS})
     fields["source"], fields["target"] = renumber[fields["source"]], renumber[fields["target"]]
-    low, high = np.minimum(fields["shape_first"], fields["shape_last"]), np.maximum(fields["shape_first"], fields["shape_last"])
-    used = np.zeros(len(network.shape_lon) + 1, dtype=np.int64)
-    runs, run_of_edge = np.unique(np.column_stack([low, high]), axis=0, return_inverse=True)
-    np.add.at(used, runs[:, 0], 1)
-    np.add.at(used, runs[:, 1] + 1, -1)
-    point_kept = np.cumsum(used)[:-1] > 0
+    ends = np.column_stack([fields["shape_first"], fields["shape_last"]])
+    covered = np.zeros(len(network.shape_lon) + 1, dtype=np.int64)  # +1 where a run starts, -1 after it ends
+    np.add.at(covered, ends.min(axis=1), 1)
+    np.add.at(covered, ends.max(axis=1) + 1, -1)
+    point_kept = np.cumsum(covered)[:-1] > 0
     moved = np.cumsum(point_kept) - 1
     fields.update({name: fields[name][point_kept] for name in SHAPE_FIELDS})
     fields["shape_first"], fields["shape_last"] = moved[fields["shape_first"]], moved[fields["shape_last"]]

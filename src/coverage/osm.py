@@ -218,7 +218,8 @@ def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
     try:
         ways, box = read_ways(path), extract_box(path)
     except RuntimeError as error:  # libosmium's parse and format errors
-        raise InputError(path, Problem(f"an OpenStreetMap extract (.osm.pbf or .osm) that osmium reads ({error})")) from None
+        expected = f"an OpenStreetMap extract (.osm.pbf or .osm) that osmium reads ({error})"
+        raise InputError(path, Problem(expected)) from None
     if box is not None:
         polygon = box if polygon is None else shapely.intersection(polygon, box)
     network = road_network(ways, crs, polygon)
@@ -238,13 +239,15 @@ def split_extract(source: str | Path, areas: dict[str, shapely.Geometry], out: s
     extracts = []
     for name, polygon in areas.items():
         shape = out / f"{name}.geojson"
-        shape.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(polygon)}))
+        feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(polygon)}
+        shape.write_text(json.dumps(feature))
         extracts.append({"output": f"{name}.osm.pbf", "polygon": {"file_name": shape.name, "file_type": "geojson"}})
     settings = out / "extracts.json"
     settings.write_text(json.dumps({"directory": str(out), "extracts": extracts}, indent=1))
     if shutil.which("osmium") is None:
         raise ConfigError("splitting an extract needs osmium-tool (Debian package osmium-tool: `make osmium`)")
-    command = ["osmium", "extract", "--config", str(settings), "--strategy", "complete_ways", "--overwrite", str(source)]
+    command = ["osmium", "extract", "--config", str(settings), "--strategy", "complete_ways", "--overwrite",
+               str(source)]  # fmt: skip
     run = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise InputError(source, Problem(f"an OpenStreetMap extract osmium-tool can split ({run.stderr.strip()})"))
