@@ -80,19 +80,20 @@ def _high_water_kb(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
-def run_jobs(source: Path | None, departement: str, run: Path, out: Path, converter: dict) -> dict:
-    """The jobs of one département, in order, each measured; without a source, its arrays are already in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+def job_arguments(kind: str, source: Path | None, departement: str, run: Path, out: Path, converter: dict
+                  ) -> dict[str, list[str]]:  # fmt: skip
+    """The ``python -m coverage`` arguments of each job of one département, as the workflow passes them."""
     access, codes = CONFIG["access"], json.dumps([departement])
     raw, processed = run / "data/raw", run / "data/processed"
     common = ["--network-path", str(out / "network.npz")]
     buffer = str(CONFIG["networks"]["buffer_km"])
-    steps = {
-        "prepare_network": ["prepare-network", "--kind", "graphml", "--path", str(source), "--departements",
+    return {
+        "prepare_network": ["prepare-network", "--kind", kind, "--path", str(source), "--departements",
                             str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
                             "--converter-defaults", json.dumps(converter), "--overpass-url=",
                             "--out", str(out / "prepared.npz")],
-        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", str(source), "--departements",
+        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", Path(str(source)).name,
+                    "--departements",
                     str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
                     "--horizon-min", str(access["horizon_min"]), "--speeds", json.dumps(CONFIG["speeds"]),
                     "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
@@ -115,6 +116,12 @@ def run_jobs(source: Path | None, departement: str, run: Path, out: Path, conver
                    "--siting-settings", json.dumps(CONFIG["siting"]), "--out", str(out / "siting.csv"),
                    "--out-communes", str(out / "siting_communes.csv")],
     }  # fmt: skip
+
+
+def run_jobs(source: Path | None, departement: str, run: Path, out: Path, converter: dict) -> dict:
+    """The jobs of one département, in order, each measured; without a source, its arrays are already in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    steps = job_arguments("graphml", source, departement, run, out, converter)
     costs = {job: measured(steps[job]) for job in JOBS if source is not None or job not in NETWORK_JOBS}
     network = RoadNetwork.load(out / "network.npz")
     return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs}

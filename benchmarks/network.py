@@ -27,16 +27,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jobs import measured  # noqa: E402  (the benchmarks' shared process meter)
+from jobs import job_arguments, measured  # noqa: E402  (the benchmarks' job arguments and process meter)
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
 BOX = (7.9, 40.7, 10.2, 43.0)  # Corse-du-Sud and its 120 km buffer, over land and sea alike (lon, lat)
-SHAPE_STEP_M = 30.0  # spacing of shape points along the synthetic roads
-BLOCK = 6  # shape steps between two junctions
+BLOCK = 6  # lattice steps (shape points) between two junctions
 ROAD_SHARE = 0.25  # share of the extract's nodes that are road nodes
 EPOCH = np.datetime64("2008-01-01T00:00:00")
 EDIT = 8  # objects per edit (one changeset, user, time): about 9 MB per million nodes, near Geofabrik's 7.5
@@ -156,25 +153,8 @@ def legacy_load(path: Path) -> None:
 def jobs(pbf: Path, run: Path, out: Path, cap: list[str]) -> dict:
     """prepare-network, network and access for Corse-du-Sud on an extract, as the workflow runs them."""
     out.mkdir(parents=True, exist_ok=True)
-    raw, processed, access = run / "data/raw", run / "data/processed", CONFIG["access"]
-    codes, buffer = json.dumps(["2A"]), str(CONFIG["networks"]["buffer_km"])
-    departements = str(raw / "departements.geojson")
-    steps = {
-        "prepare_network": ["prepare-network", "--kind", "osm", "--path", str(pbf), "--departements", departements,
-                            "--departement-codes", codes, "--buffer-km", buffer, "--converter-defaults", "{}",
-                            "--overpass-url=", "--out", str(out / "prepared.npz")],
-        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", pbf.name,
-                    "--departements", departements, "--departement-codes", codes, "--buffer-km", buffer,
-                    "--horizon-min", str(access["horizon_min"]), "--speeds", json.dumps(CONFIG["speeds"]),
-                    "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
-        "access": ["access", "--network-path", str(out / "network.npz"),
-                   "--communes-path", str(processed / "communes.gpkg"),
-                   "--facilities-csv", str(processed / "facilities.csv"), "--departement-codes", codes,
-                   "--settings", json.dumps(access), "--editions", json.dumps({**CONFIG["editions"], "networks": []}),
-                   "--out-communes", str(out / "access_commune.csv"), "--out-sites", str(out / "access_sites.csv"),
-                   "--out-coverage", str(out / "coverage.csv"), "--out-times", str(out / "node_times.npz")],
-    }  # fmt: skip
-    costs = {job: measured(arguments, prefix=cap) for job, arguments in steps.items()}
+    arguments = job_arguments("osm", pbf, "2A", run, out, {})
+    costs = {job: measured(arguments[job], prefix=cap) for job in ("prepare_network", "network", "access")}
     from coverage.network import RoadNetwork
 
     prepared, network = RoadNetwork.load(out / "prepared.npz"), RoadNetwork.load(out / "network.npz")

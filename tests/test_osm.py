@@ -175,12 +175,10 @@ def corsica_straight(corsica):
     these nodes holds (the GraphML's own lengths run along shape points its converter dropped)."""
     from dataclasses import replace
 
-    from coverage.osm import great_circle_m
-
     network, _ = corsica
     loops = network.source == network.target
-    lengths = great_circle_m(network.lon[network.source], network.lat[network.source], network.lon[network.target],
-                             network.lat[network.target])  # fmt: skip
+    lengths = ox.distance.great_circle(network.lat[network.source], network.lon[network.source],
+                                       network.lat[network.target], network.lon[network.target])  # fmt: skip
     from coverage.network import RoadNetwork
 
     straight = replace(network, length_m=lengths)

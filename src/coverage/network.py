@@ -401,12 +401,11 @@ def check_graph(graph: nx.MultiDiGraph, path: str | Path) -> None:
         raise InputError(path, problems)
 
 
-def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "", converter_defaults_kph: dict | None = None
-              ) -> RoadNetwork:  # fmt: skip
+def to_arrays(graph: nx.MultiDiGraph, crs: str, converter_defaults_kph: dict | None = None) -> RoadNetwork:
     """Convert an osmnx graph to a :class:`RoadNetwork`; road features are measured on the whole graph and
     drive times are zero until :meth:`RoadNetwork.with_times`.
 
-    ``extent`` is the WKT the graph was cut to. ``converter_defaults_kph``: ``maxspeed`` values the
+    ``converter_defaults_kph``: ``maxspeed`` values the
     network's converter wrote where OSM had no tag, per class; an edge carrying its class's value is
     treated as untagged. An edge merged from several classes by osmnx's simplification takes the most
     important one (:func:`main_class`), whatever order osmnx listed them in. Edges with a ``geometry``
@@ -433,7 +432,6 @@ def to_arrays(graph: nx.MultiDiGraph, crs: str, extent: str = "", converter_defa
         travel_time_s=np.zeros(len(edges)),
         highway=highway,
         crs=crs,
-        extent=extent,
         maxspeed_kph=np.where(maxspeed == converter, np.nan, maxspeed),
         shape_lon=points[:, 0].astype(float),
         shape_lat=points[:, 1].astype(float),
@@ -463,10 +461,15 @@ def only_roads_between(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     A point whose nearest node was left without roads is then on the network but unreachable,
     rather than snapped to a further node that kept its roads.
     """
+    return RoadNetwork(**_fields_with_edges_between(network, keep))
+
+
+def _fields_with_edges_between(network: RoadNetwork, keep: np.ndarray) -> dict:
+    """The network's fields with only the edges joining two ``keep`` nodes (nodes and shapes untouched)."""
     edges = keep[network.source] & keep[network.target]
     fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
     fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
-    return RoadNetwork(**fields)
+    return fields
 
 
 def subnetwork(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
@@ -475,10 +478,8 @@ def subnetwork(network: RoadNetwork, keep: np.ndarray) -> RoadNetwork:
     Only the shape points of kept edges are stored, so a département's slice of a région's network
     carries only its own geometry.
     """
-    edges = keep[network.source] & keep[network.target]
     renumber = np.cumsum(keep) - 1
-    fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
-    fields.update({name: fields[name][edges] for name in EDGE_FIELDS})
+    fields = _fields_with_edges_between(network, keep)
     fields.update({name: fields[name][keep] for name in NODE_FIELDS})
     fields["source"], fields["target"] = renumber[fields["source"]], renumber[fields["target"]]
     ends = np.column_stack([fields["shape_first"], fields["shape_last"]])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import osmnx as ox
 import shapely
 import shapely.geometry
 
@@ -32,7 +33,6 @@ NO_MOTOR = frozenset({"no", "private"})
 YES = frozenset({"yes", "true", "1"})
 REVERSE = frozenset({"-1", "reverse"})
 UNDEFINED = 2**31 - 1  # libosmium's coordinate of a node the extract does not hold
-EARTH_RADIUS_M = 6_371_009.0  # osmnx's great-circle radius
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,6 @@ def read_ways(path: str | Path) -> Ways:
     )
 
 
-def great_circle_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in metres (haversine, osmnx's radius)."""
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
     """Split the ways at their junctions into the edges of a :class:`RoadNetwork`.
 
@@ -153,26 +146,23 @@ def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
     held = ways.x[distinct] != UNDEFINED
     if polygon is not None:
         held &= _inside(polygon, lon, lat)
-    segment = (way[1:] == way[:-1]) & held[1:] & held[:-1]  # joins point i to i + 1
+    same_way = way[1:] == way[:-1]
+    segment = same_way & held[1:] & held[:-1]  # joins point i to i + 1
     before, after = np.concatenate([[False], segment]), np.concatenate([segment, [False]])
     on_road = before | after
     _, index, counts = np.unique(np.where(on_road, ref, -1), return_inverse=True, return_counts=True)
     node = on_road & (~before | ~after | (counts[index] > 1))
-    same_way_before = np.concatenate([[False], way[1:] == way[:-1]])
-    same_way_after = np.concatenate([way[1:] == way[:-1], [False]])
-    lost = (same_way_before & ~before) | (same_way_after & ~after)  # the way went on, outside
+    went_on = (np.concatenate([[False], same_way]) & ~before) | (np.concatenate([same_way, [False]]) & ~after)
+    # Segments run in order; an edge starts at each segment that leaves a node and runs to the next such one.
     seg_from = np.flatnonzero(segment)
-    edge_of_segment = np.cumsum(node[seg_from]) - 1
-    n_edges = int(edge_of_segment[-1]) + 1 if len(seg_from) else 0
-    seg_length = great_circle_m(lon[seg_from], lat[seg_from], lon[seg_from + 1], lat[seg_from + 1])
-    length = np.bincount(edge_of_segment, weights=seg_length, minlength=n_edges)
-    first = np.full(n_edges, len(ref), dtype=np.int64)
-    np.minimum.at(first, edge_of_segment, seg_from)
-    last = np.zeros(n_edges, dtype=np.int64)
-    np.maximum.at(last, edge_of_segment, seg_from + 1)
+    starts = np.flatnonzero(node[seg_from])
+    seg_length = ox.distance.great_circle(lat[seg_from], lon[seg_from], lat[seg_from + 1], lon[seg_from + 1])
+    length = np.add.reduceat(seg_length, starts) if len(starts) else np.zeros(0)
+    first = seg_from[starts]
+    last = seg_from[np.append(starts[1:], len(seg_from)) - 1] + 1
     node_ids, node_index = np.unique(ref[node], return_index=True)
     node_points = np.flatnonzero(node)[node_index]
-    cut = np.isin(node_ids, ref[held & lost])
+    cut = np.isin(node_ids, ref[held & went_on])  # the way went on, outside
     source, target = np.searchsorted(node_ids, ref[first]), np.searchsorted(node_ids, ref[last])
     edge_way = way[first]
     ahead, back = ways.direction[edge_way] >= 0, ways.direction[edge_way] <= 0

@@ -124,13 +124,18 @@ def raw_network_sources():
 RAW_NETWORKS = raw_network_sources()
 
 
+def from_split_source(departement):
+    """Whether a département's network is a piece of a split source (`split: true`)."""
+    return bool(network_path(departement) and network_source(departement).get("split"))
+
+
 def prepared_name(departement):
     """The prepared network a département is sliced from: one per source file, per piece of a split
     source, per département for a download."""
-    source, path = network_source(departement), network_path(departement)
+    path = network_path(departement)
     if not path:
         return f"download-{departement}"
-    return f"{Path(path).name}-{departement}" if source.get("split") else Path(path).name
+    return f"{Path(path).name}-{departement}" if from_split_source(departement) else Path(path).name
 
 
 def prepared_network(departement):
@@ -146,7 +151,7 @@ def prepared_departements(name):
 def prepare_input(name):
     """What a prepared network is read from: the raw file, a split source's pieces, nothing for a download."""
     departement = prepared_departements(name)[0]
-    if network_path(departement) and network_source(departement).get("split"):
+    if from_split_source(departement):
         return f"data/processed/networks/pieces/{Path(network_path(departement)).name}"
     return raw_network(departement)
 
@@ -154,14 +159,14 @@ def prepare_input(name):
 def prepare_path(name):
     """The file a prepared network is read from: the raw file or the département's piece ('' for a download)."""
     departement = prepared_departements(name)[0]
-    if network_path(departement) and network_source(departement).get("split"):
+    if from_split_source(departement):
         return f"{prepare_input(name)}/{departement}.osm.pbf"
     return raw_network(departement) or ""
 
 
 def split_departements(filename):
     """The run's départements whose network is a piece of the split source ``filename``."""
-    return [d for d in DEPARTEMENTS if network_source(d).get("split") and Path(network_path(d)).name == filename]
+    return [d for d in DEPARTEMENTS if from_split_source(d) and Path(network_path(d)).name == filename]
 
 
 def network_label(departement):
@@ -207,25 +212,26 @@ def sizes():
     return departement_sizes(plan_input("departements"), plan_input("population"), config["networks"]["buffer_km"])
 
 
-def departement_resource(job, name):
-    """threads, mem_mb or runtime of one kind of département job; memory and time scale with its network's size."""
+def scaled_resource(job, name, nodes):
+    """threads, mem_mb or runtime of one kind of network job; memory and time scale with ``nodes(wildcards)``."""
     cost = JobCost.from_config(config["resources"]["departement_jobs"][job])
     if name == "threads":
         return cost.threads
     safety = config["resources"]["safety"]
-    return lambda wildcards, attempt: cost.resources(NODE_MODEL.nodes(sizes()[wildcards.departement]), safety,
-                                                     attempt)[name]  # fmt: skip
+    return lambda wildcards, attempt: cost.resources(nodes(wildcards), safety, attempt)[name]
+
+
+def departement_resource(job, name):
+    """threads, mem_mb or runtime of one kind of département job, scaled with its network's size."""
+    return scaled_resource(job, name, lambda wildcards: NODE_MODEL.nodes(sizes()[wildcards.departement]))
 
 
 def prepare_resource(name):
     """threads, mem_mb or runtime of the job preparing a network source: it scales with all the départements it serves."""
-    cost = JobCost.from_config(config["resources"]["departement_jobs"]["prepare_network"])
-    if name == "threads":
-        return cost.threads
-    safety = config["resources"]["safety"]
-    return lambda wildcards, attempt: cost.resources(
-        sum(NODE_MODEL.nodes(sizes()[d]) for d in prepared_departements(wildcards.name)), safety, attempt
-    )[name]
+    return scaled_resource(
+        "prepare_network", name,
+        lambda wildcards: sum(NODE_MODEL.nodes(sizes()[d]) for d in prepared_departements(wildcards.name)),
+    )  # fmt: skip
 
 
 OTHER_JOBS = JobCost.from_config(config["resources"]["other_jobs"])
