@@ -12,13 +12,13 @@ from shapely.geometry import box
 
 from coverage.access import AccessModel, Router, commune_access, coverage_by_departement
 from coverage.isochrones import (
+    METHODS,
     EdgeShapes,
     band_population,
     bands,
     isochrone_table,
     merge_isochrones,
     reached_segments,
-    service_isochrones,
 )  # fmt: skip
 from coverage.access import population_points
 from coverage.network import RoadNetwork, project
@@ -167,26 +167,27 @@ def covered_length(lines) -> float:
     return (shapely.union_all(shapely.buffer(lines, 0.5, cap_style="flat")).area) / 1.0
 
 
-def test_bands_are_valid_disjoint_and_nested():
+@pytest.mark.parametrize("method", METHODS)
+def test_bands_are_valid_disjoint_and_nested(method: str):
     network = line_network()
     seconds = np.array([0.0, 60.0, 120.0, 180.0])
-    shapes = EdgeShapes.of(network, np.ones(6, dtype=bool))
-    polygons = service_isochrones(network, shapes, seconds, [1, 2, 3], "from_site", 100)
+    polygons = METHODS[method](network, np.ones(6, dtype=bool), 100).polygons(seconds, [1, 2, 3], "from_site")
     table = bands(polygons, [1, 2, 3])
     assert all(shapely.is_valid(g) and g.geom_type in ("Polygon", "MultiPolygon") for g in table["geometry"])
     assert sum(g.area for g in table["geometry"]) == pytest.approx(polygons[-1].area, rel=1e-6)
     assert polygons[0].area < polygons[1].area < polygons[2].area
 
 
-def test_bands_of_two_halves_merge_into_the_bands_of_the_whole():
+@pytest.mark.parametrize("method", METHODS)
+def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
     network = line_network()
     times = {"USP": (np.array([0.0, 60.0, 120.0, 180.0]), "from_site")}
     access = pd.DataFrame({"population": [10, 20], "usp_minutes": [0.5, 2.5]})
     halves = [
-        isochrone_table(network, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes))
+        isochrone_table(network, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes), method)
         for i, nodes in enumerate(([0, 1], [2, 3]))
     ]
-    whole = isochrone_table(network, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool))
+    whole = isochrone_table(network, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool), method)
     merged = merge_isochrones(halves)
     assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
     for mine, reference in zip(merged.geometry, whole.geometry, strict=True):

@@ -10,10 +10,16 @@ def polygonal(geometries: np.ndarray | shapely.Geometry) -> np.ndarray:
     """Valid (Multi)Polygons: repair each geometry and keep only its polygonal parts.
 
     ``make_valid`` after a difference or a simplification may return a GeometryCollection mixing
-    polygons with lines or points; those lower-dimensional slivers carry no area.
+    polygons with lines or points; those lower-dimensional slivers carry no area. Valid (Multi)Polygons
+    are kept as they are.
     """
-    result = []
-    for geometry in np.atleast_1d(shapely.make_valid(geometries)):
-        parts = [p for p in shapely.get_parts(geometry) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)]
-        result.append(shapely.union_all(parts) if parts else shapely.MultiPolygon())
-    return np.array(result, dtype=object)
+    return np.array([_polygonal(geometry) for geometry in np.atleast_1d(geometries)], dtype=object)
+
+
+def _polygonal(geometry: shapely.Geometry | None) -> shapely.Geometry:
+    """One geometry as a valid (Multi)Polygon."""
+    if isinstance(geometry, shapely.Polygon | shapely.MultiPolygon) and shapely.is_valid(geometry):
+        return geometry
+    repaired = shapely.get_parts(shapely.make_valid(geometry))
+    parts = [p for p in repaired if isinstance(p, shapely.Polygon | shapely.MultiPolygon)]
+    return shapely.union_all(parts) if parts else shapely.MultiPolygon()

@@ -23,9 +23,9 @@ from .calibration import calibrate, config_fragment
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
-from .geography import build_communes, nearest_code_of_points
+from .geography import build_communes
 from .indicators import GapRule, compute_indicators, national_totals, national_values
-from .isochrones import isochrone_table, merge_isochrones
+from .isochrones import edges_leaving, isochrone_table, merge_isochrones
 from .maps import build_area_map, build_map, write_map
 from .network import (
     RoadNetwork,
@@ -280,10 +280,6 @@ def isochrones(
 ) -> None:  # fmt: skip
     """Isochrone bands drawn from the roads leaving the nodes of some départements, with their population."""
     network = RoadNetwork.load(network_path)
-    owner = nearest_code_of_points(
-        pd.Series(network.lon), pd.Series(network.lat), load_departements(departements), network.crs
-    )
-    edges = owner.isin(departement_codes).to_numpy()[network.source]
     access_table = read_csv(access_csv)
     table = isochrone_table(
         network,
@@ -291,7 +287,8 @@ def isochrones(
         access_table,
         settings["thresholds_min"],
         settings["isochrone_buffer_m"],
-        edges,
+        edges_leaving(network, load_departements(departements), departement_codes),
+        settings["isochrone_method"],
     )
     write_gpkg(with_sources(table, sources_of(access_table)), out, "isochrones")
 

@@ -1,0 +1,167 @@
+"""Isochrones: the contoured grid beside the exact construction, on real départements and a large synthetic one.
+
+Cases:
+
+- ``corse-2A``, ``corse-2B``: the départements of a finished run (``--run``): their network and node times;
+- ``synthetic``: the jobs benchmark's road-like grid of ``--nodes`` nodes (default 2,000,000) filling the cut
+  of the Gironde (33), with the node times of its access job.
+
+For each case, the ``isochrones`` job runs as the workflow runs it (``python -m coverage isochrones``, under
+``prlimit --as``), once per method (``access.isochrone_method``: ``grid``, ``exact``), side by side: wall
+time (s) and peak resident memory (MB). Then, for every service and threshold, the fidelity of each
+method's band (:func:`coverage.isochrones.fidelity`): share of the reached road length inside it, share of
+its area farther than the buffer from any reached road, and its area against the exact construction's,
+cumulative and band by band; summarised as the worst case over services and thresholds.
+
+``split``: Corsica drawn as the workflow does (2A and 2B each on its own network, then merged) against
+both départements drawn on one network: the share of each band's area that differs, and the area
+where two merged bands overlap.
+
+Prints one JSON document.
+
+Usage: python benchmarks/isochrones.py --run . [--nodes 2000000] [--cap-gb 4] [--skip-synthetic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from coverage import steps
+from coverage.access import load_node_times
+from coverage.isochrones import EdgeShapes, edges_leaving, fidelity, merge_isochrones, reached_segments
+from coverage.network import RoadNetwork
+from coverage.sources.boundaries import load_departements
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jobs import CONFIG, ROOT, job_arguments, measured, synthetic_arrays, synthetic_grid  # noqa: E402  (helpers)
+
+METHODS = ("grid", "exact")
+SAMPLES = 20_000
+
+
+def isochrone_job(folder: Path, departement: str, run: Path, method: str, cap: list[str]) -> dict:
+    """Run the isochrones job of a département whose network and node times are in ``folder``; its cost."""
+    arguments = job_arguments("graphml", None, departement, run, folder, {})["isochrones"]
+    settings = {**CONFIG["access"], "isochrone_method": method}
+    arguments[arguments.index("--settings") + 1] = json.dumps(settings)
+    arguments[arguments.index("--out") + 1] = str(folder / f"isochrones_{method}.gpkg")
+    return measured(arguments, cap)
+
+
+def cumulative(table: gpd.GeoDataFrame, crs: str) -> dict[tuple[str, float], shapely.Geometry]:
+    """Each service's polygon up to each threshold (the union of its bands), in ``crs`` (repaired: rings may
+    touch after reprojection)."""
+    table = table.to_crs(crs)
+    table = table.set_geometry(shapely.make_valid(table.geometry.to_numpy()), crs=crs)
+    return {
+        (service, upper): shapely.union_all(group.loc[group["min_to"] <= upper].geometry.to_numpy())
+        for service, group in table.groupby("service")
+        for upper in group["min_to"]
+    }
+
+
+def case_fidelity(folder: Path, departement: str, run: Path) -> dict:
+    """Worst fidelity figures of each method's bands over services and thresholds."""
+    network = RoadNetwork.load(folder / "network.npz")
+    edges = edges_leaving(network, load_departements(run / "data/raw/departements.geojson"), [departement])
+    shapes = EdgeShapes.of(network, edges)
+    times = load_node_times(folder / "node_times.npz")
+    tables = {method: gpd.read_file(folder / f"isochrones_{method}.gpkg") for method in METHODS}
+    polygons = {method: cumulative(table, network.crs) for method, table in tables.items()}
+    buffer = CONFIG["access"]["isochrone_buffer_m"]
+    figures: dict[str, list[dict]] = {method: [] for method in METHODS}
+    for (service, upper), reference in polygons["exact"].items():
+        seconds, direction = times[service]
+        lines = reached_segments(network, shapes, seconds, upper * 60, direction)
+        for method in METHODS:
+            figures[method].append(fidelity(lines, polygons[method][(service, upper)], reference, buffer, SAMPLES))
+    band_difference = tables["grid"]["area_km2"] / tables["exact"]["area_km2"] - 1
+    return {
+        method: {
+            "road_inside_min": round(min(f["road_inside"] for f in rows), 4),
+            "beyond_buffer_max": round(max(f["beyond_buffer"] for f in rows), 4),
+            "area_difference_max": round(max(abs(f["area_difference"]) for f in rows), 4),
+            **({"band_area_difference_max": round(float(band_difference.abs().max()), 4)} if method == "grid" else {}),
+        }
+        for method, rows in figures.items()
+    }
+
+
+def run_case(folder: Path, departement: str, run: Path, cap: list[str]) -> dict:
+    """Both methods' jobs on one département, then their fidelity."""
+    network = RoadNetwork.load(folder / "network.npz")
+    costs = {method: isochrone_job(folder, departement, run, method, cap) for method in METHODS}
+    return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs,
+            "fidelity": case_fidelity(folder, departement, run)}  # fmt: skip
+
+
+def split(run: Path, scratch: Path) -> dict:
+    """Corsica drawn per département then merged (the run's outputs) against one network for both."""
+    source = CONFIG["networks"]["sources"][0]
+    codes, settings = ["2A", "2B"], CONFIG["access"]
+    boundaries, processed = run / "data/raw/departements.geojson", run / "data/processed"
+    buffer_km = CONFIG["networks"]["buffer_km"]
+    editions = {**CONFIG["editions"], "networks": []}
+    steps.prepare_network("graphml", str(ROOT / CONFIG["mirror"] / source["path"]), boundaries, codes, buffer_km,
+                          source["converter_default_maxspeeds"], "", scratch / "prepared.npz")  # fmt: skip
+    steps.network(scratch / "prepared.npz", source["path"], boundaries, codes, buffer_km, settings["horizon_min"],
+                  CONFIG["speeds"], scratch / "network.npz", scratch / "warnings.csv")  # fmt: skip
+    steps.access(scratch / "network.npz", processed / "communes.gpkg", processed / "facilities.csv", codes, settings,
+                 editions, scratch / "access.csv", scratch / "sites.csv", scratch / "coverage.csv",
+                 scratch / "node_times.npz")  # fmt: skip
+    steps.isochrones(scratch / "network.npz", scratch / "node_times.npz", scratch / "access.csv", boundaries, codes,
+                     {**settings, "isochrone_method": "grid"}, scratch / "whole.gpkg")  # fmt: skip
+    parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]
+    merged, whole = (frame.to_crs(2154) for frame in (merge_isochrones(parts), gpd.read_file(scratch / "whole.gpkg")))
+    differ = [
+        shapely.make_valid(a).symmetric_difference(shapely.make_valid(b)).area / b.area
+        for a, b in zip(merged.geometry, whole.geometry, strict=True)
+        if b.area
+    ]
+    overlap = sum(
+        shapely.make_valid(a).intersection(shapely.make_valid(b)).area
+        for _, group in merged.groupby("service")
+        for a, b in itertools.combinations(group.geometry, 2)
+    )
+    return {"differing_area_share_max": round(max(differ), 4), "overlap_km2": round(overlap / 1e6, 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=Path("."), help="folder of a finished run (grid method)")
+    parser.add_argument("--nodes", type=int, default=2_000_000)
+    parser.add_argument("--cap-gb", type=float, default=4.0, help="address-space cap of each job (prlimit --as)")
+    parser.add_argument("--skip-synthetic", action="store_true")
+    arguments = parser.parse_args()
+    run, cap = arguments.run.resolve(), ["prlimit", f"--as={int(arguments.cap_gb * 2**30)}"]
+    cases = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        for code in ("2A", "2B"):
+            folder = scratch / f"corse-{code}"
+            folder.mkdir()
+            for name in ("network.npz", "node_times.npz", "access_commune.csv"):
+                (folder / name).symlink_to(run / "data/processed/departements" / code / name)
+            cases[f"corse-{code}"] = run_case(folder, code, run, cap)
+        if not arguments.skip_synthetic:
+            folder = scratch / "synthetic"
+            folder.mkdir()
+            synthetic_arrays(synthetic_grid(run / "data/raw/departements.geojson", "33", arguments.nodes),
+                             folder / "network.npz")  # fmt: skip
+            measured(job_arguments("graphml", None, "33", run, folder, {})["access"])
+            cases["synthetic"] = run_case(folder, "33", run, cap)
+        (scratch / "split").mkdir()
+        result = {"cases": cases, "split": split(run, scratch / "split")}
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
