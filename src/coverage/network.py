@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
-import osmnx as ox
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -16,6 +15,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .errors import InputError, Problem
+
+if TYPE_CHECKING:  # osmnx and networkx (with the matplotlib osmnx loads) only for GraphML and downloads
+    import networkx as nx
 
 WGS84 = "EPSG:4326"
 SOURCES = ("graphml", "osm", "download")
@@ -347,6 +349,8 @@ def load_network(
 
         return read_osm(_existing(path), crs, polygon)
     if kind == "graphml":
+        import osmnx as ox
+
         graph = ox.load_graphml(_existing(path))
         check_graph(graph, path)
     elif kind == "download":
@@ -358,6 +362,8 @@ def load_network(
 
 def _download(polygon, overpass_url: str = "") -> nx.MultiDiGraph:
     """The ``drive`` network inside a polygon, from ``overpass_url`` or the Overpass server osmnx is set to."""
+    import osmnx as ox
+
     default = ox.settings.overpass_url
     ox.settings.overpass_url = overpass_url or default
     try:

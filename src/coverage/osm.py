@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import osmium
-import osmnx as ox
 import shapely
 import shapely.geometry
 
@@ -140,6 +139,8 @@ def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
     it does not hold) or the ``polygon`` (WGS84) is cut where it leaves: its pieces inside remain.
     Lengths run along the shape (great circle, as osmnx). Nodes where a way was cut are marked ``cut``.
     """
+    from osmnx.distance import great_circle  # osmnx (and the matplotlib it loads) only when reading extracts
+
     distinct = np.concatenate([[True], (ways.way[1:] != ways.way[:-1]) | (ways.ref[1:] != ways.ref[:-1])])
     ref, way = ways.ref[distinct], ways.way[distinct]  # a node listed twice in a row is one point
     lon, lat = ways.x[distinct] * 1e-7, ways.y[distinct] * 1e-7
@@ -156,7 +157,7 @@ def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
     # Segments run in order; an edge starts at each segment that leaves a node and runs to the next such one.
     seg_from = np.flatnonzero(segment)
     starts = np.flatnonzero(node[seg_from])
-    seg_length = ox.distance.great_circle(lat[seg_from], lon[seg_from], lat[seg_from + 1], lon[seg_from + 1])
+    seg_length = great_circle(lat[seg_from], lon[seg_from], lat[seg_from + 1], lon[seg_from + 1])
     length = np.add.reduceat(seg_length, starts) if len(starts) else np.zeros(0)
     first = seg_from[starts]
     last = seg_from[np.append(starts[1:], len(seg_from)) - 1] + 1

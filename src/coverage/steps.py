@@ -1,4 +1,8 @@
-"""Pipeline steps: each reads its input files, calls the library and writes its outputs (one per rule)."""
+"""Pipeline steps: each reads its input files, calls the library and writes its outputs (one per rule).
+
+The map and plot modules (folium, matplotlib) are imported by the steps that draw: every rule runs its
+own process, and the others need not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,6 @@ from .facilities import Inputs, build_facilities
 from .geography import build_communes
 from .indicators import GapRule, compute_indicators, national_totals, national_values
 from .isochrones import edges_leaving, isochrone_table, merge_isochrones
-from .maps import build_area_map, build_map, write_map
 from .network import (
     RoadNetwork,
     SpeedModel,
@@ -38,7 +41,6 @@ from .network import (
     speed_models,
 )  # fmt: skip
 from .osm import split_extract
-from .plot import plot_area_minutes, plot_indicator, plot_observed_vs_modelled
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
 from .routing import travel_matrix, within_time
@@ -150,6 +152,8 @@ def html_map(
     editions: dict[str, str], areas: dict[str, str], out: Path,
 ) -> None:  # fmt: skip
     """The interactive map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it)."""
+    from .maps import build_map, write_map
+
     table_facilities = read_csv(facilities_csv)
     fmap = build_map(
         read_csv(indicators_csv),
@@ -168,6 +172,8 @@ def static_map(
     editions: dict[str, str], out: Path,
 ) -> None:  # fmt: skip
     """One static PNG map of an indicator."""
+    from .plot import plot_indicator
+
     gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
     plot_indicator(_indicators_with_shapes(indicators_csv, departements), indicator, title, gap_columns, sources, out)
@@ -301,6 +307,8 @@ def calibration(
 
     ``network_paths`` are the networks of ``fit_settings["departements"]``, in that order.
     """
+    from .plot import plot_observed_vs_modelled
+
     communes = _read_communes(communes_path)
     label = fit_settings["label"]
     result = calibrate(
@@ -360,6 +368,8 @@ def area_map(
 
     ``siting_csvs`` holds, per service, ``siting_<service>.csv`` then ``siting_<service>_communes.csv``.
     """
+    from .maps import build_area_map, write_map
+
     communes = _access_with_polygons(access_csv, communes_path)
     facilities_table = read_csv(facilities_csv)
     on_network = read_csv(sites_csv).query("on_network")[["finess", "service"]]
@@ -462,6 +472,8 @@ def area_static_map(
     horizon_min: float, editions: dict, out: Path,
 ) -> None:  # fmt: skip
     """A printable PNG of an area's communes by minutes to the nearest site of one service."""
+    from .plot import plot_area_minutes
+
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities_csv), editions))
     title = f"{label} : minutes jusqu'au site {service} le plus proche"
     communes = _access_with_polygons(access_csv, communes_path)
