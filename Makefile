@@ -46,8 +46,10 @@ osmium:
 run: install
 	$(BIN)/snakemake --cores $(CORES)
 
+# snakemake's own lint, then the workflow's YAML (config, schema, profiles: a key given twice, among others).
 lint: install
 	$(BIN)/snakemake --lint
+	$(BIN)/yamllint --strict -c .yamllint.yaml workflow .yamllint.yaml
 
 test: install chromium osmium lint
 	$(BIN)/python -m pytest

@@ -169,7 +169,10 @@ def snakemake(
     directory.mkdir(parents=True, exist_ok=True)
     configfile = directory / config_name
     configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # Without the venv on PATH, as a user running .venv/bin/snakemake would: the rules must find their Python.
+    venv = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p) != Path(venv))
+    environment = {**os.environ, "PATH": path}
     command = [
         sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
         "--directory", str(directory), "--configfile", str(configfile),

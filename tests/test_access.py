@@ -10,7 +10,14 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from coverage.access import AccessModel, Router, commune_access, coverage_by_departement
+from coverage.access import (
+    AccessModel,
+    Router,
+    commune_access,
+    coverage_by_departement,
+    population_points,
+    unknown_access_warnings,
+)
 from coverage.isochrones import (
     METHODS,
     EdgeShapes,
@@ -20,7 +27,6 @@ from coverage.isochrones import (
     merge_isochrones,
     reached_segments,
 )  # fmt: skip
-from coverage.access import population_points
 from coverage.network import RoadNetwork, project
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
@@ -93,6 +99,7 @@ def test_coverage_by_departement_counts_unreachable_as_beyond():
         {
             "departement": ["2A", "2A", "2A", "2B"],
             "population": [100, 50, 25, 10],
+            "on_network": [True, True, True, True],
             "usp_minutes": [10.0, 40.0, np.nan, 5.0],
         }
     )
@@ -100,7 +107,30 @@ def test_coverage_by_departement_counts_unreachable_as_beyond():
     assert table.loc[("2A", 15), "population_within"] == 100
     assert table.loc[("2A", 45), "population_within"] == 150
     assert table.loc[("2A", 45), "share_within"] == pytest.approx(150 / 175)
+    assert table.loc[("2A", 45), "population_unknown"] == 0
     assert table.loc[("2B", 15), "share_within"] == 1.0
+
+
+def test_people_off_the_network_are_unknown_never_beyond():
+    """Half a département off the network: its shares are empty, not "0 % within"; a small part is stated."""
+    access = pd.DataFrame(
+        {
+            "departement": ["2A", "2A", "2B", "2B"],
+            "commune": ["2A001", "2A002", "2B001", "2B002"],
+            "population": [100, 100, 990, 10],
+            "on_network": [True, False, True, False],
+            "usp_minutes": [10.0, np.nan, 10.0, np.nan],
+        }
+    )
+    table = coverage_by_departement(access, ["USP"], [15], access, max_unknown_share=0.02).set_index("departement")
+    assert table.loc["2A", "population_unknown"] == 100 and table.loc["2A", "share_unknown"] == 0.5
+    assert np.isnan(table.loc["2A", "share_within"]) and np.isnan(table.loc["2A", "median_min"])
+    assert np.isnan(table.loc["2A", "share_within_alternative"])
+    assert table.loc["2A", "population_within"] == 100
+    assert table.loc["2B", "share_within"] == pytest.approx(0.99) and table.loc["2B", "share_unknown"] == 0.01
+    warnings = unknown_access_warnings(table.reset_index(), access, 0.02)
+    assert [w[1] for w in warnings] == ["2A", "2B"]
+    assert "2A002" in warnings[0][2] and "left empty" in warnings[0][2] and "lower bounds" in warnings[1][2]
 
 
 def test_reached_segments_include_partial_edges():
@@ -213,7 +243,7 @@ def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_
 
 def test_coverage_quantiles_and_the_alternative_model():
     access = pd.DataFrame(
-        {"departement": ["2A", "2A", "2A", "2B"], "population": [100, 50, 25, 10],
+        {"departement": ["2A", "2A", "2A", "2B"], "population": [100, 50, 25, 10], "on_network": True,
          "usp_minutes": [10.0, 40.0, np.nan, 5.0]}  # fmt: skip
     )
     alternative = access.assign(usp_minutes=[5.0, 20.0, 30.0, 1.0])

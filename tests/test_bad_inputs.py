@@ -102,6 +102,15 @@ def test_negative_or_non_numeric_capacity(world, tiny_sae, value):
     assert f"line 2, column 'PALIA_A8': value '{value.decode()}'" in text and "[rule non-negative-number]" in text
 
 
+@pytest.mark.parametrize("value", [b"12,5", b"12.5"])
+def test_a_count_with_a_fraction_is_refused(world, tiny_sae, value):
+    """HAD places, beds and units are counts: "12,5" is a slip, never read as 12.5 places."""
+    replace_in(tiny_sae / "HAD_2023r.csv", b"HAD DU SUD;12", b"HAD DU SUD;" + value)
+    text = error_of(world)
+    assert "HAD_2023r.csv" in text and f"line 2, column 'PLATOT': value '{value.decode()}'" in text
+    assert "expected a whole number of HAD places (a count) [rule whole-number]" in text
+
+
 def test_every_fault_of_a_file_is_reported_at_once(world, tiny_sae):
     replace_in(tiny_sae / "PALIA_2023r.csv", b"2A0000001;1;3;", b"2A0000001;oui;-3;")
     replace_in(tiny_sae / "PALIA_2023r.csv", b"2B0000002;1;4;", b"2B0000002;1;quatre;")

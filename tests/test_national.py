@@ -116,9 +116,10 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                           network["converter_default_maxspeeds"], "", tmp_path / "prepared.npz")  # fmt: skip
     steps.network(tmp_path / "prepared.npz", network["path"], boundaries, codes, buffer_km, settings["horizon_min"],
                   default_config["speeds"], tmp_path / "network.npz", tmp_path / "warnings.csv")  # fmt: skip
-    steps.access(tmp_path / "network.npz", processed / "communes.gpkg", facilities, codes, settings, editions,
-                 tmp_path / "access_commune.csv", tmp_path / "access_sites.csv", tmp_path / "coverage_departement.csv",
-                 tmp_path / "node_times.npz")  # fmt: skip
+    steps.access(tmp_path / "network.npz", network["path"], processed / "communes.gpkg", facilities, codes,
+                 settings, editions, tmp_path / "access_commune.csv", tmp_path / "access_sites.csv",
+                 tmp_path / "coverage_departement.csv", tmp_path / "node_times.npz",
+                 tmp_path / "warnings_access.csv")  # fmt: skip
     steps.isochrones(tmp_path / "network.npz", tmp_path / "node_times.npz", tmp_path / "access_commune.csv",
                      boundaries, codes, settings, tmp_path / "isochrones.gpkg")  # fmt: skip
     steps.commune_site_times(tmp_path / "network.npz", tmp_path / "access_commune.csv", facilities, settings,

@@ -226,6 +226,29 @@ def test_corsica_cut_at_its_border_flags_the_communes_beyond(corsica_straight, c
     assert (cut_minutes[far_south] - whole_minutes[far_south]).abs().max() < 1e-6
 
 
+def test_a_network_not_covering_the_departement_gives_unknown_never_zero(corsica_straight, tmp_path: Path):
+    """Haute-Corse routed on an extract holding only its north: the south's people are unknown, the
+    département's shares are left empty (not "0 % within 30 minutes"), and the warning names the extract."""
+    graphml, _ = corsica_straight
+    north = (8.5, 42.3, 9.6, 43.1)
+    held = shapely.contains_xy(box(*north), graphml.lon, graphml.lat)
+    extract = write_pbf(graphml, tmp_path / "haute-corse-nord.osm.pbf", box_lonlat=north, nodes=held)
+    config = {"sources": {"sae": str(SAE)}, "departements": ["2B"],
+              "networks": {"buffer_km": 30, "sources": [{"departements": ["2B"], "source": "osm", "path": str(extract)}]}}  # fmt: skip
+    folder = "data/processed/departements/2B"
+    result = snakemake(tmp_path / "run", config, f"{folder}/coverage_departement.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    coverage = pd.read_csv(tmp_path / "run" / folder / "coverage_departement.csv")
+    access = pd.read_csv(tmp_path / "run" / folder / "access_commune.csv", dtype={"commune": str})
+    off = access[~access["on_network"]]
+    assert (off["lat"] < 42.32).all() and off["population"].sum() / access["population"].sum() > 0.1
+    assert (coverage["population_unknown"] == off["population"].sum()).all()
+    assert coverage["share_within"].isna().all() and coverage["median_min"].isna().all()
+    warnings = pd.read_csv(tmp_path / "run/data/processed/logs/warnings_access_2B.csv")
+    assert warnings["file"].tolist() == [str(extract)] and "[rule network-covers-area]" in warnings["warning"][0]
+    assert "left empty (unknown)" in warnings["warning"][0]
+
+
 @pytest.fixture(scope="module")
 def corsica_points() -> pd.DataFrame:
     """A point inside each Corsican commune (WGS84)."""

@@ -99,3 +99,68 @@ def test_replace_list_outside_its_scope_is_refused(world, tmp_path):
     path = write(tmp_path, "2A0000001,CH ETOILE,USP,8,,,2A004,\n")
     with pytest.raises(InputError, match=r"(?s)line 2, column 'service'.*\[rule in-scope\]"):
         world(OwnList(path, "ARS", "replace", ("LISP",), ("2B",)))
+
+
+@pytest.mark.parametrize(
+    "row, claim",
+    [("2B0000020,CH DE CORTE,USP,10,8.5,41.5,,", "of its FINESS number 2B0000020"),
+     ("2B0000020,CH DE CORTE,USP,10,9.5,42.5,2A004,", "of its commune 2A004")],
+)  # fmt: skip
+def test_coordinates_far_from_the_sites_own_departement_stop_the_run(world, tmp_path, row, claim):
+    """A site whose point lies in another département than its FINESS number or commune says is not moved
+    there (its capacity would change département): the run stops, naming both places."""
+    path = write(tmp_path, row + "\n")
+    with pytest.raises(InputError) as error:
+        world(OwnList(path, "ARS"))
+    text = str(error.value)
+    assert str(path) in text and "line 2, column 'lon'" in text and "[rule plausible-location]" in text
+    claimed, lies_in = ("2B", "2A") if "FINESS" in claim else ("2A", "2B")
+    assert f"within 5 km of département {claimed} ({claim})" in text and f"in département {lies_in}" in text
+    assert "trust_coordinates: true" in text
+
+
+def test_trusted_coordinates_count_where_they_lie_and_are_listed(world, tmp_path):
+    path = write(tmp_path, "2B0000020,CH DE CORTE,USP,10,8.5,41.5,,\n")
+    result = world(OwnList(path, "ARS", trust_coordinates=True))
+    usp = result.facilities.query("service == 'USP'").set_index("finess")
+    assert usp.loc["2B0000020", "departement"] == "2A" and usp.loc["2B0000020", "lon"] == 8.5
+    warned = result.warnings[result.warnings["file"] == str(path)]
+    assert warned["line"].tolist() == [2] and "[rule plausible-location]" in warned["warning"].iloc[0]
+    assert "counted in département 2A" in warned["warning"].iloc[0]
+
+
+def test_a_point_just_across_the_border_keeps_the_departement_of_its_codes(world, tmp_path):
+    """Within the tolerance the codes decide, not the geometry (a coastal or border site)."""
+    path = write(tmp_path, "2B0000020,CH DE CORTE,USP,10,8.99,42.1,,\n")
+    usp = world(OwnList(path, "ARS")).facilities.query("service == 'USP'").set_index("finess")
+    assert usp.loc["2B0000020", "departement"] == "2B"
+
+
+def test_a_count_typed_with_a_decimal_comma_is_refused(world, tmp_path):
+    path = write(tmp_path, '2B0000020,CH DE CORTE,HAD,"12,5",9.5,42.4,,\n')
+    with pytest.raises(InputError, match=r"line 2, column 'capacity': value '12,5': expected a whole number"):
+        world(OwnList(path, "ARS"))
+
+
+def test_xlsx_list_with_a_title_row_above_its_header(world, tmp_path):
+    """Workbooks often carry a title and a blank row above the table: the header is found, lines stay Excel's."""
+    path = tmp_path / "ars.xlsx"
+    rows = [["LISP reconnus en Corse, 2025", None, None, None, None, None], [None] * 6,
+            ["finess", "name", "service", "capacity", "lon", "lat"],
+            ["2B0000020", "CH DE CORTE", "LISP", 6, 9.5, 42.4], ["2B0000021", "CH", "LISP", -1, 9.5, 42.4]]  # fmt: skip
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    with pytest.raises(InputError, match=r"line 5, column 'capacity': value '-1'"):
+        world(OwnList(path, "ARS"))
+    pd.DataFrame(rows[:4]).to_excel(path, index=False, header=False)
+    lisp = world(OwnList(path, "ARS")).facilities.query("service == 'LISP'").set_index("finess")
+    assert lisp.loc["2B0000020", "capacity"] == 6
+
+
+def test_a_missing_column_lists_only_the_files_own_columns(world, tmp_path):
+    path = tmp_path / "ars.csv"
+    path.write_text("finess,name,service,lon,lat\n2B0000020,CH,LISP,9.5,42.4\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        world(OwnList(path, "ARS"))
+    text = str(error.value)
+    assert "a column 'capacity'" in text and "columns present: finess, name, service, lon, lat" in text
+    assert "commune" not in text and "phone" not in text

@@ -67,6 +67,13 @@ def expected_by_departement(sae: Path = SAE) -> dict[tuple[str, str], list[float
     return totals
 
 
+def finess_departements() -> set[str]:
+    """The départements of the FINESS table's establishments, from their own codes."""
+    with open(SHARED / "facilities/finess-2021-01/finess_etablissements.csv", encoding="utf-8", newline="") as f:
+        return {r["codepostal"][:3] if r["nofinesset"][:2] in ("97", "98") else r["nofinesset"][:2]
+                for r in csv.DictReader(f)}  # fmt: skip
+
+
 def expected_population() -> dict[str, int]:
     records = json.loads((SHARED / "population/communes.json").read_text(encoding="utf-8"))
     population: dict[str, int] = defaultdict(int)
@@ -95,11 +102,16 @@ def test_every_departement_matches_an_independent_computation(run: Path):
     assert len(table) == 101 and table.index.is_unique
     expected = expected_by_departement()
     population = expected_population()
+    listed = finess_departements()
+    assert sorted(set(table.index) - listed) == ["976"], "FINESS 2021-01 lists no establishment of Mayotte"
     for code, row in table.iterrows():
         assert row["population"] == population[code], code
         for service in ("USP", "LISP", "EMSP", "HAD", "MSP"):
-            sites, capacity = expected.get((code, service), [0, 0.0])
             s = service.lower()
+            if service == "MSP" and code not in listed:
+                assert np.isnan(row["msp_count"]) and np.isnan(row["msp_per_1000"]), "unknown, not 0"
+                continue
+            sites, capacity = expected.get((code, service), [0, 0.0])
             assert (row[f"{s}_count"], row[f"{s}_capacity"]) == (sites, pytest.approx(capacity)), (code, service)
             assert row[f"{s}_per_1000"] == pytest.approx(capacity / population[code] * 1000, rel=1e-5)
     corse_du_sud = table.loc["2A"]
@@ -227,6 +239,8 @@ def test_bad_input_stops_the_run_with_a_message_naming_file_line_and_column(tmp_
         and "'douze'" in output
         and "USP beds" in output
     )
+    assert f"{folder}/PALIA_2023r.csv (read from its copy data/raw/sae/PALIA_2023r.csv)" in output, "the planner's file"
+    assert "Error in rule facilities" in output
     assert "Traceback" not in output
 
 

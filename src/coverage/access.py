@@ -280,24 +280,32 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
 
 
 def coverage_by_departement(
-    access: pd.DataFrame, services: list[str], thresholds: list[float], alternative: pd.DataFrame | None = None
-) -> pd.DataFrame:
+    access: pd.DataFrame, services: list[str], thresholds: list[float], alternative: pd.DataFrame | None = None,
+    max_unknown_share: float = 1.0,
+) -> pd.DataFrame:  # fmt: skip
     """Population within each threshold of each service, its share, and the median and 90th-percentile minutes.
 
-    Communes off the network or with no reachable site count as beyond every threshold. With
-    ``alternative`` (the same table under the alternative speed model, same rows), the share within
-    each threshold under that model too (``share_within_alternative``).
+    Communes off the network (``on_network`` false: no polygon, or farther than ``max_snap_m`` from a
+    road) have no time: their people are ``population_unknown``, never counted as beyond. Shares are
+    of the whole population, so they are lower bounds by at most ``share_unknown``; when that exceeds
+    ``max_unknown_share`` (a network that does not cover the département) the shares and quantiles
+    are left empty. Communes on the network with no site within the horizon count as beyond every
+    threshold. With ``alternative`` (the same table under the alternative speed model, same rows),
+    the share within each threshold under that model too (``share_within_alternative``).
     """
     rows = []
     for departement, group in access.groupby("departement"):
         total = group["population"].sum()
+        unknown = int(group.loc[~group["on_network"].astype(bool), "population"].sum())
+        share_unknown = unknown / total if total else np.nan
+        known = share_unknown <= max_unknown_share
         population = group["population"].to_numpy(float)
         for service in services:
             column = f"{service.lower()}_minutes"
             minutes = group[column]
             quantiles = {
-                "median_min": population_quantile(minutes.to_numpy(float), population, 0.5),
-                "p90_min": population_quantile(minutes.to_numpy(float), population, 0.9),
+                "median_min": population_quantile(minutes.to_numpy(float), population, 0.5) if known else np.nan,
+                "p90_min": population_quantile(minutes.to_numpy(float), population, 0.9) if known else np.nan,
             }
             for threshold in thresholds:
                 within = int(group.loc[minutes <= threshold, "population"].sum())
@@ -305,12 +313,38 @@ def coverage_by_departement(
                     "departement": departement,
                     "service": service,
                     "threshold_min": threshold,
+                    "population": int(total),
                     "population_within": within,
-                    "share_within": within / total if total else np.nan,
+                    "share_within": within / total if known else np.nan,
+                    "population_unknown": unknown,
+                    "share_unknown": share_unknown,
                     **quantiles,
                 }
                 if alternative is not None:
                     other = int(group.loc[alternative.loc[group.index, column] <= threshold, "population"].sum())
-                    row["share_within_alternative"] = other / total if total else np.nan
+                    row["share_within_alternative"] = other / total if known else np.nan
                 rows.append(row)
     return pd.DataFrame(rows)
+
+
+def unknown_access_warnings(coverage: pd.DataFrame, access: pd.DataFrame, max_unknown_share: float) -> list[tuple]:
+    """One warning row per département with people off the network: how many, where, and what the table does."""
+    rows = []
+    for departement, group in coverage.drop_duplicates("departement").set_index("departement").iterrows():
+        if not group["population_unknown"]:
+            continue
+        off = access[(access["departement"] == departement) & ~access["on_network"].astype(bool)]
+        share = group["share_unknown"]
+        outcome = (
+            "their shares and minutes are left empty (unknown)"
+            if share > max_unknown_share
+            else "shares within each threshold are lower bounds by that much"
+        )
+        rows.append((None, departement, (
+            f"{group['population_unknown']} inhabitants ({100 * share:.1f} %) in {len(off)} communes of département "
+            f"{departement} are off the road network (no polygon, or farther than access.max_snap_m from a road, "
+            f"e.g. {', '.join(off.sort_values('population', ascending=False)['commune'].head(3))}) "
+            f"[rule network-covers-area]: their access is unknown; with access.max_unknown_share "
+            f"{max_unknown_share:g}, {outcome}"
+        )))  # fmt: skip
+    return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import sys
 import typing
 from pathlib import Path
@@ -42,6 +43,14 @@ COMMANDS = {
 }
 
 
+ORIGINS_VARIABLE = "COVERAGE_ORIGINS"
+
+
+def _origins() -> dict[str, str]:
+    """Working copy -> the user's configured file, as the workflow exports it (``COVERAGE_ORIGINS``, JSON)."""
+    return json.loads(os.environ.get(ORIGINS_VARIABLE) or "{}")
+
+
 def _argument_type(annotation: object) -> tuple[typing.Callable, str | None]:
     """argparse type and nargs for a step parameter annotation."""
     text = str(annotation)
@@ -76,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         function(**arguments)
     except InputError as error:
-        print(f"coverage: bad input in {error.report()}", file=sys.stderr)
+        print(f"coverage: bad input in {error.report(_origins())}", file=sys.stderr)
         return 1
     except (ConfigError, MissingAssetsError) as error:
         print(f"coverage: {error}", file=sys.stderr)

@@ -187,6 +187,13 @@ def non_negative(meaning: str, required: bool = False) -> Rule:
     return Rule("non-negative-number", expected, lambda cells: (numbers(cells) >= 0) | (~required & (cells == "")))
 
 
+def whole_number(meaning: str) -> Rule:
+    """A count is whole: ``12,5`` places is a typing slip, not half a place. Only non-negative numbers are
+    checked here (:func:`non_negative` reports the others), so a cell breaks one rule at most."""
+    expected = f"a whole number of {meaning} (a count)"
+    return Rule("whole-number", expected, lambda cells: ~(numbers(cells) >= 0) | (numbers(cells) % 1 == 0))
+
+
 def in_range(rule_id: str, low: float, high: float, expected: str, recoverable: bool = False) -> Rule:
     """A number between ``low`` and ``high``, or an empty cell."""
     return Rule(rule_id, expected, lambda cells: numbers(cells).between(low, high) | (cells == ""), recoverable)

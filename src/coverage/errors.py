@@ -54,9 +54,13 @@ class InputError(Exception):
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__(self.report())
 
-    def report(self) -> str:
-        """Return the full multi-line report of every problem."""
-        lines = [f"{self.path}: {len(self.problems)} problem(s)"]
+    def report(self, origins: dict[str, str] | None = None) -> str:
+        """Return the full multi-line report of every problem.
+
+        ``origins`` maps working copies (``data/raw/sae``) to the files the user configured: the
+        report then names the user's own file (lines are the same: the copies are byte-identical).
+        """
+        lines = [f"{describe_path(self.path, origins or {})}: {len(self.problems)} problem(s)"]
         lines += [f"  - {p.describe()}" for p in self.problems[:MAX_LISTED]]
         if len(self.problems) > MAX_LISTED:
             lines.append(f"  ... and {len(self.problems) - MAX_LISTED} more")
@@ -65,3 +69,12 @@ class InputError(Exception):
 
 class ConfigError(ValueError):
     """Raised when a configuration value is inconsistent with the data (e.g. an unknown indicator)."""
+
+
+def describe_path(path: str | Path, origins: dict[str, str]) -> str:
+    """The user's own file behind a working copy (or a file inside a copied folder), with the copy's name."""
+    text = str(path)
+    for copy, origin in origins.items():
+        if text == copy or text.startswith(copy.rstrip("/") + "/"):
+            return f"{origin}{text[len(copy) :]} (read from its copy {text})"
+    return text

@@ -12,7 +12,7 @@ import pandas as pd
 from ._csvio import LINE, problems_at
 from .contracts import FIXES, fixes_of
 from .errors import InputError
-from .geography import code_of_points, current_code_map
+from .geography import code_of_points, current_code_map, distance_to_departement_km
 from .sources.own_sites import OwnList, load_own_list
 from .sources.rejects import rejects_frame, rows_of, warnings_frame
 from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
@@ -27,6 +27,8 @@ COLUMNS = [
 WGS84 = "EPSG:4326"
 NO_PALLIATIVE_CARE = "no LISP, USP nor EMSP declared (PALIA_A1, A6, A10 not 1)"
 NO_ACTIVITY = "no palliative care nor HAD places declared in this edition"
+UNLISTED_COLUMNS = ["departement", "service", "file"]
+SAE_SERVICES = ("HAD", "EMSP", "USP", "LISP")
 UNKNOWN_MSP_DEPARTEMENT = "département of the FINESS number (or overseas postal code) not in the boundaries file"
 
 
@@ -52,6 +54,7 @@ class Result:
     facilities: gpd.GeoDataFrame
     rejects: pd.DataFrame
     warnings: pd.DataFrame
+    unlisted: pd.DataFrame
 
 
 def _palliative_rows(palia: pd.DataFrame) -> pd.DataFrame:
@@ -82,8 +85,9 @@ def _palliative_logs(palia: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.
     return rejects_frame(path, rejects), warnings_frame(path, warnings)
 
 
-def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame]]:
-    """Service rows from the SAE edition, with département, commune and SAE address from ID."""
+def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame], pd.DataFrame]:
+    """Service rows from the SAE edition, with département, commune and SAE address from ID; rejects,
+    warnings, and the départements ID does not list."""
     files = inputs.sae.files
     identification = load_identification(files["ID"])
     palia = load_palliative(files["PALIA"])
@@ -107,7 +111,33 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
     fixes = [
         _fix_warnings(frame, files[kind]) for kind, frame in (("ID", identification), ("PALIA", palia), ("HAD", had))
     ]
-    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings, *fixes]
+    unlisted = _absent_departements(files["ID"], identification, inputs.departements, SAE_SERVICES)
+    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings, *fixes], unlisted
+
+
+def _absent_departements(
+    path: Path, listed: pd.DataFrame, departements: gpd.GeoDataFrame, services: tuple[str, ...]
+) -> pd.DataFrame:
+    """The départements of the boundaries with no establishment at all in a national file, per service it gives.
+
+    Every département has hospitals and health centres: one absent from the whole file points to a
+    partial file, and its services are unknown there, not 0.
+    """
+    absent = sorted(set(departements["code"]) - set(listed["departement"]))
+    rows = [(code, service, str(path)) for code in absent for service in services]
+    return pd.DataFrame(rows, columns=UNLISTED_COLUMNS)
+
+
+def _unlisted_warnings(unlisted: pd.DataFrame) -> pd.DataFrame:
+    """A warning per national file and département it does not list: which services are unknown there."""
+    text = ("no establishment of département {} in this file [rule whole-territory]: its {} are unknown, "
+            "left empty in the indicators; check that the file is complete")  # fmt: skip
+    return pd.concat(
+        [warnings_frame(path, [(None, code, text.format(code, ", ".join(group["service"])))
+                               for code, group in rows.groupby("departement")])
+         for path, rows in unlisted.groupby("file")] or [warnings_frame("", [])],
+        ignore_index=True,
+    )  # fmt: skip
 
 
 def _fix_warnings(frame: pd.DataFrame, path: Path, used: pd.Series | None = None) -> pd.DataFrame:
@@ -126,15 +156,16 @@ def _check_departements(identification: pd.DataFrame, path: Path, known: set[str
         raise InputError(path, problems)
 
 
-def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """MSP rows from FINESS (one structure each); rows outside the départements are rejected."""
+def _msp_rows(inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """MSP rows from FINESS (one structure each); rows outside the départements are rejected; départements
+    absent from FINESS are listed."""
     msp = inputs.finess[inputs.finess["category"] == inputs.msp_category]
     known = msp["departement"].isin(set(inputs.departements["code"]))
     rejects = rejects_frame(inputs.finess_path, rows_of(msp, ~known, UNKNOWN_MSP_DEPARTEMENT))
     rows = msp[known][["finess", "name", "departement"]].assign(
         service="MSP", capacity=1.0, commune="", address="", edition=inputs.finess_label
     )
-    return rows, rejects
+    return rows, rejects, _absent_departements(inputs.finess_path, inputs.finess, inputs.departements, ("MSP",))
 
 
 def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -166,18 +197,6 @@ def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFr
     return rows, warnings_frame(inputs.finess_path, messages)
 
 
-def _distance_to_departement_km(rows: pd.DataFrame, departements: gpd.GeoDataFrame) -> pd.Series:
-    """Distance in km from each located row to its own département polygon (0 inside)."""
-    distances = pd.Series(np.nan, index=rows.index)
-    located = rows[rows["lon"].notna()]
-    for code, group in located.groupby("departement"):
-        polygon = departements.loc[departements["code"] == code, "geometry"]
-        crs = polygon.estimate_utm_crs()
-        points = gpd.GeoSeries(gpd.points_from_xy(group["lon"], group["lat"]), index=group.index, crs=WGS84)
-        distances.loc[group.index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).values / 1000
-    return distances
-
-
 def _check_locations(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Points further than the tolerance from their département (codes decide, not geometry).
 
@@ -185,7 +204,7 @@ def _check_locations(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     geocoding slip: coordinates in the sea, in a neighbouring département); otherwise it is kept.
     Either way the row is listed in the warnings.
     """
-    distance = _distance_to_departement_km(rows, inputs.departements)
+    distance = distance_to_departement_km(rows["lon"], rows["lat"], rows["departement"], inputs.departements)
     far = distance > inputs.tolerance_km
     points = inputs.communes.set_index("code")
     commune_departement = rows["commune"].map(points["departement"])
@@ -216,7 +235,7 @@ def _apply_own_lists(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     rejects, warnings = [], []
     register = inputs.finess.set_index("finess")
     for own in inputs.own_lists:
-        listed, fixes = load_own_list(own, inputs.communes, inputs.departements)
+        listed, fixes = load_own_list(own, inputs.communes, inputs.departements, inputs.tolerance_km)
         keys = pd.MultiIndex.from_frame(rows[["finess", "service"]])
         replaced = keys.isin(pd.MultiIndex.from_frame(listed[["finess", "service"]]))
         if own.mode == "replace":
@@ -239,10 +258,12 @@ def build_facilities(inputs: Inputs) -> Result:
     Location: FINESS coordinates, else the point of the SAE commune (``location_source``). The
     département always comes from the establishment's own codes; coordinates further than
     ``tolerance_km`` from it are moved to the commune's point when it is known (else kept), and
-    listed in the warnings. The planners' own lists then add or replace sites.
+    listed in the warnings. The planners' own lists then add or replace sites. Départements a national
+    file does not list at all have its services unknown (``unlisted``), unless a ``replace`` list
+    gives them.
     """
-    sae_rows, rejects, warnings = _sae_rows(inputs)
-    msp_rows, msp_rejects = _msp_rows(inputs)
+    sae_rows, rejects, warnings, sae_unlisted = _sae_rows(inputs)
+    msp_rows, msp_rejects, msp_unlisted = _msp_rows(inputs)
     rows = pd.concat([sae_rows, msp_rows], ignore_index=True)
     rows, location_warnings = _locate(rows, inputs)
     used = inputs.finess["finess"].isin(rows["finess"])
@@ -257,10 +278,22 @@ def build_facilities(inputs: Inputs) -> Result:
     rows = rows.sort_values(["service", "departement", "finess"], ignore_index=True)
     rows["service"] = rows["service"].astype(str)
     facilities = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=WGS84)
+    unlisted = _not_replaced(pd.concat([sae_unlisted, msp_unlisted], ignore_index=True), inputs.own_lists)
     return Result(
         facilities=facilities,
         rejects=pd.concat([*rejects, msp_rejects, *own_rejects], ignore_index=True),
         warnings=pd.concat(
-            [*warnings, location_warnings, finess_fixes, *own_warnings, far_warnings], ignore_index=True
+            [*warnings, _unlisted_warnings(unlisted), location_warnings, finess_fixes, *own_warnings, far_warnings],
+            ignore_index=True,
         ),
+        unlisted=unlisted,
     )
+
+
+def _not_replaced(unlisted: pd.DataFrame, own_lists: tuple[OwnList, ...]) -> pd.DataFrame:
+    """Unknown services stay unknown unless a planner's ``replace`` list gives them for the département."""
+    known = pd.Series(False, index=unlisted.index)
+    for own in own_lists:
+        if own.mode == "replace":
+            known |= unlisted["service"].isin(own.services) & unlisted["departement"].isin(own.departements)
+    return unlisted[~known].reset_index(drop=True)

@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from .errors import InputError, Problem
 from .sources.rejects import warnings_frame
 
 WGS84 = "EPSG:4326"
@@ -42,6 +43,23 @@ def code_of_points(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame) -
     codes = np.full(len(points), "", dtype=object)
     codes[point] = shapes["code"].to_numpy()[polygon[first]]
     return pd.Series(codes, index=lon.index).astype(str)
+
+
+def distance_to_departement_km(
+    lon: pd.Series, lat: pd.Series, departement: pd.Series, departements: gpd.GeoDataFrame
+) -> pd.Series:
+    """Distance in km from each point to the polygon of its own département (0 inside; NaN without a point
+    or with a département the polygons lack), measured in the département's UTM zone."""
+    distances = pd.Series(np.nan, index=lon.index)
+    located = lon.notna() & lat.notna()
+    for code, index in lon[located].groupby(departement[located]).groups.items():
+        polygon = departements.loc[departements["code"] == code, "geometry"]
+        if polygon.empty:
+            continue
+        crs = polygon.estimate_utm_crs()
+        points = gpd.GeoSeries(gpd.points_from_xy(lon[index], lat[index]), index=index, crs=WGS84)
+        distances.loc[index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).to_numpy() / 1000
+    return distances
 
 
 def nearest_code_of_points(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame, crs: str) -> pd.Series:
@@ -122,6 +140,7 @@ def build_communes(
     out["lon"] = points.x.round(6)
     out["lat"] = points.y.round(6)
     missing = out[out.geometry.isna()]
+    _check_every_departement_drawn(out, polygons_source)
     warnings = warnings_frame(
         polygons_source,
         [(None, code, "polygon of a commune code unknown today: not used") for code in unknown["code"]]
@@ -131,3 +150,14 @@ def build_communes(
         ],
     )
     return out[["code", "nom", "departement", "population", "former_codes", "lon", "lat", "geometry"]], warnings
+
+
+def _check_every_departement_drawn(communes: gpd.GeoDataFrame, polygons_source: str | Path) -> None:
+    """Raise when no commune of a département has a polygon: its file is missing from the folder, or empty."""
+    drawn = communes.geometry.notna().groupby(communes["departement"]).any()
+    undrawn = sorted(drawn.index[~drawn])
+    if undrawn:
+        raise InputError(polygons_source, Problem(
+            "commune polygons for every département of the population file (communes-<département>.geojson)",
+            column="departement", value=", ".join(undrawn), rule="whole-territory",
+        ))  # fmt: skip

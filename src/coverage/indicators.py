@@ -67,6 +67,18 @@ def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(columns, index=codes).join(details)
 
 
+SERVICE_DETAILS = {"USP": ["usp_units"], "EMSP": ["emsp_fte"]}
+
+
+def _unknown_where_unlisted(table: pd.DataFrame, unlisted: pd.DataFrame | None) -> pd.DataFrame:
+    """Empty the counts and capacities of the services a département's national file does not cover."""
+    table = table.astype({c: float for c in table.columns if c.endswith(("_count", "_capacity"))})
+    for row in (unlisted if unlisted is not None else pd.DataFrame(columns=["departement", "service"])).itertuples():
+        s = row.service.lower()
+        table.loc[row.departement, [f"{s}_count", f"{s}_capacity", *SERVICE_DETAILS.get(row.service, [])]] = np.nan
+    return table
+
+
 def _rates(table: pd.DataFrame) -> pd.DataFrame:
     """Add per-1000 rates, USP beds per 100,000 and inhabitants per EMSP (inf when there is none)."""
     population = table["population"].astype(float)
@@ -79,16 +91,31 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+SERVICE_RATES = {"USP": ["usp_beds_per_100k"], "EMSP": ["inhabitants_per_emsp"]}
+
+
 def national_values(table: pd.DataFrame) -> pd.Series:
-    """National values: sums of counts, capacities and population, and the rates they give."""
+    """National values: sums of counts, capacities and population, and the rates they give.
+
+    A service's rates are over the population of the départements where it is known (``<s>_population``).
+    """
     summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|usp_units|emsp_fte)$").sum()
-    national = _rates(summed.to_frame().T)
-    return national.iloc[0]
+    national = _rates(summed.to_frame().T).iloc[0]
+    for service in SERVICES:
+        s = service.lower()
+        known = summed.copy()
+        known["population"] = table.loc[table[f"{s}_count"].notna(), "population"].sum()
+        rates = _rates(known.to_frame().T).iloc[0]
+        for column in [f"{s}_per_1000", *SERVICE_RATES.get(service, [])]:
+            national[column] = rates[column]
+        national[f"{s}_population"] = known["population"]
+    return national
 
 
 def compute_indicators(
-    facilities: pd.DataFrame, communes: pd.DataFrame, departements: pd.DataFrame, rules: list[GapRule]
-) -> tuple[pd.DataFrame, pd.Series]:
+    facilities: pd.DataFrame, communes: pd.DataFrame, departements: pd.DataFrame, rules: list[GapRule],
+    unlisted: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:  # fmt: skip
     """Compute one row of indicators for every département of ``departements``.
 
     Parameters
@@ -100,7 +127,11 @@ def compute_indicators(
     departements
         ``code`` and ``nom`` of every département to report (all of them get a row).
     rules
-        Gap rules; each adds a boolean column ``gap_<id>``.
+        Gap rules; each adds a boolean column ``gap_<id>``, empty where the indicator is unknown.
+    unlisted
+        ``departement``, ``service``: services unknown in a département (its national file lists no
+        establishment there). Their counts, capacities and rates are left empty, never 0, and the
+        national values are those of the départements known.
 
     Returns
     -------
@@ -115,19 +146,21 @@ def compute_indicators(
         },
         index=codes,
     )
-    table = _rates(table.join(_service_columns(facilities, codes)))
+    table = _rates(_unknown_where_unlisted(table.join(_service_columns(facilities, codes)), unlisted))
     national = national_values(table)
     for rule in rules:
         if rule.indicator not in table.columns:
             known = ", ".join(table.columns[1:])
             raise ConfigError(f"gap rule {rule.id!r}: unknown indicator {rule.indicator!r}; known: {known}")
         value, bar = table[rule.indicator], rule.bar(national)
-        table[f"gap_{rule.id}"] = value < bar if rule.comparison == "below" else value > bar
+        gap = value < bar if rule.comparison == "below" else value > bar
+        table[f"gap_{rule.id}"] = gap.astype("boolean").where(value.notna())
     return table.reset_index(), national
 
 
 def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per service: sites, capacity, unit, national rate and départements without the service."""
+    """One row per service: sites, capacity, unit, population where the service is known, national rate, and
+    départements without the service or where it is unknown."""
     rows = []
     for service in SERVICES:
         s = service.lower()
@@ -137,10 +170,11 @@ def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
                 "sites": int(national[f"{s}_count"]),
                 "capacity": float(national[f"{s}_capacity"]),
                 "capacity_unit": UNITS[service],
-                "population": int(national["population"]),
+                "population": int(national[f"{s}_population"]),
                 "per_1000": float(national[f"{s}_per_1000"]),
                 "departements": len(table),
                 "departements_without_service": int((table[f"{s}_count"] == 0).sum()),
+                "departements_unknown": int(table[f"{s}_count"].isna().sum()),
             }
         )
     return pd.DataFrame(rows)

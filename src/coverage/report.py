@@ -60,8 +60,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def gap_labels(row: pd.Series, rules: list[GapRule]) -> list[str]:
-    """Labels of the gap rules a département fails."""
-    return [rule.label for rule in rules if bool(row[f"gap_{rule.id}"])]
+    """Labels of the gap rules a département fails, and of those that cannot be checked (indicator unknown)."""
+    flags = {rule.label: row[f"gap_{rule.id}"] for rule in rules}
+    return [label if not pd.isna(flag) else f"{label} : inconnu (donnée nationale absente pour ce département)"
+            for label, flag in flags.items() if pd.isna(flag) or flag in (True, "True")]  # fmt: skip
 
 
 def indicators_markdown(
@@ -90,6 +92,12 @@ def indicators_markdown(
         ],  # fmt: skip
     )
     lines += ["", f"Population des {len(table)} départements : {french_number(national['population'])} habitants.", ""]
+    lines += [
+        f"{SERVICE_NAMES[r.service]} : offre inconnue dans {french_number(r.departements_unknown)} département(s), "
+        "dont le fichier national ne liste aucun établissement (cellules vides ci-dessous, voir warnings.csv)."
+        for r in totals.itertuples() if r.departements_unknown
+    ]  # fmt: skip
+    lines += [""] if totals["departements_unknown"].any() else []
     lines += ["## Règles d'écart", ""]
     lines += [f"- **{rule.id}** — {rule.describe(national)}. Source : {rule.source}" for rule in rules]
     lines += ["", "## Indicateurs par département", ""]
@@ -109,8 +117,26 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def _share(value: float) -> str:
-    """A share as a French percentage."""
-    return f"{french_number(100 * value, 1)} %"
+    """A share as a French percentage; "inconnue" when it is unknown (a network not covering the area)."""
+    return "inconnue" if value is None or not np.isfinite(value) else f"{french_number(100 * value, 1)} %"
+
+
+def _beyond(row: object) -> str:
+    """Inhabitants known to live beyond a threshold, and their share of the département (unknown people apart)."""
+    beyond = row.population - row.population_within - row.population_unknown
+    share = beyond / row.population if np.isfinite(row.share_within) and row.population else np.nan
+    return f"{french_number(beyond)} ({_share(share)})"
+
+
+def _unknown_note(coverage: pd.DataFrame) -> list[str]:
+    """A sentence per département with people off the road network, whose access is unknown."""
+    off = coverage.drop_duplicates("departement").query("population_unknown > 0")
+    return [
+        f"{r.departement} : {french_number(r.population_unknown)} habitants ({_share(r.share_unknown)}) vivent dans "
+        "des communes hors du réseau routier ; leur temps de trajet est inconnu et ils ne sont comptés ni en deçà "
+        "ni au-delà des seuils."
+        for r in off.itertuples()
+    ]  # fmt: skip
 
 
 def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[float, ...]) -> list[float]:
@@ -140,7 +166,8 @@ def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
     for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
         cells = []
         for row in group[group["threshold_min"] >= 30].sort_values("threshold_min").itertuples():
-            cells += [_share(1 - row.share_within), _share(1 - row.share_within_alternative)]
+            cells += [_share(1 - row.share_within - row.share_unknown),
+                      _share(1 - row.share_within_alternative - row.share_unknown)]  # fmt: skip
         rows.append([departement, service, *cells])
     return lines + _table(header, rows) + [""]
 
@@ -164,16 +191,13 @@ def area_report_markdown(
     header = ["Département", "Service"] + [f"Au-delà de {t:g} min" for t in thresholds if t >= 30]
     rows = []
     for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
-        population = int(access.loc[access["departement"] == departement, "population"].sum())
-        cells = [
-            f"{french_number(population - r.population_within)} ({_share(1 - r.share_within)})"
-            for r in group.sort_values("threshold_min").itertuples()
-            if r.threshold_min >= 30
-        ]
-        rows.append([departement, service, *cells, _minutes(group["median_min"].iloc[0]),
-                     _minutes(group["p90_min"].iloc[0])])  # fmt: skip
+        cells = [_beyond(r) for r in group.sort_values("threshold_min").itertuples() if r.threshold_min >= 30]
+        known = np.isfinite(group["share_within"].iloc[0])
+        rows.append([departement, service, *cells,
+                     *(_minutes(group[c].iloc[0]) if known else "inconnu" for c in ("median_min", "p90_min"))])  # fmt: skip
     lines += _table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
     lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
+    lines += [*_unknown_note(coverage), ""] if (coverage["population_unknown"] > 0).any() else []
     lines += _sensitivity(coverage, method["speeds"])
     lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
     lines += [

@@ -22,6 +22,7 @@ from .access import (
     load_node_times,
     save_node_times,
     service_sites,
+    unknown_access_warnings,
 )  # fmt: skip
 from .calibration import calibrate, config_fragment
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
@@ -53,10 +54,19 @@ from .sources.reference import load_reference_sites, load_reference_times
 from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
 from .sources.sae import find_edition
 from .tables import read_csv, sources_of, with_sources, write_csv, write_gpkg
+from .territories import check_boundaries_cover
 
 
-def communes(population: Path, polygons: Path, departements: Path, out: Path, rejects: Path, warnings: Path) -> None:
-    """Current communes with population, polygon and point (``communes.gpkg``) and their row logs."""
+def communes(
+    population: Path, polygons: Path, departements: Path, territory: list[str], out: Path, rejects: Path,
+    warnings: Path,
+) -> None:  # fmt: skip
+    """Current communes with population, polygon and point (``communes.gpkg``) and their row logs.
+
+    The boundaries must hold every département of ``territory`` (France's, for national indicators),
+    the population file and the polygons every département of the boundaries.
+    """
+    check_boundaries_cover(departements, territory)
     codes = set(load_departements(departements)["code"])
     table, population_rejects = load_population(population, codes)
     merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons)
@@ -73,9 +83,10 @@ def _read_communes(path: Path) -> gpd.GeoDataFrame:
 
 def facilities(
     sae: Path, finess: Path, communes_path: Path, departements: Path, msp_category: str, tolerance_km: float,
-    own_sites: list[dict], out_csv: Path, out_gpkg: Path, rejects: Path, warnings: Path,
+    own_sites: list[dict], out_csv: Path, out_gpkg: Path, out_unlisted: Path, rejects: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """The facilities table (CSV and GeoPackage) with its rejects and warnings.
+    """The facilities table (CSV and GeoPackage) with its rejects and warnings, and the services unknown in
+    départements a national file does not list (``out_unlisted``).
 
     ``own_sites`` holds the planners' lists as configured, their paths resolved.
     """
@@ -95,6 +106,7 @@ def facilities(
     )
     write_csv(result.facilities, out_csv)
     write_gpkg(result.facilities, out_gpkg, "facilities")
+    write_csv(result.unlisted, out_unlisted)
     write_csv(result.rejects, rejects)
     write_csv(result.warnings, warnings)
 
@@ -115,14 +127,17 @@ def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
 
 
 def indicators(
-    facilities_csv: Path, communes_path: Path, departements: Path, gaps: list[dict], editions: dict[str, str],
-    out_csv: Path, out_national: Path, out_markdown: Path,
+    facilities_csv: Path, unlisted_csv: Path, communes_path: Path, departements: Path, gaps: list[dict],
+    editions: dict[str, str], out_csv: Path, out_national: Path, out_markdown: Path,
 ) -> None:  # fmt: skip
-    """Indicators by département, national totals and the Markdown table for policy writers."""
+    """Indicators by département, national totals and the Markdown table for policy writers.
+
+    ``unlisted_csv``: the (département, service) pairs a national file does not cover, left unknown.
+    """
     table_facilities = read_csv(facilities_csv)
     rules = [GapRule.from_config(entry) for entry in gaps]
     table, national = compute_indicators(
-        table_facilities, _read_communes(communes_path), load_departements(departements), rules
+        table_facilities, _read_communes(communes_path), load_departements(departements), rules, read_csv(unlisted_csv)
     )
     totals = national_totals(national, table)
     cited = _editions(table_facilities, editions)
@@ -255,13 +270,16 @@ def network(
 
 
 def access(
-    network_path: Path, communes_path: Path, facilities_csv: Path, departement_codes: list[str], settings: dict,
-    editions: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_times: Path,
+    network_path: Path, origin: str, communes_path: Path, facilities_csv: Path, departement_codes: list[str],
+    settings: dict, editions: dict, out_communes: Path, out_sites: Path, out_coverage: Path, out_times: Path,
+    warnings: Path,
 ) -> None:  # fmt: skip
     """Minutes to the nearest site of each service for the communes of some départements, and coverage
     (under the run's speed model, and its shares under the alternative model).
 
-    ``out_times`` keeps the time between every network node and the nearest site, for the isochrones.
+    ``out_times`` keeps the time between every network node and the nearest site, for the isochrones;
+    ``warnings`` (about ``origin``, the planner's road network) lists the départements with people off
+    the network, whose access is unknown.
     """
     router = Router(RoadNetwork.load(network_path))
     communes = _read_communes(communes_path)
@@ -273,11 +291,13 @@ def access(
     alternative = commune_access(Router(router.network.under_alternative()), communes, facilities_table, model)
     write_csv(with_sources(result.communes.sort_values("commune"), cited), out_communes)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), out_sites)
+    limit = settings["max_unknown_share"]
     coverage = coverage_by_departement(
-        result.communes, list(model.directions), settings["thresholds_min"], alternative.communes
+        result.communes, list(model.directions), settings["thresholds_min"], alternative.communes, limit
     )
     write_csv(with_sources(coverage, cited), out_coverage)
     save_node_times(result.node_seconds, out_times)
+    write_csv(warnings_frame(origin, unknown_access_warnings(coverage, result.communes, limit)), warnings)
 
 
 def isochrones(

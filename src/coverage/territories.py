@@ -13,7 +13,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError, Problem
 
 ZONES = ("metro", "drom")
 SIMPLIFY_M = 1000.0  # outlines simplified before sizing a cut: an estimate, read at every planning
@@ -48,10 +48,15 @@ class Territories:
             region_names={r["code"]: r["nom"] for r in regions},
         )
 
+    @property
+    def codes(self) -> list[str]:
+        """Every département, in code order."""
+        return sorted(self.region_of)
+
     def select(self, requested: str | list[str]) -> list[str]:
         """The départements of a run: ``all`` or the listed codes, in code order; unknown codes are an error."""
         if requested == "all":
-            return sorted(self.region_of)
+            return self.codes
         unknown = sorted(set(requested) - set(self.region_of))
         if unknown:
             raise ConfigError(f"config 'departements': unknown département codes {', '.join(unknown)}")
@@ -66,6 +71,24 @@ class Territories:
             slug(self.region_names[region]): Region(region, self.region_names[region], tuple(codes))
             for region, codes in sorted(members.items())
         }
+
+
+def boundary_codes(departements_geojson: str | Path) -> set[str]:
+    """The département codes of a boundaries GeoJSON (``code`` property, lost leading zeros restored)."""
+    features = json.loads(Path(departements_geojson).read_text(encoding="utf-8")).get("features", [])
+    codes = {str(f.get("properties", {}).get("code", "")).strip().upper() for f in features}
+    return {c.zfill(2) if c.isdigit() else c for c in codes}
+
+
+def check_boundaries_cover(departements_geojson: str | Path, codes: list[str]) -> None:
+    """Raise when the boundaries file lacks some of ``codes``: the indicators are national, and each
+    département's network is cut around its outline."""
+    missing = sorted(set(codes) - boundary_codes(departements_geojson))
+    if missing:
+        raise InputError(departements_geojson, Problem(
+            "every département of France (those of departements.json) as a feature", column="code",
+            value=", ".join(missing), rule="whole-territory",
+        ))  # fmt: skip
 
 
 def slug(name: str) -> str:

@@ -76,7 +76,7 @@ rule network:
         npz=f"{DEPARTEMENT_FOLDER}/network.npz",
         warnings="data/processed/logs/warnings_network_{departement}.csv",
     params:
-        origin=lambda wildcards: network_path(wildcards.departement) or "OpenStreetMap download",
+        origin=network_origin,
         codes=departement_codes,
         buffer_km=config["networks"]["buffer_km"],
         horizon_min=config["access"]["horizon_min"],
@@ -106,7 +106,9 @@ rule access:
         sites=f"{DEPARTEMENT_FOLDER}/access_sites.csv",
         coverage=f"{DEPARTEMENT_FOLDER}/coverage_departement.csv",
         times=f"{DEPARTEMENT_FOLDER}/node_times.npz",
+        warnings="data/processed/logs/warnings_access_{departement}.csv",
     params:
+        origin=network_origin,
         codes=departement_codes,
         settings=as_json(config["access"]),
         editions=departement_editions,
@@ -119,10 +121,12 @@ rule access:
     log:
         "logs/access_{departement}.log",
     shell:
-        "python -m coverage access --network-path {input.network:q} --communes-path {input.communes:q}"
+        "python -m coverage access --network-path {input.network:q} --origin {params.origin:q}"
+        " --communes-path {input.communes:q}"
         " --facilities-csv {input.facilities:q} --departement-codes {params.codes:q} --settings {params.settings:q}"
         " --editions {params.editions:q} --out-communes {output.communes:q} --out-sites {output.sites:q}"
-        " --out-coverage {output.coverage:q} --out-times {output.times:q} 2>&1 | tee {log:q}"
+        " --out-coverage {output.coverage:q} --out-times {output.times:q} --warnings {output.warnings:q}"
+        " 2>&1 | tee {log:q}"
 
 
 rule isochrones:

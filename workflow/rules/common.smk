@@ -1,20 +1,36 @@
 import json
 import re
+import shlex
+import sys
 from functools import cache
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
+from coverage.configuration import check_config, check_run_departements, read_schema
 from coverage.errors import ConfigError, InputError
 from coverage.resources import JobCost, NodeModel
 from coverage.sources.fetch import Downloads, fetch
-from coverage.territories import Territories, departement_sizes
+from coverage.territories import Territories, check_boundaries_cover, departement_sizes
 
 min_version("9.0")
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+
+def planning_check(check, *arguments):
+    """Run a check of the config or of an input while planning; a fault stops with its few-line message."""
+    try:
+        return check(*arguments)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
+    except InputError as error:
+        raise WorkflowError(f"bad input in {error.report()}") from None
+
+
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+planning_check(check_config, config, read_schema(SCHEMA))
+validate(config, schema=str(SCHEMA))  # fills the schema's defaults
 
 PROJECT = Path(workflow.basedir)
 MIRROR = (PROJECT / config["mirror"]).resolve()
@@ -37,50 +53,14 @@ OWN_SITES = [{**entry, "path": in_mirror(entry["path"])} for entry in config["ow
 
 def plan_input(name):
     """A source read while planning (mirror, verified cache or download): its path."""
-    try:
-        return fetch(config["sources"][name], MIRROR, Downloads.from_config(config["downloads"]))
-    except InputError as error:
-        raise WorkflowError(f"bad input in {error.report()}") from None
+    return planning_check(fetch, config["sources"][name], MIRROR, Downloads.from_config(config["downloads"]))
 
 
 TERRITORIES = Territories.read(plan_input("departement_regions"), plan_input("regions"))
-try:
-    DEPARTEMENTS = TERRITORIES.select(config["departements"])
-except ConfigError as error:
-    raise WorkflowError(str(error)) from None
+DEPARTEMENTS = planning_check(TERRITORIES.select, config["departements"])
+planning_check(check_run_departements, config, DEPARTEMENTS)
 REGIONS = TERRITORIES.regions(DEPARTEMENTS)
-def check_horizon():
-    """The drive-time horizon must hold every time the run uses."""
-    used = [*config["access"]["thresholds_min"], config["siting"]["minutes"]]
-    used += [step["max_min"] for step in config["e2sfca"]["steps"]]
-    if config["access"]["horizon_min"] < max(used):
-        raise WorkflowError(
-            f"config 'access.horizon_min': {config['access']['horizon_min']} is shorter than {max(used)} minutes, "
-            "the longest threshold, E2SFCA step or siting time"
-        )
 
-
-check_horizon()
-
-
-def check_speed_models():
-    """The speed models named by `speeds` and `calibration` must be defined, and calibrated départements run."""
-    named = {"speeds.model": config["speeds"]["model"], "speeds.alternative": config["speeds"]["alternative"]}
-    if config["calibration"]:
-        named["calibration.model"] = config["calibration"]["model"]
-        missing = sorted(set(config["calibration"]["departements"]) - set(DEPARTEMENTS))
-        if missing:
-            raise WorkflowError(
-                f"config 'calibration.departements': {', '.join(missing)} not among the run's départements "
-                f"({', '.join(DEPARTEMENTS)}); the calibration routes on their networks"
-            )
-    for key, name in named.items():
-        if name not in config["speeds"]["models"]:
-            models = ", ".join(config["speeds"]["models"])
-            raise WorkflowError(f"config '{key}': no speed model {name!r} in speeds.models ({models})")
-
-
-check_speed_models()
 SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
 DEPARTEMENT_TABLES = [
     "access_commune.csv",
@@ -103,6 +83,12 @@ def network_source(departement):
 def network_path(departement):
     """The département's network file as configured, relative to the mirror ('' for a download)."""
     return network_source(departement).get("path", "").format(departement=departement)
+
+
+def network_origin(wildcards):
+    """The département's road network as the planner configured it, named in its warnings."""
+    path = network_path(wildcards.departement)
+    return in_mirror(path) if path else "OpenStreetMap download"
 
 
 def raw_network(departement):
@@ -208,8 +194,12 @@ NODE_MODEL = NodeModel(**config["resources"]["network_nodes"])
 
 @cache
 def sizes():
-    """Area (with the buffer) and population of every département, read once, when a job's resources are asked."""
-    return departement_sizes(plan_input("departements"), plan_input("population"), config["networks"]["buffer_km"])
+    """Area (with the buffer) and population of every département, read once, when a job's resources are asked.
+
+    The boundaries must hold every département: a missing one stops the planning naming the file."""
+    boundaries = plan_input("departements")
+    planning_check(check_boundaries_cover, boundaries, TERRITORIES.codes)
+    return departement_sizes(boundaries, plan_input("population"), config["networks"]["buffer_km"])
 
 
 def scaled_resource(job, name, nodes):
@@ -247,6 +237,32 @@ def other_resource(name):
 def departement_codes(wildcards):
     """The département of a job, as the one-element JSON list the steps take."""
     return as_json([wildcards.departement])
+
+
+RAW_SOURCES = {
+    "sae": "data/raw/sae",
+    "finess": "data/raw/finess.csv",
+    "population": "data/raw/population.json",
+    "departements": "data/raw/departements.geojson",
+    "communes": "data/raw/communes",
+    "reference_times": "data/raw/reference_times.csv",
+    "reference_sites": "data/raw/reference_sites.csv",
+}
+
+
+def raw_origins():
+    """Each working copy under data/raw/ -> the file the planner configured, when it is in the mirror."""
+    copies = {raw: config["sources"].get(name) for name, raw in RAW_SOURCES.items()}
+    copies.update({f"data/raw/networks/{name}": path for name, path in RAW_NETWORKS.items()})
+    return {raw: in_mirror(path) for raw, path in copies.items() if path and Path(in_mirror(path)).exists()}
+
+
+# Every rule runs `python -m coverage` with the interpreter that runs Snakemake (its venv), whatever the PATH,
+# and its error reports name the planner's own files, not the working copies (COVERAGE_ORIGINS, coverage.cli).
+shell.prefix(
+    f"set -euo pipefail; export PATH={shlex.quote(str(Path(sys.executable).parent))}:\"$PATH\""
+    f" COVERAGE_ORIGINS={shlex.quote(as_json(raw_origins())).replace('{', '{{').replace('}', '}}')}; "
+)  # the prefix is formatted like a command: JSON braces doubled
 
 
 def labelled_inputs():

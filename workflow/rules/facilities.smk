@@ -7,6 +7,8 @@ rule communes:
         communes="data/processed/communes.gpkg",
         rejects="data/processed/logs/rejects_population.csv",
         warnings="data/processed/logs/warnings_communes.csv",
+    params:
+        territory=as_json(TERRITORIES.codes),
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -17,7 +19,7 @@ rule communes:
         "logs/communes.log",
     shell:
         "python -m coverage communes --population {input.population:q} --polygons {input.polygons:q}"
-        " --departements {input.departements:q} --out {output.communes:q}"
+        " --departements {input.departements:q} --territory {params.territory:q} --out {output.communes:q}"
         " --rejects {output.rejects:q} --warnings {output.warnings:q} 2>&1 | tee {log:q}"
 
 
@@ -31,6 +33,7 @@ rule facilities:
     output:
         csv="data/processed/facilities.csv",
         gpkg="data/processed/facilities.gpkg",
+        unlisted="data/processed/logs/unlisted_services.csv",
         rejects="data/processed/logs/rejects_facilities.csv",
         warnings="data/processed/logs/warnings_facilities.csv",
     params:
@@ -48,7 +51,8 @@ rule facilities:
     shell:
         "python -m coverage facilities --sae {input.sae:q} --finess {input.finess:q} --communes-path {input.communes:q}"
         " --departements {input.departements:q} --msp-category {params.msp_category:q}"
-        " --tolerance-km {params.tolerance_km} --own-sites {params.own_sites:q} --out-csv {output.csv:q} --out-gpkg {output.gpkg:q}"
+        " --tolerance-km {params.tolerance_km} --own-sites {params.own_sites:q} --out-csv {output.csv:q}"
+        " --out-gpkg {output.gpkg:q} --out-unlisted {output.unlisted:q}"
         " --rejects {output.rejects:q} --warnings {output.warnings:q} 2>&1 | tee {log:q}"
 
 
@@ -58,7 +62,8 @@ rule logs:
         warnings=[
             rules.communes.output.warnings,
             rules.facilities.output.warnings,
-            *expand("data/processed/logs/warnings_network_{departement}.csv", departement=DEPARTEMENTS),
+            *expand("data/processed/logs/warnings_{step}_{departement}.csv", step=["network", "access"],
+                    departement=DEPARTEMENTS),
         ],
     output:
         rejects="data/processed/rejects.csv",

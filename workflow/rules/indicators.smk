@@ -1,6 +1,7 @@
 rule indicators:
     input:
         facilities=rules.facilities.output.csv,
+        unlisted=rules.facilities.output.unlisted,
         communes=rules.communes.output.communes,
         departements="data/raw/departements.geojson",
     output:
@@ -19,7 +20,8 @@ rule indicators:
     log:
         "logs/indicators.log",
     shell:
-        "python -m coverage indicators --facilities-csv {input.facilities:q} --communes-path {input.communes:q}"
+        "python -m coverage indicators --facilities-csv {input.facilities:q} --unlisted-csv {input.unlisted:q}"
+        " --communes-path {input.communes:q}"
         " --departements {input.departements:q} --gaps {params.gaps:q} --editions {params.editions:q}"
         " --out-csv {output.csv:q} --out-national {output.national:q} --out-markdown {output.markdown:q}"
         " 2>&1 | tee {log:q}"

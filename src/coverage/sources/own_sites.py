@@ -23,9 +23,10 @@ from ..contracts import (
     padded,
     pattern,
     raise_if_any,
+    whole_number,
 )  # fmt: skip
 from ..errors import InputError, Problem
-from ..geography import code_of_points, current_code_map
+from ..geography import code_of_points, current_code_map, distance_to_departement_km
 from .rejects import warnings_frame
 
 SERVICES = ["MSP", "HAD", "EMSP", "USP", "LISP"]
@@ -36,7 +37,8 @@ CONTRACT = Contract(
         Column("finess", (finess_number(),), normalise=padded(9)),
         Column("name", (not_empty("the site's name"),)),
         Column("service", (one_of(SERVICES, "a service"),), normalise=lambda c: c.str.upper().astype(object)),
-        Column("capacity", (non_negative("beds, places or teams", required=True),)),
+        Column("capacity", (non_negative("beds, places or teams", required=True),
+                            whole_number("beds, places, teams or structures"))),
         Column("lon", (pattern("number", r"-?\d+([.,]\d+)?", "a longitude in degrees (WGS84)", optional=True),),
                required=False),
         Column("lat", (pattern("number", r"-?\d+([.,]\d+)?", "a latitude in degrees (WGS84)", optional=True),),
@@ -63,6 +65,7 @@ class OwnList:
     mode: str = "add"
     services: tuple[str, ...] = ()
     departements: tuple[str, ...] = ()
+    trust_coordinates: bool = False
 
     @classmethod
     def from_config(cls, entry: dict) -> OwnList:
@@ -70,24 +73,45 @@ class OwnList:
         return cls(
             Path(entry["path"]), entry["label"], entry.get("mode", "add"),
             tuple(entry.get("services", ())), tuple(entry.get("departements", ())),
+            bool(entry.get("trust_coordinates", False)),
         )  # fmt: skip
 
 
+HEADER_SEARCH_ROWS = 20
+
+
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV (comma or semicolon) or XLSX sheet as stripped text cells with their ``_line``."""
+    """Read a CSV (comma or semicolon) or XLSX sheet as stripped text cells with their ``_line``.
+
+    In a workbook the header is the first row naming the list's required columns: a title or a
+    note typed above it is skipped, and lines stay those Excel shows.
+    """
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            sheet = pd.read_excel(path, dtype=str, keep_default_na=False, header=None)
         except Exception as error:  # openpyxl raises several types for damaged workbooks
             raise InputError(path, Problem(f"a readable XLSX workbook ({error})")) from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        frame = frame.apply(lambda c: c.str.strip())
-        frame[LINE] = frame.index + 2
+        sheet = sheet.apply(lambda c: c.str.strip())
+        header = _header_row(sheet)
+        frame = sheet.iloc[header + 1 :].copy()
+        frame.columns = [str(c) for c in sheet.iloc[header]]
+        frame = frame.loc[:, [c != "" for c in frame.columns]]
+        frame = frame[(frame != "").any(axis=1)]
+        frame[LINE] = frame.index + 1
         return frame.reset_index(drop=True)
     if not path.is_file():
         raise InputError(path, Problem("an existing CSV or XLSX file"))
     header = decode(path).partition("\n")[0]
     return read_delimited(path, sep=";" if header.count(";") > header.count(",") else ",")
+
+
+def _header_row(sheet: pd.DataFrame) -> int:
+    """The first of the top rows holding every required column name (the first row when none does)."""
+    required = {c.name for c in CONTRACT.columns if c.required}
+    for row in range(min(HEADER_SEARCH_ROWS, len(sheet))):
+        if required <= set(sheet.iloc[row]):
+            return row
+    return 0
 
 
 def _located(frame: pd.DataFrame) -> list[Problem]:
@@ -101,7 +125,7 @@ def _located(frame: pd.DataFrame) -> list[Problem]:
 
 
 def load_own_list(
-    own: OwnList, communes: pd.DataFrame, departements: gpd.GeoDataFrame
+    own: OwnList, communes: pd.DataFrame, departements: gpd.GeoDataFrame, tolerance_km: float = 5.0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check a planner's list against its contract and turn it into facility rows.
 
@@ -117,13 +141,16 @@ def load_own_list(
     ------
     InputError
         Listing every violation of the file: contract, unknown communes, points outside France,
+        points farther than ``tolerance_km`` from the département of their commune or FINESS number
+        (unless the list trusts its coordinates: the site then counts where it lies, with a warning),
         sites outside the scope of a ``replace`` list.
     """
-    frame = read_table(own.path)
+    frame, problems = CONTRACT.check(read_table(own.path))
+    if any(p.rule == "required-column" for p in problems):
+        raise_if_any(own.path, problems)
     for optional in ("lon", "lat", "commune", "address", "phone"):
         if optional not in frame.columns:
             frame[optional] = ""
-    frame, problems = CONTRACT.check(frame)
     problems += _located(frame)
     commune = frame["commune"].map(current_code_map(communes)).fillna("")
     unknown = (frame["commune"] != "") & (commune == "")
@@ -131,15 +158,53 @@ def load_own_list(
     lon, lat = numbers(frame["lon"]), numbers(frame["lat"])
     outside = lon.notna() & lat.notna() & ~in_france(lon, lat)
     problems += problems_at(frame, outside, "lon", "a point in France (lon and lat swapped?)", rule="in-france")
-    departement = commune.map(communes.set_index("code")["departement"]).fillna("")
-    by_point = code_of_points(lon.fillna(0), lat.fillna(0), departements)
-    departement = departement.where(departement != "", by_point.where(lon.notna(), ""))
+    by_point = code_of_points(lon.fillna(0), lat.fillna(0), departements).where(lon.notna() & ~outside, "")
+    claimed, reason = _claimed_departement(frame, commune, communes, departements)
+    distance = distance_to_departement_km(lon.where(~outside), lat, claimed, departements)
+    far = distance > tolerance_km
+    if not own.trust_coordinates:
+        problems += _far_problems(frame, far, claimed, reason, by_point, distance, tolerance_km)
+    departement = claimed.where((claimed != "") & ~far, by_point)
     offshore = (departement == "") & lon.notna() & ~outside
     expected = "a point inside a département, or a commune code"
     problems += problems_at(frame, offshore, "lon", expected, rule="in-departement")
     problems += _scope_problems(frame, departement, own)
     raise_if_any(own.path, problems)
+    moved = far & (departement != "")
+    notes = ("coordinates " + distance.round(1).astype(str) + " km from département " + claimed + " of its " + reason
+             + " [rule plausible-location]: kept (trust_coordinates), counted in département " + departement)  # fmt: skip
+    frame[FIXES] = frame[FIXES].where(~moved, frame[FIXES].where(frame[FIXES] == "", frame[FIXES] + "; ") + notes)
     return _rows(frame, own, commune, departement, lon, lat, communes)
+
+
+def _claimed_departement(
+    frame: pd.DataFrame, commune: pd.Series, communes: pd.DataFrame, departements: gpd.GeoDataFrame
+) -> tuple[pd.Series, pd.Series]:
+    """The département a row's own codes give, and which code: its commune, else its metropolitan FINESS
+    number (overseas numbers start with 97 or 98 whatever the DROM: no claim)."""
+    by_commune = commune.map(communes.set_index("code")["departement"]).fillna("")
+    prefix = frame["finess"].astype(str).str.slice(0, 2)
+    by_finess = prefix.where(prefix.isin(set(departements["code"])), "")
+    claimed = by_commune.where(by_commune != "", by_finess)
+    reason = ("commune " + commune).where(by_commune != "", "FINESS number " + frame["finess"].astype(str))
+    return claimed, reason
+
+
+def _far_problems(
+    frame: pd.DataFrame, far: pd.Series, claimed: pd.Series, reason: pd.Series, by_point: pd.Series,
+    distance: pd.Series, tolerance_km: float,
+) -> list[Problem]:  # fmt: skip
+    """Coordinates beyond the tolerance from the département the row's own codes give: both places named."""
+    return [
+        Problem(
+            f"a point within {tolerance_km:g} km of département {claimed[i]} (of its {reason[i]}); it lies "
+            f"{distance[i]:.0f} km away, in {'département ' + by_point[i] if by_point[i] else 'no département'}. "
+            "If the site is really there, set trust_coordinates: true on this list",
+            line=int(frame.at[i, LINE]), column="lon", value=f"{frame.at[i, 'lon']}, {frame.at[i, 'lat']}",
+            rule="plausible-location",
+        )
+        for i in far[far].index
+    ]  # fmt: skip
 
 
 def _scope_problems(frame: pd.DataFrame, departement: pd.Series, own: OwnList) -> list[Problem]:

@@ -78,7 +78,11 @@ def load_population(path: str | Path, departements: set[str]) -> tuple[pd.DataFr
             )
     if problems:
         raise InputError(path, problems)
-    if not kept:
-        raise InputError(path, Problem("current communes (type 'commune-actuelle') of the départements"))
+    absent = sorted(departements - {c["departement"] for c in kept})
+    if absent:
+        raise InputError(path, Problem(
+            "current communes (type 'commune-actuelle') in every département of the boundaries file",
+            column="departement", value=", ".join(absent), rule="whole-territory",
+        ))  # fmt: skip
     communes = pd.DataFrame(kept).astype({"code": str, "nom": str, "departement": str, "population": "int64"})
     return communes, rejects_frame(path, rejected)

@@ -21,6 +21,7 @@ from ..contracts import (
     numbers,
     padded,
     pattern,
+    whole_number,
 )  # fmt: skip
 from ..errors import InputError, Problem
 
@@ -111,13 +112,13 @@ PALIA_CONTRACT = Contract(
     (
         _sae_finess(),
         *(Column(name, (flag(),)) for name in PALIA_FLAGS),
-        *(Column(name, (non_negative(meaning),)) for name, meaning in PALIA_NUMBERS.items()),
+        *(Column(name, (non_negative(meaning), whole_number(meaning))) for name, meaning in PALIA_NUMBERS.items()),
     ),
     unique=("FI",),
 )
 HAD_CONTRACT = Contract(
     "SAE home hospitalisation",
-    (_sae_finess(), Column("PLATOT", (non_negative("HAD places"),))),
+    (_sae_finess(), Column("PLATOT", (non_negative("HAD places"), whole_number("HAD places")))),
     unique=("FI",),
 )
 
