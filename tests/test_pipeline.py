@@ -408,6 +408,28 @@ def test_each_proposed_site_gain_is_recomputed_independently(run: Path, corsica,
                 )
 
 
+def test_proposed_sites_follow_each_services_candidate_rule(run: Path, default_config):
+    """Read from the sources: a proposed USP has identified palliative beds (PALIA_A1) or a category of
+    inpatient establishments, and is never an MSP nor an SMUR antenna; the report states each rule."""
+    with open(SHARED / "facilities/finess-2021-01/finess_etablissements.csv", encoding="utf-8", newline="") as f:
+        category = {r["nofinesset"]: r["categetab"] for r in csv.DictReader(f)}
+    palia = read_sae("PALIA")
+    offering = {"LISP": {r["FI"] for r in palia if r["PALIA_A1"] == "1"},
+                "USP": {r["FI"] for r in palia if r["PALIA_A6"] == "1"}}  # fmt: skip
+    rules = default_config["siting"]["candidates"]
+    for service in default_config["siting"]["services"]:
+        for proposal in read_table(run / f"data/processed/siting_{service.lower()}.csv").itertuples():
+            rule = rules[service]
+            allowed = category.get(proposal.finess) in rule["categories"]
+            allowed |= any(proposal.finess in offering[other] for other in rule["services"])
+            allowed |= rule["msp"] and category.get(proposal.finess) == "603"
+            assert allowed, (service, proposal.finess, proposal.name)
+            if service == "USP":
+                assert category.get(proposal.finess) != "603" and "SMUR" not in proposal.name, proposal.name
+    text = (run / "reports/corse.md").read_text(encoding="utf-8")
+    assert "USP : établissements FINESS des catégories 106, 109" in text and "EMSP : " in text
+
+
 def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_path: Path):
     text = (run / "reports/corse.md").read_text(encoding="utf-8")
     coverage = read_table(run / "data/processed/coverage_departement.csv")

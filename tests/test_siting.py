@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.siting import candidate_sites, greedy, newly_covered
+from coverage.siting import CandidateRule, candidate_sites, greedy, newly_covered
 
 
 def covered_population(existing, candidates, population, chosen) -> int:
@@ -70,5 +70,23 @@ def test_candidates_exclude_sites_offering_the_service_and_other_areas():
         {"finess": ["2A1", "2B9"], "name": ["w", "m"], "service": ["USP", "MSP"], "departement": ["2A", "2B"],
          "lon": [9.0, 9.1], "lat": [42.0, 42.1]}
     )  # fmt: skip
-    candidates = candidate_sites(finess, facilities, "USP", ["355"], ["2A", "2B"])
+    candidates = candidate_sites(finess, facilities, "USP", CandidateRule(("355",), msp=True), ["2A", "2B"])
     assert candidates["finess"].tolist() == ["2A2", "2B9"]
+
+
+def test_a_usp_opens_only_where_beds_are_and_an_emsp_may_use_an_msp():
+    """A USP (beds) never in an MSP nor in a CH site without beds (an SMUR antenna is FINESS 355 too); an
+    establishment with identified palliative beds (LISP) qualifies whatever its category."""
+    finess = pd.DataFrame(
+        {"finess": ["2B1", "2B2", "2B3", "2B4"], "category": ["355", "355", "109", "603"],
+         "name": ["ANTENNE SMUR", "CH AVEC LISP", "SSR", "MSP"], "departement": "2B", "lon": 9.0, "lat": 42.0}
+    )  # fmt: skip
+    facilities = pd.DataFrame(
+        {"finess": ["2B2", "2B4"], "name": ["CH AVEC LISP", "MSP"], "service": ["LISP", "MSP"], "departement": "2B",
+         "lon": 9.0, "lat": 42.0}
+    )  # fmt: skip
+    usp = CandidateRule(categories=("106", "109", "365"), services=("LISP",))
+    emsp = CandidateRule(categories=("109", "355"), services=("LISP",), msp=True)
+    assert candidate_sites(finess, facilities, "USP", usp, ["2B"])["finess"].tolist() == ["2B2", "2B3"]
+    assert candidate_sites(finess, facilities, "EMSP", emsp, ["2B"])["finess"].tolist() == ["2B1", "2B2", "2B3", "2B4"]
+    assert "MSP" not in usp.describe() and "maisons de santé" in emsp.describe()

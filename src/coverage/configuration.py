@@ -28,7 +28,7 @@ def read_schema(path: str | Path) -> dict:
 def check_config(config: dict, schema: dict) -> None:
     """Raise one :class:`ConfigError` listing every fault of ``config``: against ``schema``, then the cross-key rules."""
     faults = schema_faults(config, schema)
-    _raise_if_any(faults or [*order_faults(config), *model_faults(config)])
+    _raise_if_any(faults or [*order_faults(config), *model_faults(config), *siting_faults(config)])
 
 
 def check_run_departements(config: dict, departements: list[str]) -> None:
@@ -139,6 +139,16 @@ def model_faults(config: dict) -> Iterator[str]:
     for key, name in named.items():
         if name not in models:
             yield f"'{key}': value {name!r} is not allowed: expected a model of speeds.models ({', '.join(models)})"
+
+
+def siting_faults(config: dict) -> Iterator[str]:
+    """Each service to site needs its candidate rule."""
+    missing = [s for s in config["siting"]["services"] if s not in config["siting"]["candidates"]]
+    if missing:
+        yield (
+            f"'siting.candidates': no entry for {', '.join(missing)}: expected where a new site of each service of "
+            "siting.services may open (categories, services, msp)"
+        )
 
 
 def calibration_faults(config: dict, departements: list[str]) -> Iterator[str]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .indicators import GapRule
+from .siting import CandidateRule
 
 SERVICE_NAMES = {
     "MSP": "Maisons de santé pluriprofessionnelles",
@@ -360,7 +361,8 @@ def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict
             f"{access['offroad_kph']:g} km/h.",
             f"Accessibilité E2SFCA (Luo et Qi, 2009) : {steps}.",
             f"Implantation : glouton, chaque site ajouté maximise la population nouvellement à moins de "
-            f"{siting['minutes']:g} minutes ; candidats : établissements FINESS des catégories "
-            f"{', '.join(siting['candidate_categories'])} n'offrant pas encore le service, et MSP.",
+            f"{siting['minutes']:g} minutes ; candidats, parmi les établissements n'offrant pas encore le service : "
+            + " ; ".join(f"{service} : {CandidateRule.from_config(siting['candidates'][service]).describe()}"
+                         for service in siting["services"]) + ".",  # fmt: skip
         ],
     }

@@ -61,14 +61,42 @@ def greedy(
     return proposals
 
 
+@dataclass(frozen=True)
+class CandidateRule:
+    """Where a new site of a service may open.
+
+    Candidates are the establishments of FINESS ``categories``, those already offering one of
+    ``services`` (an establishment with identified palliative beds has inpatient beds), and the MSP
+    when ``msp`` (a mobile team's "antenne avancée"), located, in the area, not offering the service yet.
+    """
+
+    categories: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    msp: bool = False
+
+    @classmethod
+    def from_config(cls, entry: dict) -> CandidateRule:
+        """Build from one entry of the config's ``siting.candidates``."""
+        return cls(tuple(entry.get("categories", ())), tuple(entry.get("services", ())), bool(entry.get("msp", False)))
+
+    def describe(self) -> str:
+        """The rule in French, for the report's method."""
+        parts = [f"établissements FINESS des catégories {', '.join(self.categories)}"] if self.categories else []
+        parts += [f"établissements offrant déjà {' ou '.join(self.services)}"] if self.services else []
+        parts += ["maisons de santé pluriprofessionnelles (MSP)"] if self.msp else []
+        return ", ".join(parts[:-1]) + (" ou " if len(parts) > 1 else "") + parts[-1] if parts else "aucun"
+
+
 def candidate_sites(
-    finess: pd.DataFrame, facilities: pd.DataFrame, service: str, categories: list[str], departements: list[str]
+    finess: pd.DataFrame, facilities: pd.DataFrame, service: str, rule: CandidateRule, departements: list[str]
 ) -> pd.DataFrame:
-    """Establishments of the given FINESS categories (and MSP) in the area not offering ``service`` yet."""
+    """The establishments where a new site of ``service`` may open under ``rule``, in ``departements``."""
+    columns = ["finess", "name", "departement", "lon", "lat"]
     offering = set(facilities.loc[facilities["service"] == service, "finess"])
-    msp = facilities.loc[facilities["service"] == "MSP", ["finess", "name", "departement", "lon", "lat"]]
-    hospitals = finess.loc[finess["category"].isin(categories), ["finess", "name", "departement", "lon", "lat"]]
-    candidates = pd.concat([hospitals, msp], ignore_index=True).drop_duplicates("finess")
+    by_category = finess.loc[finess["category"].isin(rule.categories), columns]
+    by_service = facilities.loc[facilities["service"].isin(rule.services), columns]
+    msp = facilities.loc[facilities["service"] == "MSP", columns] if rule.msp else by_service.iloc[:0]
+    candidates = pd.concat([by_category, by_service, msp], ignore_index=True).drop_duplicates("finess")
     keep = (
         candidates["departement"].isin(departements) & ~candidates["finess"].isin(offering) & candidates["lon"].notna()
     )

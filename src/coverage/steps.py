@@ -45,7 +45,7 @@ from .osm import split_extract
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
 from .routing import travel_matrix, within_time
-from .siting import candidate_sites, coverage_sets, greedy, newly_covered
+from .siting import CandidateRule, candidate_sites, coverage_sets, greedy, newly_covered
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.own_sites import OwnList
@@ -464,9 +464,8 @@ def siting_scenario(
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
     facilities_table = read_csv(facilities_csv)
     direction, minutes = settings["directions"][service], siting_settings["minutes"]
-    candidates = candidate_sites(
-        load_finess(finess), facilities_table, service, siting_settings["candidate_categories"], departement_codes
-    )
+    rule = CandidateRule.from_config(siting_settings["candidates"][service])
+    candidates = candidate_sites(load_finess(finess), facilities_table, service, rule, departement_codes)
     existing = service_sites(facilities_table, service)
     covered_now = coverage_sets(
         router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
