@@ -51,6 +51,20 @@ def test_hand_computed_departements():
     assert national["population"] == 600_000 and national["lisp_per_1000"] == pytest.approx(8 / 600)
 
 
+def test_supply_per_100k_inhabitants_aged_75_and_over():
+    """Need-adjusted supply, by hand: Ain has 12 USP beds for 20,000 people aged 75+, 60 per 100,000."""
+    elderly = pd.DataFrame({"departement": ["01", "02", "2A"], "population_75_plus": [20_000, 40_000, 20_000]})
+    rule = GapRule("usp75", "usp_per_100k_75plus", "below", "peu de lits", "texte", fraction_of_national=0.5)
+    table, national = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, [rule], elderly=elderly)
+    table = table.set_index("departement")
+    assert table.loc["01", "usp_per_100k_75plus"] == pytest.approx(60.0)
+    assert table.loc["02", "had_per_100k_75plus"] == pytest.approx(75.0)
+    assert national["population_75_plus"] == 80_000 and national["usp_per_100k_75plus"] == pytest.approx(15.0)
+    assert table["gap_usp75"].to_dict() == {"01": False, "02": True, "2A": True}
+    totals = national_totals(national, table.reset_index()).set_index("service")
+    assert totals.loc["HAD", "per_100k_75plus"] == pytest.approx(30 / 80_000 * 1e5)
+
+
 def test_gap_rules_threshold_and_fraction_of_national():
     table = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, RULES)[0].set_index("departement")
     assert table["gap_usp"].to_dict() == {"01": False, "02": True, "2A": True}

@@ -97,6 +97,22 @@ def test_national_totals_equal_the_sums_of_the_source_columns(run: Path):
     assert (totals["departements"] == 101).all()
 
 
+def test_people_aged_75_and_over_and_the_supply_set_against_them(run: Path):
+    """Read from INSEE's file with pandas: each département's people aged 75+ in 2023, and USP beds per 100,000."""
+    sheet = pd.read_excel(SHARED / "population/estim-pop-dep-sexe-gca-1975-2023.xls", sheet_name="2023", header=None,
+                          engine="calamine")  # fmt: skip
+    column = list(sheet.iloc[4]).index("75 ans et plus")
+    elderly = {str(code): int(value) for code, value in zip(sheet[0], sheet[column], strict=True)
+               if re.fullmatch(r"\d{2}|2A|2B|97\d", str(code))}  # fmt: skip
+    table = read_table(run / "data/processed/indicators_departement.csv").set_index("departement")
+    assert table["population_75_plus"].to_dict() == elderly
+    expected = table["usp_capacity"] / table["population_75_plus"] * 100_000
+    assert np.allclose(table["usp_per_100k_75plus"], expected)
+    totals = read_table(run / "data/processed/national_totals.csv").set_index("service")
+    assert totals.loc["USP", "per_100k_75plus"] == pytest.approx(1960 / 6_849_764 * 100_000)
+    assert "estimations de population au 1er janvier 2023" in table["sources"].iloc[0]
+
+
 def test_every_departement_matches_an_independent_computation(run: Path):
     table = read_table(run / "data/processed/indicators_departement.csv").set_index("departement")
     assert len(table) == 101 and table.index.is_unique
@@ -171,7 +187,7 @@ def open_in_chromium(page: Path, profile: Path) -> tuple[str, DrawnElements]:
     return dom, drawn
 
 
-def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path):
+def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path, default_config):
     dom, drawn = open_in_chromium(run / "maps/index.html", tmp_path / "profile")
     sites = drawn.classes["coverage-site"]
     assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, (
@@ -180,7 +196,8 @@ def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path:
     assert drawn.classes["coverage-cluster-usp"] > 5 and drawn.classes["coverage-cluster-emsp"] > 5
     assert drawn.classes["coverage-cluster-msp"] == drawn.classes["coverage-site-msp"] == 0, "MSP hidden at opening"
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
-    assert drawn.classes["leaflet-control-layers-selector"] == 7 + 1 + 5
+    layers = len(default_config["maps"]["indicators"])
+    assert layers == 10 and drawn.classes["leaflet-control-layers-selector"] == layers + 1 + 5
     assert drawn.visible_legends == ["Lits d'USP pour 100 000 habitants"]
     assert 'href="corse.html"' in dom
 
@@ -471,6 +488,8 @@ def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
     assert inputs["data/raw/finess.csv"]["edition"] == "FINESS (mis à jour jusqu'au 2021-01-08)"
     assert "corse-drive.graphml" in inputs["data/raw/networks/corse-drive.graphml"]["edition"]
     assert len([p for p in inputs if p.startswith("data/raw/communes/")]) == 101
+    ages = SHARED / "population/estim-pop-dep-sexe-gca-1975-2023.xls"
+    assert inputs["data/raw/population_by_age.xls"]["sha256"] == hashlib.sha256(ages.read_bytes()).hexdigest()
     outputs = {entry["path"] for entry in manifest["outputs"]}
     assert {"data/processed/indicators_departement.csv", "maps/index.html", "reports/corse.html"} <= outputs
     assert manifest["config"]["sources"]["sae"] == str(SAE)
@@ -478,7 +497,8 @@ def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
     table = read_table(run / "data/processed/indicators_departement.csv")
     assert table["sources"].unique().tolist() == [
         "FINESS (mis à jour jusqu'au 2021-01-08) ; SAE 2023 ; " + "INSEE, populations légales en vigueur au 1er janvier"
-        " 2026 (découpage administratif 6.0.0) ; IGN Admin Express COG 2018, simplifié"
+        " 2026 (découpage administratif 6.0.0) ; INSEE, estimations de population au 1er janvier 2023 (provisoires),"
+        " 75 ans et plus ; IGN Admin Express COG 2018, simplifié"
     ]
     access = read_table(run / "data/processed/access_commune.csv")
     assert access["sources"].str.endswith("© contributeurs OpenStreetMap (corse-drive.graphml)").all()

@@ -52,7 +52,10 @@ def value_text(indicator: str, value: float) -> str:
     """French text of an indicator value (inhabitants per team: none when there is no team)."""
     if not np.isfinite(value):
         return "aucune équipe" if indicator.startswith("inhabitants_per_") else "–"
-    decimals = 0 if indicator.startswith("inhabitants_per_") else 2 if indicator.endswith("_per_100k") else 3
+    decimals = 3
+    for suffix, places in (("_per_100k", 2), ("_75plus", 1)):
+        decimals = places if indicator.endswith(suffix) else decimals
+    decimals = 0 if indicator.startswith("inhabitants_per_") else decimals
     return french_number(value, decimals)
 
 

@@ -80,11 +80,14 @@ def _unknown_where_unlisted(table: pd.DataFrame, unlisted: pd.DataFrame | None) 
 
 
 def _rates(table: pd.DataFrame) -> pd.DataFrame:
-    """Add per-1000 rates, USP beds per 100,000 and inhabitants per EMSP (inf when there is none)."""
+    """Add per-1000 rates, USP beds per 100,000 and inhabitants per EMSP (inf when there is none), and with
+    ``population_75_plus`` the capacity per 100,000 inhabitants aged 75 and over (need-adjusted supply)."""
     population = table["population"].astype(float)
     for service in SERVICES:
         s = service.lower()
         table[f"{s}_per_1000"] = table[f"{s}_capacity"] / population * 1000
+        if "population_75_plus" in table:
+            table[f"{s}_per_100k_75plus"] = table[f"{s}_capacity"] / table["population_75_plus"].astype(float) * 1e5
     table["usp_beds_per_100k"] = table["usp_capacity"] / population * 100_000
     with np.errstate(divide="ignore"):
         table["inhabitants_per_emsp"] = population / table["emsp_count"].astype(float)
@@ -99,14 +102,17 @@ def national_values(table: pd.DataFrame) -> pd.Series:
 
     A service's rates are over the population of the départements where it is known (``<s>_population``).
     """
-    summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|usp_units|emsp_fte)$").sum()
+    summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|_75_plus|usp_units|emsp_fte)$").sum()
     national = _rates(summed.to_frame().T).iloc[0]
     for service in SERVICES:
         s = service.lower()
         known = summed.copy()
-        known["population"] = table.loc[table[f"{s}_count"].notna(), "population"].sum()
+        listed = table[f"{s}_count"].notna()
+        known["population"] = table.loc[listed, "population"].sum()
+        if "population_75_plus" in table:
+            known["population_75_plus"] = table.loc[listed, "population_75_plus"].sum()
         rates = _rates(known.to_frame().T).iloc[0]
-        for column in [f"{s}_per_1000", *SERVICE_RATES.get(service, [])]:
+        for column in [c for c in rates.index if c.startswith(f"{s}_per_")] + SERVICE_RATES.get(service, []):
             national[column] = rates[column]
         national[f"{s}_population"] = known["population"]
     return national
@@ -114,7 +120,7 @@ def national_values(table: pd.DataFrame) -> pd.Series:
 
 def compute_indicators(
     facilities: pd.DataFrame, communes: pd.DataFrame, departements: pd.DataFrame, rules: list[GapRule],
-    unlisted: pd.DataFrame | None = None,
+    unlisted: pd.DataFrame | None = None, elderly: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:  # fmt: skip
     """Compute one row of indicators for every département of ``departements``.
 
@@ -132,6 +138,10 @@ def compute_indicators(
         ``departement``, ``service``: services unknown in a département (its national file lists no
         establishment there). Their counts, capacities and rates are left empty, never 0, and the
         national values are those of the départements known.
+    elderly
+        ``departement``, ``population_75_plus``: adds that column and each service's capacity per
+        100,000 inhabitants aged 75 and over (``<s>_per_100k_75plus``), the people palliative care
+        mostly serves.
 
     Returns
     -------
@@ -146,6 +156,8 @@ def compute_indicators(
         },
         index=codes,
     )
+    if elderly is not None:
+        table["population_75_plus"] = elderly.set_index("departement")["population_75_plus"].reindex(codes).values
     table = _rates(_unknown_where_unlisted(table.join(_service_columns(facilities, codes)), unlisted))
     national = national_values(table)
     for rule in rules:
@@ -172,6 +184,7 @@ def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
                 "capacity_unit": UNITS[service],
                 "population": int(national[f"{s}_population"]),
                 "per_1000": float(national[f"{s}_per_1000"]),
+                "per_100k_75plus": float(national.get(f"{s}_per_100k_75plus", np.nan)),
                 "departements": len(table),
                 "departements_without_service": int((table[f"{s}_count"] == 0).sum()),
                 "departements_unknown": int(table[f"{s}_count"].isna().sum()),

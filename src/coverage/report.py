@@ -28,6 +28,7 @@ DEPARTEMENT_COLUMNS = {
     "usp_count": "USP",
     "usp_capacity": "Lits USP",
     "usp_beds_per_100k": "Lits USP / 100 000 hab.",
+    "usp_per_100k_75plus": "Lits USP / 100 000 hab. de 75 ans et plus",
     "emsp_count": "EMSP",
     "inhabitants_per_emsp": "Hab. / EMSP",
     "lisp_capacity": "LISP",
@@ -51,6 +52,7 @@ def _cell(column: str, value: object) -> str:
     if column in ("departement", "nom"):
         return str(value)
     decimals = 3 if column.endswith("_per_1000") else 2 if column.endswith("_per_100k") else 0
+    decimals = 1 if column.endswith("_per_100k_75plus") else decimals
     return french_number(float(value), decimals)
 
 

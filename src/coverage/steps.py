@@ -50,6 +50,7 @@ from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.own_sites import OwnList
 from .sources.population import load_population
+from .sources.population_by_age import load_population_by_age
 from .sources.reference import load_reference_sites, load_reference_times
 from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
 from .sources.sae import find_edition
@@ -122,22 +123,26 @@ def merge_logs(parts: list[Path], out: Path, kind: str) -> None:
 
 def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
     """Editions of every input: those recorded in the facilities table, the configured labels, the road networks'."""
-    configured = [labels["population"], labels["boundaries"], *labels.get("networks", [])]
+    configured = [labels["population"], *([labels["population_by_age"]] if "population_by_age" in labels else []),
+                  labels["boundaries"], *labels.get("networks", [])]  # fmt: skip
     return sorted(facilities_table["edition"].unique()) + configured
 
 
 def indicators(
-    facilities_csv: Path, unlisted_csv: Path, communes_path: Path, departements: Path, gaps: list[dict],
-    editions: dict[str, str], out_csv: Path, out_national: Path, out_markdown: Path,
+    facilities_csv: Path, unlisted_csv: Path, communes_path: Path, departements: Path, population_by_age: Path,
+    age_year: int, gaps: list[dict], editions: dict[str, str], out_csv: Path, out_national: Path, out_markdown: Path,
 ) -> None:  # fmt: skip
     """Indicators by département, national totals and the Markdown table for policy writers.
 
     ``unlisted_csv``: the (département, service) pairs a national file does not cover, left unknown.
+    ``population_by_age``: INSEE's estimates by age band, read for ``age_year`` (need-adjusted supply).
     """
     table_facilities = read_csv(facilities_csv)
     rules = [GapRule.from_config(entry) for entry in gaps]
+    shapes = load_departements(departements)
+    elderly = load_population_by_age(population_by_age, age_year, set(shapes["code"]))
     table, national = compute_indicators(
-        table_facilities, _read_communes(communes_path), load_departements(departements), rules, read_csv(unlisted_csv)
+        table_facilities, _read_communes(communes_path), shapes, rules, read_csv(unlisted_csv), elderly
     )
     totals = national_totals(national, table)
     cited = _editions(table_facilities, editions)

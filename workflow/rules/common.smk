@@ -243,6 +243,7 @@ RAW_SOURCES = {
     "sae": "data/raw/sae",
     "finess": "data/raw/finess.csv",
     "population": "data/raw/population.json",
+    "population_by_age": "data/raw/population_by_age.xls",
     "departements": "data/raw/departements.geojson",
     "communes": "data/raw/communes",
     "reference_times": "data/raw/reference_times.csv",
@@ -271,6 +272,7 @@ def labelled_inputs():
         **({"data/raw/reference_times.csv": config["calibration"]["label"],
             "data/raw/reference_sites.csv": config["calibration"]["label"]} if config["calibration"] else {}),
         "data/raw/population.json": config["editions"]["population"],
+        "data/raw/population_by_age.xls": config["editions"]["population_by_age"],
         "data/raw/departements.geojson": config["editions"]["boundaries"],
         "data/raw/communes": config["editions"]["boundaries"],
     }

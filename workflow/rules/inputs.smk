@@ -48,8 +48,8 @@ rule raw_file:
     output:
         "data/raw/{name}.{ext}",
     wildcard_constraints:
-        name="finess|population|departements|reference_times|reference_sites",
-        ext="csv|json|geojson",
+        name="finess|population|population_by_age|departements|reference_times|reference_sites",
+        ext="csv|json|geojson|xls",
     params:
         relative=lambda wildcards: config["sources"][wildcards.name],
         downloads=as_json(config["downloads"]),
