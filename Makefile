@@ -14,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
 
-.PHONY: install install-slurm install-kubernetes run test lint chromium osmium clean
+.PHONY: install install-slurm install-kubernetes run test lint chromium osmium poppler clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -43,7 +43,12 @@ osmium:
 	@command -v osmium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends osmium-tool; }
 
-run: install
+# The PDF reports are printed by Chromium; the tests turn their pages into PNG with poppler-utils.
+poppler:
+	@command -v pdftoppm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends poppler-utils; }
+
+run: install chromium
 	$(BIN)/snakemake --cores $(CORES)
 
 # snakemake's own lint, then the workflow's YAML (config, schema, profiles: a key given twice, among others).
@@ -51,7 +56,7 @@ lint: install
 	$(BIN)/snakemake --lint
 	$(BIN)/yamllint --strict -c .yamllint.yaml workflow .yamllint.yaml
 
-test: install chromium osmium lint
+test: install chromium osmium poppler lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -447,6 +447,21 @@ def test_proposed_sites_follow_each_services_candidate_rule(run: Path, default_c
     assert "USP : établissements FINESS des catégories 106, 109" in text and "EMSP : " in text
 
 
+def test_pdf_report_is_the_page_printed_on_a4(run: Path, tmp_path: Path):
+    """The PDF holds the report's numbers and its maps, page by page (poppler's pdftotext and pdftoppm)."""
+    pdf = run / "reports/corse.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "A4" in info and int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 5
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    coverage = read_table(run / "data/processed/coverage_departement.csv")
+    row = coverage.query("departement == '2B' and service == 'USP' and threshold_min == 45").iloc[0]
+    beyond = int(row["population"] - row["population_within"] - row["population_unknown"])
+    assert f"{beyond:,}".replace(",", " ") in text and "Propositions d'implantation" in text  # thin spaces come out plain
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 5 and all(page.stat().st_size > 2000 for page in pages), "every page has something drawn"
+
+
 def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_path: Path):
     text = (run / "reports/corse.md").read_text(encoding="utf-8")
     coverage = read_table(run / "data/processed/coverage_departement.csv")

@@ -39,6 +39,7 @@ COMMANDS = {
     "siting": steps.siting_scenario,
     "area-static-map": steps.area_static_map,
     "report": steps.report,
+    "report-pdf": steps.report_pdf,
     "manifest": steps.manifest,
 }
 

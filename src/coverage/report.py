@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .indicators import GapRule
 from .siting import CandidateRule
 
@@ -283,11 +284,53 @@ table {{border-collapse: collapse; margin: 1em 0; font-size: 13px;}}
 th, td {{border: 1px solid #bbb; padding: 3px 8px; text-align: right;}}
 th {{background: #eef;}} td:first-child, td:nth-child(2) {{text-align: left;}}
 img {{max-width: 100%; border: 1px solid #ddd; margin: 1em 0;}}
+@page {{size: A4; margin: 14mm 12mm;}}
+@media print {{
+  body {{max-width: none; margin: 0; padding: 0; font-size: 10.5px;}}
+  table {{font-size: 8px;}} th, td {{padding: 1px 4px;}}
+  tr, img {{break-inside: avoid;}} h2, h3 {{break-after: avoid;}}
+  img {{max-height: 230mm; display: block; margin: 0.5em auto;}}
+}}
 </style></head>
 <body>
 {body}
 </body></html>
 """
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def html_to_pdf(page: Path, out: Path) -> None:
+    """Print a self-contained HTML page to an A4 PDF with headless Chromium (offline, no header or footer).
+
+    Chromium lays the page out as a browser shows it (tables, embedded maps); the page's print
+    style sets the margins and keeps rows and pictures whole.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        raise ConfigError("the PDF report needs Chromium (Debian package chromium: `make chromium`)")
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        run = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={out}",
+             Path(page).resolve().as_uri()],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    if run.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        raise ConfigError(f"Chromium could not print {page} to PDF: {run.stderr.strip()[-500:]}")
+
+
+def _candidate_rules(siting: dict) -> str:
+    """Where each sited service may open, in French."""
+    rules = {service: CandidateRule.from_config(siting["candidates"][service]) for service in siting["services"]}
+    return " ; ".join(f"{service} : {rule.describe()}" for service, rule in rules.items())
 
 
 MODEL_WORDS = {"cap": "plafonnée par la limitation OSM (maxspeed)", "target": "égale à la limitation OSM (maxspeed)"}
@@ -364,7 +407,6 @@ def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict
             f"Accessibilité E2SFCA (Luo et Qi, 2009) : {steps}.",
             f"Implantation : glouton, chaque site ajouté maximise la population nouvellement à moins de "
             f"{siting['minutes']:g} minutes ; candidats, parmi les établissements n'offrant pas encore le service : "
-            + " ; ".join(f"{service} : {CandidateRule.from_config(siting['candidates'][service]).describe()}"
-                         for service in siting["services"]) + ".",  # fmt: skip
+            f"{_candidate_rules(siting)}.",
         ],
     }

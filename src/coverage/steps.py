@@ -43,7 +43,7 @@ from .network import (
 )  # fmt: skip
 from .osm import split_extract
 from .provenance import build_manifest, write_manifest
-from .report import area_report_markdown, indicators_markdown, markdown_to_html, method_notes, write_text
+from .report import area_report_markdown, html_to_pdf, indicators_markdown, markdown_to_html, method_notes, write_text
 from .routing import travel_matrix, within_time
 from .siting import CandidateRule, candidate_sites, coverage_sets, greedy, newly_covered
 from .sources.boundaries import load_commune_polygons, load_departements
@@ -536,6 +536,11 @@ def report(
     )
     write_text(text, out_markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", out_markdown.parent), out_html)
+
+
+def report_pdf(page: Path, out: Path) -> None:
+    """The report of a study area as an A4 PDF, printed from its HTML page by headless Chromium."""
+    html_to_pdf(page, out)
 
 
 def _caption(picture: Path, titles: dict[str, str]) -> str:

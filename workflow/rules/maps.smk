@@ -162,3 +162,20 @@ rule report:
         " --settings {params.settings:q} --titles {params.titles:q} --validation-csv {params.validation:q}"
         " --out-markdown {output.markdown:q} --out-html {output.html:q}"
         " 2>&1 | tee {log:q}"
+
+
+rule report_pdf:
+    input:
+        rules.report.output.html,
+    output:
+        "reports/{region}.pdf",
+    threads: other_resource("threads")
+    resources:
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/report_pdf_{region}.log",
+    shell:
+        "python -m coverage report-pdf --page {input:q} --out {output:q} 2>&1 | tee {log:q}"

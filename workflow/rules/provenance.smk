@@ -6,7 +6,7 @@ PUBLISHED = [
     *expand("maps/static/{indicator}.png", indicator=list(config["maps"]["indicators"])),
     *expand("data/processed/{table}", table=RUN_TABLES),
     *expand("maps/{region}.html", region=REGIONS),
-    *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html"]),
+    *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html", "pdf"]),
     *CALIBRATION_OUTPUTS,
 ]
 
