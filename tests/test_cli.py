@@ -47,7 +47,8 @@ def test_config_error_is_reported_without_traceback(tmp_path: Path):
     command = [
         sys.executable, "-m", "coverage", "indicators", "--facilities-csv", str(facilities),
         "--communes-path", str(tmp_path / "missing.gpkg"), "--departements", str(tmp_path / "missing.geojson"),
-        "--unlisted-csv", str(tmp_path / "missing.csv"),
+        "--unlisted-csv", str(tmp_path / "missing.csv"), "--population-by-age", str(tmp_path / "missing.xls"),
+        "--age-year", "2023",
         "--gaps", json.dumps([{"id": "x", "indicator": "nope", "comparison": "below", "threshold": 1}]),
         "--editions", "{}", "--out-csv", "a", "--out-national", "b", "--out-markdown", "c",
     ]  # fmt: skip

@@ -165,11 +165,11 @@ def test_markdown_table_states_the_editions(run: Path):
     assert text.count("\n| 2A | Corse-du-Sud |") == 1
 
 
-def test_static_maps_are_pictures(run: Path):
+def test_static_maps_are_pictures(run: Path, default_config):
     from matplotlib.image import imread
 
     pictures = sorted((run / "maps/static").glob("*.png"))
-    assert len(pictures) == 7
+    assert [p.stem for p in pictures] == sorted(default_config["maps"]["indicators"]) and len(pictures) == 10
     for picture in pictures:
         height, width, _ = imread(picture).shape
         assert width > 1000 and height > 1000

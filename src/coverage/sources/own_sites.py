@@ -88,7 +88,7 @@ def read_table(path: Path) -> pd.DataFrame:
     """
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            sheet = pd.read_excel(path, dtype=str, keep_default_na=False, header=None)
+            sheet = pd.read_excel(path, dtype=str, keep_default_na=False, header=None, engine="openpyxl")
         except Exception as error:  # openpyxl raises several types for damaged workbooks
             raise InputError(path, Problem(f"a readable XLSX workbook ({error})")) from None
         sheet = sheet.apply(lambda c: c.str.strip())
