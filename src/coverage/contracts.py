@@ -93,12 +93,12 @@ class Contract:
                 frame[column.name] = column.normalise(original).astype(object)
                 changed = (frame[column.name] != original) & (original != "")
                 note = column.name + " " + original.map(repr) + " read as " + frame[column.name].map(repr)
-                fixes = _note(fixes, changed, note)
+                fixes = add_note(fixes, changed, note)
             for rule in column.rules:
                 bad = ~rule.valid(frame[column.name]).fillna(False).astype(bool)
                 if rule.recoverable:
                     note = column.name + " " + frame[column.name].map(repr) + f" emptied: expected {rule.expected}"
-                    fixes = _note(fixes, bad, note)
+                    fixes = add_note(fixes, bad, note)
                     frame.loc[bad, column.name] = ""
                 else:
                     problems += problems_at(frame, bad, column.name, rule.expected, rule=rule.id)
@@ -128,7 +128,7 @@ def raise_if_any(path: object, problems: list[Problem]) -> None:
         raise InputError(path, sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
 
 
-def _note(fixes: pd.Series, mask: pd.Series, text: pd.Series) -> pd.Series:
+def add_note(fixes: pd.Series, mask: pd.Series, text: pd.Series) -> pd.Series:
     """Append the per-row ``text`` to the fixes of the rows selected by ``mask``."""
     if not mask.any():
         return fixes
@@ -215,7 +215,7 @@ def recover_outside_france(frame: pd.DataFrame, lon: str, lat: str) -> pd.DataFr
     x, y = numbers(frame[lon]), numbers(frame[lat])
     outside = x.notna() & y.notna() & ~in_france(x, y)
     note = "coordinates (" + frame[lon] + ", " + frame[lat] + ") outside France [rule in-france]: emptied"
-    frame = frame.assign(**{FIXES: _note(frame[FIXES], outside, note)})
+    frame = frame.assign(**{FIXES: add_note(frame[FIXES], outside, note)})
     frame.loc[outside, [lon, lat]] = ""
     return frame
 

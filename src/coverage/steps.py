@@ -67,8 +67,8 @@ def communes(
     The boundaries must hold every département of ``territory`` (France's, for national indicators),
     the population file and the polygons every département of the boundaries.
     """
-    check_boundaries_cover(departements, territory)
     codes = set(load_departements(departements)["code"])
+    check_boundaries_cover(departements, territory, codes)
     table, population_rejects = load_population(population, codes)
     merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons)
     write_gpkg(merged, out, "communes")

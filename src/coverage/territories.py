@@ -80,10 +80,10 @@ def boundary_codes(departements_geojson: str | Path) -> set[str]:
     return {c.zfill(2) if c.isdigit() else c for c in codes}
 
 
-def check_boundaries_cover(departements_geojson: str | Path, codes: list[str]) -> None:
+def check_boundaries_cover(departements_geojson: str | Path, codes: list[str], present: set[str] | None = None) -> None:
     """Raise when the boundaries file lacks some of ``codes``: the indicators are national, and each
-    département's network is cut around its outline."""
-    missing = sorted(set(codes) - boundary_codes(departements_geojson))
+    département's network is cut around its outline. ``present``: the file's codes when already loaded."""
+    missing = sorted(set(codes) - (boundary_codes(departements_geojson) if present is None else present))
     if missing:
         raise InputError(departements_geojson, Problem(
             "every département of France (those of departements.json) as a feature", column="code",

@@ -14,6 +14,7 @@ from ..contracts import (
     FIXES,
     Column,
     Contract,
+    add_note,
     finess_number,
     in_france,
     non_negative,
@@ -173,7 +174,7 @@ def load_own_list(
     moved = far & (departement != "")
     notes = ("coordinates " + distance.round(1).astype(str) + " km from département " + claimed + " of its " + reason
              + " [rule plausible-location]: kept (trust_coordinates), counted in département " + departement)  # fmt: skip
-    frame[FIXES] = frame[FIXES].where(~moved, frame[FIXES].where(frame[FIXES] == "", frame[FIXES] + "; ") + notes)
+    frame[FIXES] = add_note(frame[FIXES], moved, notes)
     return _rows(frame, own, commune, departement, lon, lat, communes)
 
 
