@@ -43,7 +43,7 @@ from coverage.territories import departement_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
-JOBS = ("prepare_network", "network", "access", "isochrones", "commune_site_times", "siting")
+JOBS = ("prepare_network", "network", "access", "isochrones", "commune_site_times", "nearest_sites", "siting")
 NETWORK_JOBS = ("prepare_network", "network")  # they read the source: skipped when the arrays are written directly
 CLASSES = {"residential": 0.55, "unclassified": 0.15, "tertiary": 0.17, "secondary": 0.08, "primary": 0.05}
 
@@ -111,6 +111,10 @@ def job_arguments(kind: str, source: Path | None, departement: str, run: Path, o
                                "--facilities-csv", str(processed / "facilities.csv"), "--settings", json.dumps(access),
                                "--e2sfca-settings", json.dumps(CONFIG["e2sfca"]),
                                "--out", str(out / "travel_times.parquet")],
+        "nearest_sites": ["nearest-site-times", *common, "--access-csv", str(out / "access_commune.csv"),
+                          "--facilities-csv", str(processed / "facilities.csv"), "--settings", json.dumps(access),
+                          "--count", str(CONFIG["directory"]["sites_per_service"]),
+                          "--out", str(out / "nearest_sites.csv")],
         "siting": ["siting", *common, "--access-csv", str(out / "access_commune.csv"),
                    "--facilities-csv", str(processed / "facilities.csv"), "--finess", str(raw / "finess.csv"),
                    "--departement-codes", codes, "--service", "USP", "--settings", json.dumps(access),

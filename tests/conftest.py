@@ -16,6 +16,7 @@ from shapely.geometry import box
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared" / "data").resolve()
 SAE = SHARED / "facilities" / "sae-2023"
+SAE_2021 = SHARED / "facilities" / "sae-2021"
 
 ID_HEADER = ["bor", "an", "fi", "rs", "dep", "COMINSEE", "NUMVOI", "TYPVOI", "NOMVOI", "CPO", "LIBCOM"]
 PALIA_HEADER = [
@@ -182,9 +183,9 @@ def snakemake(
 
 @pytest.fixture(scope="session")
 def run(tmp_path_factory) -> Path:
-    """A complete run in a fresh folder, with a config file that sets only ``sources.sae``."""
+    """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions)."""
     directory = tmp_path_factory.mktemp("run")
-    result = snakemake(directory, {"sources": {"sae": str(SAE)}})
+    result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}})
     assert result.returncode == 0, result.stderr[-3000:]
     return directory
 

@@ -59,6 +59,6 @@ def test_config_error_is_reported_without_traceback(tmp_path: Path):
 
 def test_missing_sae_folder_is_a_clear_error(tmp_path: Path, capsys, default_config):
     downloads = json.dumps({**default_config["downloads"], "offline": True})
-    arguments = ["copy-sae", "--mirror", str(tmp_path), "--relative", "nowhere", "--downloads", downloads]
+    arguments = ["copy-sae", "--mirror", str(tmp_path), "--edition", "\"nowhere\"", "--downloads", downloads]
     assert main([*arguments, "--target", str(tmp_path / "raw")]) == 1
     assert "nowhere" in capsys.readouterr().err

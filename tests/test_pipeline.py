@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAE, SHARED, snakemake
+from conftest import SAE, SAE_2021, SHARED, snakemake
 
 pytestmark = pytest.mark.integration
 SAE_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
@@ -136,13 +136,16 @@ def test_every_departement_matches_an_independent_computation(run: Path):
     )
 
 
-def test_no_sae_row_is_lost(run: Path):
-    facilities = read_table(run / "data/processed/facilities.csv")
+@pytest.mark.parametrize("edition", ["data/processed", "data/processed/editions/sae-2021"])
+def test_no_sae_row_is_lost(run: Path, edition: str):
+    """Every row of each edition's files is used or listed in rejects.csv (earlier editions' rejects included)."""
+    facilities = read_table(run / edition / "facilities.csv")
     rejects = read_table(run / "data/processed/rejects.csv")
     used = set(facilities["finess"])
+    folder, year = (SAE_2021, "2021") if edition.endswith("2021") else (SAE, "2023")
     for name in ("ID", "PALIA", "HAD"):
-        rows = read_sae(name)
-        rejected = set(rejects.loc[rejects["file"].str.contains(f"{name}_2023"), "id"])
+        rows = read_sae(name, folder)
+        rejected = set(rejects.loc[rejects["file"].str.contains(f"{name}_{year}"), "id"])
         assert len(rows) == len(used & {r["FI"] for r in rows}) + len(rejected), name
         assert not used & rejected
 
@@ -157,6 +160,47 @@ def test_facilities_keep_codes_contacts_and_locations(run: Path):
     assert msp["phone"].notna().mean() > 0.5 and msp["address"].notna().all()
     absent = {"2A0004842", "440055945", "540026895", "740014691", "790020960", "980500011", "980502298"}
     assert set(facilities.loc[facilities["location_source"] == "commune", "finess"]) == absent
+
+
+def expected_emsp_fte(sae: Path) -> dict[str, float]:
+    """Salaried FTE of the EMSP by département: every profession's column, the trained-staff subsets left out."""
+    departement = {r["FI"]: SAE_OVERSEAS.get(r["DEP"], r["DEP"]) for r in read_sae("ID", sae)}
+    fte: dict[str, float] = defaultdict(float)
+    for r in read_sae("PALIA", sae):
+        if r["PALIA_A10"] == "1":
+            prefix = "EMSP_ETPSAL_" if "EMSP_ETPSAL_PM" in r else "EMSP_ETP_"
+            professions = ("PM", "CADRES", "IDE", "AIDES", "PSY", "PNMAUT")
+            fte[departement[r["FI"]]] += sum(number(r[prefix + p]) for p in professions)
+    return fte
+
+
+def test_change_between_editions_is_the_difference_of_the_source_sums(run: Path):
+    """Each edition summed from its own files (2021: other columns, HAD_2021a), by département and nationally."""
+    processed = run / "data/processed"
+    change = read_table(processed / "change_departement.csv").set_index(["departement", "indicator"])
+    national = read_table(processed / "change_national.csv").set_index("indicator")
+    before, after = expected_by_departement(SAE_2021), expected_by_departement(SAE)
+    fte_before, fte_after = expected_emsp_fte(SAE_2021), expected_emsp_fte(SAE)
+    for service, measure, position in (("USP", "capacity", 1), ("USP", "count", 0), ("LISP", "capacity", 1),
+                                       ("EMSP", "count", 0), ("HAD", "capacity", 1), ("HAD", "count", 0)):  # fmt: skip
+        indicator = f"{service.lower()}_{measure}"
+        for code in change.index.unique("departement"):
+            old, new = before.get((code, service), [0, 0.0])[position], after.get((code, service), [0, 0.0])[position]
+            row = change.loc[(code, indicator)]
+            assert (row["value_from"], row["value_to"], row["change"]) == (old, new, new - old), (code, indicator)
+        total_old = sum(v[position] for (_, s), v in before.items() if s == service)
+        total_new = sum(v[position] for (_, s), v in after.items() if s == service)
+        assert national.loc[indicator, ["value_from", "value_to", "change"]].tolist() == [
+            total_old, total_new, total_new - total_old]
+    assert national.loc["emsp_fte", "value_from"] == pytest.approx(sum(fte_before.values()))
+    assert national.loc["emsp_fte", "value_to"] == pytest.approx(sum(fte_after.values()))
+    assert change.loc[("2B", "emsp_fte"), "value_to"] == pytest.approx(fte_after["2B"])
+    assert national.loc["usp_capacity", "change"] == 1960 - 1968
+    assert set(national["edition_from"]) == {"SAE 2021"} and set(national["edition_to"]) == {"SAE 2023"}
+    assert national["sources"].iloc[0].startswith("SAE 2021 ; SAE 2023 ; FINESS")
+    text = (processed / "change.md").read_text(encoding="utf-8")
+    assert "| Lits d'USP | SAE 2021 | 1\u202f968 | SAE 2023 | 1\u202f960 | -8 | -0,4 % |" in text
+    assert "| 2B | Haute-Corse | SAE 2021 → SAE 2023 | 0 → 12 (+12) |" in text
 
 
 def test_markdown_table_states_the_editions(run: Path):
@@ -196,9 +240,10 @@ def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path:
     assert drawn.classes["coverage-cluster-usp"] > 5 and drawn.classes["coverage-cluster-emsp"] > 5
     assert drawn.classes["coverage-cluster-msp"] == drawn.classes["coverage-site-msp"] == 0, "MSP hidden at opening"
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
-    layers = len(default_config["maps"]["indicators"])
-    assert layers == 10 and drawn.classes["leaflet-control-layers-selector"] == layers + 1 + 5
+    layers = len(default_config["maps"]["indicators"]) + len(default_config["changes"]["maps"])
+    assert layers == 14 and drawn.classes["leaflet-control-layers-selector"] == layers + 1 + 5
     assert drawn.visible_legends == ["Lits d'USP pour 100 000 habitants"]
+    assert "Évolution SAE 2021 → SAE 2023 : Lits d'USP" in dom
     assert 'href="corse.html"' in dom
 
 
@@ -447,6 +492,63 @@ def test_proposed_sites_follow_each_services_candidate_rule(run: Path, default_c
     assert "USP : établissements FINESS des catégories 106, 109" in text and "EMSP : " in text
 
 
+SHOWN_SITES = """Array.from(document.querySelectorAll('section.service')).map(s => [s.dataset.service,
+  Array.from(s.querySelectorAll('.site')).map(d => [d.dataset.finess, d.querySelector('.temps, .vol').textContent,
+  (d.querySelector('a.tel') || {}).textContent || '', d.querySelector('a.carte').getAttribute('href')])])"""
+
+
+def test_directory_shows_what_the_tables_hold_for_a_commune_typed_in_chromium(run: Path, tmp_path: Path):
+    """Typed as a person would, in Chromium offline: the sites shown for Bastia are the nearest by road of
+    nearest_sites.csv, the first one that of the access table (computed apart), with FINESS phones."""
+    from browser import Browser
+
+    page = run / "maps/annuaire-corse.html"
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", page.read_text(encoding="utf-8"))
+    with Browser(tmp_path / "profile") as browser:
+        browser.open(page.as_uri())
+        browser.evaluate("document.getElementById('recherche').focus()")
+        browser.type("20250")
+        suggestions = browser.evaluate("Array.from(document.querySelectorAll('#suggestions li')).map(l => l.textContent)")
+        browser.evaluate("document.getElementById('recherche').value = ''")
+        browser.type("bastia")
+        browser.press("Enter")
+        title = browser.evaluate("document.querySelector('h2.commune').textContent")
+        shown = dict(browser.evaluate(SHOWN_SITES))
+    assert suggestions[0] == "Corte (20250)" and len(suggestions) > 5, "the most populous commune of 20250 first"
+    assert title == "Bastia (2B033, 20200, 20600)"
+    nearest = read_table(run / "data/processed/nearest_sites.csv")
+    access = read_table(run / "data/processed/access_commune.csv").set_index("commune").loc["2B033"]
+    contacts = pd.read_csv(run / "data/processed/facilities.csv", dtype=str, keep_default_na=False)
+    phones = dict(zip(contacts["finess"], contacts["phone"], strict=True))
+    places = read_table(run / "data/processed/facilities.csv").drop_duplicates("finess").set_index("finess")
+    for service in ("MSP", "HAD", "EMSP", "USP", "LISP"):
+        expected = nearest[(nearest["commune"] == "2B033") & (nearest["service"] == service)].sort_values("rank")
+        sites = shown[service]
+        assert [s[0] for s in sites] == expected["finess"].tolist(), service
+        assert [int(s[1].split(" min")[0]) for s in sites] == [round(m) for m in expected["minutes"]], service
+        assert sites[0][0] == access[f"{service.lower()}_nearest"]
+        assert int(sites[0][1].split(" min")[0]) == round(access[f"{service.lower()}_minutes"])
+        for finess, _, phone, link in sites:
+            digits = phones[finess]
+            assert phone == (f"Tél. {' '.join(digits[i : i + 2] for i in range(0, len(digits), 2))}" if digits else "")
+            lat, lon, zoom = link.removeprefix("corse.html#").split(",")
+            assert zoom == "15" and (float(lat), float(lon)) == pytest.approx(
+                (places.loc[finess, "lat"], places.loc[finess, "lon"]), abs=6e-6
+            )
+    assert "l'équipe se déplace au domicile" in shown["EMSP"][0][1] and "équipe" not in shown["USP"][0][1]
+
+
+def test_directory_link_opens_the_area_map_centred_on_the_site(run: Path, tmp_path: Path):
+    from browser import Browser
+
+    with Browser(tmp_path / "profile") as browser:
+        browser.open((run / "maps/corse.html").as_uri() + "#42.69707,9.44151,15")
+        centre = browser.evaluate("(() => { for (const k in window) { if (window[k] instanceof L.Map) {"
+                                  " const c = window[k].getCenter(); return [c.lat, c.lng, window[k].getZoom()]; } } })()")
+        rings = browser.evaluate("document.querySelectorAll('.coverage-target').length")
+    assert centre == pytest.approx([42.69707, 9.44151, 15], abs=1e-4) and rings == 1
+
+
 def test_pdf_report_is_the_page_printed_on_a4(run: Path, tmp_path: Path):
     """The PDF holds the report's numbers and its maps, page by page (poppler's pdftotext and pdftoppm)."""
     pdf = run / "reports/corse.pdf"
@@ -487,7 +589,7 @@ def table_digests(directory: Path) -> dict[str, str]:
 def test_two_consecutive_runs_give_byte_identical_tables(run: Path):
     first = table_digests(run)
     assert len(first) >= 30
-    again = snakemake(run, {"sources": {"sae": str(SAE)}}, "--forceall")
+    again = snakemake(run, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--forceall")
     assert again.returncode == 0, again.stderr[-3000:]
     second = table_digests(run)
     assert second.keys() == first.keys()
@@ -507,7 +609,8 @@ def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
     assert inputs["data/raw/population_by_age.xls"]["sha256"] == hashlib.sha256(ages.read_bytes()).hexdigest()
     outputs = {entry["path"] for entry in manifest["outputs"]}
     assert {"data/processed/indicators_departement.csv", "maps/index.html", "reports/corse.html"} <= outputs
-    assert manifest["config"]["sources"]["sae"] == str(SAE)
+    assert manifest["config"]["sources"]["sae"] == [str(SAE_2021), str(SAE)]
+    assert inputs["data/raw/sae_editions/sae-2021/HAD_2021a.csv"]["edition"] == "SAE 2021"
     assert manifest["packages"]["snakemake"] == "9.27.1" and manifest["generated_at"].startswith("20")
     table = read_table(run / "data/processed/indicators_departement.csv")
     assert table["sources"].unique().tolist() == [

@@ -15,11 +15,17 @@ def test_edition_year_and_files_are_detected(tiny_sae: Path):
     assert sorted(p.name for p in edition.files.values()) == ["HAD_2023r.csv", "ID_2023r.csv", "PALIA_2023r.csv"]
 
 
-def test_mixed_years_and_missing_kind_are_refused(tiny_sae: Path):
+def test_tables_of_other_years_are_named_and_a_missing_or_doubled_kind_refused(tiny_sae: Path):
+    (tiny_sae / "PALIA_2023r.csv").rename(tiny_sae / "PALIA_2022a.csv")
+    edition = find_edition(tiny_sae)
+    assert edition.year == 2023 and edition.label == "SAE 2023 (PALIA 2022)"
     (tiny_sae / "HAD_2023r.csv").rename(tiny_sae / "HAD_2022a.csv")
+    assert find_edition(tiny_sae).label == "SAE 2023 (PALIA 2022, HAD 2022)"
+    (tiny_sae / "HAD_2021r.csv").write_bytes((tiny_sae / "HAD_2022a.csv").read_bytes())
     with pytest.raises(InputError) as error:
         find_edition(tiny_sae)
-    assert "[2022, 2023]" in str(error.value)
+    assert "['HAD_2021r.csv', 'HAD_2022a.csv']" in str(error.value)
+    (tiny_sae / "HAD_2021r.csv").unlink()
     (tiny_sae / "HAD_2022a.csv").unlink()
     with pytest.raises(InputError, match="HAD_<year>r.csv"):
         find_edition(tiny_sae)

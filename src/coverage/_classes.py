@@ -92,3 +92,43 @@ def minute_classes(thresholds_min: list[float], horizon_min: float) -> list[tupl
 def unreached_label(horizon_min: float) -> str:
     """French label of the communes without a site within the horizon (or off the network)."""
     return f"aucun site à moins de {horizon_min:g} min"
+
+
+CHANGE_COLORS = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")  # ColorBrewer RdBu: less -> more
+
+
+@dataclass(frozen=True)
+class ChangeClasses:
+    """Five classes of a change: large and small decreases, none, small and large increases.
+
+    ``large`` is the median size of the non-zero changes, so that both halves of each side are filled.
+    """
+
+    large: float
+    decimals: int
+
+    @classmethod
+    def of(cls, changes: pd.Series, decimals: int) -> ChangeClasses:
+        """Classes of a set of changes shown with ``decimals`` places."""
+        sizes = changes.abs()[np.isfinite(changes.astype(float)) & (changes != 0)].astype(float)
+        large = float(np.median(sizes)) if len(sizes) else 1.0
+        return cls(large=max(round(large, decimals), 10.0**-decimals), decimals=decimals)
+
+    def color_of(self, change: float) -> str:
+        """Colour of a change (red for less supply, blue for more); grey when unknown."""
+        if change is None or not np.isfinite(change):
+            return NO_DATA_COLOR
+        index = 2 + int(np.sign(change)) * (1 + int(abs(change) >= self.large))
+        return CHANGE_COLORS[index]
+
+    def legend_rows(self) -> list[tuple[str, str]]:
+        """Colour and French range of each class, increases first."""
+        large = french_number(self.large, self.decimals)
+        return [
+            (CHANGE_COLORS[4], f"hausse de {large} ou plus"),
+            (CHANGE_COLORS[3], f"hausse de moins de {large}"),
+            (CHANGE_COLORS[2], "aucune évolution"),
+            (CHANGE_COLORS[1], f"baisse de moins de {large}"),
+            (CHANGE_COLORS[0], f"baisse de {large} ou plus"),
+            (NO_DATA_COLOR, "inconnue (donnée absente d'une édition)"),
+        ]

@@ -182,6 +182,43 @@ def point_commune_seconds(
     return seconds
 
 
+def ranked_sites(
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, count: int, limit_min: float
+) -> pd.DataFrame:
+    """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
+
+    Times are in each service's direction (``model.directions``), off-road legs included, like the
+    commune minutes; a commune gets fewer sites (or none) when fewer are reached within the limit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune``, ``service``, ``rank`` (1 = nearest), ``finess``, ``minutes``, sorted.
+    """
+    frames = []
+    for service, direction in model.directions.items():
+        sites = service_sites(facilities, service)
+        seconds = point_commune_seconds(
+            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction, limit_min
+        )
+        order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
+        best = np.take_along_axis(seconds, order, axis=0)
+        rank, commune = np.nonzero(np.isfinite(best))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "commune": communes["commune"].to_numpy()[commune],
+                    "service": service,
+                    "rank": rank + 1,
+                    "finess": sites["finess"].to_numpy()[order[rank, commune]],
+                    "minutes": best[rank, commune] / 60,
+                }
+            )
+        )
+    ranked = pd.concat(frames, ignore_index=True)
+    return ranked.sort_values(["commune", "service", "rank"], ignore_index=True)
+
+
 @dataclass(frozen=True)
 class Access:
     """Result of :func:`commune_access`.

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
+from .sources.sae import edition_key, sae_editions
 
 MAX_LISTED = 8
 
@@ -28,7 +29,11 @@ def read_schema(path: str | Path) -> dict:
 def check_config(config: dict, schema: dict) -> None:
     """Raise one :class:`ConfigError` listing every fault of ``config``: against ``schema``, then the cross-key rules."""
     faults = schema_faults(config, schema)
-    _raise_if_any(faults or [*order_faults(config), *model_faults(config), *siting_faults(config)])
+    _raise_if_any(
+        faults
+        or [*order_faults(config), *model_faults(config), *siting_faults(config), *edition_faults(config),
+            *change_faults(config)]
+    )  # fmt: skip
 
 
 def check_run_departements(config: dict, departements: list[str]) -> None:
@@ -148,6 +153,28 @@ def siting_faults(config: dict) -> Iterator[str]:
         yield (
             f"'siting.candidates': no entry for {', '.join(missing)}: expected where a new site of each service of "
             "siting.services may open (categories, services, msp)"
+        )
+
+
+def edition_faults(config: dict) -> Iterator[str]:
+    """Each SAE edition of ``sources.sae`` has its own working copy: two folders of one name cannot be told apart."""
+    keys = [edition_key(edition) for edition in sae_editions(config["sources"]["sae"])]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        yield (
+            f"'sources.sae': editions named {twice} more than once: expected each edition once, in folders of "
+            "different names (or files of different years)"
+        )
+
+
+def change_faults(config: dict) -> Iterator[str]:
+    """The change layers of the map are indicators whose change is computed."""
+    changes = config.get("changes") or {}
+    unknown = [name for name in changes.get("maps", []) if name not in changes.get("indicators", {})]
+    if unknown:
+        yield (
+            f"'changes.maps': value {unknown} is not allowed: expected indicators of changes.indicators "
+            f"({', '.join(changes.get('indicators', {}))})"
         )
 
 

@@ -63,8 +63,11 @@ def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
         for measure in ("count", "capacity"):
             values = part[measure] if part is not None else pd.Series(dtype=float)
             columns[f"{service.lower()}_{measure}"] = values.reindex(codes, fill_value=0)
-    details = facilities.groupby("departement")[["usp_units", "emsp_fte"]].sum(min_count=1).reindex(codes).fillna(0.0)
-    return pd.DataFrame(columns, index=codes).join(details)
+    table = pd.DataFrame(columns, index=codes)
+    table["usp_units"] = facilities.groupby("departement")["usp_units"].sum().reindex(codes, fill_value=0.0)
+    teams = facilities[facilities["service"] == "EMSP"].groupby("departement")["emsp_fte"].sum(min_count=1)
+    table["emsp_fte"] = teams.reindex(codes).where(table["emsp_count"] > 0, 0.0)  # unknown FTE stays empty
+    return table
 
 
 SERVICE_DETAILS = {"USP": ["usp_units"], "EMSP": ["emsp_fte"]}

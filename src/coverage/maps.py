@@ -14,16 +14,29 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from ._classes import UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label, value_text
+from ._classes import (
+    UNREACHED_COLOR,
+    ChangeClasses,
+    legend_rows,
+    minute_classes,
+    quantile_classes,
+    unreached_label,
+    value_text,
+)
 from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
+from .changes import signed
 from .facilities import SERVICES
 from .indicators import GapRule
-from .report import SERVICE_NAMES, UNIT_NAMES, french_number, gap_labels
+from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, gap_labels
+from .tables import sources_of
 
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")
 SIMPLIFY_DEGREES = 0.005
+CHANGE_STYLE = {
+    "fillOpacity": 0.75, "color": "#555", "weight": 0.6, "className": "coverage-departement coverage-change"
+}
 LOCATION_NOTES = {
     "finess": "localisation FINESS",
     "commune": "localisation approchée (point de la commune)",
@@ -31,7 +44,8 @@ LOCATION_NOTES = {
 }
 AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
   border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
-  <b>Temps d'accès par la route</b><br>%s</div>"""
+  <b>Temps d'accès par la route</b><br>%s<br>
+  <b>Annuaire : qui appeler</b><br>%s</div>"""
 COMMUNE_SIMPLIFY_DEGREES = 0.001
 ISOCHRONE_SIMPLIFY_DEGREES = 0.001
 CLUSTER_ICON = """function(cluster) {
@@ -62,10 +76,10 @@ class LayerLegends(MacroElement):
   style="display: {{ 'block' if legend.shown else 'none' }}">
   <b>{{ legend.name|e }}</b><br>
   {% for color, text in legend.rows %}<i style="background: {{ color }}"></i>{{ text|e }}<br>{% endfor %}
-  {% if this.gap_note %}
+  {% if legend.gap_note %}
   <i style="background: #fff; border: 2px dashed #c00; height: 8px"></i>écart à une règle de cet indicateur
   {% endif %}
-  <div class="sources">{{ this.sources|e }}</div>
+  <div class="sources">{{ (legend.sources or this.sources)|e }}</div>
 </div>
 {% endfor %}
 {% endmacro %}
@@ -82,9 +96,8 @@ class LayerLegends(MacroElement):
     def __init__(self, legends: list[dict], sources: str, gap_note: bool = True):
         super().__init__()
         self._name = "LayerLegends"
-        self.legends = legends
+        self.legends = [{"gap_note": gap_note, **legend} for legend in legends]
         self.sources = sources
-        self.gap_note = gap_note
 
 
 def _tooltip(row: pd.Series, rules: list[GapRule]) -> str:
@@ -141,6 +154,34 @@ def _choropleth(
         tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
     )
     return layer, {"name": title, "rows": legend_rows(classes, indicator), "shown": first}
+
+
+def _change_layer(shapes: gpd.GeoDataFrame, change: pd.DataFrame) -> tuple[folium.GeoJson, dict]:
+    """One base layer coloured by the change of an indicator between two editions (rows of
+    ``change_departement.csv``), its legend citing both editions."""
+    first = change.iloc[0]
+    title = f"Évolution {first['edition_from']} → {first['edition_to']} : {first['label']}"
+    places = decimals_of(first["indicator"])
+    values = change.set_index("departement").reindex(shapes["departement"])
+    classes = ChangeClasses.of(values["change"], places)
+    texts = [
+        f"{french_number(a, places)} → {french_number(b, places)} ({signed(d, places)})"
+        for a, b, d in zip(values["value_from"], values["value_to"], values["change"], strict=True)
+    ]
+    data = shapes[["departement", "geometry"]].assign(
+        fill=[classes.color_of(v) for v in values["change"].astype(float)], valeur=texts, infobulle=shapes["infobulle"]
+    )
+    layer = folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=title,
+        overlay=False,
+        show=False,
+        style_function=lambda feature: {"fillColor": feature["properties"]["fill"], **CHANGE_STYLE},
+        highlight_function=lambda _: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
+    )
+    sources = "Sources : " + " ; ".join(sources_of(change))
+    return layer, {"name": title, "rows": classes.legend_rows(), "shown": False, "gap_note": False, "sources": sources}
 
 
 def _popup(row: pd.Series) -> str:
@@ -201,6 +242,7 @@ def build_map(
     rules: list[GapRule],
     editions: list[str],
     area_links: dict[str, str] | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Build the national map.
 
@@ -219,7 +261,11 @@ def build_map(
     editions
         Source editions, printed under each legend.
     area_links
-        Area map file -> French label, listed in a box linking to the drive-time maps.
+        Area map file -> French label, listed in a box linking to the drive-time maps and to the areas'
+        directories (``annuaire-<file>``).
+    changes
+        Changes between two editions (``change_departement.csv`` rows): one layer per indicator, after
+        the indicators' layers.
     """
     outlines = departements[["code"]].assign(geometry=_lighten(departements.geometry, SIMPLIFY_DEGREES, 4))
     shapes = gpd.GeoDataFrame(
@@ -233,6 +279,10 @@ def build_map(
         layer, legend = _choropleth(shapes, indicator, title, rules, first=position == 0)
         layer.add_to(fmap)
         legends.append(legend)
+    for _, change in (changes.groupby("indicator", sort=False) if changes is not None else []):
+        layer, legend = _change_layer(shapes, change)
+        layer.add_to(fmap)
+        legends.append(legend)
     folium.TileLayer(
         "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
         attr="© contributeurs OpenStreetMap",
@@ -242,10 +292,11 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     LayerLegends(legends, "Sources : " + " ; ".join(editions)).add_to(fmap)
     if area_links:
-        links = " · ".join(
-            f'<a href="{html.escape(href)}">{html.escape(text)}</a>' for href, text in area_links.items()
-        )
-        fmap.get_root().html.add_child(Element(AREA_LINKS % links))
+        links = [
+            " · ".join(f'<a href="{html.escape(prefix + href)}">{html.escape(t)}</a>' for href, t in area_links.items())
+            for prefix in ("", "annuaire-")
+        ]
+        fmap.get_root().html.add_child(Element(AREA_LINKS % tuple(links)))
     return fmap
 
 
@@ -358,6 +409,25 @@ def _siting_layer(
     return layer
 
 
+class CentreOnHash(MacroElement):
+    """Open the map centred on the point of its address's fragment (``#lat,lon[,zoom]``, as the directory
+    links it), with a ring on that point."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (map) {
+  var found = location.hash.match(/^#(-?[0-9.]+),(-?[0-9.]+)(?:,([0-9]+))?$/);
+  if (!found) return;
+  var point = [parseFloat(found[1]), parseFloat(found[2])];
+  map.setView(point, found[3] ? parseInt(found[3], 10) : 15);
+  L.circleMarker(point, {radius: 16, color: "#000", weight: 3, fill: false, className: "coverage-target"}).addTo(map);
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+
 def build_area_map(
     label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
     departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
@@ -419,4 +489,5 @@ def build_area_map(
         {"name": f"Minutes jusqu'au site {s} le plus proche", "rows": rows, "shown": s == map_service} for s in services
     ]
     LayerLegends(legends, f"{label} — sources : " + " ; ".join(editions), gap_note=False).add_to(fmap)
+    CentreOnHash().add_to(fmap)
     return fmap

@@ -48,16 +48,23 @@ def french_number(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def decimals_of(indicator: str) -> int:
+    """Decimals shown for an indicator: counts whole, FTE and rates with their precision."""
+    if indicator.endswith("_per_1000"):
+        return 3
+    if indicator.endswith(("_per_100k", "_fte")):
+        return 2
+    return 1 if indicator.endswith("_per_100k_75plus") else 0
+
+
 def _cell(column: str, value: object) -> str:
     """Format one cell of the département table."""
     if column in ("departement", "nom"):
         return str(value)
-    decimals = 3 if column.endswith("_per_1000") else 2 if column.endswith("_per_100k") else 0
-    decimals = 1 if column.endswith("_per_100k_75plus") else decimals
-    return french_number(float(value), decimals)
+    return french_number(float(value), decimals_of(column))
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Render a Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
@@ -82,7 +89,7 @@ def indicators_markdown(
         "## Totaux nationaux",
         "",
     ]
-    lines += _table(
+    lines += markdown_table(
         ["Service", "Sites", "Capacité", "Pour 1000 hab.", "Départements sans ce service"],
         [
             [
@@ -109,7 +116,7 @@ def indicators_markdown(
         [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
         for _, row in table.iterrows()
     ]
-    lines += _table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
     return "\n".join(lines) + "\n"
 
 
@@ -173,22 +180,26 @@ def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
             cells += [_share(1 - row.share_within - row.share_unknown),
                       _share(1 - row.share_within_alternative - row.share_unknown)]  # fmt: skip
         rows.append([departement, service, *cells])
-    return lines + _table(header, rows) + [""]
+    return lines + markdown_table(header, rows) + [""]
 
 
 def area_report_markdown(
     label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
-    editions: list[str], method: dict,
+    editions: list[str], method: dict, change_section: list[str] | None = None,
 ) -> str:  # fmt: skip
-    """The report of a study area for policy writers, in French; every number comes from the tables."""
+    """The report of a study area for policy writers, in French; every number comes from the tables.
+
+    ``change_section``: Markdown lines on the change between editions, placed after the supply.
+    """
     lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
     lines += ["## Offre par département", ""]
     rows = [
         [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
         for _, row in indicators.iterrows()
     ]
-    lines += _table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    lines += ["", *change_section] if change_section else []
     thresholds = sorted(coverage["threshold_min"].unique())
     lines += ["", "## Population éloignée des services (temps de trajet par la route)", ""]
     lines += ["Habitants au-delà de chaque seuil, et leur part dans la population du département.", ""]
@@ -199,7 +210,7 @@ def area_report_markdown(
         known = np.isfinite(group["share_within"].iloc[0])
         rows.append([departement, service, *cells,
                      *(_minutes(group[c].iloc[0]) if known else "inconnu" for c in ("median_min", "p90_min"))])  # fmt: skip
-    lines += _table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
+    lines += markdown_table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
     lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
     lines += [*_unknown_note(coverage), ""] if (coverage["population_unknown"] > 0).any() else []
     lines += _sensitivity(coverage, method["speeds"])
@@ -223,7 +234,7 @@ def area_report_markdown(
                     *(french_number(v, 4) for v in (low, median, high)),
                 ]
             )
-    lines += _table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
+    lines += markdown_table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
     lines += ["", "## Propositions d'implantation", ""]
     lines += [
         (
@@ -237,7 +248,7 @@ def area_report_markdown(
         if table.empty:
             lines += ["Aucun candidat n'améliore la couverture.", ""]
             continue
-        lines += _table(
+        lines += markdown_table(
             ["Rang", "Établissement", "FINESS", "Département", "Habitants gagnés", "Part couverte après"],
             [
                 [

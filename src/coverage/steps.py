@@ -20,11 +20,13 @@ from .access import (
     commune_access,
     coverage_by_departement,
     load_node_times,
+    ranked_sites,
     save_node_times,
     service_sites,
     unknown_access_warnings,
 )  # fmt: skip
 from .calibration import calibrate, config_fragment
+from .changes import change_markdown, change_section, compare_editions, sae_edition_of
 from .e2sfca import DecaySteps, e2sfca, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
@@ -49,7 +51,7 @@ from .siting import CandidateRule, candidate_sites, coverage_sets, greedy, newly
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.own_sites import OwnList
-from .sources.population import load_population
+from .sources.population import load_population, load_postcodes
 from .sources.population_by_age import load_population_by_age
 from .sources.reference import load_reference_sites, load_reference_times
 from .sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, warnings_frame
@@ -113,12 +115,14 @@ def facilities(
 
 
 def merge_logs(parts: list[Path], out: Path, kind: str) -> None:
-    """Concatenate row logs (``rejects`` or ``warnings``) into one table sorted by file and line."""
+    """Concatenate row logs (``rejects`` or ``warnings``) into one table sorted by file and line; a row two
+    parts log alike (a FINESS row read for two SAE editions) is listed once."""
     columns = REJECT_COLUMNS if kind == "rejects" else WARNING_COLUMNS
     frames = [read_csv(p) for p in parts]
     merged = pd.concat([f for f in frames if len(f)] or [pd.DataFrame(columns=columns)], ignore_index=True)
+    merged = merged.drop_duplicates(ignore_index=True)
     merged["line"] = merged["line"].astype("Int64")
-    write_csv(merged[columns].sort_values(["file", "line", "id"], ignore_index=True), out)
+    write_csv(merged[columns].sort_values(columns, kind="stable", ignore_index=True), out)
 
 
 def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
@@ -151,6 +155,22 @@ def indicators(
     write_text(indicators_markdown(table, totals, national, rules, cited), out_markdown)
 
 
+def changes(
+    edition_indicators: list[Path], indicators: dict[str, str], shown: list[str], out_departements: Path,
+    out_national: Path, out_markdown: Path,
+) -> None:  # fmt: skip
+    """The change of ``indicators`` between SAE editions, by département and nationally, from the editions'
+    indicators tables (oldest first, the run's last); ``shown`` indicators are listed by département in
+    the Markdown document."""
+    tables = [read_csv(path) for path in edition_indicators]
+    by_departement, national = compare_editions(tables, indicators)
+    labels = [sae_edition_of(table) for table in tables]
+    cited = labels + [s for s in dict.fromkeys(s for t in tables for s in sources_of(t)) if s not in labels]
+    write_csv(with_sources(by_departement, cited), out_departements)
+    write_csv(with_sources(national, cited), out_national)
+    write_text(change_markdown(by_departement, national, shown, cited), out_markdown)
+
+
 def _indicators_with_shapes(indicators_csv: Path, departements: Path) -> gpd.GeoDataFrame:
     """The indicators table joined to the département polygons."""
     table = read_csv(indicators_csv)
@@ -169,12 +189,22 @@ def _access_with_polygons(access_csv: Path, communes_path: Path) -> gpd.GeoDataF
 
 def html_map(
     indicators_csv: Path, facilities_csv: Path, departements: Path, layers: dict[str, str], gaps: list[dict],
-    editions: dict[str, str], areas: dict[str, str], out: Path,
+    editions: dict[str, str], areas: dict[str, str], change_csv: list[str], change_layers: list[str], out: Path,
 ) -> None:  # fmt: skip
-    """The interactive map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it)."""
+    """The interactive map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it).
+
+    ``change_csv``: the change between editions (none when the run compares no editions), whose
+    ``change_layers`` indicators are drawn from the oldest edition to the run's.
+    """
     from .maps import build_map, write_map
 
     table_facilities = read_csv(facilities_csv)
+    changes = None
+    if change_csv:
+        changes = read_csv(change_csv[0])
+        oldest = changes["edition_from"].iloc[0] if len(changes) else ""
+        changes = changes[changes["indicator"].isin(change_layers) & (changes["edition_from"] == oldest)]
+        changes = changes.sort_values("indicator", key=lambda c: c.map(change_layers.index), kind="stable")
     fmap = build_map(
         read_csv(indicators_csv),
         load_departements(departements),
@@ -183,6 +213,7 @@ def html_map(
         [GapRule.from_config(entry) for entry in gaps],
         _editions(table_facilities, editions),
         area_links={f"{area}.html": label for area, label in areas.items()},
+        changes=changes,
     )
     write_map(fmap, out)
 
@@ -435,6 +466,40 @@ def commune_site_times(
     with_sources(pairs, sources_of(communes)).to_parquet(out, index=False)
 
 
+def nearest_site_times(
+    network_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, count: int, out: Path
+) -> None:
+    """The ``count`` nearest sites of each service from the communes of a département, by road within the
+    horizon (the directory's drive minutes)."""
+    router, communes, model = _router_and_communes(network_path, access_csv, settings)
+    ranked = ranked_sites(router, communes, read_csv(facilities_csv), model, count, settings["horizon_min"])
+    write_csv(with_sources(ranked, sources_of(communes)), out)
+
+
+def directory(
+    access_csv: Path, nearest_csv: Path, facilities_csv: Path, population: Path, label: str, map_file: str,
+    settings: dict, count: int, out: Path,
+) -> None:  # fmt: skip
+    """The directory page of a région (``maps/annuaire-<région>.html``): for each of its communes and each
+    service, the nearest sites by road (else as the crow flies) with their contacts, linked to ``map_file``."""
+    from .directory import directory_entries, directory_page, directory_payload, write_directory
+
+    access_table = read_csv(access_csv)
+    communes = access_table[["commune", "nom", "departement", "population", "lon", "lat"]].assign(
+        postcodes=lambda f: f["commune"].map(load_postcodes(population)).fillna("")
+    )
+    facilities_table = read_csv(facilities_csv)
+    entries = directory_entries(communes, read_csv(nearest_csv), facilities_table, count)
+    payload = directory_payload(communes, entries, facilities_table, settings["directions"])
+    method = (
+        f"Temps de trajet en voiture, sans embouteillages, calculés par le projet jusqu'à {settings['horizon_min']:g} "
+        "min : de la commune au site, ou du site à la commune pour les équipes qui se déplacent au domicile (HAD, "
+        "EMSP). Au-delà, ou pour une commune que la route n'atteint pas, la distance à vol d'oiseau est donnée. "
+        "Adresses et téléphones : FINESS ; capacités : SAE. Vérifiez auprès du site avant de vous déplacer."
+    )
+    write_directory(directory_page(payload, label, map_file, sources_of(access_table), method), out)
+
+
 def capacity_access(
     pairs_path: Path, access_csv: Path, facilities_csv: Path, settings: dict, e2sfca_settings: dict, out: Path
 ) -> None:
@@ -507,11 +572,13 @@ def area_static_map(
 def report(
     indicators_csv: Path, coverage_csv: Path, access_csv: Path, e2sfca_csv: Path, siting_csvs: list[Path],
     pictures: list[Path], facilities_csv: Path, label: str, area_departements: list[str], gaps: list[dict],
-    editions: dict, settings: dict, titles: dict[str, str], validation_csv: str, out_markdown: Path, out_html: Path,
+    editions: dict, settings: dict, titles: dict[str, str], validation_csv: str, change_csv: list[str],
+    out_markdown: Path, out_html: Path,
 ) -> None:  # fmt: skip
     """The report of a study area, as Markdown and as a self-contained HTML page.
 
     ``validation_csv``: the calibration's validation table, cited in the method; empty when the run has none.
+    ``change_csv``: the change between editions, reported for the area's départements (none: no section).
     """
     indicators_table = read_csv(indicators_csv)
     rules = [GapRule.from_config(entry) for entry in gaps]
@@ -521,6 +588,10 @@ def report(
         siting[path.stem.removeprefix("siting_").upper()] = table
     captions = {picture: _caption(picture, titles) for picture in pictures}
     relative = {captions[p]: os.path.relpath(p, out_markdown.parent) for p in pictures}
+    cited = _editions(read_csv(facilities_csv), editions)
+    if change_csv:
+        changes = read_csv(change_csv[0])
+        cited = [s for s in sources_of(changes) if s.startswith("SAE ") and s not in cited] + cited
     text = area_report_markdown(
         label,
         indicators_table[indicators_table["departement"].isin(area_departements)],
@@ -531,8 +602,9 @@ def report(
         read_csv(e2sfca_csv),
         siting,
         relative,
-        _editions(read_csv(facilities_csv), editions),
+        cited,
         method_notes(settings, read_csv(Path(validation_csv)) if validation_csv else None),
+        change_section(changes, area_departements) if change_csv else [],
     )
     write_text(text, out_markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", out_markdown.parent), out_html)
@@ -551,7 +623,7 @@ def _caption(picture: Path, titles: dict[str, str]) -> str:
 
 
 def manifest(
-    sae: Path, finess: Path, facilities_csv: Path, labelled: dict[str, str], config: dict, outputs: list[Path],
+    sae: list[Path], finess: Path, facilities_csv: Path, labelled: dict[str, str], config: dict, outputs: list[Path],
     out: Path,
 ) -> None:  # fmt: skip
     """``manifest.json``: inputs with size, SHA-256 and edition, outputs with their SHA-256, config, versions.
@@ -562,7 +634,7 @@ def manifest(
     facilities_table = read_csv(facilities_csv)
     finess_labels = sorted(e for e in facilities_table["edition"].unique() if e.startswith("FINESS"))
     inputs = {
-        str(sae): find_edition(sae).label,
+        **{str(folder): find_edition(folder).label for folder in sae},
         str(finess): finess_labels[0] if finess_labels else "FINESS",
         **labelled,
     }

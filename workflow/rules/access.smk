@@ -178,6 +178,30 @@ rule commune_site_times:
         " --out {output:q} 2>&1 | tee {log:q}"
 
 
+rule nearest_sites:
+    input:
+        network=rules.network.output.npz,
+        access=rules.access.output.communes,
+        facilities=rules.facilities.output.csv,
+    output:
+        f"{DEPARTEMENT_FOLDER}/nearest_sites.csv",
+    params:
+        settings=as_json(config["access"]),
+        sites=config["directory"]["sites_per_service"],
+    threads: departement_resource("nearest_sites", "threads")
+    resources:
+        mem_mb=departement_resource("nearest_sites", "mem_mb"),
+        runtime=departement_resource("nearest_sites", "runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/nearest_sites_{departement}.log",
+    shell:
+        "python -m coverage nearest-site-times --network-path {input.network:q} --access-csv {input.access:q}"
+        " --facilities-csv {input.facilities:q} --settings {params.settings:q} --count {params.sites}"
+        " --out {output:q} 2>&1 | tee {log:q}"
+
+
 rule siting:
     input:
         network=rules.network.output.npz,

@@ -3,7 +3,7 @@ import re
 import shlex
 import sys
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
@@ -12,6 +12,7 @@ from coverage.configuration import check_config, check_run_departements, read_sc
 from coverage.errors import ConfigError, InputError
 from coverage.resources import JobCost, NodeModel
 from coverage.sources.fetch import Downloads, fetch
+from coverage.sources.sae import edition_key, sae_editions
 from coverage.territories import Territories, check_boundaries_cover, departement_sizes
 
 min_version("9.0")
@@ -50,6 +51,37 @@ def in_mirror_if_present(path):
 
 OWN_SITES = [{**entry, "path": in_mirror(entry["path"])} for entry in config["own_sites"]]
 
+# SAE editions by the name of their working copy, oldest first: the last is the run's, the others give the
+# change between editions.
+SAE_EDITIONS = {edition_key(edition): edition for edition in sae_editions(config["sources"]["sae"])}
+RUN_EDITION = list(SAE_EDITIONS)[-1]
+COMPARED_EDITIONS = len(SAE_EDITIONS) > 1
+EARLIER_EDITIONS = list(SAE_EDITIONS)[:-1]
+EDITION_FOLDER = "data/processed/editions/{edition}"
+
+
+def sae_in_mirror(key):
+    """The files of an SAE edition present in the mirror: its folder, or its three files by kind."""
+    edition = SAE_EDITIONS[key]
+    paths = [edition] if isinstance(edition, str) else edition.values()
+    return [found for path in paths if (found := in_mirror_if_present(path))]
+
+
+def sae_copy(key):
+    """Working copy of an SAE edition: data/raw/sae for the run's, data/raw/sae_editions/<name> for the others."""
+    return "data/raw/sae" if key == RUN_EDITION else f"data/raw/sae_editions/{key}"
+
+
+def sae_copies():
+    """Each SAE working copy (folder, or file of an edition given by kind) -> the planner's folder or file."""
+    copies = {}
+    for key, edition in SAE_EDITIONS.items():
+        if isinstance(edition, str):
+            copies[sae_copy(key)] = edition
+        else:
+            copies.update({f"{sae_copy(key)}/{PurePosixPath(path).name}": path for path in edition.values()})
+    return copies
+
 
 def plan_input(name):
     """A source read while planning (mirror, verified cache or download): its path."""
@@ -68,6 +100,7 @@ DEPARTEMENT_TABLES = [
     "coverage_departement.csv",
     "isochrones.gpkg",
     "travel_times.parquet",
+    "nearest_sites.csv",
 ] + [f"siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")]
 RUN_TABLES = DEPARTEMENT_TABLES + ["e2sfca_commune.csv"]
 
@@ -240,7 +273,6 @@ def departement_codes(wildcards):
 
 
 RAW_SOURCES = {
-    "sae": "data/raw/sae",
     "finess": "data/raw/finess.csv",
     "population": "data/raw/population.json",
     "population_by_age": "data/raw/population_by_age.xls",
@@ -254,6 +286,7 @@ RAW_SOURCES = {
 def raw_origins():
     """Each working copy under data/raw/ -> the file the planner configured, when it is in the mirror."""
     copies = {raw: config["sources"].get(name) for name, raw in RAW_SOURCES.items()}
+    copies.update(sae_copies())
     copies.update({f"data/raw/networks/{name}": path for name, path in RAW_NETWORKS.items()})
     return {raw: in_mirror(path) for raw, path in copies.items() if path and Path(in_mirror(path)).exists()}
 

@@ -58,10 +58,15 @@ rule facilities:
 
 rule logs:
     input:
-        rejects=[rules.communes.output.rejects, rules.facilities.output.rejects],
+        rejects=[
+            rules.communes.output.rejects,
+            rules.facilities.output.rejects,
+            *expand(f"{EDITION_FOLDER}/logs/rejects_facilities.csv", edition=EARLIER_EDITIONS),
+        ],
         warnings=[
             rules.communes.output.warnings,
             rules.facilities.output.warnings,
+            *expand(f"{EDITION_FOLDER}/logs/warnings_facilities.csv", edition=EARLIER_EDITIONS),
             *expand("data/processed/logs/warnings_{step}_{departement}.csv", step=["network", "access"],
                     departement=DEPARTEMENTS),
         ],

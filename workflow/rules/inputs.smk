@@ -1,10 +1,10 @@
 rule raw_sae:
     input:
-        in_mirror_if_present(config["sources"]["sae"]),
+        lambda wildcards: sae_in_mirror(RUN_EDITION),
     output:
         directory("data/raw/sae"),
     params:
-        relative=config["sources"]["sae"],
+        edition=as_json(SAE_EDITIONS[RUN_EDITION]),
         downloads=as_json(config["downloads"]),
         mirror=lambda wildcards: str(MIRROR),
     threads: other_resource("threads")
@@ -16,8 +16,23 @@ rule raw_sae:
     log:
         "logs/raw_sae.log",
     shell:
-        "python -m coverage copy-sae --mirror {params.mirror:q} --relative {params.relative:q}"
+        "python -m coverage copy-sae --mirror {params.mirror:q} --edition {params.edition:q}"
         " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
+
+
+use rule raw_sae as raw_sae_edition with:
+    input:
+        lambda wildcards: sae_in_mirror(wildcards.edition),
+    output:
+        directory("data/raw/sae_editions/{edition}"),
+    wildcard_constraints:
+        edition="|".join(re.escape(key) for key in SAE_EDITIONS if key != RUN_EDITION) or "(?!)",
+    params:
+        edition=lambda wildcards: as_json(SAE_EDITIONS[wildcards.edition]),
+        downloads=as_json(config["downloads"]),
+        mirror=lambda wildcards: str(MIRROR),
+    log:
+        "logs/raw_sae_{edition}.log",
 
 
 rule raw_communes:

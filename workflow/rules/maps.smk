@@ -3,6 +3,7 @@ rule html_map:
         indicators=rules.indicators.output.csv,
         facilities=rules.facilities.output.csv,
         departements="data/raw/departements.geojson",
+        change=CHANGE_OUTPUTS[:1],
     output:
         "maps/index.html",
     params:
@@ -10,6 +11,8 @@ rule html_map:
         gaps=as_json(config["gaps"]),
         editions=as_json(config["editions"]),
         areas=as_json({region: entry.label for region, entry in REGIONS.items()}),
+        change=lambda wildcards, input: as_json(list(input.change)),
+        change_layers=as_json(config["changes"]["maps"]),
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -21,7 +24,8 @@ rule html_map:
     shell:
         "python -m coverage html-map --indicators-csv {input.indicators:q} --facilities-csv {input.facilities:q}"
         " --departements {input.departements:q} --layers {params.layers:q} --gaps {params.gaps:q}"
-        " --editions {params.editions:q} --areas {params.areas:q} --out {output:q} 2>&1 | tee {log:q}"
+        " --editions {params.editions:q} --areas {params.areas:q} --change-csv {params.change:q}"
+        " --change-layers {params.change_layers:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule static_map:
@@ -89,6 +93,34 @@ rule area_map:
         " --editions {params.editions:q} --siting-csvs {input.siting:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
+rule directory:
+    input:
+        access=f"{REGION_FOLDER}/access_commune.csv",
+        nearest=f"{REGION_FOLDER}/nearest_sites.csv",
+        facilities=rules.facilities.output.csv,
+        population="data/raw/population.json",
+    output:
+        "maps/annuaire-{region}.html",
+    params:
+        label=lambda wildcards: REGIONS[wildcards.region].label,
+        map_file=lambda wildcards: f"{wildcards.region}.html",
+        settings=as_json(config["access"]),
+        sites=config["directory"]["sites_per_service"],
+    threads: other_resource("threads")
+    resources:
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/directory_{region}.log",
+    shell:
+        "python -m coverage directory --access-csv {input.access:q} --nearest-csv {input.nearest:q}"
+        " --facilities-csv {input.facilities:q} --population {input.population:q} --label {params.label:q}"
+        " --map-file {params.map_file:q} --settings {params.settings:q} --count {params.sites}"
+        " --out {output:q} 2>&1 | tee {log:q}"
+
+
 rule area_static_map:
     input:
         access=f"{REGION_FOLDER}/access_commune.csv",
@@ -130,6 +162,7 @@ rule report:
         + ["maps/static/usp_beds_per_100k.png"],
         facilities=rules.facilities.output.csv,
         validation=CALIBRATION_OUTPUTS[1:2],
+        change=CHANGE_OUTPUTS[:1],
     output:
         markdown="reports/{region}.md",
         html="reports/{region}.html",
@@ -145,6 +178,7 @@ rule report:
             }
         ),
         validation=lambda wildcards, input: input.validation[0] if len(input.validation) else "",
+        change=lambda wildcards, input: as_json(list(input.change)),
         titles=as_json(config["maps"]["indicators"]),
     threads: other_resource("threads")
     resources:
@@ -160,6 +194,7 @@ rule report:
         " --pictures {input.pictures:q} --facilities-csv {input.facilities:q} --label {params.label:q}"
         " --area-departements {params.codes:q} --gaps {params.gaps:q} --editions {params.editions:q}"
         " --settings {params.settings:q} --titles {params.titles:q} --validation-csv {params.validation:q}"
+        " --change-csv {params.change:q}"
         " --out-markdown {output.markdown:q} --out-html {output.html:q}"
         " 2>&1 | tee {log:q}"
 

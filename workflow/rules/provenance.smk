@@ -6,14 +6,16 @@ PUBLISHED = [
     *expand("maps/static/{indicator}.png", indicator=list(config["maps"]["indicators"])),
     *expand("data/processed/{table}", table=RUN_TABLES),
     *expand("maps/{region}.html", region=REGIONS),
+    *expand("maps/annuaire-{region}.html", region=REGIONS),
     *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html", "pdf"]),
     *CALIBRATION_OUTPUTS,
+    *CHANGE_OUTPUTS,
 ]
 
 
 rule manifest:
     input:
-        sae="data/raw/sae",
+        sae=[sae_copy(key) for key in SAE_EDITIONS],
         finess="data/raw/finess.csv",
         facilities=rules.facilities.output.csv,
         labelled=list(labelled_inputs()),

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import InputError, Problem
 from .fetch import Downloads, fetch
-from .sae import FILE_PATTERN, find_edition
+from .sae import FILE_PATTERN, KINDS, find_edition
 
 COMMUNE_FILES = "communes-*.geojson"
 
@@ -33,13 +33,33 @@ def copy_file(mirror: Path, relative: str, downloads: dict, target: Path) -> Non
     _copy(fetch(relative, mirror, Downloads.from_config(downloads)), target)
 
 
-def copy_sae(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
-    """Copy the ID, PALIA and HAD files of the SAE edition of folder ``relative`` into ``target``."""
+def _edition_members(edition: str | dict, mirror: Path, downloads: Downloads) -> list[str]:
+    """The ID, PALIA and HAD files of an edition: a folder's, or the three files a mapping names by kind."""
+    if isinstance(edition, str):
+        return [m for m in _members(edition, mirror, downloads, "*.csv") if FILE_PATTERN.match(PurePosixPath(m).name)]
+    problems = [
+        Problem(f"the {kind} table of the edition, a file named {kind}_<year>r.csv or {kind}_<year>a.csv",
+                value=edition.get(kind), rule="edition-files")
+        for kind in KINDS
+        if not FILE_PATTERN.match(PurePosixPath(str(edition.get(kind, ""))).name)
+        or FILE_PATTERN.match(PurePosixPath(edition[kind]).name).group(1).upper() != kind
+    ]  # fmt: skip
+    if problems:
+        raise InputError(mirror, problems)
+    return [edition[kind] for kind in KINDS]
+
+
+def copy_sae(mirror: Path, edition: dict | str, downloads: dict, target: Path) -> None:
+    """Copy the ID, PALIA and HAD files of an SAE edition into ``target``.
+
+    ``edition`` is a folder (``relative`` to the mirror unless absolute) holding the three files, or a
+    mapping ``{ID: file, PALIA: file, HAD: file}`` when the edition takes tables of different years.
+    """
     settings = Downloads.from_config(downloads)
-    names = [m for m in _members(relative, mirror, settings, "*.csv") if FILE_PATTERN.match(PurePosixPath(m).name)]
+    names = _edition_members(edition, mirror, settings)
     if not names:
         expected = "a folder holding ID_<year>.csv, PALIA_<year>.csv and HAD_<year>.csv, or their download entries"
-        raise InputError(mirror / relative, Problem(expected, rule="present"))
+        raise InputError(mirror / edition, Problem(expected, rule="present"))
     for member in names:
         _copy(fetch(member, mirror, settings), target / PurePosixPath(member).name)
     find_edition(target)

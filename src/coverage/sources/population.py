@@ -86,3 +86,12 @@ def load_population(path: str | Path, departements: set[str]) -> tuple[pd.DataFr
         ))  # fmt: skip
     communes = pd.DataFrame(kept).astype({"code": str, "nom": str, "departement": str, "population": "int64"})
     return communes, rejects_frame(path, rejected)
+
+
+def load_postcodes(path: str | Path) -> pd.Series:
+    """Postcodes of each current commune (``codesPostaux``), space-separated, by INSEE code (empty when none)."""
+    records = json.loads(Path(path).read_text(encoding="utf-8"))
+    return pd.Series(
+        {str(r["code"]): " ".join(r.get("codesPostaux") or []) for r in records if r.get("type") == CURRENT},
+        name="postcodes",
+    )

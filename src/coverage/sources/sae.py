@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -38,49 +38,77 @@ PALIA_NUMBERS = {
     "PALIA_A7": "USP units",
     "PALIA_A8": "USP beds",
 }
-EMSP_FTE_PREFIX = "EMSP_ETPSAL_"
+# Salaried full-time equivalents of the EMSP by profession: EMSP_ETPSAL_* since 2023, EMSP_ETP_* before. The
+# *PAL professions (PMPAL, IDEPAL: doctors and nurses trained in palliative care) are among the PM and IDE
+# counted already ("dont"; in SAE 2021 PMPAL <= PM and IDEPAL <= IDE on every EMSP): not added again.
+EMSP_FTE_PREFIXES = ("EMSP_ETPSAL_", "EMSP_ETP_")
+EMSP_FTE_SUBSETS = ("PAL",)
 
 
 @dataclass(frozen=True)
 class SaeEdition:
-    """The three files of one SAE year, e.g. ``ID_2023r.csv``, ``PALIA_2023r.csv``, ``HAD_2023r.csv``."""
+    """The three files of one SAE edition, e.g. ``ID_2023r.csv``, ``PALIA_2023r.csv``, ``HAD_2023r.csv``.
 
-    year: int
+    An edition may take a table from another year (PALIA is surveyed every other year: HAD 2024 with
+    PALIA 2023); its year is that of its identification file (ID).
+    """
+
     files: dict[str, Path]
 
     @property
+    def years(self) -> dict[str, int]:
+        """Survey year of each file kind, read from its name."""
+        return {kind: int(FILE_PATTERN.match(path.name).group(2)) for kind, path in self.files.items()}
+
+    @property
+    def year(self) -> int:
+        """The edition's year: that of its identification file."""
+        return self.years["ID"]
+
+    @property
     def label(self) -> str:
-        """Edition label used in tables and maps (French)."""
-        return f"SAE {self.year}"
+        """Edition label used in tables and maps (French), naming the tables of other years."""
+        others = [f"{kind} {year}" for kind, year in self.years.items() if year != self.year]
+        return f"SAE {self.year}" + (f" ({', '.join(others)})" if others else "")
 
 
 def find_edition(folder: str | Path) -> SaeEdition:
-    """Find the ID, PALIA and HAD files of a single year in ``folder``.
+    """Find the ID, PALIA and HAD files of one edition in ``folder``: one file of each kind.
 
     Raises
     ------
     InputError
-        When the folder is missing, a file kind is missing, or files of several years are mixed.
+        When the folder is missing, or a file kind is missing or given twice.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, Problem("a folder holding ID_<year>.csv, PALIA_<year>.csv and HAD_<year>.csv"))
-    found: dict[str, list[tuple[int, Path]]] = {kind: [] for kind in KINDS}
+    found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     for path in sorted(folder.iterdir()):
         match = FILE_PATTERN.match(path.name)
         if match:
-            found[match.group(1).upper()].append((int(match.group(2)), path))
-    years = sorted({year for files in found.values() for year, _ in files})
+            found[match.group(1).upper()].append(path)
     problems = [
-        Problem(f"one file {kind}_<year>r.csv or {kind}_<year>a.csv", value=[p.name for _, p in files] or None)
+        Problem(f"one file {kind}_<year>r.csv or {kind}_<year>a.csv", value=[p.name for p in files] or None)
         for kind, files in found.items()
         if len(files) != 1
     ]
-    if len(years) > 1:
-        problems.append(Problem("files of a single SAE year", value=years))
     if problems:
         raise InputError(folder, problems)
-    return SaeEdition(year=years[0], files={kind: files[0][1] for kind, files in found.items()})
+    return SaeEdition(files={kind: files[0] for kind, files in found.items()})
+
+
+def sae_editions(configured: str | dict | list) -> list[str | dict]:
+    """The editions of ``sources.sae``, oldest first: one edition, or a list of them (the run's last)."""
+    return list(configured) if isinstance(configured, list) else [configured]
+
+
+def edition_key(edition: str | dict) -> str:
+    """Name of an edition's working copy: its folder's name, or ``sae-<year>`` of the ID file it names."""
+    if isinstance(edition, str):
+        return PurePosixPath(edition).name
+    match = FILE_PATTERN.match(PurePosixPath(edition["ID"]).name)
+    return f"sae-{match.group(2)}" if match else PurePosixPath(edition["ID"]).stem
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -148,16 +176,26 @@ def load_identification(path: str | Path) -> pd.DataFrame:
     )
 
 
+def emsp_fte_columns(columns: pd.Index) -> list[str]:
+    """The EMSP FTE columns of an edition, one per profession (the first prefix present), without subsets."""
+    for prefix in EMSP_FTE_PREFIXES:
+        found = [c for c in columns if c.startswith(prefix) and not c.endswith(EMSP_FTE_SUBSETS)]
+        if found:
+            return found
+    return []
+
+
 def load_palliative(path: str | Path) -> pd.DataFrame:
     """Load the PALIA file: LISP, USP and EMSP declarations with beds and team FTE.
 
     Returns columns ``finess``, ``has_lisp``, ``lisp_beds_mco`` (A2), ``lisp_beds_ssr`` (A3),
     ``lisp_beds_other`` (A4), ``has_usp``, ``usp_units`` (A7), ``usp_beds`` (A8), ``has_emsp``,
-    ``emsp_fte`` (sum of the ``EMSP_ETPSAL_*`` columns present) and ``_line``. Empty cells count as 0.
+    ``emsp_fte`` (salaried FTE: sum of the ``EMSP_ETPSAL_*``, before 2023 ``EMSP_ETP_*``, columns present,
+    trained-staff subsets left out; empty when the edition has none) and ``_line``. Empty cells count as 0.
     """
     path = Path(path)
     frame = _read(path)
-    fte_columns = [c for c in frame.columns if c.startswith(EMSP_FTE_PREFIX)]
+    fte_columns = emsp_fte_columns(frame.columns)
     contract = PALIA_CONTRACT.extended([Column(c, (non_negative("EMSP FTE"),)) for c in fte_columns])
     frame = contract.apply(frame, path)
     values = {c: numbers(frame[c]).fillna(0.0) for c in PALIA_NUMBERS}
