@@ -57,7 +57,7 @@ lint: install
 	$(BIN)/yamllint --strict -c .yamllint.yaml workflow .yamllint.yaml
 
 test: install chromium osmium poppler lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m 'integration or not integration'
 
 clean:
 	rm -rf data/raw/* data/processed/* maps/* logs .snakemake

@@ -209,6 +209,7 @@ def test_mirror_file_of_another_edition_is_refused(tmp_path):
         fetch("sae/HAD_2023r.csv", mirror, downloads(tmp_path / "cache", "", HAD_SHA))
 
 
+@pytest.mark.integration
 def test_pipeline_downloads_the_population_from_the_official_archive(server, tmp_path):
     """End to end: an empty mirror, the npm archive of @etalab/decoupage-administratif served on loopback.
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage.errors import ConfigError
-from coverage.facilities import SERVICES
+from coverage.constants import SERVICES
 from coverage.indicators import GapRule, compute_indicators, national_totals
 
 DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})

@@ -103,6 +103,7 @@ def test_sinuosity_does_not_depend_on_simplification():
     )
 
 
+@pytest.mark.integration
 def test_corsica_converter_defaults_are_untagged_and_real_limits_kept(corsica):
     network, _ = corsica
     by_class = {h: network.maxspeed_kph[network.highway == h] for h in ("residential", "tertiary", "primary")}

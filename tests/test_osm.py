@@ -196,6 +196,7 @@ def subnetwork_without(network, edges: np.ndarray):
     return RoadNetwork(**{**fields, "sinuosity": None, "neighbours": None, "nearby_junctions": None})
 
 
+@pytest.mark.integration
 def test_corsica_graphml_and_its_pbf_are_the_same_network(corsica_straight, corsica_points, speed_model,
                                                             tmp_path: Path):  # fmt: skip
     graphml, loops = corsica_straight
@@ -209,6 +210,7 @@ def test_corsica_graphml_and_its_pbf_are_the_same_network(corsica_straight, cors
     pd.testing.assert_series_equal(minutes[0], minutes[1], rtol=1e-9)
 
 
+@pytest.mark.integration
 def test_corsica_cut_at_its_border_flags_the_communes_beyond(corsica_straight, corsica_points, speed_model,
                                                              tmp_path: Path):  # fmt: skip
     graphml, _ = corsica_straight
@@ -226,6 +228,7 @@ def test_corsica_cut_at_its_border_flags_the_communes_beyond(corsica_straight, c
     assert (cut_minutes[far_south] - whole_minutes[far_south]).abs().max() < 1e-6
 
 
+@pytest.mark.integration
 def test_a_network_not_covering_the_departement_gives_unknown_never_zero(corsica_straight, tmp_path: Path):
     """Haute-Corse routed on an extract holding only its north: the south's people are unknown, the
     département's shares are left empty (not "0 % within 30 minutes"), and the warning names the extract."""
@@ -283,6 +286,7 @@ def test_download_reads_what_overpass_answers(overpass, tiny_extract: Path, tmp_
     assert network.length_m.sum() == pytest.approx(chords, rel=1e-6)
 
 
+@pytest.mark.integration
 def test_download_source_runs_end_to_end(overpass, corsica, tmp_path: Path):
     """Corse-du-Sud downloaded (from the stand-in serving the Corsica roads), Haute-Corse from the GraphML."""
     network, _ = corsica
@@ -301,6 +305,7 @@ def test_download_source_runs_end_to_end(overpass, corsica, tmp_path: Path):
     assert len(access) == 124 and access["usp_minutes"].notna().mean() > 0.95
 
 
+@pytest.mark.integration
 def test_a_large_extract_is_split_in_one_pass(corsica_straight, tmp_path: Path):
     """osmium-tool cuts the Corsica extract into its two départements (plus 2 km): each piece holds its roads."""
     import geopandas as gpd

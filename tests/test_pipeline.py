@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAE, SAE_2021, SHARED, snakemake
+from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake
 
 pytestmark = pytest.mark.integration
 SAE_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
@@ -547,6 +548,26 @@ def test_directory_link_opens_the_area_map_centred_on_the_site(run: Path, tmp_pa
                                   " const c = window[k].getCenter(); return [c.lat, c.lng, window[k].getZoom()]; } } })()")
         rings = browser.evaluate("document.querySelectorAll('.coverage-target').length")
     assert centre == pytest.approx([42.69707, 9.44151, 15], abs=1e-4) and rings == 1
+
+
+def test_readme_library_example_gives_the_pipelines_commune_minutes(run: Path, tmp_path: Path):
+    """The README's example, run as written in a fresh Python, gives the minutes of access_commune.csv."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The library, without Snakemake") :]
+    code = section[section.index("```python\n") + 10 : section.index("\n```", section.index("```python"))]
+    out = tmp_path / "minutes.csv"
+    dump = "\nimport sys\naccess.communes.to_csv(sys.argv[1], index=False)\n"
+    result = subprocess.run([sys.executable, "-c", code + dump, str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    mine = pd.read_csv(out, dtype={"commune": str}).set_index("commune").sort_index()
+    pipeline = read_table(run / "data/processed/access_commune.csv").set_index("commune").sort_index()
+    assert mine.index.tolist() == pipeline.index.tolist() and len(mine) == 360
+    for service in ("msp", "had", "emsp", "usp", "lisp"):
+        # The pipeline reads the sites back from facilities.csv (10 significant digits: 0.1 mm): 1e-4 minutes.
+        assert np.allclose(mine[f"{service}_minutes"], pipeline[f"{service}_minutes"], rtol=0, atol=1e-4,
+                           equal_nan=True), service  # fmt: skip
+        assert (mine[f"{service}_nearest"].fillna("") == pipeline[f"{service}_nearest"].fillna("")).all()
+    assert "CH CORTE" in result.stdout
 
 
 def test_pdf_report_is_the_page_printed_on_a4(run: Path, tmp_path: Path):

@@ -85,6 +85,7 @@ def test_parallel_edges_keep_the_fastest_and_offsets_count():
     assert travel_matrix(np.array([0, 0]), np.array([1, 1]), np.array([30.0, 12.0]), 2)[0, 1] == 12.0
 
 
+@pytest.mark.integration
 def test_kernel_equals_networkx_on_the_corsica_network(corsica):
     network, graph = corsica
     rng = np.random.default_rng(7)

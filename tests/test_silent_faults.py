@@ -98,6 +98,7 @@ def test_calibrated_departements_must_be_in_the_run(default_config):
         check_run_departements(default_config, ["2A"])
 
 
+@pytest.mark.integration
 def test_a_config_typo_stops_the_planning_in_a_few_lines(tmp_path):
     result = snakemake(tmp_path, {"acces": {"thresholds_min": [15]}}, "-n")
     output = result.stdout + result.stderr
@@ -135,6 +136,7 @@ def test_boundaries_missing_a_departement(tmp_path):
         check_boundaries_cover(path, ["01", "2A", "2B"])
 
 
+@pytest.mark.integration
 def test_boundaries_missing_a_departement_stop_the_planning_naming_the_file(tmp_path):
     """It once ended in a traceback of the resource estimator, and SAE rows of that département were blamed."""
     path = tmp_path / "departements.geojson"

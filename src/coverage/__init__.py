@@ -1,3 +1,42 @@
-"""palliative-coverage: where France's palliative and supportive care is within reach, and where it is not."""
+"""palliative-coverage: where France's palliative and supportive care is within reach, and where it is not.
 
-__version__ = "0.1.0"
+The package has three layers:
+
+- the accessibility engine, which knows nothing of France: road networks as arrays (:mod:`.network`,
+  :mod:`.osm`), routing (:mod:`.routing`), access and coverage (:mod:`.access`), isochrones
+  (:mod:`.isochrones`), capacity-aware access (:mod:`.e2sfca`), siting (:mod:`.siting`), the speed model's
+  calibration (:mod:`.calibration`); tables go in and out with the columns their docstrings name;
+- the French sources and rules: the official files (:mod:`.sources`), facilities (:mod:`.facilities`),
+  communes (:mod:`.geography`), indicators and gap rules (:mod:`.indicators`), change between
+  editions (:mod:`.changes`);
+- the outputs: maps (:mod:`.maps`, :mod:`.plot`), reports (:mod:`.report`), directories (:mod:`.directory`).
+
+:mod:`.steps` and :mod:`.cli` are the workflow's glue (one step per Snakemake rule: read, call, write).
+"""
+
+from .access import AccessModel, Router, commune_access, coverage_by_departement, population_points, ranked_sites
+from .constants import LAMBERT_93, SERVICES, UNITS, WGS84, metric_crs
+from .e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
+from .errors import ConfigError, InputError
+from .facilities import Inputs, build_facilities
+from .geography import build_communes
+from .indicators import GapRule, compute_indicators, national_values
+from .isochrones import edges_leaving, fidelity, isochrone_table
+from .network import RoadNetwork, SpeedModel, area_crs, horizon_network, load_network, main_component, speed_models
+from .siting import CandidateRule, candidate_sites, greedy_scenario
+from .sources.boundaries import load_commune_polygons, load_departements
+from .sources.finess import load_finess
+from .sources.population import load_population
+from .sources.sae import find_edition, load_home_hospitalisation, load_identification, load_palliative
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "LAMBERT_93", "SERVICES", "UNITS", "WGS84", "AccessModel", "CandidateRule", "ConfigError", "DecaySteps",
+    "GapRule", "InputError", "Inputs", "RoadNetwork", "Router", "SpeedModel", "area_crs", "build_communes",
+    "build_facilities", "candidate_sites", "commune_access", "compute_indicators", "coverage_by_departement",
+    "e2sfca", "e2sfca_scores", "edges_leaving", "fidelity", "find_edition", "greedy_scenario", "horizon_network",
+    "isochrone_table", "load_commune_polygons", "load_departements", "load_finess", "load_home_hospitalisation",
+    "load_identification", "load_network", "load_palliative", "load_population", "main_component", "metric_crs",
+    "national_values", "population_points", "ranked_sites", "speed_models", "travel_pairs",
+]  # fmt: skip

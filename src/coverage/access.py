@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from .constants import WGS84
 from .network import RoadNetwork, project
 from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
 
@@ -117,7 +118,7 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
     network = router.network
-    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs="EPSG:4326")
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs=WGS84)
     located = communes.dropna(subset=["geometry"])
     inside = gpd.sjoin(nodes, located[["code", "geometry"]].to_crs(nodes.crs), predicate="within")
     anchors = pd.DataFrame(
@@ -157,6 +158,13 @@ def snapped_sites(
     """The located sites of a service and their snapping to the network."""
     sites = service_sites(facilities, service)
     return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
+
+
+def sites_once(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites of several networks (``access_sites.csv`` of neighbouring départements), each site of a
+    service kept once, as snapped on the network where it lies nearest a road."""
+    ordered = sites.sort_values(["service", "finess", "snap_m"], kind="stable")
+    return ordered.drop_duplicates(["service", "finess"])
 
 
 def point_commune_seconds(

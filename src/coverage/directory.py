@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .facilities import SERVICES
+from .constants import SERVICES
 from .report import SERVICE_NAMES, UNIT_NAMES
 
 EARTH_RADIUS_KM = 6371.0088

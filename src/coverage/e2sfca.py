@@ -90,3 +90,34 @@ def e2sfca(pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps:
     ratio = (supply.reindex(demand.index).fillna(0.0) / demand).where(demand > 0, 0.0)
     access = (pairs["finess"].map(ratio) * pairs["weight"]).groupby(pairs["commune"]).sum() * 1000
     return access.reindex(population.index, fill_value=0.0)
+
+
+def e2sfca_scores(
+    pairs: pd.DataFrame, communes: pd.DataFrame, facilities: pd.DataFrame, supply: dict[str, str], steps: DecaySteps
+) -> pd.DataFrame:
+    """E2SFCA score of every commune for each service of ``supply``.
+
+    Parameters
+    ----------
+    pairs
+        ``commune``, ``finess``, ``service``, ``minutes`` (:func:`travel_pairs`) of the whole study area,
+        so that each site's demand counts every commune within its catchment.
+    communes
+        ``commune``, ``departement``, ``population``, ``on_network``.
+    facilities
+        The sites (``finess``, ``service``, ``lon``, ``lat`` and the supply columns).
+    supply
+        Service -> column of ``facilities`` giving its supply (beds, places, FTE...); empty counts as 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune``, ``departement`` and ``<service>_access`` per service (empty off the network).
+    """
+    population = communes.set_index("commune")["population"]
+    table = communes[["commune", "departement"]].copy()
+    for service, column in supply.items():
+        offered = service_sites(facilities, service).set_index("finess")[column]
+        scores = e2sfca(pairs[pairs["service"] == service], population, offered.fillna(0.0), steps)
+        table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
+    return table

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._csvio import LINE, problems_at
+from .constants import SERVICES, UNITS, WGS84
 from .contracts import FIXES, fixes_of
 from .errors import InputError
 from .geography import code_of_points, current_code_map, distance_to_departement_km
@@ -17,14 +18,11 @@ from .sources.own_sites import OwnList, load_own_list
 from .sources.rejects import rejects_frame, rows_of, warnings_frame
 from .sources.sae import SaeEdition, load_home_hospitalisation, load_identification, load_palliative
 
-SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
-UNITS = {"MSP": "structure", "HAD": "places", "EMSP": "team", "USP": "beds", "LISP": "beds"}
 DETAIL_COLUMNS = ["usp_units", "lisp_beds_mco", "lisp_beds_ssr", "lisp_beds_other", "emsp_fte"]
 COLUMNS = [
     "finess", "name", "service", "capacity", "capacity_unit", "departement", "commune",
     "lon", "lat", "location_source", "edition", "address", "phone", *DETAIL_COLUMNS,
 ]  # fmt: skip
-WGS84 = "EPSG:4326"
 NO_PALLIATIVE_CARE = "no LISP, USP nor EMSP declared (PALIA_A1, A6, A10 not 1)"
 NO_ACTIVITY = "no palliative care nor HAD places declared in this edition"
 UNLISTED_COLUMNS = ["departement", "service", "file"]

@@ -10,10 +10,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from .constants import WGS84
 from .errors import InputError, Problem
 from .sources.rejects import warnings_frame
-
-WGS84 = "EPSG:4326"
 
 
 def current_code_map(communes: pd.DataFrame) -> dict[str, str]:

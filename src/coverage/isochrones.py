@@ -14,6 +14,7 @@ import shapely
 from scipy import ndimage
 
 from ._geometry import polygonal
+from .constants import WGS84
 from .geography import nearest_code_of_points
 from .network import RoadNetwork, project
 
@@ -414,7 +415,7 @@ def isochrone_table(
         polygons = drawing.polygons(seconds, thresholds_min, direction)
         frames.append(_with_population(bands(polygons, thresholds_min), service, access))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
-    return with_area(result.to_crs("EPSG:4326"))
+    return with_area(result.to_crs(WGS84))
 
 
 def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame) -> pd.DataFrame:
@@ -454,5 +455,5 @@ def merge_isochrones(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         table.insert(0, "service", service)
         table["population"] = group.groupby("min_to")["population"].sum().reindex(thresholds).to_numpy()
         frames.append(table)
-    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
     return with_area(merged)

@@ -26,7 +26,7 @@ from ._classes import (
 from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
 from .changes import signed
-from .facilities import SERVICES
+from .constants import SERVICES
 from .indicators import GapRule
 from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, gap_labels
 from .tables import sources_of

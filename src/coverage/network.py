@@ -14,12 +14,13 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .constants import WGS84, metric_crs
 from .errors import InputError, Problem
+from .routing import travel_matrix, within_time
 
 if TYPE_CHECKING:  # osmnx and networkx (with the matplotlib osmnx loads) only for GraphML and downloads
     import networkx as nx
 
-WGS84 = "EPSG:4326"
 SOURCES = ("graphml", "osm", "download")
 TEXT_FIELDS = ("crs", "extent")
 NODE_FIELDS = ("node_id", "lon", "lat", "neighbours", "nearby_junctions", "cut")
@@ -551,8 +552,46 @@ def main_component(network: RoadNetwork) -> tuple[RoadNetwork, list[tuple[int, f
     return subnetwork(network, keep), pieces
 
 
+@dataclass(frozen=True)
+class HorizonNetwork:
+    """Result of :func:`horizon_network`.
+
+    Attributes
+    ----------
+    network
+        The roads within the horizon of the area, with travel times.
+    pieces
+        (nodes, lon, lat) of each piece dropped as not strongly connected to the main network.
+    truncated
+        Nodes within the horizon where the cut removed roads: trips through them may be longer than on
+        the whole network.
+    """
+
+    network: RoadNetwork
+    pieces: list[tuple[int, float, float]]
+    truncated: int
+
+
+def horizon_network(
+    source: RoadNetwork, cut: shapely.Geometry, area: shapely.Geometry, model: SpeedModel,
+    alternative: SpeedModel | None = None, *, horizon_min: float,
+) -> HorizonNetwork:  # fmt: skip
+    """The network every trip of at most ``horizon_min`` starting or ending in ``area`` runs on.
+
+    ``source`` is cut to ``cut`` (the area plus a buffer, WGS84) and its largest strongly connected
+    component kept, driven at ``model`` (and ``alternative``) times; then only the roads within
+    ``horizon_min`` of the nodes inside ``area``, either way and under the faster of the two models,
+    keep their edges. Results per area then equal those of one network of the whole country.
+    """
+    arrays, pieces = main_component(cut_to(source, cut))
+    arrays = arrays.with_times(model, alternative)
+    fastest = np.minimum(arrays.travel_time_s, arrays.alternative_time_s)
+    forward = travel_matrix(arrays.source, arrays.target, fastest, arrays.n_nodes)
+    inside = np.flatnonzero(shapely.contains_xy(area, arrays.lon, arrays.lat))
+    keep = within_time(forward, forward.T.tocsr(), inside, horizon_min * 60)
+    return HorizonNetwork(only_roads_between(arrays, keep), pieces, int((arrays.cut & keep).sum()))
+
+
 def area_crs(departements: gpd.GeoDataFrame) -> str:
-    """A metric CRS for an area: Lambert-93 in metropolitan France, the local UTM zone overseas."""
-    if departements["code"].str.startswith("97").any():
-        return departements.estimate_utm_crs().to_string()
-    return "EPSG:2154"
+    """The metric CRS of some départements (:func:`coverage.constants.metric_crs`)."""
+    return metric_crs(departements["code"], departements.union_all())

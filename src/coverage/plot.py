@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label  # noqa: E402
+from .constants import LAMBERT_93  # noqa: E402
 
-LAMBERT_93 = "EPSG:2154"
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
 OVERSEAS = (
     ("971", "Guadeloupe", "EPSG:32620"),

@@ -118,3 +118,45 @@ def newly_covered(
         ]
         covered |= cover
     return pd.DataFrame(rows, columns=["commune", "rank", "finess"])
+
+
+SCENARIO_COLUMNS = [
+    "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
+]  # fmt: skip
+
+
+def greedy_scenario(
+    router: Router, communes: pd.DataFrame, existing: pd.DataFrame, candidates: pd.DataFrame, model: AccessModel,
+    *, direction: str, minutes: float, count: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Add up to ``count`` of the ``candidates`` one after another, each bringing the most people within
+    ``minutes`` of a site (``existing`` ones included), in ``direction``.
+
+    Parameters
+    ----------
+    communes
+        ``commune``, ``population``, ``lon``, ``lat`` (where their trips start).
+    existing, candidates
+        Sites with ``finess``, ``lon``, ``lat``; candidates also ``name``, ``departement``.
+
+    Returns
+    -------
+    proposals, newly_covered
+        ``SCENARIO_COLUMNS`` per proposal; ``commune``, ``rank``, ``finess``: the communes each proposal
+        brings within reach first.
+    """
+    covered_now = coverage_sets(
+        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
+    ).any(axis=0)
+    cover = coverage_sets(
+        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
+    )
+    codes = candidates["finess"].tolist()
+    proposals = greedy(covered_now, cover, communes["population"].to_numpy(), count, codes)
+    picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
+    table = picked.reset_index().assign(
+        rank=[p.rank for p in proposals],
+        population_gain=[p.population_gain for p in proposals],
+        share_covered_after=[p.share_covered_after for p in proposals],
+    )
+    return table[SCENARIO_COLUMNS], newly_covered(covered_now, cover, proposals, codes, communes)

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -23,11 +22,13 @@ from .access import (
     ranked_sites,
     save_node_times,
     service_sites,
+    sites_once,
     unknown_access_warnings,
 )  # fmt: skip
 from .calibration import calibrate, config_fragment
 from .changes import change_markdown, change_section, compare_editions, sae_edition_of
-from .e2sfca import DecaySteps, e2sfca, travel_pairs
+from .constants import WGS84
+from .e2sfca import DecaySteps, e2sfca_scores, travel_pairs
 from .errors import ConfigError
 from .facilities import Inputs, build_facilities
 from .geography import build_communes
@@ -37,17 +38,14 @@ from .network import (
     RoadNetwork,
     SpeedModel,
     area_crs,
-    cut_to,
+    horizon_network,
     load_network,
-    main_component,
-    only_roads_between,
     speed_models,
 )  # fmt: skip
 from .osm import split_extract
 from .provenance import build_manifest, write_manifest
 from .report import area_report_markdown, html_to_pdf, indicators_markdown, markdown_to_html, method_notes, write_text
-from .routing import travel_matrix, within_time
-from .siting import CandidateRule, candidate_sites, coverage_sets, greedy, newly_covered
+from .siting import CandidateRule, candidate_sites, greedy_scenario
 from .sources.boundaries import load_commune_polygons, load_departements
 from .sources.finess import edition_label, load_finess
 from .sources.own_sites import OwnList
@@ -242,7 +240,7 @@ def _area_departements(departements: Path, codes: list[str]) -> gpd.GeoDataFrame
 def _area_polygon(shapes: gpd.GeoDataFrame, crs: str, buffer_km: float) -> shapely.Geometry:
     """Some départements plus ``buffer_km``, as one WGS84 (multi)polygon."""
     polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
-    return gpd.GeoSeries([polygon], crs=crs).to_crs("EPSG:4326").iloc[0]
+    return gpd.GeoSeries([polygon], crs=crs).to_crs(WGS84).iloc[0]
 
 
 def split_network(source: Path, departements: Path, departement_codes: list[str], buffer_km: float, out: Path) -> None:
@@ -286,19 +284,14 @@ def network(
     """
     shapes = _area_departements(departements, departement_codes)
     source = RoadNetwork.load(prepared)
-    arrays, pieces = main_component(cut_to(source, _area_polygon(shapes, source.crs, buffer_km)))
-    arrays = arrays.with_times(*speed_models(speeds))
-    fastest = np.minimum(arrays.travel_time_s, arrays.alternative_time_s)
-    forward = travel_matrix(arrays.source, arrays.target, fastest, arrays.n_nodes)
-    inside = np.flatnonzero(shapely.contains_xy(shapes.union_all(), arrays.lon, arrays.lat))
-    keep = within_time(forward, forward.T.tocsr(), inside, horizon_min * 60)
-    only_roads_between(arrays, keep).save(out)
+    cut = _area_polygon(shapes, source.crs, buffer_km)
+    result = horizon_network(source, cut, shapes.union_all(), *speed_models(speeds), horizon_min=horizon_min)
+    result.network.save(out)
     text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
-    rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(pieces)]
-    truncated = int((arrays.cut & keep).sum())
-    if truncated:
+    rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(result.pieces)]
+    if result.truncated:
         rows.append((None, "horizon", (
-            f"{truncated} nodes within {horizon_min:g} minutes of {', '.join(departement_codes)} lie where the "
+            f"{result.truncated} nodes within {horizon_min:g} minutes of {', '.join(departement_codes)} lie where the "
             f"{buffer_km:g} km cut removed roads [rule horizon-inside-buffer]: trips through them may be longer "
             "than on the whole network; raise networks.buffer_km"
         )))  # fmt: skip
@@ -402,11 +395,7 @@ def merge_tables(parts: list[Path], out: Path) -> None:
         write_gpkg(merge_isochrones([gpd.read_file(p) for p in parts]), out, "isochrones")
         return
     merged = pd.concat([read_csv(p) for p in parts], ignore_index=True)
-    if {"finess", "service", "snap_m"} <= set(merged.columns):
-        merged = merged.sort_values(["service", "finess", "snap_m"], kind="stable").drop_duplicates(
-            ["service", "finess"]
-        )
-    write_csv(merged, out)
+    write_csv(sites_once(merged) if {"finess", "service", "snap_m"} <= set(merged.columns) else merged, out)
 
 
 def select_departements(table: Path, departement_codes: list[str], out: Path) -> None:
@@ -508,22 +497,11 @@ def capacity_access(
     Each site's demand sums the communes of every département within its catchment, so the scores
     are computed once for the whole run, not per département.
     """
-    pairs = pd.read_parquet(pairs_path)
     communes = read_csv(access_csv)
-    facilities_table = read_csv(facilities_csv)
+    supply = {service: e2sfca_settings["supply"][service] for service in settings["directions"]}
     steps = DecaySteps.from_config(e2sfca_settings["steps"])
-    population = communes.set_index("commune")["population"]
-    table = communes[["commune", "departement"]].copy()
-    for service in settings["directions"]:
-        supply = service_sites(facilities_table, service).set_index("finess")[e2sfca_settings["supply"][service]]
-        scores = e2sfca(pairs[pairs["service"] == service], population, supply.fillna(0.0), steps)
-        table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
+    table = e2sfca_scores(pd.read_parquet(pairs_path), communes, read_csv(facilities_csv), supply, steps)
     write_csv(with_sources(table, sources_of(communes)), out)
-
-
-SITING_COLUMNS = [
-    "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
-]  # fmt: skip
 
 
 def siting_scenario(
@@ -533,27 +511,15 @@ def siting_scenario(
     """Greedy siting of new sites of one service in some départements, and the communes each proposal newly covers."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
     facilities_table = read_csv(facilities_csv)
-    direction, minutes = settings["directions"][service], siting_settings["minutes"]
     rule = CandidateRule.from_config(siting_settings["candidates"][service])
     candidates = candidate_sites(load_finess(finess), facilities_table, service, rule, departement_codes)
-    existing = service_sites(facilities_table, service)
-    covered_now = coverage_sets(
-        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
-    ).any(axis=0)
-    cover = coverage_sets(
-        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
-    )
-    codes = candidates["finess"].tolist()
-    proposals = greedy(covered_now, cover, communes["population"].to_numpy(), siting_settings["count"], codes)
-    picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
-    table = picked.reset_index().assign(
-        rank=[p.rank for p in proposals],
-        population_gain=[p.population_gain for p in proposals],
-        share_covered_after=[p.share_covered_after for p in proposals],
-    )
+    proposals, covered = greedy_scenario(
+        router, communes, service_sites(facilities_table, service), candidates, model,
+        direction=settings["directions"][service], minutes=siting_settings["minutes"], count=siting_settings["count"],
+    )  # fmt: skip
     cited = sources_of(communes)
-    write_csv(with_sources(table[SITING_COLUMNS], cited), out)
-    write_csv(with_sources(newly_covered(covered_now, cover, proposals, codes, communes), cited), out_communes)
+    write_csv(with_sources(proposals, cited), out)
+    write_csv(with_sources(covered, cited), out_communes)
 
 
 def area_static_map(

@@ -13,6 +13,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from .constants import WGS84, metric_crs
 from .errors import ConfigError, InputError, Problem
 
 ZONES = ("metro", "drom")
@@ -107,18 +108,10 @@ class Size:
 
 def _projected(geometries: list[shapely.Geometry], crs: str) -> list[shapely.Geometry]:
     """WGS84 geometries in a metric CRS."""
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    transformer = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     return [
         shapely.transform(g, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))) for g in geometries
     ]
-
-
-def _metric_crs(code: str, geometry: shapely.Geometry) -> str:
-    """Lambert-93 for metropolitan départements, an equal-area projection centred on each overseas one."""
-    if not code.startswith("97"):
-        return "EPSG:2154"
-    centre = geometry.centroid
-    return f"+proj=laea +lat_0={centre.y:.3f} +lon_0={centre.x:.3f} +datum=WGS84 +units=m"
 
 
 def departement_sizes(departements_geojson: str | Path, communes_json: str | Path, buffer_km: float) -> dict[str, Size]:
@@ -136,7 +129,7 @@ def departement_sizes(departements_geojson: str | Path, communes_json: str | Pat
     shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
     groups: dict[str, list[int]] = defaultdict(list)
     for i, (code, shape) in enumerate(zip(codes, shapes, strict=True)):
-        groups[_metric_crs(code, shape)].append(i)
+        groups[metric_crs([code], shape)].append(i)
     sizes = {}
     for crs, members in groups.items():
         metric = shapely.simplify(_projected([shapes[i] for i in members], crs), SIMPLIFY_M)

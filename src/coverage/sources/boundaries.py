@@ -9,9 +9,8 @@ import pandas as pd
 import pyogrio
 
 from ..codes import pad_code
+from ..constants import WGS84
 from ..errors import InputError, Problem
-
-WGS84 = "EPSG:4326"
 
 
 def _read_boundaries(path: Path, width: int) -> gpd.GeoDataFrame:

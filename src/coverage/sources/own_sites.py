@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .._csvio import LINE, decode, problems_at, read_delimited
+from ..constants import SERVICES
 from ..contracts import (
     COMMUNE_PATTERN,
     FIXES,
@@ -30,7 +31,6 @@ from ..errors import InputError, Problem
 from ..geography import code_of_points, current_code_map, distance_to_departement_km
 from .rejects import warnings_frame
 
-SERVICES = ["MSP", "HAD", "EMSP", "USP", "LISP"]
 MODES = ("add", "replace")
 CONTRACT = Contract(
     "planner's list of sites",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._csvio import LINE, problems_at, read_delimited
-from ..geography import current_code_map
 from ..contracts import COMMUNE_PATTERN, Column, Contract, in_range, non_negative, numbers, pattern, raise_if_any
+from ..geography import current_code_map
 
 
 def _separator(path: Path) -> str:

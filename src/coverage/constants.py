@@ -1,0 +1,23 @@
+"""What every layer shares: the five services and their capacity units, and the coordinate systems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import shapely
+
+SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
+UNITS = {"MSP": "structure", "HAD": "places", "EMSP": "team", "USP": "beds", "LISP": "beds"}
+WGS84 = "EPSG:4326"
+LAMBERT_93 = "EPSG:2154"
+
+
+def metric_crs(departements: Iterable[str], area: shapely.Geometry) -> str:
+    """The metric CRS of an area: Lambert-93 in metropolitan France, the area's UTM zone overseas (97x).
+
+    ``area`` is in WGS84; one rule for every distance, area and network of the package.
+    """
+    if not any(str(code).startswith("97") for code in departements):
+        return LAMBERT_93
+    return gpd.GeoSeries([area], crs=WGS84).estimate_utm_crs().to_string()
