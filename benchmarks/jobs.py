@@ -18,7 +18,13 @@ Then fits, per job, memory and time as a fixed part plus a part per 1000 nodes (
 and the node count of the real cases as a function of the land area and population of their cut.
 Prints one JSON document. Inputs (communes, facilities) come from a finished run in ``--run``.
 
+With ``--from-run``, nothing is run again: the jobs' wall time and peak memory are those Snakemake's
+``benchmark:`` directive measured during the run (``data/processed/benchmarks/<job>/<département>.tsv``),
+each with its network's node count, fitted the same way when the run's networks differ in size (a
+national run; Corsica's two networks are the same island).
+
 Usage: python benchmarks/jobs.py --run . [--nodes 2000000] [--graphml-nodes 250000] [--skip-synthetic]
+       python benchmarks/jobs.py --run . --from-run
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import pandas as pd
 import shapely
 import yaml
 
@@ -225,6 +232,34 @@ def paris_saclay_size(run: Path) -> list[float]:
     return [hull.area / 1e6, float((overlap * communes["population"]).sum())]
 
 
+def network_nodes(run: Path, job: str, name: str) -> int:
+    """Nodes of the network a benchmarked job ran on: the prepared source's, or the département's slice."""
+    path = run / (f"data/processed/networks/{name}.npz" if job == "prepare_network"
+                  else f"data/processed/departements/{name.split('_')[0]}/network.npz")  # fmt: skip
+    with np.load(path) as arrays:
+        return len(arrays["lon"])
+
+
+def from_run(run: Path) -> dict:
+    """Each département job as Snakemake's ``benchmark:`` measured it in a run, and the fitted costs."""
+    jobs = {}
+    for job in JOBS:
+        rows = []
+        for tsv in sorted((run / "data/processed/benchmarks" / job).glob("*.tsv")):
+            measure = pd.read_csv(tsv, sep="\t").iloc[0]
+            rows.append({"name": tsv.stem, "nodes": network_nodes(run, job, tsv.stem),
+                         "s": round(float(measure["s"]), 2), "mb": round(float(measure["max_rss"]))})  # fmt: skip
+        sizes = {row["nodes"] for row in rows}
+        fitted = None
+        if len(sizes) > 1:
+            memory = fit([(row["nodes"] / 1000, row["mb"]) for row in rows])
+            seconds = fit([(row["nodes"] / 1000, row["s"]) for row in rows])
+            fitted = {"mb": round(memory[0]), "mb_per_knode": round(memory[1], 3), "s": round(seconds[0], 1),
+                      "s_per_knode": round(seconds[1], 4)}  # fmt: skip
+        jobs[job] = {"measures": rows, "fitted": fitted}
+    return {"source": "snakemake benchmark: files of the run", "jobs": jobs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=ROOT, help="folder of a finished run (data/raw, data/processed)")
@@ -232,7 +267,11 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=2_000_000)
     parser.add_argument("--graphml-nodes", type=int, default=250_000)
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--from-run", action="store_true", help="read the run's benchmark: files, run nothing")
     arguments = parser.parse_args()
+    if arguments.from_run:
+        print(json.dumps(from_run(arguments.run.resolve()), indent=2))
+        return
     run, corse = arguments.run.resolve(), CONFIG["networks"]["sources"][0]
     folder = run / "benchmarks-jobs"
     cases = {

@@ -122,7 +122,8 @@ def test_people_off_the_network_are_unknown_never_beyond():
             "usp_minutes": [10.0, np.nan, 10.0, np.nan],
         }
     )
-    table = coverage_by_departement(access, ["USP"], [15], access, max_unknown_share=0.02).set_index("departement")
+    table = coverage_by_departement(access, ["USP"], [15], alternative=access, max_unknown_share=0.02)
+    table = table.set_index("departement")
     assert table.loc["2A", "population_unknown"] == 100 and table.loc["2A", "share_unknown"] == 0.5
     assert np.isnan(table.loc["2A", "share_within"]) and np.isnan(table.loc["2A", "median_min"])
     assert np.isnan(table.loc["2A", "share_within_alternative"])
@@ -214,10 +215,14 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
     times = {"USP": (np.array([0.0, 60.0, 120.0, 180.0]), "from_site")}
     access = pd.DataFrame({"population": [10, 20], "usp_minutes": [0.5, 2.5]})
     halves = [
-        isochrone_table(network, times, access.iloc[[i]], [1, 2, 3], 100, np.isin(network.source, nodes), method)
+        isochrone_table(
+            network, times, access.iloc[[i]], [1, 2, 3], buffer_m=100, edges=np.isin(network.source, nodes),
+            method=method,
+        )
         for i, nodes in enumerate(([0, 1], [2, 3]))
     ]
-    whole = isochrone_table(network, times, access, [1, 2, 3], 100, np.ones(6, dtype=bool), method)
+    edges = np.ones(6, dtype=bool)
+    whole = isochrone_table(network, times, access, [1, 2, 3], buffer_m=100, edges=edges, method=method)
     merged = merge_isochrones(halves)
     assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
     for mine, reference in zip(merged.geometry, whole.geometry, strict=True):
@@ -247,7 +252,8 @@ def test_coverage_quantiles_and_the_alternative_model():
          "usp_minutes": [10.0, 40.0, np.nan, 5.0]}  # fmt: skip
     )
     alternative = access.assign(usp_minutes=[5.0, 20.0, 30.0, 1.0])
-    table = coverage_by_departement(access, ["USP"], [15, 45], alternative).set_index(["departement", "threshold_min"])
+    table = coverage_by_departement(access, ["USP"], [15, 45], alternative=alternative)
+    table = table.set_index(["departement", "threshold_min"])
     # 2A: half of 175 inhabitants is reached with the first commune (100 at 10 min); 90 % needs the unreached one.
     assert table.loc[("2A", 15), "median_min"] == 10.0 and np.isnan(table.loc[("2A", 15), "p90_min"])
     assert table.loc[("2B", 45), "median_min"] == 5.0 and table.loc[("2B", 45), "p90_min"] == 5.0

@@ -570,6 +570,21 @@ def test_readme_library_example_gives_the_pipelines_commune_minutes(run: Path, t
     assert "CH CORTE" in result.stdout
 
 
+def test_departement_jobs_are_measured_by_snakemake_and_read_by_the_jobs_benchmark(run: Path):
+    """Snakemake's benchmark: files of each département job, read by benchmarks/jobs.py --from-run (no rerun)."""
+    command = [sys.executable, str(ROOT / "benchmarks/jobs.py"), "--run", str(run), "--from-run"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = json.loads(result.stdout)["jobs"]
+    for job in ("network", "access", "isochrones", "commune_site_times", "nearest_sites"):
+        measures = jobs[job]["measures"]
+        assert [m["name"] for m in measures] == ["2A", "2B"], job
+        assert all(m["nodes"] == 31_333 and m["s"] > 0 and m["mb"] > 0 for m in measures), "the whole island"
+        assert jobs[job]["fitted"] is None, "one network size: nothing to fit"
+    assert [m["name"] for m in jobs["siting"]["measures"]] == ["2A_emsp", "2A_usp", "2B_emsp", "2B_usp"]
+    assert [m["name"] for m in jobs["prepare_network"]["measures"]] == ["corse-drive.graphml"]
+
+
 def test_pdf_report_is_the_page_printed_on_a4(run: Path, tmp_path: Path):
     """The PDF holds the report's numbers and its maps, page by page (poppler's pdftotext and pdftoppm)."""
     pdf = run / "reports/corse.pdf"

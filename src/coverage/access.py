@@ -191,7 +191,8 @@ def point_commune_seconds(
 
 
 def ranked_sites(
-    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, count: int, limit_min: float
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
+    limit_min: float,
 ) -> pd.DataFrame:
     """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
 
@@ -325,7 +326,7 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
 
 
 def coverage_by_departement(
-    access: pd.DataFrame, services: list[str], thresholds: list[float], alternative: pd.DataFrame | None = None,
+    access: pd.DataFrame, services: list[str], thresholds: list[float], *, alternative: pd.DataFrame | None = None,
     max_unknown_share: float = 1.0,
 ) -> pd.DataFrame:  # fmt: skip
     """Population within each threshold of each service, its share, and the median and 90th-percentile minutes.

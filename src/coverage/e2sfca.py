@@ -35,7 +35,7 @@ class DecaySteps:
 
 
 def travel_pairs(
-    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, limit_min: float
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float
 ) -> pd.DataFrame:
     """Minutes between every commune and every site of each service within ``limit_min``.
 

@@ -400,7 +400,7 @@ def edges_leaving(network: RoadNetwork, departements: gpd.GeoDataFrame, codes: l
 
 def isochrone_table(
     network: RoadNetwork, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
-    thresholds_min: list[float], buffer_m: float, edges: np.ndarray, method: str = "grid",
+    thresholds_min: list[float], *, buffer_m: float, edges: np.ndarray, method: str = "grid",
 ) -> gpd.GeoDataFrame:  # fmt: skip
     """Isochrone bands of every service with their population and area, in WGS84.
 

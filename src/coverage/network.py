@@ -323,7 +323,7 @@ def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
 
 
 def load_network(
-    kind: str, path: str | Path | None, polygon, crs: str, converter_defaults_kph: dict | None = None,
+    kind: str, path: str | Path | None, polygon, crs: str, *, converter_defaults_kph: dict | None = None,
     overpass_url: str = "",
 ) -> RoadNetwork:  # fmt: skip
     """Load the drivable network of a source inside a WGS84 (multi)polygon, as arrays with road features.

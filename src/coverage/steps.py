@@ -265,7 +265,10 @@ def prepare_network(
     shapes = _area_departements(departements, departement_codes)
     crs = area_crs(shapes)
     polygon = _area_polygon(shapes, crs, buffer_km)
-    load_network(kind, path or None, polygon, crs, converter_defaults, overpass_url).save(out)
+    network = load_network(
+        kind, path or None, polygon, crs, converter_defaults_kph=converter_defaults, overpass_url=overpass_url
+    )
+    network.save(out)
 
 
 def network(
@@ -322,7 +325,8 @@ def access(
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), out_sites)
     limit = settings["max_unknown_share"]
     coverage = coverage_by_departement(
-        result.communes, list(model.directions), settings["thresholds_min"], alternative.communes, limit
+        result.communes, list(model.directions), settings["thresholds_min"], alternative=alternative.communes,
+        max_unknown_share=limit,
     )
     write_csv(with_sources(coverage, cited), out_coverage)
     save_node_times(result.node_seconds, out_times)
@@ -341,9 +345,9 @@ def isochrones(
         load_node_times(times_path),
         access_table,
         settings["thresholds_min"],
-        settings["isochrone_buffer_m"],
-        edges_leaving(network, load_departements(departements), departement_codes),
-        settings["isochrone_method"],
+        buffer_m=settings["isochrone_buffer_m"],
+        edges=edges_leaving(network, load_departements(departements), departement_codes),
+        method=settings["isochrone_method"],
     )
     write_gpkg(with_sources(table, sources_of(access_table)), out, "isochrones")
 
@@ -450,7 +454,7 @@ def commune_site_times(
     """Minutes between the communes of a département and every site within the E2SFCA catchment (parquet)."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
     steps = DecaySteps.from_config(e2sfca_settings["steps"])
-    pairs = travel_pairs(router, communes, read_csv(facilities_csv), model, steps.catchment_min)
+    pairs = travel_pairs(router, communes, read_csv(facilities_csv), model, limit_min=steps.catchment_min)
     out.parent.mkdir(parents=True, exist_ok=True)
     with_sources(pairs, sources_of(communes)).to_parquet(out, index=False)
 
@@ -461,7 +465,9 @@ def nearest_site_times(
     """The ``count`` nearest sites of each service from the communes of a département, by road within the
     horizon (the directory's drive minutes)."""
     router, communes, model = _router_and_communes(network_path, access_csv, settings)
-    ranked = ranked_sites(router, communes, read_csv(facilities_csv), model, count, settings["horizon_min"])
+    ranked = ranked_sites(
+        router, communes, read_csv(facilities_csv), model, count=count, limit_min=settings["horizon_min"]
+    )
     write_csv(with_sources(ranked, sources_of(communes)), out)
 
 

@@ -61,6 +61,8 @@ rule prepare_network:
         "../envs/coverage.yaml"
     log:
         "logs/prepare_network_{name}.log",
+    benchmark:
+        "data/processed/benchmarks/prepare_network/{name}.tsv"
     shell:
         "python -m coverage prepare-network --kind {params.kind:q} --path={params.path:q}"
         " --departements {input.departements:q} --departement-codes {params.codes:q} --buffer-km {params.buffer_km}"
@@ -89,6 +91,8 @@ rule network:
         "../envs/coverage.yaml"
     log:
         "logs/network_{departement}.log",
+    benchmark:
+        "data/processed/benchmarks/network/{departement}.tsv"
     shell:
         "python -m coverage network --prepared {input.prepared:q} --origin {params.origin:q}"
         " --departements {input.departements:q} --departement-codes {params.codes:q} --buffer-km {params.buffer_km}"
@@ -120,6 +124,8 @@ rule access:
         "../envs/coverage.yaml"
     log:
         "logs/access_{departement}.log",
+    benchmark:
+        "data/processed/benchmarks/access/{departement}.tsv"
     shell:
         "python -m coverage access --network-path {input.network:q} --origin {params.origin:q}"
         " --communes-path {input.communes:q}"
@@ -148,6 +154,8 @@ rule isochrones:
         "../envs/coverage.yaml"
     log:
         "logs/isochrones_{departement}.log",
+    benchmark:
+        "data/processed/benchmarks/isochrones/{departement}.tsv"
     shell:
         "python -m coverage isochrones --network-path {input.network:q} --times-path {input.times:q}"
         " --access-csv {input.access:q} --departements {input.departements:q} --departement-codes {params.codes:q}"
@@ -172,6 +180,8 @@ rule commune_site_times:
         "../envs/coverage.yaml"
     log:
         "logs/commune_site_times_{departement}.log",
+    benchmark:
+        "data/processed/benchmarks/commune_site_times/{departement}.tsv"
     shell:
         "python -m coverage commune-site-times --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --settings {params.settings:q} --e2sfca-settings {params.e2sfca:q}"
@@ -196,6 +206,8 @@ rule nearest_sites:
         "../envs/coverage.yaml"
     log:
         "logs/nearest_sites_{departement}.log",
+    benchmark:
+        "data/processed/benchmarks/nearest_sites/{departement}.tsv"
     shell:
         "python -m coverage nearest-site-times --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --settings {params.settings:q} --count {params.sites}"
@@ -226,6 +238,8 @@ rule siting:
         "../envs/coverage.yaml"
     log:
         "logs/siting_{departement}_{service}.log",
+    benchmark:
+        "data/processed/benchmarks/siting/{departement}_{service}.tsv"
     shell:
         "python -m coverage siting --network-path {input.network:q} --access-csv {input.access:q}"
         " --facilities-csv {input.facilities:q} --finess {input.finess:q} --departement-codes {params.codes:q}"
