@@ -124,6 +124,11 @@ def signed(value: float, decimals: int) -> str:
     return "+" + text if value > 0 else text
 
 
+def change_text(value_from: float, value_to: float, change: float, decimals: int) -> str:
+    """``before → after (signed change)`` in French number format."""
+    return f"{french_number(value_from, decimals)} → {french_number(value_to, decimals)} ({signed(change, decimals)})"
+
+
 def change_markdown(by_departement: pd.DataFrame, national: pd.DataFrame, shown: list[str], editions: list[str]) -> str:
     """The change between editions as a Markdown document: every indicator nationally, then the ``shown``
     ones by département (``before → after (change)``)."""
@@ -152,8 +157,7 @@ def change_markdown(by_departement: pd.DataFrame, national: pd.DataFrame, shown:
     rows = []
     for (code, name, before, after), group in subset.groupby(["departement", "nom", "edition_from", "edition_to"]):
         cells = [
-            f"{french_number(r.value_from, decimals_of(i))} → {french_number(r.value_to, decimals_of(i))} "
-            f"({signed(r.change, decimals_of(i))})"
+            change_text(r.value_from, r.value_to, r.change, decimals_of(i))
             for i, r in ((i, group.loc[i]) for i in shown)
         ]
         rows.append([code, name, f"{before} → {after}", *cells])

@@ -28,10 +28,14 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
+def _chord_km(chord: np.ndarray) -> np.ndarray:
+    """Great-circle km of a chord between points on the unit sphere."""
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+
+
 def great_circle_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
     """Great-circle distance in km between paired points."""
-    chord = np.linalg.norm(_unit_vectors(lon1, lat1) - _unit_vectors(lon2, lat2), axis=1)
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+    return _chord_km(np.linalg.norm(_unit_vectors(lon1, lat1) - _unit_vectors(lon2, lat2), axis=1))
 
 
 def straight_line_sites(communes: pd.DataFrame, sites: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -63,7 +67,7 @@ def straight_line_sites(communes: pd.DataFrame, sites: pd.DataFrame, count: int)
                     "service": service,
                     "rank": np.tile(np.arange(1, k + 1), len(origins)),
                     "finess": group["finess"].to_numpy()[index.ravel()],
-                    "km": 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord.ravel() / 2, 0, 1)),
+                    "km": _chord_km(chord.ravel()),
                 }
             )
         )

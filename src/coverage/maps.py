@@ -25,7 +25,7 @@ from ._classes import (
 )
 from ._geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
-from .changes import signed
+from .changes import change_text
 from .constants import SERVICES
 from .indicators import GapRule
 from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, gap_labels
@@ -165,7 +165,7 @@ def _change_layer(shapes: gpd.GeoDataFrame, change: pd.DataFrame) -> tuple[foliu
     values = change.set_index("departement").reindex(shapes["departement"])
     classes = ChangeClasses.of(values["change"], places)
     texts = [
-        f"{french_number(a, places)} → {french_number(b, places)} ({signed(d, places)})"
+        change_text(a, b, d, places)
         for a, b, d in zip(values["value_from"], values["value_to"], values["change"], strict=True)
     ]
     data = shapes[["departement", "geometry"]].assign(
