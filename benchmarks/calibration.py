@@ -29,11 +29,11 @@ import networkx as nx
 import numpy as np
 import yaml
 
-from coverage.access import AccessModel
-from coverage.calibration import Trips, fit_speed_model, prepare_trips, validation_table
-from coverage.network import RoadNetwork, SpeedModel, speed_models
-from coverage.sources.reference import load_reference_sites, load_reference_times
-from coverage.steps import _read_communes
+from coverage.core.access import AccessModel
+from coverage.core.calibration import Trips, fit_speed_model, prepare_trips, validation_table
+from coverage.core.network import RoadNetwork, SpeedModel, speed_models
+from coverage.france.sources.reference import load_reference_sites, load_reference_times
+from coverage.pipeline.steps import _read_communes
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))

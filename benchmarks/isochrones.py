@@ -9,7 +9,7 @@ Cases:
 For each case, the ``isochrones`` job runs as the workflow runs it (``python -m coverage isochrones``, under
 ``prlimit --as``), once per method (``access.isochrone_method``: ``grid``, ``exact``), side by side: wall
 time (s) and peak resident memory (MB). Then, for every service and threshold, the fidelity of each
-method's band (:func:`coverage.isochrones.fidelity`): share of the reached road length inside it, share of
+method's band (:func:`coverage.core.isochrones.fidelity`): share of the reached road length inside it, share of
 its area farther than the buffer from any reached road, and its area against the exact construction's,
 cumulative and band by band; summarised as the worst case over services and thresholds.
 
@@ -34,11 +34,11 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from coverage import steps
-from coverage.access import load_node_times
-from coverage.isochrones import EdgeShapes, edges_leaving, fidelity, merge_isochrones, reached_segments
-from coverage.network import RoadNetwork
-from coverage.sources.boundaries import load_departements
+from coverage.pipeline import steps
+from coverage.core.access import load_node_times
+from coverage.core.isochrones import EdgeShapes, edges_leaving, fidelity, merge_isochrones, reached_segments
+from coverage.core.network import RoadNetwork
+from coverage.france.sources.boundaries import load_departements
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jobs import CONFIG, ROOT, job_arguments, measured, synthetic_arrays, synthetic_grid  # noqa: E402  (helpers)

@@ -45,8 +45,8 @@ import pandas as pd
 import shapely
 import yaml
 
-from coverage.network import RoadNetwork, speed_models
-from coverage.territories import departement_sizes
+from coverage.core.network import RoadNetwork, speed_models
+from coverage.france.territories import departement_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))

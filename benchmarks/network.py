@@ -155,7 +155,7 @@ def jobs(pbf: Path, run: Path, out: Path, cap: list[str]) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     arguments = job_arguments("osm", pbf, "2A", run, out, {})
     costs = {job: measured(arguments[job], prefix=cap) for job in ("prepare_network", "network", "access")}
-    from coverage.network import RoadNetwork
+    from coverage.core.network import RoadNetwork
 
     prepared, network = RoadNetwork.load(out / "prepared.npz"), RoadNetwork.load(out / "network.npz")
     return {
@@ -188,7 +188,7 @@ def side_by_side(pbf: Path, cap: list[str], larger_cap: list[str]) -> dict:
 
 def read_only(path: Path) -> None:
     """The new reader alone, on the whole extract (no area), as the legacy loader reads it."""
-    from coverage.osm import read_osm
+    from coverage.core.osm import read_osm
 
     network = read_osm(path, "EPSG:2154")
     print(network.n_nodes, len(network.source))

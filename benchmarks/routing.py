@@ -1,6 +1,6 @@
 """Benchmark of the routing kernel against networkx, on the Corsica network and a 1M-node synthetic graph.
 
-Times, for five services, the nearest-site search of ``coverage.routing`` (scipy.sparse.csgraph) and
+Times, for five services, the nearest-site search of ``coverage.core.routing`` (scipy.sparse.csgraph) and
 networkx's multi-source Dijkstra on the same graph and sources, and prints one JSON line with both
 times, their ratio and the largest difference between the two results.
 
@@ -19,8 +19,8 @@ import numpy as np
 import osmnx as ox
 import yaml
 
-from coverage.network import RoadNetwork, speed_models, to_arrays
-from coverage.routing import nearest_sites, travel_matrix
+from coverage.core.network import RoadNetwork, speed_models, to_arrays
+from coverage.core.routing import nearest_sites, travel_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 # Sites per service and who travels, as in the default configuration.

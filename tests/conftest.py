@@ -143,7 +143,7 @@ def default_config() -> dict:
 @pytest.fixture(scope="session")
 def speed_model(default_config):
     """The speed model of the default run (the calibrated one)."""
-    from coverage.network import speed_models
+    from coverage.core.network import speed_models
 
     return speed_models(default_config["speeds"])[0]
 
@@ -153,7 +153,7 @@ def corsica(speed_model, default_config):
     """The Corsica road network with the default speeds: (arrays, osmnx graph with the same ``travel_time``)."""
     import osmnx as ox
 
-    from coverage.network import to_arrays
+    from coverage.core.network import to_arrays
 
     graph = ox.load_graphml(SHARED / "roads" / "corse-drive.graphml")
     converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]

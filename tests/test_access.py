@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from coverage.access import (
+from coverage.core.access import (
     AccessModel,
     Router,
     commune_access,
@@ -18,7 +18,7 @@ from coverage.access import (
     population_points,
     unknown_access_warnings,
 )
-from coverage.isochrones import (
+from coverage.core.isochrones import (
     METHODS,
     EdgeShapes,
     band_population,
@@ -27,7 +27,7 @@ from coverage.isochrones import (
     merge_isochrones,
     reached_segments,
 )  # fmt: skip
-from coverage.network import RoadNetwork, project
+from coverage.core.network import RoadNetwork, project
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
 

@@ -14,13 +14,13 @@ import pytest
 from conftest import FINESS_HEADER, ID_HEADER, write_sae_file
 from shapely.geometry import box
 
-from coverage.access import Router
+from coverage.core.access import Router
 from coverage.errors import InputError
-from coverage.facilities import Inputs, build_facilities
-from coverage.indicators import GapRule, compute_indicators
-from coverage.network import check_graph, main_component, to_arrays
-from coverage.sources.finess import edition_label, load_finess
-from coverage.sources.sae import find_edition, load_identification
+from coverage.france.facilities import Inputs, build_facilities
+from coverage.france.indicators import GapRule, compute_indicators
+from coverage.core.network import check_graph, main_component, to_arrays
+from coverage.france.sources.finess import edition_label, load_finess
+from coverage.france.sources.sae import find_edition, load_identification
 
 
 def build(sae: Path, finess: Path, communes, departements):
@@ -188,7 +188,7 @@ def test_network_with_broken_nodes_and_edges_lists_them_all(tmp_path):
 
 
 def test_boundaries_without_code_property(tmp_path):
-    from coverage.sources.boundaries import load_departements
+    from coverage.france.sources.boundaries import load_departements
 
     path = tmp_path / "departements.geojson"
     gpd.GeoDataFrame({"nom": ["X"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(path)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from coverage.calibration import Trips, fit_speed_model, validation_table
+from coverage.core.calibration import Trips, fit_speed_model, validation_table
 from coverage.errors import InputError
-from coverage.network import RoadNetwork, SpeedModel
-from coverage.sources.reference import load_reference_sites, load_reference_times
+from coverage.core.network import RoadNetwork, SpeedModel
+from coverage.france.sources.reference import load_reference_sites, load_reference_times
 
 from conftest import SAE, SHARED, snakemake
 

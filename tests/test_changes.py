@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage.changes import change_markdown, compare_editions, signed
+from coverage.france.changes import compare_editions
+from coverage.outputs.change_report import change_markdown, signed
 from coverage.errors import ConfigError
-from coverage.indicators import compute_indicators
+from coverage.france.indicators import compute_indicators
 from coverage.tables import with_sources
 
 INDICATORS = {"usp_capacity": "Lits d'USP", "usp_beds_per_100k": "Lits d'USP pour 100 000 habitants"}

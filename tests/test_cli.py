@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coverage.cli import main
+from coverage.pipeline.cli import main
 
 
 def test_bad_input_reports_file_line_column_and_returns_1(

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from coverage.codes import finess_departement, sae_commune, sae_departement
+from coverage.france.codes import finess_departement, sae_commune, sae_departement
 
 
 def test_sae_departements_overseas_letters_and_lost_zeros():

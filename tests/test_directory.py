@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_access import LON, line_network
 
-from coverage.access import AccessModel, Router, ranked_sites
-from coverage.directory import directory_entries, directory_page, directory_payload, straight_line_sites
+from coverage.core.access import AccessModel, Router, ranked_sites
+from coverage.outputs.directory import directory_entries, directory_page, directory_payload, straight_line_sites
 
 MODEL = AccessModel({"USP": "to_site", "EMSP": "from_site"}, offroad_kph=20, max_snap_m=2000)
 

@@ -9,7 +9,7 @@ from access import Access, weights
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.e2sfca import DecaySteps, e2sfca
+from coverage.core.e2sfca import DecaySteps, e2sfca
 
 STEPS = DecaySteps((15.0, 30.0, 45.0), (1.0, 0.68, 0.22))
 

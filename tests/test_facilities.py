@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from coverage.facilities import Inputs, build_facilities
-from coverage.sources.finess import edition_label, load_finess
-from coverage.sources.sae import find_edition
+from coverage.france.facilities import Inputs, build_facilities
+from coverage.france.sources.finess import edition_label, load_finess
+from coverage.france.sources.sae import find_edition
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from conftest import SHARED, snakemake
 
 from coverage.errors import InputError
-from coverage.sources.fetch import Downloads, Remote, fetch
+from coverage.france.sources.fetch import Downloads, Remote, fetch
 
 HAD = SHARED / "facilities" / "sae-2023" / "HAD_2023r.csv"
 COMMUNES_JSON = SHARED / "population" / "communes.json"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from coverage.errors import ConfigError
 from coverage.constants import SERVICES
-from coverage.indicators import GapRule, compute_indicators, national_totals
+from coverage.france.indicators import GapRule, compute_indicators, national_totals
 
 DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})
 COMMUNES = pd.DataFrame({"departement": ["01", "01", "02", "2A"], "population": [100_000, 50_000, 300_000, 150_000]})

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
-from coverage.access import load_node_times
-from coverage.geography import nearest_code_of_points
-from coverage.isochrones import (
+from coverage.core.access import load_node_times
+from coverage.core.geometry import nearest_code_of_points
+from coverage.core.isochrones import (
     SIMPLIFY_PER_BUFFER,
     STEPS_PER_BUFFER,
     BufferedRoads,
@@ -30,9 +30,9 @@ from coverage.isochrones import (
     fidelity,
     reached_segments,
 )  # fmt: skip
-from coverage.network import RoadNetwork
-from coverage.routing import travel_matrix
-from coverage.sources.boundaries import load_departements
+from coverage.core.network import RoadNetwork
+from coverage.core.routing import travel_matrix
+from coverage.france.sources.boundaries import load_departements
 
 BUFFER = 250.0
 CRS = "EPSG:2154"

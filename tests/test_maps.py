@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coverage._web_assets import external_references
-from coverage.indicators import GapRule, compute_indicators
-from coverage.maps import _popup, build_map, write_map
+from coverage.outputs._web_assets import external_references
+from coverage.france.indicators import GapRule, compute_indicators
+from coverage.outputs.maps import _popup, build_map, write_map
 
 SITE = {
     "finess": "2A0000001", "name": "CH L'ÉTOILE", "service": "USP", "capacity": 10.0, "capacity_unit": "beds",

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from conftest import SAE, SHARED, snakemake
 
-from coverage import steps
+from coverage.pipeline import steps
 from coverage.tables import read_csv
 
 pytestmark = pytest.mark.integration

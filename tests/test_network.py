@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import box
 
 from coverage.errors import InputError
-from coverage.network import (
+from coverage.core.network import (
     RoadNetwork,
     SpeedModel,
     cut_to,

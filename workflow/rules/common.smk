@@ -8,12 +8,12 @@ from pathlib import Path, PurePosixPath
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from coverage.configuration import check_config, check_run_departements, read_schema
+from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
 from coverage.errors import ConfigError, InputError
-from coverage.resources import JobCost, NodeModel
-from coverage.sources.fetch import Downloads, fetch
-from coverage.sources.sae import edition_key, sae_editions
-from coverage.territories import Territories, check_boundaries_cover, departement_sizes
+from coverage.pipeline.resources import JobCost, NodeModel
+from coverage.france.sources.fetch import Downloads, fetch
+from coverage.france.sources.sae import edition_key, sae_editions
+from coverage.france.territories import Territories, check_boundaries_cover, departement_sizes
 
 min_version("9.0")
 
@@ -292,7 +292,7 @@ def raw_origins():
 
 
 # Every rule runs `python -m coverage` with the interpreter that runs Snakemake (its venv), whatever the PATH,
-# and its error reports name the planner's own files, not the working copies (COVERAGE_ORIGINS, coverage.cli).
+# and its error reports name the planner's own files, not the working copies (COVERAGE_ORIGINS, coverage.pipeline.cli).
 shell.prefix(
     f"set -euo pipefail; export PATH={shlex.quote(str(Path(sys.executable).parent))}:\"$PATH\""
     f" COVERAGE_ORIGINS={shlex.quote(as_json(raw_origins())).replace('{', '{{').replace('}', '}}')}; "

@@ -1,0 +1,396 @@
+"""Drive time from every commune to the nearest site of each service, and coverage by département."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from ..constants import WGS84
+from .network import RoadNetwork, project
+from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
+
+
+@dataclass(frozen=True)
+class AccessModel:
+    """Parameters of the access computation.
+
+    Parameters
+    ----------
+    directions
+        Service -> ``to_site`` (patients travel) or ``from_site`` (teams travel).
+    offroad_kph
+        Speed between a point and its nearest network node (the snapping distance, straight line).
+    max_snap_m
+        A point further than this from any node is off the network: flagged, not routed.
+    horizon_min
+        Longest time reported: a département's network holds the roads within this time of it, so a
+        longer trip may leave it; beyond, a commune has no time (more than the horizon).
+    origin
+        Where a commune's inhabitants are placed (:func:`population_points`).
+    """
+
+    directions: dict[str, str]
+    offroad_kph: float
+    max_snap_m: float
+    horizon_min: float = np.inf
+    origin: str = "nearest_road"
+
+    @classmethod
+    def from_config(cls, settings: dict) -> AccessModel:
+        """Build from the config's ``access`` section."""
+        return cls(
+            settings["directions"], settings["offroad_kph"], settings["max_snap_m"], settings["horizon_min"],
+            settings["origin"],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped to their nearest network node."""
+
+    node: np.ndarray
+    distance_m: np.ndarray
+    on_network: np.ndarray
+
+    def offroad_seconds(self, offroad_kph: float) -> np.ndarray:
+        """Straight-line access time between each point and its node."""
+        return self.distance_m / (offroad_kph / 3.6)
+
+
+class Router:
+    """A prepared network: travel-time matrices both ways and a spatial index of its nodes."""
+
+    def __init__(self, network: RoadNetwork):
+        self.network = network
+        self.forward = travel_matrix(network.source, network.target, network.travel_time_s, network.n_nodes)
+        self.backward = self.forward.T.tocsr()
+        self.xy = network.projected_xy()
+        self._tree = cKDTree(self.xy)
+        self._extent = shapely.from_wkt(network.extent) if network.extent else None
+
+    def snap(self, lon: np.ndarray, lat: np.ndarray, max_snap_m: float) -> Snapped:
+        """Nearest node of each WGS84 point, the distance to it, and whether it is on the network.
+
+        On the network: within ``max_snap_m`` of a node, and inside the extent the network was cut to
+        (a site beyond a département's buffer is reached by roads this network does not hold). A
+        point without coordinates is off the network (infinite distance).
+        """
+        located = np.isfinite(lon) & np.isfinite(lat)
+        if self._extent is not None:
+            located &= shapely.contains_xy(self._extent, np.nan_to_num(lon), np.nan_to_num(lat))
+        node = np.zeros(len(lon), dtype=np.int64)
+        distance = np.full(len(lon), np.inf)
+        if located.any():
+            distance[located], node[located] = self._tree.query(project(lon[located], lat[located], self.network.crs))
+        return Snapped(node=node, distance_m=distance, on_network=distance <= max_snap_m)
+
+    def nearest(self, sites: Snapped, offroad_kph: float, direction: str) -> tuple[Nearest, np.ndarray]:
+        """Nearest-site search from the sites on the network; returns it and those sites' positions."""
+        usable = np.flatnonzero(sites.on_network)
+        offsets = sites.offroad_seconds(offroad_kph)[usable]
+        return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
+
+
+ORIGINS = ("nearest_road", "densest_junctions")
+
+
+def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road") -> pd.DataFrame:
+    """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
+
+    A network node inside the commune, chosen by ``origin``:
+
+    - ``nearest_road``: the node nearest the commune's representative point. Weighted by population,
+      it matches official road times, measured from each commune's chef-lieu, best: the chef-lieu
+      is often the historical village, away from the newer settlement on the plain or the coast;
+    - ``densest_junctions``: the node with the most junctions within 300 m, ties going to the node
+      nearest the representative point: the densest settlement, often where most inhabitants live.
+
+    People live along roads, while the representative point of a mountain commune may lie
+    kilometres into the forest. A commune without any node keeps its representative point
+    (``representative_point``), snapped like any other point.
+    """
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
+    network = router.network
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs=WGS84)
+    located = communes.dropna(subset=["geometry"])
+    inside = gpd.sjoin(nodes, located[["code", "geometry"]].to_crs(nodes.crs), predicate="within")
+    anchors = pd.DataFrame(
+        project(communes["lon"], communes["lat"], network.crs), index=communes["code"], columns=["x", "y"]
+    )
+    offsets = router.xy[inside.index] - anchors.loc[inside["code"]].to_numpy()
+    inside = inside.assign(
+        distance=np.hypot(offsets[:, 0], offsets[:, 1]), junctions=network.nearby_junctions[inside.index]
+    )
+    if origin == "densest_junctions":
+        chosen = inside.sort_values(["code", "junctions", "distance"], ascending=[True, False, True])
+    else:
+        chosen = inside.sort_values(["code", "distance"])
+    chosen = chosen.drop_duplicates("code")
+    node = communes["code"].map(pd.Series(chosen.index.to_numpy(), index=chosen["code"].to_numpy()))
+    has_node = node.notna().to_numpy()
+    node_index = node.fillna(0).astype(np.int64).to_numpy()
+    return pd.DataFrame(
+        {
+            "lon": np.where(has_node, network.lon[node_index], communes["lon"]),
+            "lat": np.where(has_node, network.lat[node_index], communes["lat"]),
+            "point_source": np.where(has_node, origin, "representative_point"),
+        },
+        index=communes.index,
+    )
+
+
+def service_sites(facilities: pd.DataFrame, service: str) -> pd.DataFrame:
+    """Located sites of one service (one row per establishment)."""
+    sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
+    return sites.drop_duplicates("finess").reset_index(drop=True)
+
+
+def snapped_sites(
+    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float
+) -> tuple[pd.DataFrame, Snapped]:
+    """The located sites of a service and their snapping to the network."""
+    sites = service_sites(facilities, service)
+    return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
+
+
+def sites_once(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites of several networks (``access_sites.csv`` of neighbouring départements), each site of a
+    service kept once, as snapped on the network where it lies nearest a road."""
+    ordered = sites.sort_values(["service", "finess", "snap_m"], kind="stable")
+    return ordered.drop_duplicates(["service", "finess"])
+
+
+def point_commune_seconds(
+    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, direction: str,
+    limit_min: float,
+) -> np.ndarray:  # fmt: skip
+    """Seconds between each point (a site) and each commune, off-road legs at both ends included.
+
+    One bounded search per point, searched no further than ``limit_min`` on the road; ``inf`` beyond
+    it, and for points or communes off the network. Shape (points, communes).
+    """
+    points = router.snap(lon, lat, model.max_snap_m)
+    places = router.snap(communes["lon"].to_numpy(float), communes["lat"].to_numpy(float), model.max_snap_m)
+    seconds = np.full((len(lon), len(communes)), np.inf)
+    usable, reachable = np.flatnonzero(points.on_network), np.flatnonzero(places.on_network)
+    road = bounded_times(
+        router.forward, router.backward, points.node[usable], places.node[reachable], limit_min * 60, direction
+    )
+    offroad = (
+        points.offroad_seconds(model.offroad_kph)[usable, None] + places.offroad_seconds(model.offroad_kph)[reachable]
+    )
+    seconds[np.ix_(usable, reachable)] = road + offroad
+    return seconds
+
+
+def ranked_sites(
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
+    limit_min: float,
+) -> pd.DataFrame:
+    """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
+
+    Times are in each service's direction (``model.directions``), off-road legs included, like the
+    commune minutes; a commune gets fewer sites (or none) when fewer are reached within the limit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune``, ``service``, ``rank`` (1 = nearest), ``finess``, ``minutes``, sorted.
+    """
+    frames = []
+    for service, direction in model.directions.items():
+        sites = service_sites(facilities, service)
+        seconds = point_commune_seconds(
+            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction, limit_min
+        )
+        order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
+        best = np.take_along_axis(seconds, order, axis=0)
+        rank, commune = np.nonzero(np.isfinite(best))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "commune": communes["commune"].to_numpy()[commune],
+                    "service": service,
+                    "rank": rank + 1,
+                    "finess": sites["finess"].to_numpy()[order[rank, commune]],
+                    "minutes": best[rank, commune] / 60,
+                }
+            )
+        )
+    ranked = pd.concat(frames, ignore_index=True)
+    return ranked.sort_values(["commune", "service", "rank"], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Result of :func:`commune_access`.
+
+    Attributes
+    ----------
+    communes
+        ``commune``, ``nom``, ``departement``, ``population``, ``lon``, ``lat`` (the point used),
+        ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN when
+        unreachable) and ``S_nearest`` (FINESS of the nearest site).
+    sites
+        ``finess``, ``service``, ``departement``, ``snap_m``, ``on_network`` of the sites on the network
+        and of the area's own sites (flagged when off the network).
+    node_seconds
+        Service -> (seconds between every node and the nearest site, direction), for isochrones.
+    """
+
+    communes: pd.DataFrame
+    sites: pd.DataFrame
+    node_seconds: dict[str, tuple[np.ndarray, str]]
+
+
+def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel) -> Access:
+    """Minutes between each commune's population point and the nearest site of every service.
+
+    Every located site is snapped, whatever its département (a patient may cross a border); sites
+    and communes further than ``max_snap_m`` from the network are flagged and not routed. Times
+    beyond the model's horizon are left empty.
+    """
+    placed = population_points(router, communes, model.origin)
+    points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
+    commune_offroad = points.offroad_seconds(model.offroad_kph)
+    access = pd.DataFrame(
+        {
+            "commune": communes["code"].to_numpy(),
+            "nom": communes["nom"].to_numpy(),
+            "departement": communes["departement"].to_numpy(),
+            "population": communes["population"].to_numpy(),
+            "lon": placed["lon"].to_numpy(),
+            "lat": placed["lat"].to_numpy(),
+            "point_source": placed["point_source"].to_numpy(),
+            "snap_m": points.distance_m.round(1),
+            "on_network": points.on_network,
+        }
+    )
+    site_rows, node_seconds = [], {}
+    for service, direction in model.directions.items():
+        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m)
+        considered = snapped.on_network | sites["departement"].isin(communes["departement"]).to_numpy()
+        site_rows.append(
+            sites.loc[considered, ["finess", "service", "departement"]].assign(
+                snap_m=snapped.distance_m[considered].round(1), on_network=snapped.on_network[considered]
+            )
+        )
+        nearest, usable = router.nearest(snapped, model.offroad_kph, direction)
+        node_seconds[service] = (nearest.seconds, direction)
+        seconds = nearest.seconds[points.node] + commune_offroad
+        site = nearest.site[points.node]
+        reached = points.on_network & (seconds <= model.horizon_min * 60)
+        finess = sites["finess"].to_numpy()[usable]
+        s = service.lower()
+        access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
+        access[f"{s}_nearest"] = np.where(reached, finess[np.clip(site, 0, None)] if len(finess) else "", "")
+    return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
+
+
+def save_node_times(node_seconds: dict[str, tuple[np.ndarray, str]], path: str | Path) -> None:
+    """Write the node times of every service and their directions to an uncompressed ``.npz``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    directions = {f"direction_{service}": np.array(direction) for service, (_, direction) in node_seconds.items()}
+    with open(path, "wb") as handle:
+        np.savez(handle, **{service: seconds for service, (seconds, _) in node_seconds.items()}, **directions)
+
+
+def load_node_times(path: str | Path) -> dict[str, tuple[np.ndarray, str]]:
+    """Read what :func:`save_node_times` wrote: service -> (seconds per node, direction)."""
+    with np.load(path, allow_pickle=False) as data:
+        services = [name for name in data.files if not name.startswith("direction_")]
+        return {service: (data[service], str(data[f"direction_{service}"])) for service in services}
+
+
+def population_quantile(minutes: np.ndarray, population: np.ndarray, share: float) -> float:
+    """The time within which ``share`` of the population lives (lowest such commune time).
+
+    Communes without a time (off the network, or no site within the horizon) count as infinitely
+    far: NaN when the quantile falls among them, or when there is no population.
+    """
+    minutes = np.where(np.isnan(minutes), np.inf, minutes)
+    order = np.argsort(minutes, kind="stable")
+    cumulative = np.cumsum(population[order])
+    if len(cumulative) == 0 or cumulative[-1] <= 0:
+        return np.nan
+    value = minutes[order][np.searchsorted(cumulative, share * cumulative[-1])]
+    return float(value) if np.isfinite(value) else np.nan
+
+
+def coverage_by_departement(
+    access: pd.DataFrame, services: list[str], thresholds: list[float], *, alternative: pd.DataFrame | None = None,
+    max_unknown_share: float = 1.0,
+) -> pd.DataFrame:  # fmt: skip
+    """Population within each threshold of each service, its share, and the median and 90th-percentile minutes.
+
+    Communes off the network (``on_network`` false: no polygon, or farther than ``max_snap_m`` from a
+    road) have no time: their people are ``population_unknown``, never counted as beyond. Shares are
+    of the whole population, so they are lower bounds by at most ``share_unknown``; when that exceeds
+    ``max_unknown_share`` (a network that does not cover the département) the shares and quantiles
+    are left empty. Communes on the network with no site within the horizon count as beyond every
+    threshold. With ``alternative`` (the same table under the alternative speed model, same rows),
+    the share within each threshold under that model too (``share_within_alternative``).
+    """
+    rows = []
+    for departement, group in access.groupby("departement"):
+        total = group["population"].sum()
+        unknown = int(group.loc[~group["on_network"].astype(bool), "population"].sum())
+        share_unknown = unknown / total if total else np.nan
+        known = share_unknown <= max_unknown_share
+        population = group["population"].to_numpy(float)
+        for service in services:
+            column = f"{service.lower()}_minutes"
+            minutes = group[column]
+            quantiles = {
+                "median_min": population_quantile(minutes.to_numpy(float), population, 0.5) if known else np.nan,
+                "p90_min": population_quantile(minutes.to_numpy(float), population, 0.9) if known else np.nan,
+            }
+            for threshold in thresholds:
+                within = int(group.loc[minutes <= threshold, "population"].sum())
+                row = {
+                    "departement": departement,
+                    "service": service,
+                    "threshold_min": threshold,
+                    "population": int(total),
+                    "population_within": within,
+                    "share_within": within / total if known else np.nan,
+                    "population_unknown": unknown,
+                    "share_unknown": share_unknown,
+                    **quantiles,
+                }
+                if alternative is not None:
+                    other = int(group.loc[alternative.loc[group.index, column] <= threshold, "population"].sum())
+                    row["share_within_alternative"] = other / total if known else np.nan
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def unknown_access_warnings(coverage: pd.DataFrame, access: pd.DataFrame, max_unknown_share: float) -> list[tuple]:
+    """One warning row per département with people off the network: how many, where, and what the table does."""
+    rows = []
+    for departement, group in coverage.drop_duplicates("departement").set_index("departement").iterrows():
+        if not group["population_unknown"]:
+            continue
+        off = access[(access["departement"] == departement) & ~access["on_network"].astype(bool)]
+        share = group["share_unknown"]
+        outcome = (
+            "their shares and minutes are left empty (unknown)"
+            if share > max_unknown_share
+            else "shares within each threshold are lower bounds by that much"
+        )
+        rows.append((None, departement, (
+            f"{group['population_unknown']} inhabitants ({100 * share:.1f} %) in {len(off)} communes of département "
+            f"{departement} are off the road network (no polygon, or farther than access.max_snap_m from a road, "
+            f"e.g. {', '.join(off.sort_values('population', ascending=False)['commune'].head(3))}) "
+            f"[rule network-covers-area]: their access is unknown; with access.max_unknown_share "
+            f"{max_unknown_share:g}, {outcome}"
+        )))  # fmt: skip
+    return rows

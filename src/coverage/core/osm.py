@@ -1,0 +1,245 @@
+"""OpenStreetMap extracts (``.osm.pbf``, ``.osm``) read straight to road-network arrays, in one streaming pass.
+
+pyosmium streams the file: every node location goes to its compiled index, only highway ways reach
+Python, and buildings, landuse and POIs are skipped in C++. The ways' node lists become flat numpy
+arrays; splitting at junctions, lengths, one-way rules and shapes are array operations. No graph
+object is built, so memory grows with the roads kept, not with the file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import osmium
+import shapely
+import shapely.geometry
+
+from ..errors import ConfigError, InputError, Problem
+from .network import RoadNetwork, parse_maxspeed
+
+EXCLUDED_CLASSES = frozenset({
+    "abandoned", "bridleway", "bus_guideway", "busway", "construction", "corridor", "cycleway", "elevator",
+    "escalator", "footway", "no", "path", "pedestrian", "planned", "platform", "proposed", "raceway", "razed",
+    "rest_area", "service", "services", "steps", "track",
+})  # fmt: skip  (osmnx's ``drive`` filter)
+NO_MOTOR = frozenset({"no", "private"})
+YES = frozenset({"yes", "true", "1"})
+REVERSE = frozenset({"-1", "reverse"})
+UNDEFINED = 2**31 - 1  # libosmium's coordinate of a node the extract does not hold
+
+
+@dataclass(frozen=True)
+class Ways:
+    """The drivable ways of an extract as flat arrays: one row per node reference, in way order.
+
+    ``x``/``y`` are in 1e-7 degrees (``UNDEFINED`` where the extract lacks the node); ``way`` is the
+    index of the reference's way; ``highway``, ``direction`` (1 forward only, -1 backward only, 0 both)
+    and ``maxspeed_forward``/``maxspeed_backward`` (km/h, NaN untagged) have one row per way.
+    """
+
+    ref: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    way: np.ndarray
+    highway: np.ndarray
+    direction: np.ndarray
+    maxspeed_forward: np.ndarray
+    maxspeed_backward: np.ndarray
+
+
+def is_drivable(tags: osmium.osm.TagList) -> bool:
+    """osmnx's ``drive`` filter: a highway class cars use, not an area, not closed to motor vehicles."""
+    return (
+        tags.get("highway", "no") not in EXCLUDED_CLASSES
+        and tags.get("area") != "yes"
+        and tags.get("access") != "private"
+        and tags.get("motor_vehicle") not in NO_MOTOR
+        and tags.get("motorcar") not in NO_MOTOR
+    )
+
+
+def way_direction(tags: osmium.osm.TagList) -> int:
+    """1 when the way is driven only along its nodes, -1 only against them, 0 both ways.
+
+    ``oneway=yes|true|1``, roundabouts and motorways (unless ``oneway=no``) are one way forward;
+    ``oneway=-1|reverse`` backward; ``reversible``/``alternating`` ways count as two-way.
+    """
+    oneway = tags.get("oneway", "")
+    if oneway in REVERSE:
+        return -1
+    if oneway in YES:
+        return 1
+    implied = tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
+    return int(implied and oneway != "no")
+
+
+def extract_box(path: str | Path) -> shapely.Geometry | None:
+    """The area an extract says it covers (its header's bounding box, as osmium extract and Geofabrik write), if any."""
+    box = osmium.io.Reader(str(path), osmium.osm.NOTHING).header().box()
+    if not box.valid():
+        return None
+    return shapely.box(box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def read_ways(path: str | Path) -> Ways:
+    """Stream an extract once and keep its drivable ways with their node locations."""
+    refs, xs, ys, owner = array("q"), array("i"), array("i"), array("i")
+    highway, direction, forward, backward = [], array("b"), array("d"), array("d")
+    speeds: dict[str | None, float] = {}
+
+    def speed(value: str | None) -> float:
+        if value not in speeds:
+            speeds[value] = parse_maxspeed(value)
+        return speeds[value]
+
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for way in processor:
+        tags = way.tags
+        if not is_drivable(tags):
+            continue
+        index = len(highway)
+        for node in way.nodes:
+            refs.append(node.ref)
+            xs.append(node.x)
+            ys.append(node.y)
+            owner.append(index)
+        highway.append(tags["highway"].split(";")[0])
+        direction.append(way_direction(tags))
+        both = speed(tags.get("maxspeed"))
+        forward.append(speed(tags["maxspeed:forward"]) if "maxspeed:forward" in tags else both)
+        backward.append(speed(tags["maxspeed:backward"]) if "maxspeed:backward" in tags else both)
+    return Ways(
+        ref=np.frombuffer(refs, dtype=np.int64),
+        x=np.frombuffer(xs, dtype=np.int32),
+        y=np.frombuffer(ys, dtype=np.int32),
+        way=np.frombuffer(owner, dtype=np.int32),
+        highway=np.array(highway, dtype="U32"),
+        direction=np.frombuffer(direction, dtype=np.int8),
+        maxspeed_forward=np.frombuffer(forward, dtype=float),
+        maxspeed_backward=np.frombuffer(backward, dtype=float),
+    )
+
+
+def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
+    """Split the ways at their junctions into the edges of a :class:`RoadNetwork`.
+
+    Nodes are the junctions (a location shared by two ways, or met twice by one) and the ends of
+    ways; the shape points in between become the edge's shape. A way that leaves the extract (nodes
+    it does not hold) or the ``polygon`` (WGS84) is cut where it leaves: its pieces inside remain.
+    Lengths run along the shape (great circle, as osmnx). Nodes where a way was cut are marked ``cut``.
+    """
+    from osmnx.distance import great_circle  # osmnx (and the matplotlib it loads) only when reading extracts
+
+    distinct = np.concatenate([[True], (ways.way[1:] != ways.way[:-1]) | (ways.ref[1:] != ways.ref[:-1])])
+    ref, way = ways.ref[distinct], ways.way[distinct]  # a node listed twice in a row is one point
+    lon, lat = ways.x[distinct] * 1e-7, ways.y[distinct] * 1e-7
+    held = ways.x[distinct] != UNDEFINED
+    if polygon is not None:
+        held &= _inside(polygon, lon, lat)
+    same_way = way[1:] == way[:-1]
+    segment = same_way & held[1:] & held[:-1]  # joins point i to i + 1
+    before, after = np.concatenate([[False], segment]), np.concatenate([segment, [False]])
+    on_road = before | after
+    _, index, counts = np.unique(np.where(on_road, ref, -1), return_inverse=True, return_counts=True)
+    node = on_road & (~before | ~after | (counts[index] > 1))
+    went_on = (np.concatenate([[False], same_way]) & ~before) | (np.concatenate([same_way, [False]]) & ~after)
+    # Segments run in order; an edge starts at each segment that leaves a node and runs to the next such one.
+    seg_from = np.flatnonzero(segment)
+    starts = np.flatnonzero(node[seg_from])
+    seg_length = great_circle(lat[seg_from], lon[seg_from], lat[seg_from + 1], lon[seg_from + 1])
+    length = np.add.reduceat(seg_length, starts) if len(starts) else np.zeros(0)
+    first = seg_from[starts]
+    last = seg_from[np.append(starts[1:], len(seg_from)) - 1] + 1
+    node_ids, node_index = np.unique(ref[node], return_index=True)
+    node_points = np.flatnonzero(node)[node_index]
+    cut = np.isin(node_ids, ref[held & went_on])  # the way went on, outside
+    source, target = np.searchsorted(node_ids, ref[first]), np.searchsorted(node_ids, ref[last])
+    edge_way = way[first]
+    ahead, back = ways.direction[edge_way] >= 0, ways.direction[edge_way] <= 0
+    point = np.cumsum(on_road) - 1  # shape points: those of some edge, renumbered
+    return RoadNetwork(
+        node_id=node_ids,
+        lon=lon[node_points],
+        lat=lat[node_points],
+        source=np.concatenate([source[ahead], target[back]]).astype(np.int32),
+        target=np.concatenate([target[ahead], source[back]]).astype(np.int32),
+        length_m=np.concatenate([length[ahead], length[back]]),
+        travel_time_s=np.zeros(int(ahead.sum() + back.sum())),
+        highway=np.concatenate([ways.highway[edge_way[ahead]], ways.highway[edge_way[back]]]),
+        crs=crs,
+        extent=shapely.to_wkt(polygon, rounding_precision=6) if polygon is not None else "",
+        maxspeed_kph=np.concatenate([ways.maxspeed_forward[edge_way[ahead]], ways.maxspeed_backward[edge_way[back]]]),
+        shape_lon=lon[on_road],
+        shape_lat=lat[on_road],
+        shape_first=np.concatenate([point[first[ahead]], point[last[back]]]),
+        shape_last=np.concatenate([point[last[ahead]], point[first[back]]]),
+        cut=cut,
+    )
+
+
+def _inside(polygon, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Which points lie inside a polygon, testing only those inside its bounding box."""
+    west, south, east, north = polygon.bounds
+    box = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    inside = np.zeros(len(lon), dtype=bool)
+    shapely.prepare(polygon)
+    inside[box] = shapely.contains_xy(polygon, lon[box], lat[box])
+    return inside
+
+
+def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
+    """The drivable network of an OpenStreetMap extract (``.osm.pbf`` or ``.osm``) inside ``polygon``.
+
+    The network's extent is the polygon, within the box the extract's header says it covers: a
+    place beyond the extract's border is off the network, not snapped to the last road before it.
+    An unreadable file is an :class:`InputError` naming it; an extract without drivable roads in
+    the area too.
+    """
+    try:
+        ways, box = read_ways(path), extract_box(path)
+    except RuntimeError as error:  # libosmium's parse and format errors
+        expected = f"an OpenStreetMap extract (.osm.pbf or .osm) that osmium reads ({error})"
+        raise InputError(path, Problem(expected)) from None
+    if box is not None:
+        polygon = box if polygon is None else shapely.intersection(polygon, box)
+    network = road_network(ways, crs, polygon)
+    if len(network.source) == 0:
+        raise InputError(path, Problem("drivable highway ways inside the area asked for", value="none"))
+    return network
+
+
+def split_extract(source: str | Path, areas: dict[str, shapely.Geometry], out: str | Path) -> list[Path]:
+    """Cut an extract into one piece per area (name -> WGS84 polygon) in one osmium-tool pass.
+
+    Ways are kept whole (``complete_ways``): the reader cuts them at the area's edge. Writes
+    ``<out>/<name>.osm.pbf`` and returns those paths.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    extracts = []
+    for name, polygon in areas.items():
+        shape = out / f"{name}.geojson"
+        feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(polygon)}
+        shape.write_text(json.dumps(feature))
+        extracts.append({"output": f"{name}.osm.pbf", "polygon": {"file_name": shape.name, "file_type": "geojson"}})
+    settings = out / "extracts.json"
+    settings.write_text(json.dumps({"directory": str(out), "extracts": extracts}, indent=1))
+    if shutil.which("osmium") is None:
+        raise ConfigError("splitting an extract needs osmium-tool (Debian package osmium-tool: `make osmium`)")
+    command = ["osmium", "extract", "--config", str(settings), "--strategy", "complete_ways", "--overwrite",
+               str(source)]  # fmt: skip
+    run = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise InputError(source, Problem(f"an OpenStreetMap extract osmium-tool can split ({run.stderr.strip()})"))
+    return [out / f"{name}.osm.pbf" for name in areas]

@@ -1,0 +1,124 @@
+"""Siting scenarios: add sites one after another, each bringing the most people within reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .access import AccessModel, Router, point_commune_seconds
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed site: its rank, FINESS, the population it newly brings within reach, the share after."""
+
+    rank: int
+    finess: str
+    population_gain: int
+    share_covered_after: float
+
+
+def coverage_sets(
+    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, direction: str,
+    minutes: float,
+) -> np.ndarray:  # fmt: skip
+    """Boolean matrix (points x communes): commune within ``minutes`` of each point (off-road legs included)."""
+    return point_commune_seconds(router, lon, lat, communes, model, direction, minutes) <= minutes * 60
+
+
+def greedy(
+    existing: np.ndarray, candidates: np.ndarray, population: np.ndarray, count: int, codes: list[str]
+) -> list[Proposal]:
+    """Choose up to ``count`` candidates one after another, each maximising the newly covered population.
+
+    Parameters
+    ----------
+    existing
+        Communes already covered by the current sites (boolean, one per commune).
+    candidates
+        Boolean matrix (candidates x communes) of the communes each candidate would cover.
+    population
+        Population of each commune.
+    codes
+        FINESS of each candidate; ties go to the smallest.
+
+    Stops early when no candidate adds anyone.
+    """
+    covered = existing.copy()
+    available = np.ones(len(codes), dtype=bool)
+    proposals = []
+    for rank in range(1, count + 1):
+        gains = np.where(available, (candidates & ~covered).astype(np.int64) @ population, -1)
+        if len(gains) == 0 or gains.max() <= 0:
+            break
+        index = min(np.flatnonzero(gains == gains.max()), key=lambda i: codes[i])
+        available[index] = False
+        covered |= candidates[index]
+        share = float(population[covered].sum() / population.sum())
+        proposals.append(Proposal(rank, codes[index], int(gains[index]), share))
+    return proposals
+
+
+
+
+
+
+def newly_covered(
+    existing: np.ndarray, candidates: np.ndarray, proposals: list[Proposal], codes: list[str], communes: pd.DataFrame
+) -> pd.DataFrame:
+    """``commune``, ``rank``, ``finess``: the communes each proposal brings within reach first."""
+    covered = existing.copy()
+    rows = []
+    for proposal in proposals:
+        cover = candidates[codes.index(proposal.finess)]
+        new = cover & ~covered
+        rows += [
+            {"commune": c, "rank": proposal.rank, "finess": proposal.finess}
+            for c in communes["commune"].to_numpy()[new]
+        ]
+        covered |= cover
+    return pd.DataFrame(rows, columns=["commune", "rank", "finess"])
+
+
+SCENARIO_COLUMNS = [
+    "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
+]  # fmt: skip
+
+
+def greedy_scenario(
+    router: Router, communes: pd.DataFrame, existing: pd.DataFrame, candidates: pd.DataFrame, model: AccessModel,
+    *, direction: str, minutes: float, count: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Add up to ``count`` of the ``candidates`` one after another, each bringing the most people within
+    ``minutes`` of a site (``existing`` ones included), in ``direction``.
+
+    Parameters
+    ----------
+    communes
+        ``commune``, ``population``, ``lon``, ``lat`` (where their trips start).
+    existing, candidates
+        Sites with ``finess``, ``lon``, ``lat``; candidates also ``name``, ``departement``.
+
+    Returns
+    -------
+    proposals, newly_covered
+        ``SCENARIO_COLUMNS`` per proposal; ``commune``, ``rank``, ``finess``: the communes each proposal
+        brings within reach first.
+    """
+    covered_now = coverage_sets(
+        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
+    ).any(axis=0)
+    cover = coverage_sets(
+        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
+    )
+    codes = candidates["finess"].tolist()
+    proposals = greedy(covered_now, cover, communes["population"].to_numpy(), count, codes)
+    picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
+    table = picked.reset_index().assign(
+        rank=[p.rank for p in proposals],
+        population_gain=[p.population_gain for p in proposals],
+        share_covered_after=[p.share_covered_after for p in proposals],
+    )
+    return table[SCENARIO_COLUMNS], newly_covered(covered_now, cover, proposals, codes, communes)

@@ -1,0 +1,111 @@
+"""Communes under their current codes: population, polygon (COG 2018 merged to today) and a point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..constants import WGS84
+from ..errors import InputError, Problem
+from .sources.rejects import warnings_frame
+
+
+def current_code_map(communes: pd.DataFrame) -> dict[str, str]:
+    """Map every former commune code (``former_codes``) and every current code to the current code.
+
+    A current code always maps to itself, even where it is also listed as a former code of another
+    commune (a commune restored after a merger).
+    """
+    pairs = zip(communes["code"], communes["former_codes"], strict=True)
+    mapping = {old: code for code, olds in pairs for old in olds.split(";") if old}
+    mapping.update({code: code for code in communes["code"]})
+    return mapping
+
+
+
+
+def distance_to_departement_km(
+    lon: pd.Series, lat: pd.Series, departement: pd.Series, departements: gpd.GeoDataFrame
+) -> pd.Series:
+    """Distance in km from each point to the polygon of its own département (0 inside; NaN without a point
+    or with a département the polygons lack), measured in the département's UTM zone."""
+    distances = pd.Series(np.nan, index=lon.index)
+    located = lon.notna() & lat.notna()
+    for code, index in lon[located].groupby(departement[located]).groups.items():
+        polygon = departements.loc[departements["code"] == code, "geometry"]
+        if polygon.empty:
+            continue
+        crs = polygon.estimate_utm_crs()
+        points = gpd.GeoSeries(gpd.points_from_xy(lon[index], lat[index]), index=index, crs=WGS84)
+        distances.loc[index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).to_numpy() / 1000
+    return distances
+
+
+
+
+
+
+
+
+def _merge_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """One geometry per current code: single polygons as they are, merged communes unioned."""
+    counts = polygons["current"].map(polygons["current"].value_counts())
+    single = polygons.loc[counts == 1].set_index("current").geometry
+    merged = polygons.loc[counts > 1].dissolve(by="current").geometry
+    return pd.concat([single, merged]).sort_index()
+
+
+def build_communes(
+    communes: pd.DataFrame, polygons: gpd.GeoDataFrame, polygons_source: str | Path
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Join populations to polygons through the code history and add each commune's point.
+
+    The point (``lon``, ``lat``) is the polygon's representative point: always inside the commune,
+    unlike a centroid (coastal and crescent-shaped communes).
+
+    Returns
+    -------
+    communes
+        ``code``, ``nom``, ``departement``, ``population``, ``former_codes``, ``lon``, ``lat``,
+        ``geometry``; a
+        commune created after the polygons' edition has no geometry and no point.
+    warnings
+        Polygons whose code is unknown today and communes without a polygon.
+    """
+    mapping = current_code_map(communes)
+    polygons = polygons.assign(current=polygons["code"].map(mapping))
+    unknown = polygons[polygons["current"].isna()]
+    geometry = _merge_polygons(polygons.dropna(subset=["current"]))
+    out = gpd.GeoDataFrame(
+        communes,
+        geometry=communes["code"].map(geometry).values,
+        crs=WGS84,
+    )
+    points = out.geometry.representative_point()
+    out["lon"] = points.x.round(6)
+    out["lat"] = points.y.round(6)
+    missing = out[out.geometry.isna()]
+    _check_every_departement_drawn(out, polygons_source)
+    warnings = warnings_frame(
+        polygons_source,
+        [(None, code, "polygon of a commune code unknown today: not used") for code in unknown["code"]]
+        + [
+            (None, code, "current commune without a polygon: no point, counted in its département")
+            for code in missing["code"]
+        ],
+    )
+    return out[["code", "nom", "departement", "population", "former_codes", "lon", "lat", "geometry"]], warnings
+
+
+def _check_every_departement_drawn(communes: gpd.GeoDataFrame, polygons_source: str | Path) -> None:
+    """Raise when no commune of a département has a polygon: its file is missing from the folder, or empty."""
+    drawn = communes.geometry.notna().groupby(communes["departement"]).any()
+    undrawn = sorted(drawn.index[~drawn])
+    if undrawn:
+        raise InputError(polygons_source, Problem(
+            "commune polygons for every département of the population file (communes-<département>.geojson)",
+            column="departement", value=", ".join(undrawn), rule="whole-territory",
+        ))  # fmt: skip

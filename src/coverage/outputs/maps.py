@@ -1,0 +1,493 @@
+"""Interactive HTML map (folium): indicator choropleths by département and the facilities with contacts."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+
+from ..constants import SERVICES
+from ..core.geometry import polygonal
+from ..france.indicators import GapRule
+from ..tables import sources_of
+from ._classes import (
+    UNREACHED_COLOR,
+    ChangeClasses,
+    legend_rows,
+    minute_classes,
+    quantile_classes,
+    unreached_label,
+    value_text,
+)
+from ._web_assets import external_references, inline_assets_html
+from .change_report import change_text
+from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, gap_labels
+
+SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
+SHOWN_AT_OPENING = ("USP", "EMSP")
+SIMPLIFY_DEGREES = 0.005
+CHANGE_STYLE = {
+    "fillOpacity": 0.75, "color": "#555", "weight": 0.6, "className": "coverage-departement coverage-change"
+}
+LOCATION_NOTES = {
+    "finess": "localisation FINESS",
+    "commune": "localisation approchée (point de la commune)",
+    "none": "non localisé",
+}
+AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
+  border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
+  <b>Temps d'accès par la route</b><br>%s<br>
+  <b>Annuaire : qui appeler</b><br>%s</div>"""
+COMMUNE_SIMPLIFY_DEGREES = 0.001
+ISOCHRONE_SIMPLIFY_DEGREES = 0.001
+CLUSTER_ICON = """function(cluster) {
+  return L.divIcon({
+    html: '<div style="background:%s;color:#fff;border-radius:50%%;width:32px;height:32px;line-height:32px;'
+        + 'text-align:center;font-weight:bold;border:2px solid #fff;box-shadow:0 0 3px #333">'
+        + cluster.getChildCount() + '</div>',
+    className: 'coverage-cluster coverage-cluster-%s', iconSize: L.point(32, 32)});
+}"""
+
+
+class LayerLegends(MacroElement):
+    """One legend per choropleth layer, shown when its layer is the active base layer."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.coverage-legend {position: fixed; bottom: 48px; left: 12px; z-index: 1000; background: #fff; padding: 8px 10px;
+  border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 12px/1.4 sans-serif; max-width: 320px;}
+.coverage-legend i {display: inline-block; width: 18px; height: 12px; margin-right: 6px; vertical-align: middle;}
+.coverage-legend .sources {margin-top: 6px; color: #555; font-size: 11px;}
+</style>
+{% endmacro %}
+{% macro html(this, kwargs) %}
+{% for legend in this.legends %}
+<div class="coverage-legend" data-layer="{{ legend.name|e }}"
+  style="display: {{ 'block' if legend.shown else 'none' }}">
+  <b>{{ legend.name|e }}</b><br>
+  {% for color, text in legend.rows %}<i style="background: {{ color }}"></i>{{ text|e }}<br>{% endfor %}
+  {% if legend.gap_note %}
+  <i style="background: #fff; border: 2px dashed #c00; height: 8px"></i>écart à une règle de cet indicateur
+  {% endif %}
+  <div class="sources">{{ (legend.sources or this.sources)|e }}</div>
+</div>
+{% endfor %}
+{% endmacro %}
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.on('baselayerchange', function (event) {
+  document.querySelectorAll('.coverage-legend').forEach(function (legend) {
+    legend.style.display = legend.dataset.layer === event.name ? 'block' : 'none';
+  });
+});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, legends: list[dict], sources: str, gap_note: bool = True):
+        super().__init__()
+        self._name = "LayerLegends"
+        self.legends = [{"gap_note": gap_note, **legend} for legend in legends]
+        self.sources = sources
+
+
+def _tooltip(row: pd.Series, rules: list[GapRule]) -> str:
+    """HTML tooltip of a département: population, supply of each service and the gaps."""
+    supply = [
+        f"USP : {french_number(row['usp_count'])} ({french_number(row['usp_capacity'])} lits)",
+        f"EMSP : {french_number(row['emsp_count'])} équipes",
+        f"LISP : {french_number(row['lisp_capacity'])} lits dans {french_number(row['lisp_count'])} établissements",
+        f"HAD : {french_number(row['had_capacity'])} places",
+        f"MSP : {french_number(row['msp_count'])}",
+    ]
+    gaps = gap_labels(row, rules)
+    gap_html = "<br>".join(f"⚠ {html.escape(g)}" for g in gaps) if gaps else "aucun écart aux règles"
+    return (
+        f"<b>{html.escape(str(row['nom']))} ({row['departement']})</b><br>"
+        f"Population : {french_number(row['population'])}<br>{'<br>'.join(supply)}<br><b>Écarts :</b><br>{gap_html}"
+    )
+
+
+def _lighten(shapes: gpd.GeoSeries, degrees: float, decimals: int) -> gpd.GeoSeries:
+    """Polygons simplified together (shared borders stay shared), coordinates rounded: lighter pages."""
+    simplified = shapes.simplify_coverage(degrees)
+    rounded = shapely.transform(simplified.values, lambda xy: np.round(xy, decimals))
+    return gpd.GeoSeries(polygonal(rounded), index=shapes.index, crs=shapes.crs)
+
+
+def _choropleth(
+    shapes: gpd.GeoDataFrame, indicator: str, title: str, rules: list[GapRule], first: bool
+) -> tuple[folium.GeoJson, dict]:
+    """One base layer coloured by ``indicator``; départements failing one of its rules get a red dashed outline."""
+    classes = quantile_classes(shapes[indicator], indicator)
+    gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
+    data = shapes[["departement", "geometry"]].assign(
+        fill=[classes.color_of(v) for v in shapes[indicator].astype(float)],
+        gap=shapes[gap_columns].any(axis=1) if gap_columns else False,
+        valeur=[value_text(indicator, v) for v in shapes[indicator].astype(float)],
+        infobulle=shapes["infobulle"],
+    )
+
+    def style(feature: dict) -> dict:
+        props = feature["properties"]
+        outline = (
+            {"color": "#c00", "weight": 2.5, "dashArray": "5 4"} if props["gap"] else {"color": "#555", "weight": 0.6}
+        )
+        return {"fillColor": props["fill"], "fillOpacity": 0.75, "className": "coverage-departement", **outline}
+
+    layer = folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=title,
+        overlay=False,
+        show=first,
+        style_function=style,
+        highlight_function=lambda _: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
+    )
+    return layer, {"name": title, "rows": legend_rows(classes, indicator), "shown": first}
+
+
+def _change_layer(shapes: gpd.GeoDataFrame, change: pd.DataFrame) -> tuple[folium.GeoJson, dict]:
+    """One base layer coloured by the change of an indicator between two editions (rows of
+    ``change_departement.csv``), its legend citing both editions."""
+    first = change.iloc[0]
+    title = f"Évolution {first['edition_from']} → {first['edition_to']} : {first['label']}"
+    places = decimals_of(first["indicator"])
+    values = change.set_index("departement").reindex(shapes["departement"])
+    classes = ChangeClasses.of(values["change"], places)
+    texts = [
+        change_text(a, b, d, places)
+        for a, b, d in zip(values["value_from"], values["value_to"], values["change"], strict=True)
+    ]
+    data = shapes[["departement", "geometry"]].assign(
+        fill=[classes.color_of(v) for v in values["change"].astype(float)], valeur=texts, infobulle=shapes["infobulle"]
+    )
+    layer = folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=title,
+        overlay=False,
+        show=False,
+        style_function=lambda feature: {"fillColor": feature["properties"]["fill"], **CHANGE_STYLE},
+        highlight_function=lambda _: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
+    )
+    sources = "Sources : " + " ; ".join(sources_of(change))
+    return layer, {"name": title, "rows": classes.legend_rows(), "shown": False, "gap_note": False, "sources": sources}
+
+
+def _popup(row: pd.Series) -> str:
+    """HTML popup of a site: name, service, capacity, address, phone, FINESS number and sources."""
+    unit = UNIT_NAMES[row["capacity_unit"]]
+    lines = [
+        f"<b>{html.escape(str(row['name']))}</b>",
+        SERVICE_NAMES[row["service"]],
+        f"Capacité : {french_number(float(row['capacity']))} {unit}",
+    ]
+    if row["service"] == "EMSP" and np.isfinite(row.get("emsp_fte", np.nan)):
+        lines.append(f"Personnel salarié : {french_number(float(row['emsp_fte']), 2)} ETP")
+    if row["address"]:
+        lines.append(html.escape(str(row["address"])))
+    if row["phone"]:
+        phone = str(row["phone"])
+        lines.append(f'Tél. : <a href="tel:{phone}">{" ".join(phone[i : i + 2] for i in range(0, len(phone), 2))}</a>')
+    lines.append(f"FINESS {row['finess']}")
+    lines.append(f"<i>{html.escape(str(row['edition']))} ; {LOCATION_NOTES[row['location_source']]}</i>")
+    return "<br>".join(lines)
+
+
+def _facility_layers(facilities: pd.DataFrame, shown: tuple[str, ...] = SHOWN_AT_OPENING) -> list[MarkerCluster]:
+    """One clustered overlay per service, coloured by service, each site with its contact popup."""
+    layers = []
+    for service in SERVICES:
+        sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
+        color = SERVICE_COLORS[service]
+        cluster = MarkerCluster(
+            name=f"{SERVICE_NAMES[service]} ({service}, {len(sites)} sites)",
+            icon_create_function=CLUSTER_ICON % (color, service.lower()),
+            options={"showCoverageOnHover": False},
+            show=service in shown,
+        )
+        cluster.default_js, cluster.default_css = [], []
+        for _, row in sites.iterrows():
+            folium.CircleMarker(
+                location=(row["lat"], row["lon"]),
+                radius=7,
+                color="#fff",
+                weight=1.5,
+                fill=True,
+                fill_color=color,
+                fill_opacity=0.95,
+                className=f"coverage-site coverage-site-{service.lower()}",
+                popup=folium.Popup(_popup(row), max_width=320),
+                tooltip=html.escape(f"{row['name']} ({service})"),
+            ).add_to(cluster)
+        layers.append(cluster)
+    return layers
+
+
+def build_map(
+    indicators: pd.DataFrame,
+    departements: gpd.GeoDataFrame,
+    facilities: pd.DataFrame,
+    layers: dict[str, str],
+    rules: list[GapRule],
+    editions: list[str],
+    area_links: dict[str, str] | None = None,
+    changes: pd.DataFrame | None = None,
+) -> folium.Map:
+    """Build the national map.
+
+    Parameters
+    ----------
+    indicators
+        The indicators table by département (``departement``, indicator and ``gap_*`` columns).
+    departements
+        Département polygons (``code``, ``geometry``).
+    facilities
+        The facilities table.
+    layers
+        Indicator column -> French layer title; the first one is shown at opening.
+    rules
+        Gap rules, listed in tooltips and outlined on the layer of their indicator.
+    editions
+        Source editions, printed under each legend.
+    area_links
+        Area map file -> French label, listed in a box linking to the drive-time maps and to the areas'
+        directories (``annuaire-<file>``).
+    changes
+        Changes between two editions (``change_departement.csv`` rows): one layer per indicator, after
+        the indicators' layers.
+    """
+    outlines = departements[["code"]].assign(geometry=_lighten(departements.geometry, SIMPLIFY_DEGREES, 4))
+    shapes = gpd.GeoDataFrame(
+        indicators.merge(outlines, left_on="departement", right_on="code"), geometry="geometry", crs=departements.crs
+    )
+    shapes["infobulle"] = [_tooltip(row, rules) for _, row in shapes.iterrows()]
+    fmap = folium.Map(location=(46.6, 2.4), zoom_start=6, tiles=None, control_scale=True)
+    fmap.default_js, fmap.default_css = [], []
+    legends = []
+    for position, (indicator, title) in enumerate(layers.items()):
+        layer, legend = _choropleth(shapes, indicator, title, rules, first=position == 0)
+        layer.add_to(fmap)
+        legends.append(legend)
+    for _, change in (changes.groupby("indicator", sort=False) if changes is not None else []):
+        layer, legend = _change_layer(shapes, change)
+        layer.add_to(fmap)
+        legends.append(legend)
+    folium.TileLayer(
+        "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
+        attr="© contributeurs OpenStreetMap",
+    ).add_to(fmap)  # fmt: skip
+    for cluster in _facility_layers(facilities):
+        cluster.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    LayerLegends(legends, "Sources : " + " ; ".join(editions)).add_to(fmap)
+    if area_links:
+        links = [
+            " · ".join(f'<a href="{html.escape(prefix + href)}">{html.escape(t)}</a>' for href, t in area_links.items())
+            for prefix in ("", "annuaire-")
+        ]
+        fmap.get_root().html.add_child(Element(AREA_LINKS % tuple(links)))
+    return fmap
+
+
+def write_map(fmap: folium.Map, path: str | Path) -> None:
+    """Write the map as one self-contained HTML file (Leaflet inlined), refusing external assets."""
+    root = fmap.get_root()
+    root.header.add_child(Element(inline_assets_html()), name="coverage_assets", index=0)
+    page = root.render()
+    external = external_references(page)
+    if external:
+        raise RuntimeError(f"the map would load assets from the internet: {external}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+
+
+def _minute_color(minutes: float, classes: list[tuple[float, str, str]]) -> str:
+    """Colour of a travel time; grey when no site is reachable."""
+    if not np.isfinite(minutes):
+        return UNREACHED_COLOR
+    return next(color for upper, color, _ in classes if minutes <= upper)
+
+
+def _commune_tooltip(row: pd.Series, services: list[str], site_names: dict[str, str], unreached: str) -> str:
+    """Commune name, population and, per service, the minutes to the nearest site and its name."""
+    lines = [
+        f"<b>{html.escape(str(row['nom']))} ({row['commune']})</b>",
+        f"Population : {french_number(row['population'])}",
+    ]
+    for service in services:
+        minutes, nearest = row[f"{service.lower()}_minutes"], row[f"{service.lower()}_nearest"]
+        if np.isfinite(minutes):
+            name = html.escape(site_names.get(nearest, nearest))
+            lines.append(f"{service} : {french_number(minutes)} min ({name})")
+        else:
+            lines.append(f"{service} : {unreached}")
+    return "<br>".join(lines)
+
+
+def _filled_layer(data: gpd.GeoDataFrame, name: str, style: dict, overlay: bool, shown: bool) -> folium.GeoJson:
+    """A layer whose features are filled with their ``fill`` property and show their ``infobulle``."""
+    return folium.GeoJson(
+        data[["fill", "infobulle", "geometry"]].to_json(drop_id=True),
+        name=name,
+        overlay=overlay,
+        show=shown,
+        style_function=lambda feature: {"fillColor": feature["properties"]["fill"], **style},
+        highlight_function=lambda _: {"weight": 2, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["infobulle"], labels=False, sticky=True),
+    )
+
+
+def _minutes_layer(communes: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
+    """Base layer: communes coloured by minutes to the nearest site of ``service``."""
+    minutes = communes[f"{service.lower()}_minutes"].astype(float)
+    data = communes.assign(fill=[_minute_color(m, classes) for m in minutes])
+    style = {"fillOpacity": 0.7, "color": "#666", "weight": 0.4, "className": "coverage-commune"}
+    return _filled_layer(data, f"Minutes jusqu'au site {service} le plus proche", style, overlay=False, shown=shown)
+
+
+def _isochrone_layer(isochrones: gpd.GeoDataFrame, service: str, classes: list, shown: bool) -> folium.GeoJson:
+    """Overlay: the isochrone bands of ``service`` with their population."""
+    bands = isochrones[isochrones["service"] == service]
+    bands = bands.assign(geometry=_lighten(bands.geometry, ISOCHRONE_SIMPLIFY_DEGREES, 5))
+    colors = {upper: color for upper, color, _ in classes}
+    data = bands.assign(
+        fill=[colors[float(b)] for b in bands["min_to"]],
+        infobulle=[
+            f"{service} : {lo:g} – {hi:g} min<br>{french_number(p)} habitants<br>{french_number(a)} km²"
+            for lo, hi, p, a in zip(
+                bands["min_from"], bands["min_to"], bands["population"], bands["area_km2"], strict=True
+            )
+        ],
+    )
+    style = {"fillOpacity": 0.35, "weight": 0, "className": "coverage-isochrone"}
+    return _filled_layer(data, f"Isochrones {service} (par la route)", style, overlay=True, shown=shown)
+
+
+SITING_COLORS = ("#6a3d9a", "#b15928", "#1f78b4", "#33a02c", "#e31a1c")
+
+
+def _siting_layer(
+    service: str, proposals: pd.DataFrame, covered: pd.DataFrame, communes: gpd.GeoDataFrame
+) -> folium.FeatureGroup:
+    """Overlay: the proposed sites of a service and the communes each one newly brings within reach."""
+    layer = folium.FeatureGroup(name=f"Propositions d'implantation {service}", show=False)
+    shapes = communes.merge(covered, on="commune")
+    for proposal in proposals.itertuples():
+        color = SITING_COLORS[(proposal.rank - 1) % len(SITING_COLORS)]
+        area = shapes[shapes["finess"] == proposal.finess]
+        if len(area):
+            style = {
+                "fillColor": color,
+                "fillOpacity": 0.45,
+                "color": color,
+                "weight": 1.5,
+                "className": "coverage-siting-area",
+            }
+            _filled_layer(area.assign(fill=color), "", style, overlay=True, shown=True).add_to(layer)
+        folium.CircleMarker(
+            location=(proposal.lat, proposal.lon), radius=11, color="#000", weight=3, fill=True,
+            fill_color=color, fill_opacity=1, className="coverage-proposal",
+            popup=folium.Popup(
+                f"<b>Proposition n° {proposal.rank} ({service}, département {proposal.departement})</b><br>{html.escape(str(proposal.name))}<br>"
+                f"FINESS {proposal.finess}<br>+{french_number(proposal.population_gain)} habitants à portée<br>"
+                f"Part couverte ensuite : {french_number(100 * proposal.share_covered_after, 1)} %",
+                max_width=300,
+            ),
+        ).add_to(layer)  # fmt: skip
+    return layer
+
+
+class CentreOnHash(MacroElement):
+    """Open the map centred on the point of its address's fragment (``#lat,lon[,zoom]``, as the directory
+    links it), with a ring on that point."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (map) {
+  var found = location.hash.match(/^#(-?[0-9.]+),(-?[0-9.]+)(?:,([0-9]+))?$/);
+  if (!found) return;
+  var point = [parseFloat(found[1]), parseFloat(found[2])];
+  map.setView(point, found[3] ? parseInt(found[3], 10) : 15);
+  L.circleMarker(point, {radius: 16, color: "#000", weight: 3, fill: false, className: "coverage-target"}).addTo(map);
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+
+def build_area_map(
+    label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
+    departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
+    editions: list[str],
+    siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+) -> folium.Map:  # fmt: skip
+    """Drive-time map of a study area.
+
+    Parameters
+    ----------
+    label
+        French name of the area.
+    communes
+        Rows of ``access_commune.csv`` with the commune polygons.
+    isochrones
+        The area's isochrone bands (``service``, ``min_from``, ``min_to``, ``population``, ``area_km2``).
+    sites
+        Facilities rows of the sites on the area's network (with contacts).
+    departements
+        The area's département polygons (outlines).
+    map_service
+        Service whose minutes and isochrones are shown at opening.
+    siting
+        Service -> (proposals, newly covered communes) of the siting scenarios, drawn as overlays.
+    """
+    services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
+    classes = minute_classes(thresholds_min, horizon_min)
+    site_names = dict(zip(sites["finess"], sites["name"], strict=True))
+    communes = communes.assign(
+        geometry=_lighten(communes.geometry, COMMUNE_SIMPLIFY_DEGREES, 5),
+        infobulle=[
+            _commune_tooltip(row, services, site_names, unreached_label(horizon_min)) for _, row in communes.iterrows()
+        ],
+    )
+    west, south, east, north = departements.total_bounds
+    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]], padding_bottom_right=(480, 0))
+    fmap.default_js, fmap.default_css = [], []
+    for service in services:
+        _minutes_layer(communes, service, classes, shown=service == map_service).add_to(fmap)
+    folium.TileLayer(
+        "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
+        attr="© contributeurs OpenStreetMap",
+    ).add_to(fmap)  # fmt: skip
+    for service in services:
+        _isochrone_layer(isochrones, service, classes, shown=service == map_service).add_to(fmap)
+    folium.GeoJson(
+        departements[["code", "nom", "geometry"]].to_json(drop_id=True),
+        name="Limites des départements",
+        style_function=lambda _: {"fill": False, "color": "#222", "weight": 2, "className": "coverage-outline"},
+    ).add_to(fmap)
+    for cluster in _facility_layers(sites, shown=(map_service,)):
+        cluster.add_to(fmap)
+    for service, (proposals, covered) in (siting or {}).items():
+        _siting_layer(service, proposals, covered, communes).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, unreached_label(horizon_min))]
+    legends = [
+        {"name": f"Minutes jusqu'au site {s} le plus proche", "rows": rows, "shown": s == map_service} for s in services
+    ]
+    LayerLegends(legends, f"{label} — sources : " + " ; ".join(editions), gap_note=False).add_to(fmap)
+    CentreOnHash().add_to(fmap)
+    return fmap

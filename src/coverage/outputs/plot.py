@@ -1,0 +1,131 @@
+"""Static PNG maps of an indicator by département, for printed reports (metropole and the five DROM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from ..constants import LAMBERT_93  # noqa: E402
+from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label  # noqa: E402
+
+# Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
+OVERSEAS = (
+    ("971", "Guadeloupe", "EPSG:32620"),
+    ("972", "Martinique", "EPSG:32620"),
+    ("973", "Guyane", "EPSG:32622"),
+    ("974", "La Réunion", "EPSG:32740"),
+    ("976", "Mayotte", "EPSG:32738"),
+)
+GAP_COLOR = "#cc0000"
+
+
+def _draw(ax: plt.Axes, shapes: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> None:
+    """Fill the départements with their class colour and outline the ones in gap."""
+    shapes.plot(ax=ax, color=shapes["fill"], edgecolor="#555555", linewidth=0.3)
+    if len(gaps):
+        gaps.boundary.plot(ax=ax, color=GAP_COLOR, linewidth=1.0, linestyle="--")
+    ax.set_axis_off()
+
+
+def plot_indicator(
+    indicators: gpd.GeoDataFrame, indicator: str, title: str, gap_columns: list[str], sources: str, path: str | Path
+) -> None:
+    """Write a PNG map of ``indicator``: metropole in Lambert-93 and the DROM in insets.
+
+    Parameters
+    ----------
+    indicators
+        Indicators by département with their polygons (``departement``, ``geometry`` in any CRS).
+    indicator, title
+        Column to draw and its French title.
+    gap_columns
+        Boolean ``gap_*`` columns whose départements get a red dashed outline.
+    sources
+        Source line printed under the map.
+    """
+    classes = quantile_classes(indicators[indicator], indicator)
+    shapes = indicators.assign(fill=[classes.color_of(v) for v in indicators[indicator].astype(float)])
+    in_gap = shapes[gap_columns].any(axis=1) if gap_columns else pd.Series(False, index=shapes.index)
+    overseas_codes = [code for code, _, _ in OVERSEAS]
+    figure = plt.figure(figsize=(9, 9.5), dpi=150)
+    main = figure.add_axes((0.0, 0.2, 0.78, 0.72))
+    metropole = shapes[~shapes["departement"].isin(overseas_codes)].to_crs(LAMBERT_93)
+    _draw(main, metropole, metropole[in_gap[metropole.index]])
+    for position, (code, name, crs) in enumerate(OVERSEAS):
+        inset = figure.add_axes((0.80, 0.76 - position * 0.17, 0.18, 0.15))
+        part = shapes[shapes["departement"] == code].to_crs(crs)
+        _draw(inset, part, part[in_gap[part.index]])
+        inset.set_title(name, fontsize=8)
+    rows = legend_rows(classes, indicator)
+    handles = [Patch(facecolor=color, edgecolor="#555555", label=text) for color, text in rows]
+    if not any(color == NO_DATA_COLOR for color, _ in rows):
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#555555", label="donnée manquante"))
+    handles.append(Patch(facecolor="white", edgecolor=GAP_COLOR, linestyle="--", label="écart à une règle"))
+    figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, frameon=True)
+    figure.suptitle(title, fontsize=13, y=0.97)
+    figure.text(0.01, 0.02, sources, fontsize=7, color="#444444", wrap=True)
+    _save(figure, path)
+
+
+def plot_area_minutes(
+    communes: gpd.GeoDataFrame, service: str, thresholds_min: list[float], horizon_min: float, title: str,
+    sources: str, path: str | Path,
+) -> None:  # fmt: skip
+    """Write a PNG map of an area's communes coloured by minutes to the nearest site of ``service``."""
+    classes = minute_classes(thresholds_min, horizon_min)
+    minutes = communes[f"{service.lower()}_minutes"].astype(float)
+    colors = [
+        UNREACHED_COLOR if not np.isfinite(m) else next(color for upper, color, _ in classes if m <= upper)
+        for m in minutes
+    ]
+    figure, axis = plt.subplots(figsize=(7, 8.5), dpi=150)
+    shapes = communes.to_crs(LAMBERT_93)
+    shapes.plot(ax=axis, color=colors, edgecolor="#777777", linewidth=0.2)
+    shapes.dissolve("departement").boundary.plot(ax=axis, color="#222222", linewidth=0.8)
+    axis.set_axis_off()
+    handles = [Patch(facecolor=color, edgecolor="#777777", label=text) for _, color, text in classes]
+    handles.append(Patch(facecolor=UNREACHED_COLOR, edgecolor="#777777", label=unreached_label(horizon_min)))
+    axis.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, bbox_to_anchor=(1.0, 0.0))
+    figure.suptitle(title, fontsize=12)
+    figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)
+    figure.subplots_adjust(left=0.02, right=0.72, top=0.93, bottom=0.08)
+    _save(figure, path)
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    """Write a figure as PNG without a software stamp (equal figures give equal bytes) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, metadata={"Software": None})
+    plt.close(figure)
+
+
+def plot_observed_vs_modelled(
+    observed: np.ndarray, modelled: dict[str, np.ndarray], title: str, sources: str, path: str | Path
+) -> None:
+    """Write a PNG of modelled against official minutes, one panel per model, with the 1:1 line and ±5 min."""
+    figure, axes = plt.subplots(1, len(modelled), figsize=(5 * len(modelled), 5.4), dpi=130, squeeze=False)
+    top = float(np.nanmax([observed.max(), *(np.nanmax(m) for m in modelled.values())])) * 1.05
+    line = np.array([0.0, top])
+    for axis, (label, minutes) in zip(axes[0], modelled.items(), strict=True):
+        error = minutes - observed
+        axis.fill_between(line, line - 5, line + 5, color="#dde8f5", label="± 5 min")
+        axis.plot(line, line, color="#555555", linewidth=0.8, label="temps égaux")
+        axis.scatter(observed, minutes, s=10, color="#1f5fa8", alpha=0.7)
+        axis.set(xlim=(0, top), ylim=(0, top), xlabel="Temps officiel (min)", ylabel="Temps modélisé (min)")
+        bias, mean_error = (f"{v:.1f}".replace(".", ",") for v in (np.nanmedian(error), np.nanmean(np.abs(error))))
+        axis.set_title(f"{label}\nécart médian {bias} min, écart absolu moyen {mean_error} min", fontsize=10)
+        axis.legend(loc="upper left", fontsize=8)
+        axis.set_aspect("equal")
+    figure.suptitle(title, fontsize=12)
+    figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.16, wspace=0.3)
+    _save(figure, path)

@@ -1,0 +1,423 @@
+"""Markdown tables for policy writers (French labels, editions stated, numbers from the tables)."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ..france.candidates import CandidateRule
+from ..france.indicators import GapRule
+
+SERVICE_NAMES = {
+    "MSP": "Maisons de santé pluriprofessionnelles",
+    "HAD": "Hospitalisation à domicile",
+    "EMSP": "Équipes mobiles de soins palliatifs",
+    "USP": "Unités de soins palliatifs",
+    "LISP": "Lits identifiés de soins palliatifs",
+}
+UNIT_NAMES = {"structure": "structures", "places": "places", "team": "équipes", "beds": "lits"}
+DEPARTEMENT_COLUMNS = {
+    "departement": "Code",
+    "nom": "Département",
+    "population": "Population",
+    "usp_count": "USP",
+    "usp_capacity": "Lits USP",
+    "usp_beds_per_100k": "Lits USP / 100 000 hab.",
+    "usp_per_100k_75plus": "Lits USP / 100 000 hab. de 75 ans et plus",
+    "emsp_count": "EMSP",
+    "inhabitants_per_emsp": "Hab. / EMSP",
+    "lisp_capacity": "LISP",
+    "lisp_per_1000": "LISP / 1000 hab.",
+    "had_capacity": "Places HAD",
+    "had_per_1000": "HAD / 1000 hab.",
+    "msp_count": "MSP",
+}
+
+
+def french_number(value: float, decimals: int = 0) -> str:
+    """Format a number the French way: narrow no-break space for thousands, comma for decimals."""
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def decimals_of(indicator: str) -> int:
+    """Decimals shown for an indicator: counts whole, FTE and rates with their precision."""
+    if indicator.endswith("_per_1000"):
+        return 3
+    if indicator.endswith(("_per_100k", "_fte")):
+        return 2
+    return 1 if indicator.endswith("_per_100k_75plus") else 0
+
+
+def _cell(column: str, value: object) -> str:
+    """Format one cell of the département table."""
+    if column in ("departement", "nom"):
+        return str(value)
+    return french_number(float(value), decimals_of(column))
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Render a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def gap_labels(row: pd.Series, rules: list[GapRule]) -> list[str]:
+    """Labels of the gap rules a département fails, and of those that cannot be checked (indicator unknown)."""
+    flags = {rule.label: row[f"gap_{rule.id}"] for rule in rules}
+    return [label if not pd.isna(flag) else f"{label} : inconnu (donnée nationale absente pour ce département)"
+            for label, flag in flags.items() if pd.isna(flag) or flag in (True, "True")]  # fmt: skip
+
+
+def indicators_markdown(
+    table: pd.DataFrame, totals: pd.DataFrame, national: pd.Series, rules: list[GapRule], editions: list[str]
+) -> str:
+    """The indicators by département as a Markdown document, with national totals, rules and editions."""
+    lines = [
+        "# Offre de soins palliatifs et d'accompagnement par département",
+        "",
+        "Sources : " + " ; ".join(editions) + ".",
+        "",
+        "## Totaux nationaux",
+        "",
+    ]
+    lines += markdown_table(
+        ["Service", "Sites", "Capacité", "Pour 1000 hab.", "Départements sans ce service"],
+        [
+            [
+                SERVICE_NAMES[r.service],
+                french_number(r.sites),
+                f"{french_number(r.capacity)} {UNIT_NAMES[r.capacity_unit]}",
+                french_number(r.per_1000, 3),
+                french_number(r.departements_without_service),
+            ]
+            for r in totals.itertuples()
+        ],  # fmt: skip
+    )
+    lines += ["", f"Population des {len(table)} départements : {french_number(national['population'])} habitants.", ""]
+    lines += [
+        f"{SERVICE_NAMES[r.service]} : offre inconnue dans {french_number(r.departements_unknown)} département(s), "
+        "dont le fichier national ne liste aucun établissement (cellules vides ci-dessous, voir warnings.csv)."
+        for r in totals.itertuples() if r.departements_unknown
+    ]  # fmt: skip
+    lines += [""] if totals["departements_unknown"].any() else []
+    lines += ["## Règles d'écart", ""]
+    lines += [f"- **{rule.id}** — {rule.describe(national)}. Source : {rule.source}" for rule in rules]
+    lines += ["", "## Indicateurs par département", ""]
+    rows = [
+        [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
+        for _, row in table.iterrows()
+    ]
+    lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    return "\n".join(lines) + "\n"
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write a UTF-8 text file, creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _share(value: float) -> str:
+    """A share as a French percentage; "inconnue" when it is unknown (a network not covering the area)."""
+    return "inconnue" if value is None or not np.isfinite(value) else f"{french_number(100 * value, 1)} %"
+
+
+def _beyond(row: object) -> str:
+    """Inhabitants known to live beyond a threshold, and their share of the département (unknown people apart)."""
+    beyond = row.population - row.population_within - row.population_unknown
+    share = beyond / row.population if np.isfinite(row.share_within) and row.population else np.nan
+    return f"{french_number(beyond)} ({_share(share)})"
+
+
+def _unknown_note(coverage: pd.DataFrame) -> list[str]:
+    """A sentence per département with people off the road network, whose access is unknown."""
+    off = coverage.drop_duplicates("departement").query("population_unknown > 0")
+    return [
+        f"{r.departement} : {french_number(r.population_unknown)} habitants ({_share(r.share_unknown)}) vivent dans "
+        "des communes hors du réseau routier ; leur temps de trajet est inconnu et ils ne sont comptés ni en deçà "
+        "ni au-delà des seuils."
+        for r in off.itertuples()
+    ]  # fmt: skip
+
+
+def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[float, ...]) -> list[float]:
+    """Population-weighted quantiles (the value below which that share of inhabitants lives)."""
+    order = np.argsort(values.to_numpy())
+    cumulative = np.cumsum(weights.to_numpy()[order]) / weights.sum()
+    return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
+
+
+def _minutes(value: float) -> str:
+    """Minutes as a French number, or "non atteint" when there is no time (beyond the horizon)."""
+    return "non atteint" if value is None or not np.isfinite(value) else f"{french_number(value)} min"
+
+
+def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
+    """The share of each département beyond each threshold under the run's speed model and under its alternative."""
+    thresholds = [t for t in sorted(coverage["threshold_min"].unique()) if t >= 30]
+    lines = ["### Sensibilité au modèle de vitesse", ""]
+    lines += [
+        f"Part des habitants au-delà de chaque seuil avec le modèle de vitesse du calcul (« {speeds['model']} ») "
+        f"et avec son alternative, {speeds['alternative_text']}.",
+        "",
+    ]
+    header = ["Département", "Service"] + [f"Au-delà de {t:g} min ({m})" for t in thresholds
+                                           for m in ("calcul", "alternative")]  # fmt: skip
+    rows = []
+    for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
+        cells = []
+        for row in group[group["threshold_min"] >= 30].sort_values("threshold_min").itertuples():
+            cells += [_share(1 - row.share_within - row.share_unknown),
+                      _share(1 - row.share_within_alternative - row.share_unknown)]  # fmt: skip
+        rows.append([departement, service, *cells])
+    return lines + markdown_table(header, rows) + [""]
+
+
+def area_report_markdown(
+    label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
+    access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
+    editions: list[str], method: dict, change_section: list[str] | None = None,
+) -> str:  # fmt: skip
+    """The report of a study area for policy writers, in French; every number comes from the tables.
+
+    ``change_section``: Markdown lines on the change between editions, placed after the supply.
+    """
+    lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
+    lines += ["## Offre par département", ""]
+    rows = [
+        [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
+        for _, row in indicators.iterrows()
+    ]
+    lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    lines += ["", *change_section] if change_section else []
+    thresholds = sorted(coverage["threshold_min"].unique())
+    lines += ["", "## Population éloignée des services (temps de trajet par la route)", ""]
+    lines += ["Habitants au-delà de chaque seuil, et leur part dans la population du département.", ""]
+    header = ["Département", "Service"] + [f"Au-delà de {t:g} min" for t in thresholds if t >= 30]
+    rows = []
+    for (departement, service), group in coverage.groupby(["departement", "service"], sort=False):
+        cells = [_beyond(r) for r in group.sort_values("threshold_min").itertuples() if r.threshold_min >= 30]
+        known = np.isfinite(group["share_within"].iloc[0])
+        rows.append([departement, service, *cells,
+                     *(_minutes(group[c].iloc[0]) if known else "inconnu" for c in ("median_min", "p90_min"))])  # fmt: skip
+    lines += markdown_table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
+    lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
+    lines += [*_unknown_note(coverage), ""] if (coverage["population_unknown"] > 0).any() else []
+    lines += _sensitivity(coverage, method["speeds"])
+    lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
+    lines += [
+        "Capacité accessible pour 1000 habitants, pondérée par le temps de trajet et par la population qui se "
+        f"partage chaque site ({method['e2sfca']}). Répartition des habitants de chaque département : valeur en "
+        "dessous de laquelle vit 10 %, 50 % (médiane) et 90 % de la population.",
+        "",
+    ]
+    merged = scores.merge(access[["commune", "population"]], on="commune")
+    rows = []
+    for departement, group in merged.groupby("departement"):
+        for column in [c for c in scores.columns if c.endswith("_access")]:
+            valid = group[group[column].notna()]
+            low, median, high = _weighted_quantiles(valid[column], valid["population"], (0.1, 0.5, 0.9))
+            rows.append(
+                [
+                    departement,
+                    column.removesuffix("_access").upper(),
+                    *(french_number(v, 4) for v in (low, median, high)),
+                ]
+            )
+    lines += markdown_table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
+    lines += ["", "## Propositions d'implantation", ""]
+    lines += [
+        (
+            "Sites ajoutés un à un dans chaque département, chacun amenant le plus d'habitants du département à "
+            f"moins de {method['siting']}."
+        ),
+        "",
+    ]
+    for service, table in siting.items():
+        lines += [f"### {SERVICE_NAMES[service]} ({service})", ""]
+        if table.empty:
+            lines += ["Aucun candidat n'améliore la couverture.", ""]
+            continue
+        lines += markdown_table(
+            ["Rang", "Établissement", "FINESS", "Département", "Habitants gagnés", "Part couverte après"],
+            [
+                [
+                    str(r.rank),
+                    str(r.name),
+                    r.finess,
+                    r.departement,
+                    french_number(r.population_gain),
+                    _share(r.share_covered_after),
+                ]
+                for r in table.itertuples()
+            ],
+        )
+        lines.append("")
+    lines += ["## Cartes", ""]
+    lines += [f"![{caption}]({path})" + "\n" for caption, path in pictures.items()]
+    lines += ["## Sources, normes et méthode", ""]
+    lines += [f"- {edition}" for edition in editions]
+    lines += ["", "Règles d'écart :", ""]
+    lines += [f"- {rule.describe(national)}. Source : {rule.source}" for rule in rules]
+    lines += ["", "Méthode :", ""] + [f"- {text}" for text in method["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_to_html(text: str, title: str, folder: Path) -> str:
+    """A self-contained HTML page from the report's Markdown: tables styled, images embedded."""
+    import base64
+
+    import markdown
+
+    def embed(match: re.Match) -> str:
+        path = (folder / match.group(1)).resolve()
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', embed, markdown.markdown(text, extensions=["tables"]))
+    return REPORT_PAGE.format(title=html.escape(title), body=body)
+
+
+REPORT_PAGE = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{font: 15px/1.5 sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222;}}
+table {{border-collapse: collapse; margin: 1em 0; font-size: 13px;}}
+th, td {{border: 1px solid #bbb; padding: 3px 8px; text-align: right;}}
+th {{background: #eef;}} td:first-child, td:nth-child(2) {{text-align: left;}}
+img {{max-width: 100%; border: 1px solid #ddd; margin: 1em 0;}}
+@page {{size: A4; margin: 14mm 12mm;}}
+@media print {{
+  body {{max-width: none; margin: 0; padding: 0; font-size: 10.5px;}}
+  table {{font-size: 8px;}} th, td {{padding: 1px 4px;}}
+  tr, img {{break-inside: avoid;}} h2, h3 {{break-after: avoid;}}
+  img {{max-height: 230mm; display: block; margin: 0.5em auto;}}
+}}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def html_to_pdf(page: Path, out: Path) -> None:
+    """Print a self-contained HTML page to an A4 PDF with headless Chromium (offline, no header or footer).
+
+    Chromium lays the page out as a browser shows it (tables, embedded maps); the page's print
+    style sets the margins and keeps rows and pictures whole.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        raise ConfigError("the PDF report needs Chromium (Debian package chromium: `make chromium`)")
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        run = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={out}",
+             Path(page).resolve().as_uri()],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    if run.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        raise ConfigError(f"Chromium could not print {page} to PDF: {run.stderr.strip()[-500:]}")
+
+
+def _candidate_rules(siting: dict) -> str:
+    """Where each sited service may open, in French."""
+    rules = {service: CandidateRule.from_config(siting["candidates"][service]) for service in siting["services"]}
+    return " ; ".join(f"{service} : {rule.describe()}" for service, rule in rules.items())
+
+
+MODEL_WORDS = {"cap": "plafonnée par la limitation OSM (maxspeed)", "target": "égale à la limitation OSM (maxspeed)"}
+
+
+def speed_model_text(name: str, model: dict) -> str:
+    """French sentence describing a speed model of the config (``speeds.models``)."""
+    speeds = model["class_kph"]
+    main = ", ".join(f"{h} {french_number(speeds[h])}" for h in ("primary", "secondary", "tertiary", "residential")
+                     if h in speeds)  # fmt: skip
+    parts = [f"vitesse par classe de route ({main} km/h ; autres {french_number(speeds['default'])} km/h), "
+             f"{MODEL_WORDS[model['maxspeed']]} là où elle existe"]  # fmt: skip
+    if model["bend_coefficient"] > 0:
+        parts.append(f"divisée par 1 + {french_number(model['bend_coefficient'], 3)} × (sinuosité − 1) dans les "
+                     "virages (sinuosité : longueur du tronçon entre deux carrefours sur sa distance à vol d'oiseau)")
+    if model["built_up_kph"] is not None:
+        parts.append(f"au plus {french_number(model['built_up_kph'])} km/h en agglomération (au moins "
+                     f"{model['built_up_min_junctions']} carrefours à moins de 300 m)")
+    if model["junction_delay_s"] > 0:
+        parts.append(f"{french_number(model['junction_delay_s'], 1)} s perdues à chaque carrefour")
+    return f"« {name} » : " + " ; ".join(parts) + f". Source : {model['source']}"
+
+
+def calibration_text(validation: pd.DataFrame, label: str) -> list[str]:
+    """French sentences stating how close each model is to the official times (``validation.csv``)."""
+    every = validation[validation["band"] == "all"].set_index("role")
+    lines = []
+    for role, words in (("run", "Modèle du calcul"), ("alternative", "Modèle alternatif")):
+        row = every.loc[role]
+        lines.append(
+            f"{words} (« {row['model']} ») comparé aux temps officiels de {int(row['communes'])} communes "
+            f"({label}) : écart médian {french_number(row['median_bias_min'], 1)} min, écart absolu moyen "
+            f"{french_number(row['mean_abs_error_min'], 1)} min, {_share(row['share_within_5_min'])} des communes à "
+            f"moins de 5 min du temps officiel ; population à plus de 30 min : {_share(row['population_beyond_30'])} "
+            f"(temps officiels : {_share(row['reference_population_beyond_30'])})."
+        )
+    return lines
+
+
+def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict:
+    """French sentences describing the method, from the configuration and the calibration's validation table."""
+    access, e2sfca, siting, speeds = settings["access"], settings["e2sfca"], settings["siting"], settings["speeds"]
+    steps = ", ".join(f"{french_number(s['weight'], 2)} jusqu'à {s['max_min']:g} min" for s in e2sfca["steps"])
+    directions = ", ".join(f"{service} : {'patient vers le site' if d == 'to_site' else 'équipe vers le patient'}"
+                           for service, d in access["directions"].items())  # fmt: skip
+    model, alternative = speeds["model"], speeds["alternative"]
+    calibration = settings.get("calibration")
+    fit = calibration_text(validation, calibration["label"]) if validation is not None and calibration else []
+    origin = {
+        "densest_junctions": "au nœud routier de la commune qui a le plus de carrefours à moins de 300 m (son "
+        "quartier le plus dense)",
+        "nearest_road": "au nœud routier de la commune le plus proche de son point représentatif",
+    }[access["origin"]]
+    return {
+        "e2sfca": f"pondération {steps}, nulle au-delà",
+        "siting": f"{siting['minutes']:g} minutes ({siting['count']} sites au plus par service et par département)",
+        "speeds": {
+            "model": model,
+            "alternative": alternative,
+            "alternative_text": speed_model_text(alternative, speeds["models"][alternative]),
+        },
+        "notes": [
+            "Temps de trajet par la route, plus court chemin sur le réseau routier réel. Modèle de vitesse "
+            + speed_model_text(model, speeds["models"][model]) + ".",
+            *fit,
+            f"Temps calculés jusqu'à {access['horizon_min']:g} minutes ; au-delà, la commune est comptée hors "
+            "d'atteinte.",
+            f"Calcul département par département, sur le réseau routier du département prolongé de "
+            f"{settings['networks']['buffer_km']:g} km au-delà de ses limites : les trajets qui traversent une "
+            "frontière départementale sont comptés.",
+            f"Sens du trajet : {directions}.",
+            f"Population de chaque commune placée {origin} ; accès hors route en ligne droite à "
+            f"{access['offroad_kph']:g} km/h.",
+            f"Accessibilité E2SFCA (Luo et Qi, 2009) : {steps}.",
+            f"Implantation : glouton, chaque site ajouté maximise la population nouvellement à moins de "
+            f"{siting['minutes']:g} minutes ; candidats, parmi les établissements n'offrant pas encore le service : "
+            f"{_candidate_rules(siting)}.",
+        ],
+    }

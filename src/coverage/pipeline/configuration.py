@@ -1,0 +1,188 @@
+"""Check a run's configuration before anything runs: each fault named by its key, its value and what is allowed.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) bounds every value; the checks here add what
+a schema cannot say (thresholds in increasing order, the horizon holding every time used, speed
+models that exist). Messages are a few lines, never the schema itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ..errors import ConfigError
+from ..france.sources.sae import edition_key, sae_editions
+
+MAX_LISTED = 8
+
+
+def read_schema(path: str | Path) -> dict:
+    """The configuration schema (YAML)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def check_config(config: dict, schema: dict) -> None:
+    """Raise one :class:`ConfigError` listing every fault of ``config``: against ``schema``, then the cross-key rules."""
+    faults = schema_faults(config, schema)
+    _raise_if_any(
+        faults
+        or [*order_faults(config), *model_faults(config), *siting_faults(config), *edition_faults(config),
+            *change_faults(config)]
+    )  # fmt: skip
+
+
+def check_run_departements(config: dict, departements: list[str]) -> None:
+    """Raise a :class:`ConfigError` when a key that must name départements of the run names others."""
+    _raise_if_any(list(calibration_faults(config, departements)))
+
+
+def _raise_if_any(faults: list[str]) -> None:
+    """One error listing at most ``MAX_LISTED`` faults, one per line."""
+    if faults:
+        listed = faults[:MAX_LISTED] + (
+            [f"... and {len(faults) - MAX_LISTED} more"] if len(faults) > MAX_LISTED else []
+        )
+        text = listed[0] if len(faults) == 1 else f"{len(faults)} faults" + "".join(f"\n  - {f}" for f in listed)
+        raise ConfigError(f"configuration: {text}")
+
+
+def schema_faults(config: dict, schema: dict) -> list[str]:
+    """One line per schema violation, in key order."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    return [describe(error) for error in errors]
+
+
+def key_of(path: list) -> str:
+    """``['gaps', 1, 'threshold']`` -> ``gaps[1].threshold``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """A one-line account of a schema violation: the key, the value, what is allowed."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) > len(error.absolute_path):
+            return describe(deepest)
+    key = key_of(list(error.absolute_path))
+    if error.validator == "additionalProperties":
+        return "; ".join(_unknown_keys(key, error))
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        return f"'{key_of([*error.absolute_path, missing])}' is missing"
+    return f"'{key}': value {error.instance!r} is not allowed: expected {_allowed(error)}"
+
+
+def _unknown_keys(key: str, error: jsonschema.ValidationError) -> Iterator[str]:
+    """Each key the schema does not know, with the nearest valid one."""
+    known = list(error.schema.get("properties", {}))
+    for name in sorted(set(error.instance) - set(known)):
+        where = f"'{key}.{name}'" if key != "(top level)" else f"'{name}'"
+        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{nearest[0]}'?" if nearest else f"valid keys: {', '.join(known)}"
+        yield f"{where}: unknown key; {hint}"
+
+
+def _allowed(error: jsonschema.ValidationError) -> str:
+    """What the schema allows where ``error`` failed, in plain words."""
+    value, description = error.validator_value, error.schema.get("description", "")
+    allowed = {
+        "minimum": lambda: f"a number of at least {value}",
+        "exclusiveMinimum": lambda: f"a number above {value}",
+        "maximum": lambda: f"a number of at most {value}",
+        "exclusiveMaximum": lambda: f"a number below {value}",
+        "enum": lambda: "one of " + ", ".join(map(str, value)),
+        "const": lambda: repr(value),
+        "type": lambda: " or ".join([value] if isinstance(value, str) else value),
+        "pattern": lambda: f"text matching {value}",
+        "minItems": lambda: f"at least {value} item(s)",
+        "minProperties": lambda: f"at least {value} entry(ies)",
+        "uniqueItems": lambda: "items listed once each",
+        "minLength": lambda: "a non-empty text",
+    }.get(error.validator, lambda: error.message)()
+    return f"{allowed} ({description})" if description else allowed
+
+
+def _increasing(values: list[float]) -> bool:
+    """Whether the values are in strictly increasing order."""
+    return all(a < b for a, b in pairwise(values))
+
+
+def order_faults(config: dict) -> Iterator[str]:
+    """Thresholds and decay steps in increasing order, weights decreasing, the horizon long enough."""
+    thresholds = config["access"]["thresholds_min"]
+    if not _increasing(thresholds):
+        yield f"'access.thresholds_min': value {thresholds} is not allowed: expected minutes in increasing order"
+    steps = config["e2sfca"]["steps"]
+    limits, weights = [s["max_min"] for s in steps], [s["weight"] for s in steps]
+    if not _increasing(limits):
+        yield f"'e2sfca.steps': max_min {limits} is not allowed: expected minutes in increasing order"
+    if any(b > a for a, b in pairwise(weights)):
+        yield f"'e2sfca.steps': weight {weights} is not allowed: expected weights that decrease with time"
+    used = [*thresholds, config["siting"]["minutes"], *limits]
+    if config["access"]["horizon_min"] < max(used):
+        yield (
+            f"'access.horizon_min': value {config['access']['horizon_min']} is not allowed: expected at least "
+            f"{max(used)} minutes, the longest threshold, E2SFCA step or siting time"
+        )
+
+
+def model_faults(config: dict) -> Iterator[str]:
+    """Speed models named by ``speeds`` and ``calibration`` defined in ``speeds.models``."""
+    models = config["speeds"]["models"]
+    named = {"speeds.model": config["speeds"]["model"], "speeds.alternative": config["speeds"]["alternative"]}
+    if config["calibration"]:
+        named["calibration.model"] = config["calibration"]["model"]
+    for key, name in named.items():
+        if name not in models:
+            yield f"'{key}': value {name!r} is not allowed: expected a model of speeds.models ({', '.join(models)})"
+
+
+def siting_faults(config: dict) -> Iterator[str]:
+    """Each service to site needs its candidate rule."""
+    missing = [s for s in config["siting"]["services"] if s not in config["siting"]["candidates"]]
+    if missing:
+        yield (
+            f"'siting.candidates': no entry for {', '.join(missing)}: expected where a new site of each service of "
+            "siting.services may open (categories, services, msp)"
+        )
+
+
+def edition_faults(config: dict) -> Iterator[str]:
+    """Each SAE edition of ``sources.sae`` has its own working copy: two folders of one name cannot be told apart."""
+    keys = [edition_key(edition) for edition in sae_editions(config["sources"]["sae"])]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        yield (
+            f"'sources.sae': editions named {twice} more than once: expected each edition once, in folders of "
+            "different names (or files of different years)"
+        )
+
+
+def change_faults(config: dict) -> Iterator[str]:
+    """The change layers of the map are indicators whose change is computed."""
+    changes = config.get("changes") or {}
+    unknown = [name for name in changes.get("maps", []) if name not in changes.get("indicators", {})]
+    if unknown:
+        yield (
+            f"'changes.maps': value {unknown} is not allowed: expected indicators of changes.indicators "
+            f"({', '.join(changes.get('indicators', {}))})"
+        )
+
+
+def calibration_faults(config: dict, departements: list[str]) -> Iterator[str]:
+    """Calibrated départements must be in the run: the calibration routes on their networks."""
+    missing = sorted(set((config["calibration"] or {}).get("departements", [])) - set(departements))
+    if missing:
+        yield (
+            f"'calibration.departements': value {missing} is not allowed: expected départements of the run "
+            f"({', '.join(departements)}); the calibration routes on their networks"
+        )
