@@ -21,3 +21,14 @@ rule all:
         PUBLISHED,
         rules.manifest.output,
     default_target: True
+
+
+# Every other rule runs one step, its named entries bound to the step's parameters: checked before any job runs.
+planning_check(
+    check_rules,
+    {
+        defined.name: {"input": defined.input.keys(), "output": defined.output.keys(), "params": defined.params.keys()}
+        for defined in workflow.rules
+        if defined.name != "all"
+    },
+)

@@ -87,7 +87,7 @@ def main() -> None:
     polygons = communes.set_index("code").loc[table["commune"]].reset_index()
     network = RoadNetwork.load(processed / f"departements/{settings['departements'][0]}/network.npz")
     access = AccessModel.from_config(CONFIG["access"])
-    trips = prepare_trips(network, polygons, sites["lon"], sites["lat"], access, settings["direction"])
+    trips = prepare_trips(network, polygons, sites["lon"], sites["lat"], access, direction=settings["direction"])
     observed, population = table["minutes"].to_numpy(float), table["population"].to_numpy(float)
     model, alternative = speed_models(CONFIG["speeds"])
     started = time.perf_counter()

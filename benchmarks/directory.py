@@ -30,6 +30,7 @@ import geopandas as gpd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser import Browser  # noqa: E402 (the tests' DevTools driver)
 
+from coverage.pipeline.cli import arguments_of  # noqa: E402
 from coverage.tables import write_csv  # noqa: E402
 
 QUERIES = ("saint-etienne", "bastia", "20250", "paris", "plou")
@@ -89,13 +90,11 @@ def main() -> None:
         work = Path(folder)
         access = national_access(run, work / "access_commune.csv")
         page = work / "annuaire-france.html"
-        command = [
-            sys.executable, "-m", "coverage", "directory", "--access-csv", str(access),
-            "--nearest-csv", str(run / "data/processed/nearest_sites.csv"),
-            "--facilities-csv", str(run / "data/processed/facilities.csv"),
-            "--population", str(run / "data/raw/population.json"), "--label", "France", "--map-file", "index.html",
-            "--settings", json.dumps(SETTINGS), "--count", "3", "--out", str(page),
-        ]  # fmt: skip
+        command = [sys.executable, "-m", "coverage", *arguments_of("directory", {
+            "access": access, "nearest": run / "data/processed/nearest_sites.csv",
+            "facilities": run / "data/processed/facilities.csv", "population": run / "data/raw/population.json",
+            "label": "France", "map_file": "index.html", "settings": SETTINGS, "sites_per_service": 3, "page": page,
+        })]  # fmt: skip
         job = measured(command, arguments.cap_gb) | {"page_mb": round(page.stat().st_size / 2**20, 2)}
         chromium = in_chromium(page, work / "profile")
     communes = len(gpd.read_file(run / "data/processed/communes.gpkg", ignore_geometry=True))

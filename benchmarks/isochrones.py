@@ -34,14 +34,15 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from coverage.pipeline import steps
 from coverage.core.access import load_node_times
 from coverage.core.isochrones import EdgeShapes, edges_leaving, fidelity, merge_isochrones, reached_segments
 from coverage.core.network import RoadNetwork
 from coverage.france.sources.boundaries import load_departements
+from coverage.pipeline import steps
+from coverage.pipeline.cli import arguments_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jobs import CONFIG, ROOT, job_arguments, measured, synthetic_arrays, synthetic_grid  # noqa: E402  (helpers)
+from jobs import CONFIG, ROOT, job_steps, measured, synthetic_arrays, synthetic_grid  # noqa: E402  (helpers)
 
 METHODS = ("grid", "exact")
 SAMPLES = 20_000
@@ -49,11 +50,10 @@ SAMPLES = 20_000
 
 def isochrone_job(folder: Path, departement: str, run: Path, method: str, cap: list[str]) -> dict:
     """Run the isochrones job of a département whose network and node times are in ``folder``; its cost."""
-    arguments = job_arguments("graphml", None, departement, run, folder, {})["isochrones"]
+    step, values = job_steps("graphml", None, departement, run, folder, {})["isochrones"]
     settings = {**CONFIG["access"], "isochrone_method": method}
-    arguments[arguments.index("--settings") + 1] = json.dumps(settings)
-    arguments[arguments.index("--out") + 1] = str(folder / f"isochrones_{method}.gpkg")
-    return measured(arguments, cap)
+    return measured(arguments_of(step, {**values, "settings": settings,
+                                        "isochrones": folder / f"isochrones_{method}.gpkg"}), cap)  # fmt: skip
 
 
 def cumulative(table: gpd.GeoDataFrame, crs: str) -> dict[tuple[str, float], shapely.Geometry]:
@@ -110,15 +110,19 @@ def split(run: Path, scratch: Path) -> dict:
     boundaries, processed = run / "data/raw/departements.geojson", run / "data/processed"
     buffer_km = CONFIG["networks"]["buffer_km"]
     editions = {**CONFIG["editions"], "networks": []}
-    steps.prepare_network("graphml", str(ROOT / CONFIG["mirror"] / source["path"]), boundaries, codes, buffer_km,
-                          source["converter_default_maxspeeds"], "", scratch / "prepared.npz")  # fmt: skip
-    steps.network(scratch / "prepared.npz", source["path"], boundaries, codes, buffer_km, settings["horizon_min"],
-                  CONFIG["speeds"], scratch / "network.npz", scratch / "warnings.csv")  # fmt: skip
-    steps.access(scratch / "network.npz", processed / "communes.gpkg", processed / "facilities.csv", codes, settings,
-                 editions, scratch / "access.csv", scratch / "sites.csv", scratch / "coverage.csv",
-                 scratch / "node_times.npz")  # fmt: skip
-    steps.isochrones(scratch / "network.npz", scratch / "node_times.npz", scratch / "access.csv", boundaries, codes,
-                     {**settings, "isochrone_method": "grid"}, scratch / "whole.gpkg")  # fmt: skip
+    network, times, access = scratch / "network.npz", scratch / "node_times.npz", scratch / "access.csv"
+    steps.prepare_network(departements=boundaries, kind="graphml", path=str(ROOT / CONFIG["mirror"] / source["path"]),
+                          codes=codes, buffer_km=buffer_km, converter_defaults=source["converter_default_maxspeeds"],
+                          overpass_url="", prepared=scratch / "prepared.npz")  # fmt: skip
+    steps.network(prepared=scratch / "prepared.npz", departements=boundaries, origin=source["path"], codes=codes,
+                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], network=network,
+                  warnings=scratch / "warnings.csv")  # fmt: skip
+    steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
+                 origin=source["path"], codes=codes, settings=settings, editions=editions, access=access,
+                 sites=scratch / "sites.csv", coverage=scratch / "coverage.csv", times=times,
+                 warnings=scratch / "warnings_access.csv")  # fmt: skip
+    steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
+                     settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip
     parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]
     merged, whole = (frame.to_crs(2154) for frame in (merge_isochrones(parts), gpd.read_file(scratch / "whole.gpkg")))
     differ = [
@@ -156,7 +160,7 @@ def main() -> None:
             folder.mkdir()
             synthetic_arrays(synthetic_grid(run / "data/raw/departements.geojson", "33", arguments.nodes),
                              folder / "network.npz")  # fmt: skip
-            measured(job_arguments("graphml", None, "33", run, folder, {})["access"])
+            measured(arguments_of(*job_steps("graphml", None, "33", run, folder, {})["access"]))
             cases["synthetic"] = run_case(folder, "33", run, cap)
         (scratch / "split").mkdir()
         result = {"cases": cases, "split": split(run, scratch / "split")}

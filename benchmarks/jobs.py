@@ -1,7 +1,8 @@
 """Time and peak memory of each département job, on real networks and on a synthetic one of a large département.
 
-Runs the six jobs of a département (``prepare-network``, ``network``, ``access``, ``isochrones``,
-``commune-site-times``, ``siting`` for USP) as the workflow does, one ``python -m coverage`` process each,
+Runs the jobs of a département (``prepare-network``, ``network``, ``access``, ``isochrones``,
+``commune-site-times``, ``nearest-sites``, ``siting`` for USP) with the arguments the workflow gives them
+(:func:`job_steps`), one ``python -m coverage`` process each,
 and reads each process's wall time and peak resident memory. Cases:
 
 - ``corse-2A``, ``corse-2B``: the Corsica GraphML cut to each département plus the buffer;
@@ -47,6 +48,7 @@ import yaml
 
 from coverage.core.network import RoadNetwork, speed_models
 from coverage.france.territories import departement_sizes
+from coverage.pipeline.cli import arguments_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
@@ -56,8 +58,8 @@ CLASSES = {"residential": 0.55, "unclassified": 0.15, "tertiary": 0.17, "seconda
 
 
 def measured(arguments: list[str], prefix: list[str] = (), command: list[str] | None = None) -> dict:
-    """Run ``python -m coverage <arguments>`` (or ``command``), after a ``prefix`` such as ``prlimit --as=…``;
-    its wall time (s) and peak resident memory (MB).
+    """Run ``python -m coverage <arguments>`` (built by ``arguments_of``; or ``command``), after a ``prefix``
+    such as ``prlimit --as=…``; its wall time (s) and peak resident memory (MB).
 
     The peak is the process's own ``VmHWM`` (read from /proc while it runs; ``prlimit`` runs the
     command in its own process): ``ru_maxrss`` would also count the memory of this benchmark
@@ -87,54 +89,47 @@ def _high_water_kb(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
-def job_arguments(kind: str, source: Path | None, departement: str, run: Path, out: Path, converter: dict
-                  ) -> dict[str, list[str]]:  # fmt: skip
-    """The ``python -m coverage`` arguments of each job of one département, as the workflow passes them."""
-    access, codes = CONFIG["access"], json.dumps([departement])
-    raw, processed = run / "data/raw", run / "data/processed"
-    common = ["--network-path", str(out / "network.npz")]
-    buffer = str(CONFIG["networks"]["buffer_km"])
+def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: Path, converter: dict
+               ) -> dict[str, tuple[str, dict]]:  # fmt: skip
+    """The step and keyword arguments of each job of one département, wired as the workflow wires them."""
+    settings, codes, buffer_km = CONFIG["access"], [departement], CONFIG["networks"]["buffer_km"]
+    boundaries, finess = run / "data/raw/departements.geojson", run / "data/raw/finess.csv"
+    communes, facilities = run / "data/processed/communes.gpkg", run / "data/processed/facilities.csv"
+    network, access, times = out / "network.npz", out / "access_commune.csv", out / "node_times.npz"
     return {
-        "prepare_network": ["prepare-network", "--kind", kind, "--path", str(source), "--departements",
-                            str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
-                            "--converter-defaults", json.dumps(converter), "--overpass-url=",
-                            "--out", str(out / "prepared.npz")],
-        "network": ["network", "--prepared", str(out / "prepared.npz"), "--origin", Path(str(source)).name,
-                    "--departements",
-                    str(raw / "departements.geojson"), "--departement-codes", codes, "--buffer-km", buffer,
-                    "--horizon-min", str(access["horizon_min"]), "--speeds", json.dumps(CONFIG["speeds"]),
-                    "--out", str(out / "network.npz"), "--warnings", str(out / "warnings.csv")],
-        "access": ["access", *common, "--origin", str(source), "--communes-path", str(processed / "communes.gpkg"),
-                   "--facilities-csv", str(processed / "facilities.csv"), "--departement-codes", codes,
-                   "--settings", json.dumps(access), "--editions", json.dumps({**CONFIG["editions"], "networks": []}),
-                   "--out-communes", str(out / "access_commune.csv"), "--out-sites", str(out / "access_sites.csv"),
-                   "--out-coverage", str(out / "coverage.csv"), "--out-times", str(out / "node_times.npz"),
-                   "--warnings", str(out / "warnings_access.csv")],
-        "isochrones": ["isochrones", *common, "--times-path", str(out / "node_times.npz"),
-                       "--access-csv", str(out / "access_commune.csv"), "--departements",
-                       str(raw / "departements.geojson"), "--departement-codes", codes,
-                       "--settings", json.dumps(access), "--out", str(out / "isochrones.gpkg")],
-        "commune_site_times": ["commune-site-times", *common, "--access-csv", str(out / "access_commune.csv"),
-                               "--facilities-csv", str(processed / "facilities.csv"), "--settings", json.dumps(access),
-                               "--e2sfca-settings", json.dumps(CONFIG["e2sfca"]),
-                               "--out", str(out / "travel_times.parquet")],
-        "nearest_sites": ["nearest-site-times", *common, "--access-csv", str(out / "access_commune.csv"),
-                          "--facilities-csv", str(processed / "facilities.csv"), "--settings", json.dumps(access),
-                          "--count", str(CONFIG["directory"]["sites_per_service"]),
-                          "--out", str(out / "nearest_sites.csv")],
-        "siting": ["siting", *common, "--access-csv", str(out / "access_commune.csv"),
-                   "--facilities-csv", str(processed / "facilities.csv"), "--finess", str(raw / "finess.csv"),
-                   "--departement-codes", codes, "--service", "USP", "--settings", json.dumps(access),
-                   "--siting-settings", json.dumps(CONFIG["siting"]), "--out", str(out / "siting.csv"),
-                   "--out-communes", str(out / "siting_communes.csv")],
+        "prepare_network": ("prepare_network", {
+            "departements": boundaries, "kind": kind, "path": str(source), "codes": codes, "buffer_km": buffer_km,
+            "converter_defaults": converter, "overpass_url": "", "prepared": out / "prepared.npz"}),
+        "network": ("network", {
+            "prepared": out / "prepared.npz", "departements": boundaries, "origin": Path(str(source)).name,
+            "codes": codes, "buffer_km": buffer_km, "horizon_min": settings["horizon_min"],
+            "speeds": CONFIG["speeds"], "network": network, "warnings": out / "warnings.csv"}),
+        "access": ("access", {
+            "network": network, "communes": communes, "facilities": facilities, "origin": str(source), "codes": codes,
+            "settings": settings, "editions": {**CONFIG["editions"], "networks": []}, "access": access,
+            "sites": out / "access_sites.csv", "coverage": out / "coverage.csv", "times": times,
+            "warnings": out / "warnings_access.csv"}),
+        "isochrones": ("isochrones", {
+            "network": network, "times": times, "access": access, "departements": boundaries, "codes": codes,
+            "settings": settings, "isochrones": out / "isochrones.gpkg"}),
+        "commune_site_times": ("commune_site_times", {
+            "network": network, "access": access, "facilities": facilities, "settings": settings,
+            "e2sfca": CONFIG["e2sfca"], "travel_times": out / "travel_times.parquet"}),
+        "nearest_sites": ("nearest_sites", {
+            "network": network, "access": access, "facilities": facilities, "settings": settings,
+            "sites_per_service": CONFIG["directory"]["sites_per_service"], "nearest": out / "nearest_sites.csv"}),
+        "siting": ("siting", {
+            "network": network, "access": access, "facilities": facilities, "finess": finess, "codes": codes,
+            "service": "USP", "settings": settings, "siting": CONFIG["siting"], "proposals": out / "siting.csv",
+            "communes": out / "siting_communes.csv"}),
     }  # fmt: skip
 
 
 def run_jobs(source: Path | None, departement: str, run: Path, out: Path, converter: dict) -> dict:
     """The jobs of one département, in order, each measured; without a source, its arrays are already in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    steps = job_arguments("graphml", source, departement, run, out, converter)
-    costs = {job: measured(steps[job]) for job in JOBS if source is not None or job not in NETWORK_JOBS}
+    steps = job_steps("graphml", source, departement, run, out, converter)
+    costs = {job: measured(arguments_of(*steps[job])) for job in JOBS if source is not None or job not in NETWORK_JOBS}
     network = RoadNetwork.load(out / "network.npz")
     return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs}
 

@@ -29,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jobs import job_arguments, measured  # noqa: E402  (the benchmarks' job arguments and process meter)
+from jobs import job_steps, measured  # noqa: E402  (the benchmarks' job arguments and process meter)
+
+from coverage.pipeline.cli import arguments_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BOX = (7.9, 40.7, 10.2, 43.0)  # Corse-du-Sud and its 120 km buffer, over land and sea alike (lon, lat)
@@ -153,8 +155,8 @@ def legacy_load(path: Path) -> None:
 def jobs(pbf: Path, run: Path, out: Path, cap: list[str]) -> dict:
     """prepare-network, network and access for Corse-du-Sud on an extract, as the workflow runs them."""
     out.mkdir(parents=True, exist_ok=True)
-    arguments = job_arguments("osm", pbf, "2A", run, out, {})
-    costs = {job: measured(arguments[job], prefix=cap) for job in ("prepare_network", "network", "access")}
+    jobs = job_steps("osm", pbf, "2A", run, out, {})
+    costs = {job: measured(arguments_of(*jobs[job]), prefix=cap) for job in ("prepare_network", "network", "access")}
     from coverage.core.network import RoadNetwork
 
     prepared, network = RoadNetwork.load(out / "prepared.npz"), RoadNetwork.load(out / "network.npz")

@@ -15,10 +15,11 @@ from conftest import FINESS_HEADER, ID_HEADER, write_sae_file
 from shapely.geometry import box
 
 from coverage.core.access import Router
-from coverage.errors import InputError
+from coverage.core.network import check_graph, main_component, to_arrays
+from coverage.errors import ConfigError, InputError
 from coverage.france.facilities import Inputs, build_facilities
 from coverage.france.indicators import GapRule, compute_indicators
-from coverage.core.network import check_graph, main_component, to_arrays
+from coverage.france.sources.boundaries import load_area_departements
 from coverage.france.sources.finess import edition_label, load_finess
 from coverage.france.sources.sae import find_edition, load_identification
 
@@ -203,3 +204,11 @@ def test_finess_table_missing_a_column(tmp_path):
     )
     text = error_of(lambda: load_finess(path))
     assert "finess.csv" in text and "column 'telephone'" in text and "[rule required-column]" in text
+
+
+def test_an_area_departement_missing_from_the_boundaries_is_a_configuration_error(tiny_departements, tmp_path):
+    boundaries = tmp_path / "departements.geojson"
+    tiny_departements.to_file(boundaries)
+    assert load_area_departements(boundaries, ["2A"])["code"].tolist() == ["2A"]
+    with pytest.raises(ConfigError, match=r"area départements not in .*departements.geojson: 06, 974"):
+        load_area_departements(boundaries, ["2A", "974", "06"])

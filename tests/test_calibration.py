@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SAE, SHARED, snakemake
 
 from coverage.core.calibration import Trips, fit_speed_model, validation_table
-from coverage.errors import InputError
 from coverage.core.network import RoadNetwork, SpeedModel
+from coverage.errors import InputError
 from coverage.france.sources.reference import load_reference_sites, load_reference_times
-
-from conftest import SAE, SHARED, snakemake
 
 REFERENCE = SHARED / "reference" / "drees-urgences-2019-haute-corse.csv"
 SITES = SHARED / "reference" / "sae-2019-urgences-smur-corse.csv"

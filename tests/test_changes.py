@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage.france.changes import compare_editions
-from coverage.outputs.change_report import change_markdown, signed
 from coverage.errors import ConfigError
+from coverage.france.changes import compare_editions
 from coverage.france.indicators import compute_indicators
+from coverage.outputs.change_report import change_markdown, signed
 from coverage.tables import with_sources
 
 INDICATORS = {"usp_capacity": "Lits d'USP", "usp_beds_per_100k": "Lits d'USP pour 100 000 habitants"}

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from coverage._csvio import read_delimited
-from coverage.france.contracts import Column, Contract, non_negative, numbers
 from coverage.errors import InputError
+from coverage.france.contracts import Column, Contract, non_negative, numbers
 from coverage.tables import read_csv, write_csv
 
 

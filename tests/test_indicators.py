@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.errors import ConfigError
 from coverage.constants import SERVICES
+from coverage.errors import ConfigError
 from coverage.france.indicators import GapRule, compute_indicators, national_totals
 
 DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})

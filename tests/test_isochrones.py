@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
-from conftest import SHARED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from coverage.core.access import load_node_times
-from coverage.core.geometry import nearest_code_of_points
 from coverage.core.isochrones import (
     SIMPLIFY_PER_BUFFER,
     STEPS_PER_BUFFER,
@@ -214,15 +211,3 @@ def test_no_road_drawn_or_reached_gives_empty_bands():
     unreached = grid_polygon(network, np.full(2, np.inf), 10, "to_site")
     assert all(polygon.is_empty for polygon in [*none_drawn, unreached])
 
-
-def test_points_at_sea_belong_to_the_departement_at_the_least_distance():
-    """Random points off the coasts of Corsica and Provence: the département chosen is one at the least
-    distance (geopandas' distance to each outline)."""
-    departements = load_departements(SHARED / "admin/departements.geojson")
-    rng = np.random.default_rng(3)
-    lon, lat = pd.Series(rng.uniform(5.5, 10.0, 400)), pd.Series(rng.uniform(41.2, 43.4, 400))
-    codes = nearest_code_of_points(lon, lat, departements, CRS)
-    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(CRS)
-    outlines = departements.to_crs(CRS).set_index("code").geometry
-    for code, point in zip(codes, points, strict=True):
-        assert outlines[code].distance(point) == pytest.approx(outlines.distance(point).min(), abs=1e-6)

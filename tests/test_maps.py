@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coverage.outputs._web_assets import external_references
 from coverage.france.indicators import GapRule, compute_indicators
+from coverage.outputs._web_assets import external_references
 from coverage.outputs.maps import _popup, build_map, write_map
 
 SITE = {

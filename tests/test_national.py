@@ -112,20 +112,24 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     editions = {**default_config["editions"], "networks": [NETWORK_LABEL]}
     boundaries, facilities = run / "data/raw/departements.geojson", processed / "facilities.csv"
     buffer_km = default_config["networks"]["buffer_km"]
-    steps.prepare_network("graphml", str(SHARED / network["path"]), boundaries, codes, buffer_km,
-                          network["converter_default_maxspeeds"], "", tmp_path / "prepared.npz")  # fmt: skip
-    steps.network(tmp_path / "prepared.npz", network["path"], boundaries, codes, buffer_km, settings["horizon_min"],
-                  default_config["speeds"], tmp_path / "network.npz", tmp_path / "warnings.csv")  # fmt: skip
-    steps.access(tmp_path / "network.npz", network["path"], processed / "communes.gpkg", facilities, codes,
-                 settings, editions, tmp_path / "access_commune.csv", tmp_path / "access_sites.csv",
-                 tmp_path / "coverage_departement.csv", tmp_path / "node_times.npz",
-                 tmp_path / "warnings_access.csv")  # fmt: skip
-    steps.isochrones(tmp_path / "network.npz", tmp_path / "node_times.npz", tmp_path / "access_commune.csv",
-                     boundaries, codes, settings, tmp_path / "isochrones.gpkg")  # fmt: skip
-    steps.commune_site_times(tmp_path / "network.npz", tmp_path / "access_commune.csv", facilities, settings,
-                             default_config["e2sfca"], tmp_path / "travel_times.parquet")  # fmt: skip
-    steps.capacity_access(tmp_path / "travel_times.parquet", tmp_path / "access_commune.csv", facilities, settings,
-                          default_config["e2sfca"], tmp_path / "e2sfca_commune.csv")  # fmt: skip
+    network_npz, access, times, pairs = (tmp_path / n for n in ("network.npz", "access_commune.csv", "node_times.npz",
+                                                                "travel_times.parquet"))  # fmt: skip
+    steps.prepare_network(departements=boundaries, kind="graphml", path=str(SHARED / network["path"]), codes=codes,
+                          buffer_km=buffer_km, converter_defaults=network["converter_default_maxspeeds"],
+                          overpass_url="", prepared=tmp_path / "prepared.npz")  # fmt: skip
+    steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"], codes=codes,
+                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=default_config["speeds"],
+                  network=network_npz, warnings=tmp_path / "warnings.csv")  # fmt: skip
+    steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
+                 origin=network["path"], codes=codes, settings=settings, editions=editions, access=access,
+                 sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv", times=times,
+                 warnings=tmp_path / "warnings_access.csv")  # fmt: skip
+    steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
+                     settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
+    steps.commune_site_times(network=network_npz, access=access, facilities=facilities, settings=settings,
+                             e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
+    steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
+                          e2sfca=default_config["e2sfca"], scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
     for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "e2sfca_commune.csv"):
         one, merged = (sorted_rows(read_csv(folder / name)) for folder in (tmp_path, processed))
         pd.testing.assert_frame_equal(merged, one, check_exact=False, rtol=1e-9, obj=name)

@@ -12,7 +12,6 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from coverage.errors import InputError
 from coverage.core.network import (
     RoadNetwork,
     SpeedModel,
@@ -25,6 +24,7 @@ from coverage.core.network import (
     stretch_sinuosity,
     to_arrays,
 )  # fmt: skip
+from coverage.errors import InputError
 
 CALIBRATED = SpeedModel(
     name="test", class_kph={"tertiary": 60, "primary": 70, "default": 30}, maxspeed="cap", bend_coefficient=0.5,

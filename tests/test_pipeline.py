@@ -22,6 +22,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake
 
+from coverage.pipeline.provenance import table_digests
+
 pytestmark = pytest.mark.integration
 SAE_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
 CHROMIUM_FLAGS = [
@@ -613,13 +615,6 @@ def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_
     assert first["finess"] in text and "SAE 2023" in text and "Circulaire DHOS/O2/2008/99" in text
     _, drawn = open_in_chromium(run / "reports/corse.html", tmp_path / "profile")
     assert drawn.tags["img"] == 6 and drawn.tags["table"] >= 5
-
-
-def table_digests(directory: Path) -> dict[str, str]:
-    """SHA-256 of every table of a run: CSV, parquet, GeoPackage and Markdown under data/processed and reports/."""
-    files = [p for p in sorted(directory.glob("data/processed/**/*")) + sorted(directory.glob("reports/*.md"))
-             if p.suffix in {".csv", ".parquet", ".gpkg", ".md", ".npz"}]  # fmt: skip
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def test_two_consecutive_runs_give_byte_identical_tables(run: Path):

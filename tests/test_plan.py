@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from coverage.errors import ConfigError
-from coverage.pipeline.resources import JobCost, NodeModel
 from coverage.france.territories import Size, Territories, departement_sizes, slug
+from coverage.pipeline.resources import JobCost, NodeModel
 
 
 @pytest.fixture

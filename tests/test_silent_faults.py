@@ -20,11 +20,11 @@ import pytest
 from conftest import ROOT, SHARED, snakemake
 from shapely.geometry import box
 
-from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
 from coverage.errors import ConfigError, InputError
 from coverage.france.geography import build_communes
 from coverage.france.sources.population import load_population
 from coverage.france.territories import check_boundaries_cover
+from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
 
 SCHEMA = read_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -206,5 +206,6 @@ def test_the_communes_step_stops_on_boundaries_missing_a_departement_of_the_terr
     boundaries = tmp_path / "departements.geojson"
     tiny_departements.to_file(boundaries)
     with pytest.raises(InputError, match=r"(?s)departements.geojson.*value '01'.*\[rule whole-territory\]"):
-        steps.communes(tmp_path / "unused.json", tmp_path / "unused", boundaries, ["01", "2A", "2B"],
-                       tmp_path / "c.gpkg", tmp_path / "r.csv", tmp_path / "w.csv")  # fmt: skip
+        steps.communes(population=tmp_path / "unused.json", polygons=tmp_path / "unused", departements=boundaries,
+                       territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg", rejects=tmp_path / "r.csv",
+                       warnings=tmp_path / "w.csv")  # fmt: skip

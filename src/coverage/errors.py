@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_LISTED = 20
+ORIGINS_VARIABLE = "COVERAGE_ORIGINS"
+
+
+def configured_origins() -> dict[str, str]:
+    """Working copy -> the file the user configured, as the workflow exports it (``COVERAGE_ORIGINS``, JSON)."""
+    return json.loads(os.environ.get(ORIGINS_VARIABLE) or "{}")
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ if config["calibration"]:
         output:
             fitted=f"{CALIBRATION_FOLDER}/speeds_fitted.yaml",
             validation=f"{CALIBRATION_FOLDER}/validation.csv",
-            communes=f"{CALIBRATION_FOLDER}/communes.csv",
+            commune_times=f"{CALIBRATION_FOLDER}/communes.csv",
             plot=f"{CALIBRATION_FOLDER}/observed_vs_modelled.png",
         params:
-            settings=as_json(config["access"]),
-            speeds=as_json(config["speeds"]),
-            fit=as_json(config["calibration"]),
+            settings=config["access"],
+            speeds=config["speeds"],
+            fit=config["calibration"],
         threads: other_resource("threads")
         resources:
             mem_mb=other_resource("mem_mb"),
@@ -32,9 +32,5 @@ if config["calibration"]:
             "../envs/coverage.yaml"
         log:
             "logs/calibration.log",
-        shell:
-            "python -m coverage calibration --network-paths {input.networks:q} --communes-path {input.communes:q}"
-            " --reference {input.reference:q} --sites {input.sites:q} --settings {params.settings:q}"
-            " --speeds {params.speeds:q} --fit-settings {params.fit:q} --out-fitted {output.fitted:q}"
-            " --out-validation {output.validation:q} --out-communes {output.communes:q} --out-plot {output.plot:q}"
-            " 2>&1 | tee {log:q}"
+        script:
+            "../scripts/step.py"

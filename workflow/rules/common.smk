@@ -1,7 +1,6 @@
 import json
+import os
 import re
-import shlex
-import sys
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -9,8 +8,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
-from coverage.errors import ConfigError, InputError
+from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
 from coverage.pipeline.resources import JobCost, NodeModel
+from coverage.pipeline.script import check_rules
 from coverage.france.sources.fetch import Downloads, fetch
 from coverage.france.sources.sae import edition_key, sae_editions
 from coverage.france.territories import Territories, check_boundaries_cover, departement_sizes
@@ -199,7 +199,7 @@ def network_label(departement):
 
 def editions_of(departements):
     """Edition labels for tables about some départements: the configured ones and their road networks'."""
-    return as_json({**config["editions"], "networks": sorted({network_label(d) for d in departements})})
+    return {**config["editions"], "networks": sorted({network_label(d) for d in departements})}
 
 
 def departement_editions(wildcards):
@@ -213,13 +213,8 @@ def region_editions(wildcards):
 
 
 def region_departements(wildcards):
-    """The run's départements in a région, as one JSON argument."""
-    return as_json(list(REGIONS[wildcards.region].departements))
-
-
-def as_json(value):
-    """A config section passed to a step as one JSON argument."""
-    return json.dumps(value, ensure_ascii=False)
+    """The run's départements in a région."""
+    return list(REGIONS[wildcards.region].departements)
 
 
 NODE_MODEL = NodeModel(**config["resources"]["network_nodes"])
@@ -268,8 +263,8 @@ def other_resource(name):
 
 
 def departement_codes(wildcards):
-    """The département of a job, as the one-element JSON list the steps take."""
-    return as_json([wildcards.departement])
+    """The département of a job, as the one-element list of codes the steps take."""
+    return [wildcards.departement]
 
 
 RAW_SOURCES = {
@@ -291,12 +286,8 @@ def raw_origins():
     return {raw: in_mirror(path) for raw, path in copies.items() if path and Path(in_mirror(path)).exists()}
 
 
-# Every rule runs `python -m coverage` with the interpreter that runs Snakemake (its venv), whatever the PATH,
-# and its error reports name the planner's own files, not the working copies (COVERAGE_ORIGINS, coverage.pipeline.cli).
-shell.prefix(
-    f"set -euo pipefail; export PATH={shlex.quote(str(Path(sys.executable).parent))}:\"$PATH\""
-    f" COVERAGE_ORIGINS={shlex.quote(as_json(raw_origins())).replace('{', '{{').replace('}', '}}')}; "
-)  # the prefix is formatted like a command: JSON braces doubled
+# The rules' error reports name the planner's own files, not their working copies (coverage.pipeline.script).
+os.environ[ORIGINS_VARIABLE] = json.dumps(raw_origins(), ensure_ascii=False)
 
 
 def labelled_inputs():

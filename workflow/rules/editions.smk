@@ -24,7 +24,7 @@ use rule facilities as edition_facilities with:
     params:
         msp_category=config["facilities"]["msp_category"],
         tolerance_km=config["facilities"]["departement_tolerance_km"],
-        own_sites=as_json([]),
+        own_sites=[],
     log:
         "logs/edition_facilities_{edition}.log",
 
@@ -48,14 +48,14 @@ use rule indicators as edition_indicators with:
 
 rule changes:
     input:
-        expand(f"{EDITION_FOLDER}/indicators_departement.csv", edition=SAE_EDITIONS),
+        edition_indicators=expand(f"{EDITION_FOLDER}/indicators_departement.csv", edition=SAE_EDITIONS),
     output:
-        departements="data/processed/change_departement.csv",
+        by_departement="data/processed/change_departement.csv",
         national="data/processed/change_national.csv",
         markdown="data/processed/change.md",
     params:
-        indicators=as_json(config["changes"]["indicators"]),
-        shown=as_json(config["changes"]["maps"]),
+        indicators=config["changes"]["indicators"],
+        shown=config["changes"]["maps"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -64,7 +64,5 @@ rule changes:
         "../envs/coverage.yaml"
     log:
         "logs/changes.log",
-    shell:
-        "python -m coverage changes --edition-indicators {input:q} --indicators {params.indicators:q}"
-        " --shown {params.shown:q} --out-departements {output.departements:q} --out-national {output.national:q}"
-        " --out-markdown {output.markdown:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"

@@ -10,8 +10,8 @@ rule indicators:
         national="data/processed/national_totals.csv",
         markdown="data/processed/indicators_departement.md",
     params:
-        gaps=as_json(config["gaps"]),
-        editions=as_json(config["editions"]),
+        gaps=config["gaps"],
+        editions=config["editions"],
         age_year=config["population_75_plus"]["year"],
     threads: other_resource("threads")
     resources:
@@ -21,10 +21,5 @@ rule indicators:
         "../envs/coverage.yaml"
     log:
         "logs/indicators.log",
-    shell:
-        "python -m coverage indicators --facilities-csv {input.facilities:q} --unlisted-csv {input.unlisted:q}"
-        " --communes-path {input.communes:q}"
-        " --departements {input.departements:q} --population-by-age {input.population_by_age:q}"
-        " --age-year {params.age_year} --gaps {params.gaps:q} --editions {params.editions:q}"
-        " --out-csv {output.csv:q} --out-national {output.national:q} --out-markdown {output.markdown:q}"
-        " 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"

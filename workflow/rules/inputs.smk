@@ -2,10 +2,10 @@ rule raw_sae:
     input:
         lambda wildcards: sae_in_mirror(RUN_EDITION),
     output:
-        directory("data/raw/sae"),
+        target=directory("data/raw/sae"),
     params:
-        edition=as_json(SAE_EDITIONS[RUN_EDITION]),
-        downloads=as_json(config["downloads"]),
+        edition=SAE_EDITIONS[RUN_EDITION],
+        downloads=config["downloads"],
         mirror=lambda wildcards: str(MIRROR),
     threads: other_resource("threads")
     resources:
@@ -15,21 +15,20 @@ rule raw_sae:
         "../envs/coverage.yaml"
     log:
         "logs/raw_sae.log",
-    shell:
-        "python -m coverage copy-sae --mirror {params.mirror:q} --edition {params.edition:q}"
-        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 use rule raw_sae as raw_sae_edition with:
     input:
         lambda wildcards: sae_in_mirror(wildcards.edition),
     output:
-        directory("data/raw/sae_editions/{edition}"),
+        target=directory("data/raw/sae_editions/{edition}"),
     wildcard_constraints:
         edition="|".join(re.escape(key) for key in SAE_EDITIONS if key != RUN_EDITION) or "(?!)",
     params:
-        edition=lambda wildcards: as_json(SAE_EDITIONS[wildcards.edition]),
-        downloads=as_json(config["downloads"]),
+        edition=lambda wildcards: SAE_EDITIONS[wildcards.edition],
+        downloads=config["downloads"],
         mirror=lambda wildcards: str(MIRROR),
     log:
         "logs/raw_sae_{edition}.log",
@@ -39,10 +38,10 @@ rule raw_communes:
     input:
         in_mirror_if_present(config["sources"]["communes"]),
     output:
-        directory("data/raw/communes"),
+        target=directory("data/raw/communes"),
     params:
         relative=config["sources"]["communes"],
-        downloads=as_json(config["downloads"]),
+        downloads=config["downloads"],
         mirror=lambda wildcards: str(MIRROR),
     threads: other_resource("threads")
     resources:
@@ -52,22 +51,21 @@ rule raw_communes:
         "../envs/coverage.yaml"
     log:
         "logs/raw_communes.log",
-    shell:
-        "python -m coverage copy-communes --mirror {params.mirror:q} --relative {params.relative:q}"
-        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule raw_file:
     input:
         lambda wildcards: in_mirror_if_present(config["sources"][wildcards.name]),
     output:
-        "data/raw/{name}.{ext}",
+        target="data/raw/{name}.{ext}",
     wildcard_constraints:
         name="finess|population|population_by_age|departements|reference_times|reference_sites",
         ext="csv|json|geojson|xls",
     params:
         relative=lambda wildcards: config["sources"][wildcards.name],
-        downloads=as_json(config["downloads"]),
+        downloads=config["downloads"],
         mirror=lambda wildcards: str(MIRROR),
     threads: other_resource("threads")
     resources:
@@ -77,21 +75,20 @@ rule raw_file:
         "../envs/coverage.yaml"
     log:
         "logs/raw_{name}.{ext}.log",
-    shell:
-        "python -m coverage copy-file --mirror {params.mirror:q} --relative {params.relative:q}"
-        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule raw_network:
     input:
         lambda wildcards: in_mirror_if_present(RAW_NETWORKS[wildcards.filename]),
     output:
-        "data/raw/networks/{filename}",
+        target="data/raw/networks/{filename}",
     wildcard_constraints:
         filename="|".join(RAW_NETWORKS).replace(".", r"\.") or "(?!)",
     params:
         relative=lambda wildcards: RAW_NETWORKS[wildcards.filename],
-        downloads=as_json(config["downloads"]),
+        downloads=config["downloads"],
         mirror=lambda wildcards: str(MIRROR),
     threads: other_resource("threads")
     resources:
@@ -101,6 +98,5 @@ rule raw_network:
         "../envs/coverage.yaml"
     log:
         "logs/raw_network_{filename}.log",
-    shell:
-        "python -m coverage copy-file --mirror {params.mirror:q} --relative {params.relative:q}"
-        " --downloads {params.downloads:q} --target {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"

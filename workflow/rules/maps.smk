@@ -5,14 +5,13 @@ rule html_map:
         departements="data/raw/departements.geojson",
         change=CHANGE_OUTPUTS[:1],
     output:
-        "maps/index.html",
+        page="maps/index.html",
     params:
-        layers=as_json(config["maps"]["indicators"]),
-        gaps=as_json(config["gaps"]),
-        editions=as_json(config["editions"]),
-        areas=as_json({region: entry.label for region, entry in REGIONS.items()}),
-        change=lambda wildcards, input: as_json(list(input.change)),
-        change_layers=as_json(config["changes"]["maps"]),
+        layers=config["maps"]["indicators"],
+        gaps=config["gaps"],
+        editions=config["editions"],
+        areas={region: entry.label for region, entry in REGIONS.items()},
+        change_layers=config["changes"]["maps"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -21,11 +20,8 @@ rule html_map:
         "../envs/coverage.yaml"
     log:
         "logs/html_map.log",
-    shell:
-        "python -m coverage html-map --indicators-csv {input.indicators:q} --facilities-csv {input.facilities:q}"
-        " --departements {input.departements:q} --layers {params.layers:q} --gaps {params.gaps:q}"
-        " --editions {params.editions:q} --areas {params.areas:q} --change-csv {params.change:q}"
-        " --change-layers {params.change_layers:q} --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule static_map:
@@ -34,13 +30,14 @@ rule static_map:
         facilities=rules.facilities.output.csv,
         departements="data/raw/departements.geojson",
     output:
-        "maps/static/{indicator}.png",
+        png="maps/static/{indicator}.png",
     wildcard_constraints:
         indicator="|".join(config["maps"]["indicators"]),
     params:
+        indicator=lambda wildcards: wildcards.indicator,
         title=lambda wildcards: config["maps"]["indicators"][wildcards.indicator],
-        gaps=as_json(config["gaps"]),
-        editions=as_json(config["editions"]),
+        gaps=config["gaps"],
+        editions=config["editions"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -49,10 +46,8 @@ rule static_map:
         "../envs/coverage.yaml"
     log:
         "logs/static_map_{indicator}.log",
-    shell:
-        "python -m coverage static-map --indicators-csv {input.indicators:q} --facilities-csv {input.facilities:q}"
-        " --departements {input.departements:q} --indicator {wildcards.indicator:q} --title {params.title:q}"
-        " --gaps {params.gaps:q} --editions {params.editions:q} --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 REGION_FOLDER = "data/processed/regions/{region}"
@@ -68,12 +63,12 @@ rule area_map:
         departements="data/raw/departements.geojson",
         siting=[f"{REGION_FOLDER}/siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")],
     output:
-        "maps/{region}.html",
+        page="maps/{region}.html",
     params:
         codes=region_departements,
         label=lambda wildcards: REGIONS[wildcards.region].label,
         map_service=config["access"]["map_service"],
-        thresholds=as_json(config["access"]["thresholds_min"]),
+        thresholds=config["access"]["thresholds_min"],
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
     threads: other_resource("threads")
@@ -84,13 +79,8 @@ rule area_map:
         "../envs/coverage.yaml"
     log:
         "logs/area_map_{region}.log",
-    shell:
-        "python -m coverage area-map --access-csv {input.access:q} --isochrones-path {input.isochrones:q}"
-        " --sites-csv {input.sites:q} --facilities-csv {input.facilities:q} --communes-path {input.communes:q}"
-        " --departements {input.departements:q} --area-departements {params.codes:q}"
-        " --label {params.label:q} --map-service {params.map_service:q} --thresholds {params.thresholds:q}"
-        " --horizon-min {params.horizon_min}"
-        " --editions {params.editions:q} --siting-csvs {input.siting:q} --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule directory:
@@ -100,12 +90,12 @@ rule directory:
         facilities=rules.facilities.output.csv,
         population="data/raw/population.json",
     output:
-        "maps/annuaire-{region}.html",
+        page="maps/annuaire-{region}.html",
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
         map_file=lambda wildcards: f"{wildcards.region}.html",
-        settings=as_json(config["access"]),
-        sites=config["directory"]["sites_per_service"],
+        settings=config["access"],
+        sites_per_service=config["directory"]["sites_per_service"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -114,11 +104,8 @@ rule directory:
         "../envs/coverage.yaml"
     log:
         "logs/directory_{region}.log",
-    shell:
-        "python -m coverage directory --access-csv {input.access:q} --nearest-csv {input.nearest:q}"
-        " --facilities-csv {input.facilities:q} --population {input.population:q} --label {params.label:q}"
-        " --map-file {params.map_file:q} --settings {params.settings:q} --count {params.sites}"
-        " --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule area_static_map:
@@ -127,13 +114,13 @@ rule area_static_map:
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
     output:
-        "maps/static/{region}/{service}_minutes.png",
+        png="maps/static/{region}/{service}_minutes.png",
     wildcard_constraints:
         service="msp|had|emsp|usp|lisp",
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
         service=lambda wildcards: wildcards.service.upper(),
-        thresholds=as_json(config["access"]["thresholds_min"]),
+        thresholds=config["access"]["thresholds_min"],
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
     threads: other_resource("threads")
@@ -144,11 +131,8 @@ rule area_static_map:
         "../envs/coverage.yaml"
     log:
         "logs/area_static_map_{region}_{service}.log",
-    shell:
-        "python -m coverage area-static-map --access-csv {input.access:q} --communes-path {input.communes:q}"
-        " --facilities-csv {input.facilities:q} --service {params.service:q} --label {params.label:q}"
-        " --thresholds {params.thresholds:q} --horizon-min {params.horizon_min} --editions {params.editions:q}"
-        " --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule report:
@@ -156,7 +140,7 @@ rule report:
         indicators=rules.indicators.output.csv,
         coverage=f"{REGION_FOLDER}/coverage_departement.csv",
         access=f"{REGION_FOLDER}/access_commune.csv",
-        e2sfca=f"{REGION_FOLDER}/e2sfca_commune.csv",
+        scores=f"{REGION_FOLDER}/e2sfca_commune.csv",
         siting=[f"{REGION_FOLDER}/siting_{service}.csv" for service in SITING_SERVICES],
         pictures=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]]
         + ["maps/static/usp_beds_per_100k.png"],
@@ -169,17 +153,13 @@ rule report:
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
         codes=region_departements,
-        gaps=as_json(config["gaps"]),
+        gaps=config["gaps"],
         editions=region_editions,
-        settings=as_json(
-            {
-                **{key: config[key] for key in ("access", "e2sfca", "siting", "speeds", "calibration")},
-                "networks": {"buffer_km": config["networks"]["buffer_km"]},
-            }
-        ),
-        validation=lambda wildcards, input: input.validation[0] if len(input.validation) else "",
-        change=lambda wildcards, input: as_json(list(input.change)),
-        titles=as_json(config["maps"]["indicators"]),
+        settings={
+            **{key: config[key] for key in ("access", "e2sfca", "siting", "speeds", "calibration")},
+            "networks": {"buffer_km": config["networks"]["buffer_km"]},
+        },
+        titles=config["maps"]["indicators"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -188,22 +168,15 @@ rule report:
         "../envs/coverage.yaml"
     log:
         "logs/report_{region}.log",
-    shell:
-        "python -m coverage report --indicators-csv {input.indicators:q} --coverage-csv {input.coverage:q}"
-        " --access-csv {input.access:q} --e2sfca-csv {input.e2sfca:q} --siting-csvs {input.siting:q}"
-        " --pictures {input.pictures:q} --facilities-csv {input.facilities:q} --label {params.label:q}"
-        " --area-departements {params.codes:q} --gaps {params.gaps:q} --editions {params.editions:q}"
-        " --settings {params.settings:q} --titles {params.titles:q} --validation-csv {params.validation:q}"
-        " --change-csv {params.change:q}"
-        " --out-markdown {output.markdown:q} --out-html {output.html:q}"
-        " 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"
 
 
 rule report_pdf:
     input:
-        rules.report.output.html,
+        html=rules.report.output.html,
     output:
-        "reports/{region}.pdf",
+        pdf="reports/{region}.pdf",
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -212,5 +185,5 @@ rule report_pdf:
         "../envs/coverage.yaml"
     log:
         "logs/report_pdf_{region}.log",
-    shell:
-        "python -m coverage report-pdf --page {input:q} --out {output:q} 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"

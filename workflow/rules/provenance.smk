@@ -15,16 +15,16 @@ PUBLISHED = [
 
 rule manifest:
     input:
+        list(labelled_inputs()),
         sae=[sae_copy(key) for key in SAE_EDITIONS],
         finess="data/raw/finess.csv",
         facilities=rules.facilities.output.csv,
-        labelled=list(labelled_inputs()),
         outputs=PUBLISHED,
     output:
-        "data/processed/manifest.json",
+        manifest="data/processed/manifest.json",
     params:
-        labelled=as_json(labelled_inputs()),
-        config=as_json(config),
+        labelled=labelled_inputs(),
+        config=config,
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -33,7 +33,5 @@ rule manifest:
         "../envs/coverage.yaml"
     log:
         "logs/manifest.log",
-    shell:
-        "python -m coverage manifest --sae {input.sae:q} --finess {input.finess:q} --facilities-csv {input.facilities:q}"
-        " --labelled {params.labelled:q} --config {params.config:q} --outputs {input.outputs:q} --out {output:q}"
-        " 2>&1 | tee {log:q}"
+    script:
+        "../scripts/step.py"

@@ -168,7 +168,7 @@ def sites_once(sites: pd.DataFrame) -> pd.DataFrame:
 
 
 def point_commune_seconds(
-    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, direction: str,
+    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, *, direction: str,
     limit_min: float,
 ) -> np.ndarray:  # fmt: skip
     """Seconds between each point (a site) and each commune, off-road legs at both ends included.
@@ -208,7 +208,8 @@ def ranked_sites(
     for service, direction in model.directions.items():
         sites = service_sites(facilities, service)
         seconds = point_commune_seconds(
-            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction, limit_min
+            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction=direction,
+            limit_min=limit_min,
         )
         order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
         best = np.take_along_axis(seconds, order, axis=0)

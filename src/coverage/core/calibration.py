@@ -56,7 +56,7 @@ class Trips:
 
 def prepare_trips(
     network: RoadNetwork, communes: gpd.GeoDataFrame, sites_lon: np.ndarray, sites_lat: np.ndarray,
-    access: AccessModel, direction: str = "to_site",
+    access: AccessModel, *, direction: str = "to_site",
 ) -> Trips:  # fmt: skip
     """Place the communes and snap the sites as :func:`coverage.access.commune_access` does."""
     router = Router(network)
@@ -145,7 +145,7 @@ def fit_speed_model(
 
 
 def validation_table(
-    observed: np.ndarray, modelled: np.ndarray, population: np.ndarray, bands: tuple[float, ...] = BANDS_MIN
+    observed: np.ndarray, modelled: np.ndarray, population: np.ndarray, *, bands: tuple[float, ...] = BANDS_MIN
 ) -> pd.DataFrame:
     """How far modelled minutes are from observed ones, for all communes and by band of observed minutes.
 
@@ -237,7 +237,7 @@ def calibrate(
     parts = [table[table["departement"] == code].reset_index(drop=True) for code in networks]
     trips = [
         prepare_trips(network, polygons.loc[part["commune"]].reset_index(), sites["lon"], sites["lat"], access,
-                      direction)  # fmt: skip
+                      direction=direction)  # fmt: skip
         for network, part in zip(networks.values(), parts, strict=True)
     ]
     observed = [part["minutes"].to_numpy(float) for part in parts]

@@ -51,7 +51,8 @@ def travel_pairs(
     for service, direction in model.directions.items():
         sites = service_sites(facilities, service)
         seconds = point_commune_seconds(
-            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction, limit_min
+            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction=direction,
+            limit_min=limit_min,
         )
         site_index, commune_index = np.nonzero(seconds <= limit_min * 60)
         frames.append(

@@ -87,3 +87,9 @@ def _outline_segments(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     coordinates, ring = shapely.get_coordinates(rings, return_index=True)
     follows = np.flatnonzero(ring[1:] == ring[:-1])
     return coordinates[follows], coordinates[follows + 1], part_owner[ring_part[ring[follows]]]
+
+
+def buffered_area(shapes: gpd.GeoDataFrame, crs: str, buffer_km: float) -> shapely.Geometry:
+    """Some polygons plus ``buffer_km`` (measured in the metric ``crs``), as one WGS84 (multi)polygon."""
+    polygon = shapes.to_crs(crs).buffer(buffer_km * 1000).union_all()
+    return gpd.GeoSeries([polygon], crs=crs).to_crs(WGS84).iloc[0]

@@ -571,6 +571,19 @@ class HorizonNetwork:
     pieces: list[tuple[int, float, float]]
     truncated: int
 
+    def warnings(self, area: list[str], *, horizon_min: float, buffer_km: float) -> list[tuple[None, str, str]]:
+        """Row-log entries (line, id, text) for the pieces dropped and the nodes the cut of ``buffer_km``
+        around ``area`` (its codes) truncated."""
+        text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
+        rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(self.pieces)]
+        if self.truncated:
+            rows.append((None, "horizon", (
+                f"{self.truncated} nodes within {horizon_min:g} minutes of {', '.join(area)} lie where the "
+                f"{buffer_km:g} km cut removed roads [rule horizon-inside-buffer]: trips through them may be longer "
+                "than on the whole network; raise networks.buffer_km"
+            )))  # fmt: skip
+        return rows
+
 
 def horizon_network(
     source: RoadNetwork, cut: shapely.Geometry, area: shapely.Geometry, model: SpeedModel,

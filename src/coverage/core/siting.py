@@ -21,11 +21,12 @@ class Proposal:
 
 
 def coverage_sets(
-    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, direction: str,
+    router: Router, lon: np.ndarray, lat: np.ndarray, communes: pd.DataFrame, model: AccessModel, *, direction: str,
     minutes: float,
 ) -> np.ndarray:  # fmt: skip
     """Boolean matrix (points x communes): commune within ``minutes`` of each point (off-road legs included)."""
-    return point_commune_seconds(router, lon, lat, communes, model, direction, minutes) <= minutes * 60
+    seconds = point_commune_seconds(router, lon, lat, communes, model, direction=direction, limit_min=minutes)
+    return seconds <= minutes * 60
 
 
 def greedy(
@@ -108,10 +109,12 @@ def greedy_scenario(
         brings within reach first.
     """
     covered_now = coverage_sets(
-        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction, minutes
+        router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction=direction,
+        minutes=minutes,
     ).any(axis=0)
     cover = coverage_sets(
-        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction, minutes
+        router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction=direction,
+        minutes=minutes,
     )
     codes = candidates["finess"].tolist()
     proposals = greedy(covered_now, cover, communes["population"].to_numpy(), count, codes)

@@ -109,3 +109,10 @@ def _finish(pairs: pd.DataFrame, indicators: dict[str, str], names: pd.Series | 
     pairs["position"] = pairs["indicator"].map({name: position for position, name in enumerate(indicators)})
     pairs = pairs.sort_values(["departement", "edition_from", "position"])
     return pairs[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def edition_sources(editions: list[pd.DataFrame]) -> list[str]:
+    """The sources to cite under a change table: the editions' SAE labels in order, then their other sources."""
+    labels = [sae_edition_of(table) for table in editions]
+    others = dict.fromkeys(source for table in editions for source in sources_of(table))
+    return labels + [source for source in others if source not in labels]

@@ -184,3 +184,13 @@ def write_directory(page: str, path: str | Path) -> None:
 
 
 PAGE = (Path(__file__).parent / "directory.html").read_text(encoding="utf-8")
+
+
+def directory_method(horizon_min: float) -> str:
+    """How the directory's minutes and contacts were obtained, in French, under the page."""
+    return (
+        f"Temps de trajet en voiture, sans embouteillages, calculés par le projet jusqu'à {horizon_min:g} "
+        "min : de la commune au site, ou du site à la commune pour les équipes qui se déplacent au domicile (HAD, "
+        "EMSP). Au-delà, ou pour une commune que la route n'atteint pas, la distance à vol d'oiseau est donnée. "
+        "Adresses et téléphones : FINESS ; capacités : SAE. Vérifiez auprès du site avant de vous déplacer."
+    )

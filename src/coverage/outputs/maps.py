@@ -491,3 +491,10 @@ def build_area_map(
     LayerLegends(legends, f"{label} — sources : " + " ; ".join(editions), gap_note=False).add_to(fmap)
     CentreOnHash().add_to(fmap)
     return fmap
+
+
+def oldest_changes(changes: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
+    """The change of the ``layers`` indicators from the oldest edition to the run's, in the layers' order."""
+    oldest = changes["edition_from"].iloc[0] if len(changes) else ""
+    drawn = changes[changes["indicator"].isin(layers) & (changes["edition_from"] == oldest)]
+    return drawn.sort_values("indicator", key=lambda column: column.map(layers.index), kind="stable")

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..constants import LAMBERT_93  # noqa: E402
+from ..core.calibration import Calibration  # noqa: E402
 from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label  # noqa: E402
 
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
@@ -129,3 +130,15 @@ def plot_observed_vs_modelled(
     figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.16, wspace=0.3)
     _save(figure, path)
+
+
+ROLE_LABELS = {"run": "modèle du calcul", "alternative": "alternative", "fitted": "ajusté"}
+
+
+def plot_calibration(result: Calibration, label: str, path: str | Path) -> None:
+    """Write the calibration's PNG: each model's minutes (the run's, its alternative, the fit) against the
+    official ones of ``label``."""
+    panels = {f"{model.name} ({ROLE_LABELS[role]})": result.communes[f"{role}_minutes"].to_numpy()
+              for role, model in result.models.items()}  # fmt: skip
+    title = f"Temps de trajet modélisés et officiels : {label}"
+    plot_observed_vs_modelled(result.communes["reference_minutes"].to_numpy(), panels, title, f"Source : {label}", path)

@@ -421,3 +421,10 @@ def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict
             f"{_candidate_rules(siting)}.",
         ],
     }
+
+
+def picture_caption(picture: Path, titles: dict[str, str]) -> str:
+    """French caption of a report picture: minutes to a service, or a national indicator's title."""
+    if picture.stem.endswith("_minutes"):
+        return f"Minutes jusqu'au site {picture.stem.removesuffix('_minutes').upper()} le plus proche"
+    return f"France : {titles.get(picture.stem, picture.stem)} par département"

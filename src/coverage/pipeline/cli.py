@@ -1,70 +1,30 @@
-"""Command line: ``python -m coverage <step> --arg value ...``, one step per Snakemake rule."""
+"""Command line: ``python -m coverage <step> --name value ...``, one sub-command per pipeline step.
+
+The options are the step's keyword parameters, as its signature names and types them: paths, JSON for
+lists and mappings. Snakemake does not go through here (:mod:`.script` binds a rule to its step); the
+command line runs one step by hand or under a benchmark's memory cap.
+"""
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
-import os
-import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ConfigError, InputError
-from ..france.sources import mirror
-from ..outputs._web_assets import MissingAssetsError
-from . import steps
+from .script import STEPS, report_errors
 
-COMMANDS = {
-    "copy-sae": mirror.copy_sae,
-    "copy-file": mirror.copy_file,
-    "copy-communes": mirror.copy_communes,
-    "communes": steps.communes,
-    "facilities": steps.facilities,
-    "merge-logs": steps.merge_logs,
-    "indicators": steps.indicators,
-    "changes": steps.changes,
-    "html-map": steps.html_map,
-    "static-map": steps.static_map,
-    "split-network": steps.split_network,
-    "prepare-network": steps.prepare_network,
-    "network": steps.network,
-    "access": steps.access,
-    "calibration": steps.calibration,
-    "isochrones": steps.isochrones,
-    "commune-site-times": steps.commune_site_times,
-    "nearest-site-times": steps.nearest_site_times,
-    "directory": steps.directory,
-    "capacity-access": steps.capacity_access,
-    "merge-tables": steps.merge_tables,
-    "select-departements": steps.select_departements,
-    "area-map": steps.area_map,
-    "siting": steps.siting_scenario,
-    "area-static-map": steps.area_static_map,
-    "report": steps.report,
-    "report-pdf": steps.report_pdf,
-    "manifest": steps.manifest,
-}
+COMMANDS: dict[str, Callable] = {function.__name__.replace("_", "-"): function for function in STEPS.values()}
 
 
-ORIGINS_VARIABLE = "COVERAGE_ORIGINS"
-
-
-def _origins() -> dict[str, str]:
-    """Working copy -> the user's configured file, as the workflow exports it (``COVERAGE_ORIGINS``, JSON)."""
-    return json.loads(os.environ.get(ORIGINS_VARIABLE) or "{}")
-
-
-def _argument_type(annotation: object) -> tuple[typing.Callable, str | None]:
-    """argparse type and nargs for a step parameter annotation."""
-    text = str(annotation)
-    if text == "list[Path]":
-        return Path, "+"
-    if text.startswith(("list[", "dict")):
-        return json.loads, None
-    if "Path" in text:
-        return Path, None
-    return {"float": float, "int": int}.get(text, str), None
+def _option(hint: object) -> dict:
+    """argparse keywords for a parameter of type ``hint``: a path, several paths, JSON, a number or text."""
+    if hint == list[Path]:
+        return {"type": Path, "nargs": "*"}
+    if typing.get_origin(hint) in (list, dict) or hint in (list, dict):
+        return {"type": json.loads}
+    return {"type": hint if hint in (Path, int, float) else str}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,10 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, function in COMMANDS.items():
         sub = commands.add_parser(name, help=(function.__doc__ or "").splitlines()[0])
-        for parameter in inspect.signature(function).parameters.values():
-            kind, nargs = _argument_type(parameter.annotation)
-            flag = "--" + parameter.name.replace("_", "-")
-            sub.add_argument(flag, dest=parameter.name, type=kind, nargs=nargs, required=True)
+        for parameter, hint in typing.get_type_hints(function).items():
+            if parameter != "return":
+                flag = "--" + parameter.replace("_", "-")
+                sub.add_argument(flag, dest=parameter, required=True, **_option(hint))
         sub.set_defaults(function=function)
     return parser
 
@@ -86,12 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     arguments = vars(build_parser().parse_args(argv))
     function = arguments.pop("function")
     arguments.pop("command")
-    try:
-        function(**arguments)
-    except InputError as error:
-        print(f"coverage: bad input in {error.report(_origins())}", file=sys.stderr)
-        return 1
-    except (ConfigError, MissingAssetsError) as error:
-        print(f"coverage: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return report_errors(lambda: function(**arguments))
+
+
+def arguments_of(step: str, values: dict[str, object]) -> list[str]:
+    """The command line running ``step`` with keyword ``values`` (paths, numbers, text; lists and mappings as
+    JSON): what a benchmark passes to ``python -m coverage``."""
+    command = step.replace("_", "-")
+    hints = typing.get_type_hints(COMMANDS[command])
+    words = [command]
+    for name, value in values.items():
+        flag = "--" + name.replace("_", "-")
+        if hints[name] == list[Path]:
+            words += [flag, *map(str, value)]
+        elif isinstance(value, list | dict):
+            words.append(f"{flag}={json.dumps(value, ensure_ascii=False)}")
+        else:
+            words.append(f"{flag}={value}")
+    return words

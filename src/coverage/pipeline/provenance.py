@@ -66,6 +66,15 @@ def build_manifest(inputs: dict[str, str], outputs: list[Path], config: dict) ->
     }
 
 
+def table_digests(run: Path) -> dict[str, str]:
+    """SHA-256 of every table of a run by its path in the run: CSV, parquet, GeoPackage, Markdown and network
+    arrays under ``data/processed/``, and the reports' Markdown. Two runs giving the same numbers share
+    them all (the HTML maps and PDF reports name their elements at random and carry dates)."""
+    files = sorted(run.glob("data/processed/**/*")) + sorted(run.glob("reports/*.md"))
+    tables = [p for p in files if p.suffix in {".csv", ".parquet", ".gpkg", ".md", ".npz"}]
+    return {p.relative_to(run).as_posix(): sha256_of(p) for p in tables}
+
+
 def write_manifest(manifest: dict, out: Path) -> None:
     """Write the manifest as indented UTF-8 JSON."""
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import pandas as pd
 import pyogrio
 
 from ...constants import WGS84
-from ...errors import InputError, Problem
+from ...errors import ConfigError, InputError, Problem
 from ..codes import pad_code
 
 
@@ -45,3 +45,12 @@ def load_commune_polygons(folder: str | Path) -> gpd.GeoDataFrame:
     if not files:
         raise InputError(folder, Problem("files named communes-<département>.geojson"))
     return gpd.GeoDataFrame(pd.concat([_read_boundaries(f, width=5) for f in files], ignore_index=True), crs=WGS84)
+
+
+def load_area_departements(path: str | Path, codes: list[str]) -> gpd.GeoDataFrame:
+    """The polygons of an area's départements, read from ``path``; a code it lacks is a configuration error."""
+    shapes = load_departements(path)
+    unknown = sorted(set(codes) - set(shapes["code"]))
+    if unknown:
+        raise ConfigError(f"area départements not in {path}: {', '.join(unknown)}")
+    return shapes[shapes["code"].isin(codes)]

@@ -28,7 +28,7 @@ def _members(relative: str, mirror: Path, downloads: Downloads, pattern: str) ->
     return sorted(present | {key for key in known if PurePosixPath(key).match(pattern)})
 
 
-def copy_file(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+def copy_file(*, mirror: Path, relative: str, downloads: dict, target: Path) -> None:
     """Copy one input file (``relative`` to the mirror, or absolute) into ``data/raw/``."""
     _copy(fetch(relative, mirror, Downloads.from_config(downloads)), target)
 
@@ -49,7 +49,7 @@ def _edition_members(edition: str | dict, mirror: Path, downloads: Downloads) ->
     return [edition[kind] for kind in KINDS]
 
 
-def copy_sae(mirror: Path, edition: dict | str, downloads: dict, target: Path) -> None:
+def copy_sae(*, mirror: Path, edition: dict | str, downloads: dict, target: Path) -> None:
     """Copy the ID, PALIA and HAD files of an SAE edition into ``target``.
 
     ``edition`` is a folder (``relative`` to the mirror unless absolute) holding the three files, or a
@@ -65,7 +65,7 @@ def copy_sae(mirror: Path, edition: dict | str, downloads: dict, target: Path) -
     find_edition(target)
 
 
-def copy_communes(mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+def copy_communes(*, mirror: Path, relative: str, downloads: dict, target: Path) -> None:
     """Copy every ``communes-<département>.geojson`` of folder ``relative`` into ``target``."""
     settings = Downloads.from_config(downloads)
     members = _members(relative, mirror, settings, COMMUNE_FILES)

@@ -33,3 +33,12 @@ def rejects_frame(path: str | Path, rows: list[tuple[int | None, str, str]]) -> 
 def warnings_frame(path: str | Path, rows: list[tuple[int | None, str, str]]) -> pd.DataFrame:
     """Rows of ``path`` used after a recoverable fix, each with what was done."""
     return _log(path, rows, WARNING_COLUMNS)
+
+
+def merged_log(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Row logs (rejects or warnings) put together and sorted by file and line; a row two parts log alike
+    (a FINESS row read for two SAE editions) is listed once."""
+    merged = pd.concat([f for f in parts if len(f)] or [pd.DataFrame(columns=columns)], ignore_index=True)
+    merged = merged.drop_duplicates(ignore_index=True)
+    merged["line"] = merged["line"].astype("Int64")
+    return merged[columns].sort_values(columns, kind="stable", ignore_index=True)

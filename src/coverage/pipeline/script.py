@@ -1,0 +1,166 @@
+"""Run a pipeline step from its Snakemake rule (``script: "../scripts/step.py"``).
+
+A rule names each argument of its step once: its named ``input``, ``output`` and ``params`` entries bind,
+by name, to the keyword parameters of the step the rule runs (:data:`STEPS`), paths becoming
+:class:`~pathlib.Path` as the step's annotations ask. A name the step does not take, or a parameter no
+entry gives, stops the planning naming both (:func:`check_rules`, called by the Snakefile). Faults in the
+inputs or the config print the clean report (naming the planner's own files, from ``COVERAGE_ORIGINS``)
+and exit with 1; what the step prints goes to the job's log as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import typing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..errors import ConfigError, InputError, configured_origins
+from ..france.sources import mirror
+from ..outputs._web_assets import MissingAssetsError
+from . import steps
+
+STEPS: dict[str, Callable[..., None]] = {
+    "raw_sae": mirror.copy_sae,
+    "raw_sae_edition": mirror.copy_sae,
+    "raw_communes": mirror.copy_communes,
+    "raw_file": mirror.copy_file,
+    "raw_network": mirror.copy_file,
+    "communes": steps.communes,
+    "facilities": steps.facilities,
+    "edition_facilities": steps.facilities,
+    "logs": steps.merge_logs,
+    "indicators": steps.indicators,
+    "edition_indicators": steps.indicators,
+    "changes": steps.changes,
+    "split_network": steps.split_network,
+    "prepare_network": steps.prepare_network,
+    "network": steps.network,
+    "access": steps.access,
+    "isochrones": steps.isochrones,
+    "commune_site_times": steps.commune_site_times,
+    "nearest_sites": steps.nearest_sites,
+    "siting": steps.siting,
+    "merge_run": steps.merge_tables,
+    "merge_region": steps.merge_tables,
+    "capacity_access": steps.capacity_access,
+    "region_capacity_access": steps.select_departements,
+    "calibration": steps.calibration,
+    "html_map": steps.html_map,
+    "static_map": steps.static_map,
+    "area_map": steps.area_map,
+    "directory": steps.directory,
+    "area_static_map": steps.area_static_map,
+    "report": steps.report,
+    "report_pdf": steps.report_pdf,
+    "manifest": steps.manifest,
+}
+"""The step each rule runs, by rule name (a rule reused with ``use rule ... as`` runs the same step)."""
+
+
+class BindingError(ConfigError):
+    """The named entries of some rules do not match the parameters of their steps."""
+
+
+def _parameters(step: Callable) -> dict[str, object]:
+    """The parameters of a step with their annotations."""
+    return {name: hint for name, hint in typing.get_type_hints(step).items() if name != "return"}
+
+
+def binding_faults(step: Callable, sections: dict[str, typing.Iterable[str]]) -> list[str]:
+    """What keeps a rule's named entries (``{"input": names, "output": ..., "params": ...}``) from giving
+    ``step`` each of its parameters once: a name given twice, a name it does not take, a parameter missing."""
+    parameters = _parameters(step)
+    faults, seen = [], set()
+    for section, names in sections.items():
+        for name in names:
+            if name in seen:
+                faults.append(f"'{name}' is named twice (again in {section})")
+            elif name not in parameters:
+                faults.append(f"{section} '{name}' is not a parameter of {step.__name__} ({', '.join(parameters)})")
+            seen.add(name)
+    missing = [name for name in parameters if name not in seen]
+    return faults + ([f"no entry gives {step.__name__}'s {', '.join(missing)}"] if missing else [])
+
+
+def check_rules(rules: dict[str, dict[str, typing.Iterable[str]]]) -> None:
+    """Check, while planning, that every rule (name -> its entries' names by section) binds its step."""
+    faults = [f"rule {rule}: no step runs it (coverage.pipeline.script.STEPS)" for rule in rules if rule not in STEPS]
+    faults += [f"rule {rule}: {fault}" for rule, sections in rules.items() if rule in STEPS
+               for fault in binding_faults(STEPS[rule], sections)]  # fmt: skip
+    if faults:
+        raise BindingError("the rules do not match their steps:\n  " + "\n  ".join(faults))
+
+
+def bind(step: Callable, rule: str, named: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The keyword arguments of ``step`` from a rule's named entries (``{"input": {...}, "output": ...}``)."""
+    faults = binding_faults(step, named)
+    if faults:
+        raise BindingError(f"rule {rule}: " + "; ".join(faults))
+    parameters = _parameters(step)
+    return {name: as_annotated(value, parameters[name]) for entries in named.values() for name, value in entries.items()}
+
+
+def report_errors(call: Callable[[], None]) -> int:
+    """Run ``call``: 0, or 1 after printing the clean report of a fault in the inputs or the config."""
+    try:
+        call()
+    except InputError as error:
+        print(f"coverage: bad input in {error.report(configured_origins())}", file=sys.stderr)
+        return 1
+    except (ConfigError, MissingAssetsError) as error:
+        print(f"coverage: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def as_annotated(value: object, hint: object) -> object:
+    """A rule's entry as the step's annotation ``hint`` asks: a path, a list of paths, or as it is."""
+    if hint is Path:
+        return Path(value)
+    if hint == list[Path]:
+        return [Path(item) for item in ([value] if isinstance(value, str) else value)]
+    return list(value) if isinstance(value, list) else value
+
+
+class _Tee(io.TextIOBase):
+    """A text stream writing to several."""
+
+    def __init__(self, *streams: typing.TextIO):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def _logged(log: list[str]) -> Iterator[None]:
+    """Copy what is printed (stdout, stderr) into the job's log, when the rule has one."""
+    if not log:
+        yield
+        return
+    Path(log[0]).parent.mkdir(parents=True, exist_ok=True)
+    with (
+        open(log[0], "w", encoding="utf-8") as file,
+        contextlib.redirect_stdout(_Tee(sys.stdout, file)),
+        contextlib.redirect_stderr(_Tee(sys.stderr, file)),
+    ):
+        yield
+
+
+def run_rule(snakemake: typing.Any) -> None:
+    """Run the step of the rule Snakemake is executing (its ``snakemake`` object); exit 1 on a reported fault."""
+    step = STEPS[snakemake.rule]
+    named = {section: dict(getattr(snakemake, section).items()) for section in ("input", "output", "params")}
+    with _logged(list(snakemake.log)):
+        status = report_errors(lambda: step(**bind(step, snakemake.rule, named)))
+    if status:
+        sys.exit(status)

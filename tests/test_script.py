@@ -1,0 +1,83 @@
+"""A rule runs its step (coverage.pipeline.script): entries bound by name, paths typed, faults reported cleanly."""
+
+import json
+from pathlib import Path
+
+import pytest
+from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params
+
+from coverage.pipeline import script, steps
+from coverage.pipeline.script import STEPS, BindingError, bind, binding_faults, check_rules, run_rule
+
+
+class Job:
+    """What Snakemake gives a rule's script: its rule name and its named entries."""
+
+    def __init__(self, rule: str, input: dict, output: dict, params: dict, log: list[str] = ()):
+        self.rule = rule
+        self.input = InputFiles(fromdict=input)
+        self.output = OutputFiles(fromdict=output)
+        self.params = Params(fromdict=params)
+        self.log = Log(log)
+
+
+def test_entries_bind_by_name_and_paths_become_paths(tmp_path: Path):
+    parts = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    bound = bind(steps.merge_tables, "merge_run", {"input": {"parts": parts}, "output": {"merged": "m.csv"}})
+    assert bound == {"parts": [Path(p) for p in parts], "merged": Path("m.csv")}
+    bound = bind(steps.select_departements, "region_capacity_access",
+                 {"input": {"table": "t.csv"}, "output": {"selected": "s.csv"}, "params": {"codes": ["2A"]}})  # fmt: skip
+    assert bound == {"table": Path("t.csv"), "selected": Path("s.csv"), "codes": ["2A"]}
+
+
+def test_a_name_the_step_does_not_take_a_missing_one_and_a_repeated_one_are_named():
+    faults = binding_faults(steps.report_pdf, {"input": ["page"], "output": ["pdf"], "params": ["pdf"]})
+    assert faults == [
+        "input 'page' is not a parameter of report_pdf (html, pdf)",
+        "'pdf' is named twice (again in params)",
+        "no entry gives report_pdf's html",
+    ]
+    with pytest.raises(BindingError, match=r"rule report_pdf: input 'page' is not a parameter"):
+        bind(steps.report_pdf, "report_pdf", {"input": {"page": "r.html"}, "output": {"pdf": "r.pdf"}})
+
+
+def test_the_planning_check_names_every_rule_out_of_step():
+    with pytest.raises(BindingError) as caught:
+        check_rules({
+            "report_pdf": {"input": ["html"], "output": ["pdf"], "params": []},
+            "merge_run": {"input": ["parts"], "output": ["out"], "params": []},
+            "mystery": {"input": [], "output": [], "params": []},
+        })  # fmt: skip
+    message = str(caught.value)
+    assert "rule mystery: no step runs it" in message and "rule merge_run: output 'out'" in message
+    assert "report_pdf" not in message
+
+
+def test_a_rule_runs_its_step_and_a_bad_input_exits_1_with_the_report_in_the_log(tmp_path: Path, capsys, monkeypatch):
+    table = tmp_path / "national.csv"
+    table.write_text("departement,value\n2A,1\n2B,2\n01,3\n", encoding="utf-8")
+    job = Job("region_capacity_access", {"table": str(table)}, {"selected": str(tmp_path / "corse.csv")},
+              {"codes": ["2A", "2B"]}, [str(tmp_path / "logs/select.log")])  # fmt: skip
+    run_rule(job)
+    assert (tmp_path / "corse.csv").read_text(encoding="utf-8") == "departement,value\n2A,1\n2B,2\n"
+
+    copy = tmp_path / "data/raw/finess.csv"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("nofinesset,rs\n2A0000001,X\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_ORIGINS", json.dumps({"data/raw/finess.csv": "/ars/finess-2025.csv"}))
+    outputs = {name: f"out/{name}" for name in ("csv", "gpkg", "unlisted", "rejects", "warnings")}
+    job = Job("facilities", {"sae": "none", "finess": "data/raw/finess.csv", "communes": "c", "departements": "d"},
+              outputs, {"msp_category": "603", "tolerance_km": 5, "own_sites": []}, ["logs/facilities.log"])  # fmt: skip
+    with pytest.raises(SystemExit) as exited:
+        run_rule(job)
+    assert exited.value.code == 1
+    report = "coverage: bad input in /ars/finess-2025.csv (read from its copy data/raw/finess.csv)"
+    assert capsys.readouterr().err.startswith(report)
+    assert (tmp_path / "logs/facilities.log").read_text(encoding="utf-8").startswith(report)
+
+
+def test_every_rule_reused_with_use_rule_runs_the_same_step():
+    assert STEPS["edition_facilities"] is STEPS["facilities"] and STEPS["edition_indicators"] is STEPS["indicators"]
+    assert STEPS["merge_run"] is STEPS["merge_region"] is steps.merge_tables
+    assert script.STEPS["raw_network"] is script.STEPS["raw_file"]
