@@ -43,9 +43,7 @@ rule prepare_network:
         codes=lambda wildcards: prepared_departements(wildcards.name),
         buffer_km=config["networks"]["buffer_km"],
         overpass_url=config["networks"].get("overpass_url", ""),
-        converter_defaults=lambda wildcards: network_source(prepared_departements(wildcards.name)[0]).get(
-            "converter_default_maxspeeds", {}
-        ),
+        converter_defaults=lambda wildcards: converter_defaults(prepared_departements(wildcards.name)[0]),
     threads: prepare_resource("threads")
     resources:
         mem_mb=prepare_resource("mem_mb"),

@@ -183,6 +183,12 @@ def prepare_path(name):
     return raw_network(departement) or ""
 
 
+def converter_defaults(departement):
+    """The speeds a département's network source gives road classes without a limit, in a fixed order: a config
+    written with its keys sorted does not make the network look changed."""
+    return dict(sorted(network_source(departement).get("converter_default_maxspeeds", {}).items()))
+
+
 def split_departements(filename):
     """The run's départements whose network is a piece of the split source ``filename``."""
     return [d for d in DEPARTEMENTS if from_split_source(d) and Path(network_path(d)).name == filename]

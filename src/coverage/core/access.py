@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,6 +191,19 @@ def point_commune_seconds(
     return seconds
 
 
+def site_commune_seconds(
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float
+) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:
+    """For each service of ``model``: its sites and the seconds between each of them and each commune, in the
+    service's direction, searched no further than ``limit_min`` (:func:`point_commune_seconds`)."""
+    for service, direction in model.directions.items():
+        sites = service_sites(facilities, service)
+        lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+        yield service, sites, point_commune_seconds(
+            router, lon, lat, communes, model, direction=direction, limit_min=limit_min
+        )
+
+
 def ranked_sites(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
     limit_min: float,
@@ -205,12 +219,7 @@ def ranked_sites(
         ``commune``, ``service``, ``rank`` (1 = nearest), ``finess``, ``minutes``, sorted.
     """
     frames = []
-    for service, direction in model.directions.items():
-        sites = service_sites(facilities, service)
-        seconds = point_commune_seconds(
-            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction=direction,
-            limit_min=limit_min,
-        )
+    for service, sites, seconds in site_commune_seconds(router, communes, facilities, model, limit_min=limit_min):
         order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
         best = np.take_along_axis(seconds, order, axis=0)
         rank, commune = np.nonzero(np.isfinite(best))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .access import AccessModel, Router, point_commune_seconds, service_sites
+from .access import AccessModel, Router, service_sites, site_commune_seconds
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,7 @@ def travel_pairs(
         ``commune``, ``finess``, ``service``, ``minutes``, sorted.
     """
     frames = []
-    for service, direction in model.directions.items():
-        sites = service_sites(facilities, service)
-        seconds = point_commune_seconds(
-            router, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), communes, model, direction=direction,
-            limit_min=limit_min,
-        )
+    for service, sites, seconds in site_commune_seconds(router, communes, facilities, model, limit_min=limit_min):
         site_index, commune_index = np.nonzero(seconds <= limit_min * 60)
         frames.append(
             pd.DataFrame(
