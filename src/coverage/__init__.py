@@ -1,17 +1,21 @@
 """palliative-coverage: where France's palliative and supportive care is within reach, and where it is not.
 
-The package has three layers:
+The package has three layers, one sub-package each:
 
-- the accessibility engine, which knows nothing of France: road networks as arrays (:mod:`.network`,
-  :mod:`.osm`), routing (:mod:`.routing`), access and coverage (:mod:`.access`), isochrones
-  (:mod:`.isochrones`), capacity-aware access (:mod:`.e2sfca`), siting (:mod:`.siting`), the speed model's
-  calibration (:mod:`.calibration`); tables go in and out with the columns their docstrings name;
-- the French sources and rules: the official files (:mod:`.sources`), facilities (:mod:`.facilities`),
-  communes (:mod:`.geography`), indicators and gap rules (:mod:`.indicators`), change between
-  editions (:mod:`.changes`);
-- the outputs: maps (:mod:`.maps`, :mod:`.plot`), reports (:mod:`.report`), directories (:mod:`.directory`).
+- :mod:`.core`, the accessibility engine, which knows nothing of France: road networks as arrays
+  (:mod:`.core.network`, :mod:`.core.osm`), routing (:mod:`.core.routing`), access and coverage
+  (:mod:`.core.access`), isochrones (:mod:`.core.isochrones`), capacity-aware access (:mod:`.core.e2sfca`),
+  siting (:mod:`.core.siting`), the speed model's calibration (:mod:`.core.calibration`), geometry
+  (:mod:`.core.geometry`); tables go in and out with the columns their docstrings name;
+- :mod:`.france`, the French sources and rules: the official files (:mod:`.france.sources`), facilities
+  (:mod:`.france.facilities`), communes (:mod:`.france.geography`), indicators and gap rules
+  (:mod:`.france.indicators`), where a new site may open (:mod:`.france.candidates`), change between
+  editions (:mod:`.france.changes`);
+- :mod:`.outputs`: maps (:mod:`.outputs.maps`, :mod:`.outputs.plot`), reports (:mod:`.outputs.report`),
+  directories (:mod:`.outputs.directory`).
 
-:mod:`.steps` and :mod:`.cli` are the workflow's glue (one step per Snakemake rule: read, call, write).
+:mod:`.pipeline` is the workflow's glue: each Snakemake rule runs one step of :mod:`.pipeline.steps` (read,
+call, write), its entries bound by name (:mod:`.pipeline.script`).
 """
 
 from .constants import LAMBERT_93, SERVICES, UNITS, WGS84, metric_crs

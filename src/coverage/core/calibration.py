@@ -58,7 +58,7 @@ def prepare_trips(
     network: RoadNetwork, communes: gpd.GeoDataFrame, sites_lon: np.ndarray, sites_lat: np.ndarray,
     access: AccessModel, *, direction: str = "to_site",
 ) -> Trips:  # fmt: skip
-    """Place the communes and snap the sites as :func:`coverage.access.commune_access` does."""
+    """Place the communes and snap the sites as :func:`coverage.core.access.commune_access` does."""
     router = Router(network)
     placed = population_points(router, communes, access.origin)
     origins = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), access.max_snap_m)

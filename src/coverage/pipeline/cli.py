@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +19,21 @@ from .script import STEPS, report_errors
 COMMANDS: dict[str, Callable] = {function.__name__.replace("_", "-"): function for function in STEPS.values()}
 
 
+def _structured(hint: object) -> bool:
+    """Whether a parameter of type ``hint`` may hold a list or a mapping (given as JSON)."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return any(option in (list, dict) or typing.get_origin(option) in (list, dict) for option in options)
+
+
 def _option(hint: object) -> dict:
     """argparse keywords for a parameter of type ``hint``: a path, several paths, JSON, a number or text."""
     if hint == list[Path]:
-        return {"type": Path, "nargs": "*"}
-    if typing.get_origin(hint) in (list, dict) or hint in (list, dict):
-        return {"type": json.loads}
-    return {"type": hint if hint in (Path, int, float) else str}
+        return {"type": Path, "nargs": "*", "metavar": "PATH"}
+    if _structured(hint):
+        return {"type": json.loads, "metavar": "JSON"}
+    if hint is Path:
+        return {"type": Path, "metavar": "PATH"}
+    return {"type": hint if hint in (int, float) else str, "metavar": getattr(hint, "__name__", "TEXT").upper()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +68,7 @@ def arguments_of(step: str, values: dict[str, object]) -> list[str]:
         flag = "--" + name.replace("_", "-")
         if hints[name] == list[Path]:
             words += [flag, *map(str, value)]
-        elif isinstance(value, list | dict):
+        elif _structured(hints[name]):
             words.append(f"{flag}={json.dumps(value, ensure_ascii=False)}")
         else:
             words.append(f"{flag}={value}")
