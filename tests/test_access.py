@@ -16,8 +16,10 @@ from coverage.core.access import (
     commune_access,
     coverage_by_departement,
     population_points,
+    ranked_sites,
     unknown_access_warnings,
 )
+from coverage.core.e2sfca import DecaySteps, e2sfca_scores, travel_pairs
 from coverage.core.isochrones import (
     METHODS,
     EdgeShapes,
@@ -28,6 +30,7 @@ from coverage.core.isochrones import (
     reached_segments,
 )  # fmt: skip
 from coverage.core.network import RoadNetwork, project
+from coverage.core.siting import greedy_scenario
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
 
@@ -259,3 +262,38 @@ def test_coverage_quantiles_and_the_alternative_model():
     assert table.loc[("2B", 45), "median_min"] == 5.0 and table.loc[("2B", 45), "p90_min"] == 5.0
     assert table.loc[("2A", 15), "share_within_alternative"] == pytest.approx(100 / 175)
     assert table.loc[("2A", 45), "share_within_alternative"] == 1.0
+
+
+def test_the_caller_names_the_site_and_area_columns():
+    """Another country's tables: a site ``id``, a ``region``; every result as with the pipeline's names, renamed."""
+    router, places, sites = Router(line_network()), communes(), facilities().assign(beds=[10, 5, 30])
+    names = {"finess": "id", "departement": "region"}
+    own_places, own_sites = places.rename(columns=names), sites.rename(columns=names)
+    columns = {"site_id": "id", "area": "region"}
+
+    default = commune_access(router, places, sites, MODEL)
+    own = commune_access(router, own_places, own_sites, MODEL, **columns)
+    pd.testing.assert_frame_equal(own.communes, default.communes.rename(columns=names))
+    pd.testing.assert_frame_equal(own.sites, default.sites.rename(columns=names))
+    pd.testing.assert_frame_equal(
+        coverage_by_departement(own.communes, ["USP"], [5, 30], area="region"),
+        coverage_by_departement(default.communes, ["USP"], [5, 30]).rename(columns=names),
+    )
+    pd.testing.assert_frame_equal(
+        ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, site_id="id"),
+        ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60).rename(columns=names),
+    )
+    pairs = travel_pairs(router, default.communes, sites, MODEL, limit_min=60)
+    own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, site_id="id")
+    pd.testing.assert_frame_equal(own_pairs, pairs.rename(columns=names))
+    steps = DecaySteps.from_config([{"max_min": 30, "weight": 1.0}, {"max_min": 60, "weight": 0.5}])
+    pd.testing.assert_frame_equal(
+        e2sfca_scores(own_pairs, own.communes, own_sites, {"USP": "beds"}, steps, **columns),
+        e2sfca_scores(pairs, default.communes, sites, {"USP": "beds"}, steps).rename(columns=names),
+    )
+    candidates = own_sites.iloc[:1].assign(name="X")
+    proposals, covered = greedy_scenario(router, own.communes, own_sites.iloc[1:], candidates, MODEL,
+                                         direction="to_site", minutes=30, count=1, **columns)  # fmt: skip
+    assert proposals.columns.tolist()[:4] == ["rank", "id", "name", "region"]
+    assert proposals["id"].tolist() == ["2B0000001"]
+    assert covered.columns.tolist() == ["commune", "rank", "id"] and covered["commune"].tolist() == ["2B001"]

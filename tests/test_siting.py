@@ -32,7 +32,7 @@ def test_each_pick_is_the_best_addition_and_close_to_the_optimum(seed, count):
     for proposal in proposals:
         before = covered_population(existing, candidates, population, chosen)
         best = max(covered_population(existing, candidates, population, chosen + [i]) for i in range(n_candidates))
-        index = codes.index(proposal.finess)
+        index = codes.index(proposal.site)
         assert covered_population(existing, candidates, population, chosen + [index]) == best
         assert proposal.population_gain == best - before > 0
         chosen.append(index)
@@ -53,7 +53,7 @@ def test_small_case_equals_brute_force_and_ties_go_to_the_smallest_finess():
     candidates = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 0, 0]], dtype=bool)
     population = np.array([10, 10, 5, 5])
     proposals = greedy(np.zeros(4, dtype=bool), candidates, population, 3, ["000000003", "000000002", "000000001"])
-    assert [p.finess for p in proposals] == ["000000001", "000000002"], "stops once nobody more is reached"
+    assert [p.site for p in proposals] == ["000000001", "000000002"], "stops once nobody more is reached"
     assert [p.population_gain for p in proposals] == [20, 10] and proposals[-1].share_covered_after == 1.0
     communes = pd.DataFrame({"commune": ["a", "b", "c", "d"]})
     table = newly_covered(

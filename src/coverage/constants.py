@@ -1,4 +1,5 @@
-"""What every layer shares: the five services and their capacity units, and the coordinate systems."""
+"""What every layer shares: the five services and their capacity units, the coordinate systems, and the names
+of the columns identifying a site and its area."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
 UNITS = {"MSP": "structure", "HAD": "places", "EMSP": "team", "USP": "beds", "LISP": "beds"}
 WGS84 = "EPSG:4326"
 LAMBERT_93 = "EPSG:2154"
+# The engine's default names for the column identifying a site and for the area a commune or site lies in
+# (coverage by area, the area's own sites): the pipeline's. Another country's tables name their own.
+SITE_ID = "finess"
+AREA = "departement"
 
 
 def metric_crs(departements: Iterable[str], area: shapely.Geometry) -> str:

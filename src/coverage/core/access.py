@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from ..constants import WGS84
+from ..constants import AREA, SITE_ID, WGS84
 from .network import RoadNetwork, project
 from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
 
@@ -147,25 +147,25 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
     )
 
 
-def service_sites(facilities: pd.DataFrame, service: str) -> pd.DataFrame:
-    """Located sites of one service (one row per establishment)."""
+def service_sites(facilities: pd.DataFrame, service: str, *, site_id: str = SITE_ID) -> pd.DataFrame:
+    """Located sites of one service (one row per site, as identified by the ``site_id`` column)."""
     sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
-    return sites.drop_duplicates("finess").reset_index(drop=True)
+    return sites.drop_duplicates(site_id).reset_index(drop=True)
 
 
 def snapped_sites(
-    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float
+    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float, *, site_id: str = SITE_ID
 ) -> tuple[pd.DataFrame, Snapped]:
     """The located sites of a service and their snapping to the network."""
-    sites = service_sites(facilities, service)
+    sites = service_sites(facilities, service, site_id=site_id)
     return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
 
 
-def sites_once(sites: pd.DataFrame) -> pd.DataFrame:
+def sites_once(sites: pd.DataFrame, *, site_id: str = SITE_ID) -> pd.DataFrame:
     """The sites of several networks (``access_sites.csv`` of neighbouring départements), each site of a
     service kept once, as snapped on the network where it lies nearest a road."""
-    ordered = sites.sort_values(["service", "finess", "snap_m"], kind="stable")
-    return ordered.drop_duplicates(["service", "finess"])
+    ordered = sites.sort_values(["service", site_id, "snap_m"], kind="stable")
+    return ordered.drop_duplicates(["service", site_id])
 
 
 def point_commune_seconds(
@@ -192,12 +192,13 @@ def point_commune_seconds(
 
 
 def site_commune_seconds(
-    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float
-) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float,
+    site_id: str = SITE_ID,
+) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:  # fmt: skip
     """For each service of ``model``: its sites and the seconds between each of them and each commune, in the
     service's direction, searched no further than ``limit_min`` (:func:`point_commune_seconds`)."""
     for service, direction in model.directions.items():
-        sites = service_sites(facilities, service)
+        sites = service_sites(facilities, service, site_id=site_id)
         lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
         yield service, sites, point_commune_seconds(
             router, lon, lat, communes, model, direction=direction, limit_min=limit_min
@@ -206,8 +207,8 @@ def site_commune_seconds(
 
 def ranked_sites(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
-    limit_min: float,
-) -> pd.DataFrame:
+    limit_min: float, site_id: str = SITE_ID,
+) -> pd.DataFrame:  # fmt: skip
     """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
 
     Times are in each service's direction (``model.directions``), off-road legs included, like the
@@ -216,10 +217,11 @@ def ranked_sites(
     Returns
     -------
     pandas.DataFrame
-        ``commune``, ``service``, ``rank`` (1 = nearest), ``finess``, ``minutes``, sorted.
+        ``commune``, ``service``, ``rank`` (1 = nearest), the site's ``site_id``, ``minutes``, sorted.
     """
     frames = []
-    for service, sites, seconds in site_commune_seconds(router, communes, facilities, model, limit_min=limit_min):
+    ranked = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
+    for service, sites, seconds in ranked:
         order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
         best = np.take_along_axis(seconds, order, axis=0)
         rank, commune = np.nonzero(np.isfinite(best))
@@ -229,13 +231,12 @@ def ranked_sites(
                     "commune": communes["commune"].to_numpy()[commune],
                     "service": service,
                     "rank": rank + 1,
-                    "finess": sites["finess"].to_numpy()[order[rank, commune]],
+                    site_id: sites[site_id].to_numpy()[order[rank, commune]],
                     "minutes": best[rank, commune] / 60,
                 }
             )
         )
-    ranked = pd.concat(frames, ignore_index=True)
-    return ranked.sort_values(["commune", "service", "rank"], ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(["commune", "service", "rank"], ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -245,12 +246,12 @@ class Access:
     Attributes
     ----------
     communes
-        ``commune``, ``nom``, ``departement``, ``population``, ``lon``, ``lat`` (the point used),
+        ``commune``, ``nom``, the ``area``, ``population``, ``lon``, ``lat`` (the point used),
         ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN when
-        unreachable) and ``S_nearest`` (FINESS of the nearest site).
+        unreachable) and ``S_nearest`` (``site_id`` of the nearest site).
     sites
-        ``finess``, ``service``, ``departement``, ``snap_m``, ``on_network`` of the sites on the network
-        and of the area's own sites (flagged when off the network).
+        ``site_id``, ``service``, ``area``, ``snap_m``, ``on_network`` of the sites on the network and of
+        the area's own sites (flagged when off the network).
     node_seconds
         Service -> (seconds between every node and the nearest site, direction), for isochrones.
     """
@@ -260,12 +261,17 @@ class Access:
     node_seconds: dict[str, tuple[np.ndarray, str]]
 
 
-def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel) -> Access:
+def commune_access(
+    router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel, *,
+    site_id: str = SITE_ID, area: str = AREA,
+) -> Access:  # fmt: skip
     """Minutes between each commune's population point and the nearest site of every service.
 
-    Every located site is snapped, whatever its département (a patient may cross a border); sites
-    and communes further than ``max_snap_m`` from the network are flagged and not routed. Times
-    beyond the model's horizon are left empty.
+    ``communes`` has ``code``, ``nom``, the ``area`` column, ``population``, ``lon``, ``lat`` and a
+    polygon; ``facilities`` the sites' ``site_id``, ``service``, ``area``, ``lon``, ``lat``. Every
+    located site is snapped, whatever its area (a patient may cross a border); sites and communes
+    further than ``max_snap_m`` from the network are flagged and not routed. Times beyond the model's
+    horizon are left empty.
     """
     placed = population_points(router, communes, model.origin)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
@@ -274,7 +280,7 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
         {
             "commune": communes["code"].to_numpy(),
             "nom": communes["nom"].to_numpy(),
-            "departement": communes["departement"].to_numpy(),
+            area: communes[area].to_numpy(),
             "population": communes["population"].to_numpy(),
             "lon": placed["lon"].to_numpy(),
             "lat": placed["lat"].to_numpy(),
@@ -285,10 +291,10 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
     )
     site_rows, node_seconds = [], {}
     for service, direction in model.directions.items():
-        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m)
-        considered = snapped.on_network | sites["departement"].isin(communes["departement"]).to_numpy()
+        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, site_id=site_id)
+        considered = snapped.on_network | sites[area].isin(communes[area]).to_numpy()
         site_rows.append(
-            sites.loc[considered, ["finess", "service", "departement"]].assign(
+            sites.loc[considered, [site_id, "service", area]].assign(
                 snap_m=snapped.distance_m[considered].round(1), on_network=snapped.on_network[considered]
             )
         )
@@ -297,10 +303,10 @@ def commune_access(router: Router, communes: gpd.GeoDataFrame, facilities: pd.Da
         seconds = nearest.seconds[points.node] + commune_offroad
         site = nearest.site[points.node]
         reached = points.on_network & (seconds <= model.horizon_min * 60)
-        finess = sites["finess"].to_numpy()[usable]
+        codes = sites[site_id].to_numpy()[usable]
         s = service.lower()
         access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
-        access[f"{s}_nearest"] = np.where(reached, finess[np.clip(site, 0, None)] if len(finess) else "", "")
+        access[f"{s}_nearest"] = np.where(reached, codes[np.clip(site, 0, None)] if len(codes) else "", "")
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
 
 
@@ -337,9 +343,10 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
 
 def coverage_by_departement(
     access: pd.DataFrame, services: list[str], thresholds: list[float], *, alternative: pd.DataFrame | None = None,
-    max_unknown_share: float = 1.0,
+    max_unknown_share: float = 1.0, area: str = AREA,
 ) -> pd.DataFrame:  # fmt: skip
-    """Population within each threshold of each service, its share, and the median and 90th-percentile minutes.
+    """Population within each threshold of each service, its share, and the median and 90th-percentile minutes,
+    by ``area`` (one row per area, service and threshold).
 
     Communes off the network (``on_network`` false: no polygon, or farther than ``max_snap_m`` from a
     road) have no time: their people are ``population_unknown``, never counted as beyond. Shares are
@@ -350,7 +357,7 @@ def coverage_by_departement(
     the share within each threshold under that model too (``share_within_alternative``).
     """
     rows = []
-    for departement, group in access.groupby("departement"):
+    for code, group in access.groupby(area):
         total = group["population"].sum()
         unknown = int(group.loc[~group["on_network"].astype(bool), "population"].sum())
         share_unknown = unknown / total if total else np.nan
@@ -366,7 +373,7 @@ def coverage_by_departement(
             for threshold in thresholds:
                 within = int(group.loc[minutes <= threshold, "population"].sum())
                 row = {
-                    "departement": departement,
+                    area: code,
                     "service": service,
                     "threshold_min": threshold,
                     "population": int(total),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..constants import AREA, SITE_ID
 from .access import AccessModel, Router, service_sites, site_commune_seconds
 
 
@@ -35,8 +36,9 @@ class DecaySteps:
 
 
 def travel_pairs(
-    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float
-) -> pd.DataFrame:
+    router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float,
+    site_id: str = SITE_ID,
+) -> pd.DataFrame:  # fmt: skip
     """Minutes between every commune and every site of each service within ``limit_min``.
 
     One bounded search per site (not an all-pairs matrix), in each service's direction, plus the
@@ -45,25 +47,28 @@ def travel_pairs(
     Returns
     -------
     pandas.DataFrame
-        ``commune``, ``finess``, ``service``, ``minutes``, sorted.
+        ``commune``, the site's ``site_id``, ``service``, ``minutes``, sorted.
     """
     frames = []
-    for service, sites, seconds in site_commune_seconds(router, communes, facilities, model, limit_min=limit_min):
+    paired = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
+    for service, sites, seconds in paired:
         site_index, commune_index = np.nonzero(seconds <= limit_min * 60)
         frames.append(
             pd.DataFrame(
                 {
                     "commune": communes["commune"].to_numpy()[commune_index],
-                    "finess": sites["finess"].to_numpy()[site_index],
+                    site_id: sites[site_id].to_numpy()[site_index],
                     "service": service,
                     "minutes": seconds[site_index, commune_index] / 60,
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True).sort_values(["service", "commune", "finess"], ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(["service", "commune", site_id], ignore_index=True)
 
 
-def e2sfca(pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps) -> pd.Series:
+def e2sfca(
+    pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps, *, site_id: str = SITE_ID
+) -> pd.Series:
     """E2SFCA access of each commune: weighted supply per 1000 weighted inhabitants within reach.
 
     Step 1, each site j: R_j = S_j / sum_i P_i W(t_ij). Step 2, each commune i:
@@ -72,48 +77,49 @@ def e2sfca(pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps:
     Parameters
     ----------
     pairs
-        ``commune``, ``finess``, ``minutes`` of one service.
+        ``commune``, ``site_id``, ``minutes`` of one service.
     population
         Commune code -> population (the demand).
     supply
-        FINESS -> capacity (beds, places, FTE...).
+        Site -> capacity (beds, places, FTE...).
     steps
         The distance decay.
     """
     pairs = pairs.assign(weight=steps.weight(pairs["minutes"].to_numpy()))
     pairs = pairs[pairs["weight"] > 0]
-    demand = (pairs["commune"].map(population) * pairs["weight"]).groupby(pairs["finess"]).sum()
+    demand = (pairs["commune"].map(population) * pairs["weight"]).groupby(pairs[site_id]).sum()
     ratio = (supply.reindex(demand.index).fillna(0.0) / demand).where(demand > 0, 0.0)
-    access = (pairs["finess"].map(ratio) * pairs["weight"]).groupby(pairs["commune"]).sum() * 1000
+    access = (pairs[site_id].map(ratio) * pairs["weight"]).groupby(pairs["commune"]).sum() * 1000
     return access.reindex(population.index, fill_value=0.0)
 
 
 def e2sfca_scores(
-    pairs: pd.DataFrame, communes: pd.DataFrame, facilities: pd.DataFrame, supply: dict[str, str], steps: DecaySteps
-) -> pd.DataFrame:
+    pairs: pd.DataFrame, communes: pd.DataFrame, facilities: pd.DataFrame, supply: dict[str, str], steps: DecaySteps,
+    *, site_id: str = SITE_ID, area: str = AREA,
+) -> pd.DataFrame:  # fmt: skip
     """E2SFCA score of every commune for each service of ``supply``.
 
     Parameters
     ----------
     pairs
-        ``commune``, ``finess``, ``service``, ``minutes`` (:func:`travel_pairs`) of the whole study area,
+        ``commune``, ``site_id``, ``service``, ``minutes`` (:func:`travel_pairs`) of the whole study area,
         so that each site's demand counts every commune within its catchment.
     communes
-        ``commune``, ``departement``, ``population``, ``on_network``.
+        ``commune``, the ``area``, ``population``, ``on_network``.
     facilities
-        The sites (``finess``, ``service``, ``lon``, ``lat`` and the supply columns).
+        The sites (``site_id``, ``service``, ``lon``, ``lat`` and the supply columns).
     supply
         Service -> column of ``facilities`` giving its supply (beds, places, FTE...); empty counts as 0.
 
     Returns
     -------
     pandas.DataFrame
-        ``commune``, ``departement`` and ``<service>_access`` per service (empty off the network).
+        ``commune``, the ``area`` and ``<service>_access`` per service (empty off the network).
     """
     population = communes.set_index("commune")["population"]
-    table = communes[["commune", "departement"]].copy()
+    table = communes[["commune", area]].copy()
     for service, column in supply.items():
-        offered = service_sites(facilities, service).set_index("finess")[column]
-        scores = e2sfca(pairs[pairs["service"] == service], population, offered.fillna(0.0), steps)
+        offered = service_sites(facilities, service, site_id=site_id).set_index(site_id)[column]
+        scores = e2sfca(pairs[pairs["service"] == service], population, offered.fillna(0.0), steps, site_id=site_id)
         table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
     return table

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..constants import AREA, SITE_ID
 from .access import AccessModel, Router, point_commune_seconds
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """One proposed site: its rank, FINESS, the population it newly brings within reach, the share after."""
+    """One proposed site: its rank, identifier, the population it newly brings within reach, the share after."""
 
     rank: int
-    finess: str
+    site: str
     population_gain: int
     share_covered_after: float
 
@@ -43,7 +44,7 @@ def greedy(
     population
         Population of each commune.
     codes
-        FINESS of each candidate; ties go to the smallest.
+        Identifier of each candidate; ties go to the smallest.
 
     Stops early when no candidate adds anyone.
     """
@@ -62,35 +63,29 @@ def greedy(
     return proposals
 
 
-
-
-
-
 def newly_covered(
-    existing: np.ndarray, candidates: np.ndarray, proposals: list[Proposal], codes: list[str], communes: pd.DataFrame
-) -> pd.DataFrame:
-    """``commune``, ``rank``, ``finess``: the communes each proposal brings within reach first."""
+    existing: np.ndarray, candidates: np.ndarray, proposals: list[Proposal], codes: list[str], communes: pd.DataFrame,
+    *, site_id: str = SITE_ID,
+) -> pd.DataFrame:  # fmt: skip
+    """``commune``, ``rank``, ``site_id``: the communes each proposal brings within reach first."""
     covered = existing.copy()
     rows = []
     for proposal in proposals:
-        cover = candidates[codes.index(proposal.finess)]
+        cover = candidates[codes.index(proposal.site)]
         new = cover & ~covered
-        rows += [
-            {"commune": c, "rank": proposal.rank, "finess": proposal.finess}
-            for c in communes["commune"].to_numpy()[new]
-        ]
+        rows += [{"commune": c, "rank": proposal.rank, site_id: proposal.site} for c in communes["commune"][new]]
         covered |= cover
-    return pd.DataFrame(rows, columns=["commune", "rank", "finess"])
+    return pd.DataFrame(rows, columns=["commune", "rank", site_id])
 
 
-SCENARIO_COLUMNS = [
-    "rank", "finess", "name", "departement", "lon", "lat", "population_gain", "share_covered_after",
-]  # fmt: skip
+def scenario_columns(site_id: str = SITE_ID, area: str = AREA) -> list[str]:
+    """The columns of a siting scenario's proposals."""
+    return ["rank", site_id, "name", area, "lon", "lat", "population_gain", "share_covered_after"]
 
 
 def greedy_scenario(
     router: Router, communes: pd.DataFrame, existing: pd.DataFrame, candidates: pd.DataFrame, model: AccessModel,
-    *, direction: str, minutes: float, count: int,
+    *, direction: str, minutes: float, count: int, site_id: str = SITE_ID, area: str = AREA,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Add up to ``count`` of the ``candidates`` one after another, each bringing the most people within
     ``minutes`` of a site (``existing`` ones included), in ``direction``.
@@ -100,13 +95,13 @@ def greedy_scenario(
     communes
         ``commune``, ``population``, ``lon``, ``lat`` (where their trips start).
     existing, candidates
-        Sites with ``finess``, ``lon``, ``lat``; candidates also ``name``, ``departement``.
+        Sites with ``site_id``, ``lon``, ``lat``; candidates also ``name`` and the ``area``.
 
     Returns
     -------
     proposals, newly_covered
-        ``SCENARIO_COLUMNS`` per proposal; ``commune``, ``rank``, ``finess``: the communes each proposal
-        brings within reach first.
+        :func:`scenario_columns` per proposal; ``commune``, ``rank``, ``site_id``: the communes each
+        proposal brings within reach first.
     """
     covered_now = coverage_sets(
         router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction=direction,
@@ -116,12 +111,13 @@ def greedy_scenario(
         router, candidates["lon"].to_numpy(), candidates["lat"].to_numpy(), communes, model, direction=direction,
         minutes=minutes,
     )
-    codes = candidates["finess"].tolist()
+    codes = candidates[site_id].tolist()
     proposals = greedy(covered_now, cover, communes["population"].to_numpy(), count, codes)
-    picked = candidates.set_index("finess").loc[[p.finess for p in proposals], ["name", "departement", "lon", "lat"]]
+    picked = candidates.set_index(site_id).loc[[p.site for p in proposals], ["name", area, "lon", "lat"]]
     table = picked.reset_index().assign(
         rank=[p.rank for p in proposals],
         population_gain=[p.population_gain for p in proposals],
         share_covered_after=[p.share_covered_after for p in proposals],
     )
-    return table[SCENARIO_COLUMNS], newly_covered(covered_now, cover, proposals, codes, communes)
+    chosen = newly_covered(covered_now, cover, proposals, codes, communes, site_id=site_id)
+    return table[scenario_columns(site_id, area)], chosen

@@ -100,7 +100,8 @@ def bind(step: Callable, rule: str, named: dict[str, dict[str, object]]) -> dict
     if faults:
         raise BindingError(f"rule {rule}: " + "; ".join(faults))
     parameters = _parameters(step)
-    return {name: as_annotated(value, parameters[name]) for entries in named.values() for name, value in entries.items()}
+    entries = {name: value for section in named.values() for name, value in section.items()}
+    return {name: as_annotated(value, parameters[name]) for name, value in entries.items()}
 
 
 def report_errors(call: Callable[[], None]) -> int:
