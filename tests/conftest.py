@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,18 @@ def tiny_finess(tmp_path: Path) -> Path:
     path = tmp_path / "finess.csv"
     path.write_text("\n".join([",".join(FINESS_HEADER)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def finess_copy_lacking_columns(tmp_path: Path, monkeypatch) -> str:
+    """A working copy ``data/raw/finess.csv`` (in the current folder, ``tmp_path``) without the FINESS columns,
+    mapped by ``COVERAGE_ORIGINS`` to the planner's ``/ars/finess-2025.csv``; the start of its report."""
+    copy = tmp_path / "data/raw/finess.csv"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("nofinesset,rs\n2A0000001,X\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_ORIGINS", json.dumps({"data/raw/finess.csv": "/ars/finess-2025.csv"}))
+    return "coverage: bad input in /ars/finess-2025.csv (read from its copy data/raw/finess.csv)"
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """A rule runs its step (coverage.pipeline.script): entries bound by name, paths typed, faults reported cleanly."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,8 @@ def test_entries_bind_by_name_and_paths_become_paths(tmp_path: Path):
     parts = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
     bound = bind(steps.merge_tables, "merge_run", {"input": {"parts": parts}, "output": {"merged": "m.csv"}})
     assert bound == {"parts": [Path(p) for p in parts], "merged": Path("m.csv")}
-    bound = bind(steps.select_departements, "region_capacity_access",
-                 {"input": {"table": "t.csv"}, "output": {"selected": "s.csv"}, "params": {"codes": ["2A"]}})  # fmt: skip
+    named = {"input": {"table": "t.csv"}, "output": {"selected": "s.csv"}, "params": {"codes": ["2A"]}}
+    bound = bind(steps.select_departements, "region_capacity_access", named)
     assert bound == {"table": Path("t.csv"), "selected": Path("s.csv"), "codes": ["2A"]}
 
 
@@ -53,7 +52,9 @@ def test_the_planning_check_names_every_rule_out_of_step():
     assert "report_pdf" not in message
 
 
-def test_a_rule_runs_its_step_and_a_bad_input_exits_1_with_the_report_in_the_log(tmp_path: Path, capsys, monkeypatch):
+def test_a_rule_runs_its_step_and_a_bad_input_exits_1_with_the_report_in_the_log(
+    tmp_path: Path, capsys, finess_copy_lacking_columns
+):
     table = tmp_path / "national.csv"
     table.write_text("departement,value\n2A,1\n2B,2\n01,3\n", encoding="utf-8")
     job = Job("region_capacity_access", {"table": str(table)}, {"selected": str(tmp_path / "corse.csv")},
@@ -61,20 +62,15 @@ def test_a_rule_runs_its_step_and_a_bad_input_exits_1_with_the_report_in_the_log
     run_rule(job)
     assert (tmp_path / "corse.csv").read_text(encoding="utf-8") == "departement,value\n2A,1\n2B,2\n"
 
-    copy = tmp_path / "data/raw/finess.csv"
-    copy.parent.mkdir(parents=True)
-    copy.write_text("nofinesset,rs\n2A0000001,X\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COVERAGE_ORIGINS", json.dumps({"data/raw/finess.csv": "/ars/finess-2025.csv"}))
     outputs = {name: f"out/{name}" for name in ("csv", "gpkg", "unlisted", "rejects", "warnings")}
-    job = Job("facilities", {"sae": "none", "finess": "data/raw/finess.csv", "communes": "c", "departements": "d"},
-              outputs, {"msp_category": "603", "tolerance_km": 5, "own_sites": []}, ["logs/facilities.log"])  # fmt: skip
+    inputs = {"sae": "none", "finess": "data/raw/finess.csv", "communes": "c", "departements": "d"}
+    params = {"msp_category": "603", "tolerance_km": 5, "own_sites": []}
+    job = Job("facilities", inputs, outputs, params, ["logs/facilities.log"])
     with pytest.raises(SystemExit) as exited:
         run_rule(job)
     assert exited.value.code == 1
-    report = "coverage: bad input in /ars/finess-2025.csv (read from its copy data/raw/finess.csv)"
-    assert capsys.readouterr().err.startswith(report)
-    assert (tmp_path / "logs/facilities.log").read_text(encoding="utf-8").startswith(report)
+    assert capsys.readouterr().err.startswith(finess_copy_lacking_columns)
+    assert (tmp_path / "logs/facilities.log").read_text(encoding="utf-8").startswith(finess_copy_lacking_columns)
 
 
 def test_every_rule_reused_with_use_rule_runs_the_same_step():

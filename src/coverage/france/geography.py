@@ -25,8 +25,6 @@ def current_code_map(communes: pd.DataFrame) -> dict[str, str]:
     return mapping
 
 
-
-
 def distance_to_departement_km(
     lon: pd.Series, lat: pd.Series, departement: pd.Series, departements: gpd.GeoDataFrame
 ) -> pd.Series:
@@ -42,12 +40,6 @@ def distance_to_departement_km(
         points = gpd.GeoSeries(gpd.points_from_xy(lon[index], lat[index]), index=index, crs=WGS84)
         distances.loc[index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).to_numpy() / 1000
     return distances
-
-
-
-
-
-
 
 
 def _merge_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:

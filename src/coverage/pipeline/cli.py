@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
-from .script import STEPS, report_errors
+from .script import STEPS, report_errors, step_parameters
 
 COMMANDS: dict[str, Callable] = {function.__name__.replace("_", "-"): function for function in STEPS.values()}
 
@@ -36,16 +36,19 @@ def _option(hint: object) -> dict:
     return {"type": hint if hint in (int, float) else str, "metavar": getattr(hint, "__name__", "TEXT").upper()}
 
 
+def _flag(parameter: str) -> str:
+    """The command-line option of a step parameter (``sites_per_service``: ``--sites-per-service``)."""
+    return "--" + parameter.replace("_", "-")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """One sub-command per pipeline step, with one ``--option`` per parameter of the step function."""
     parser = argparse.ArgumentParser(prog="python -m coverage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, function in COMMANDS.items():
         sub = commands.add_parser(name, help=(function.__doc__ or "").splitlines()[0])
-        for parameter, hint in typing.get_type_hints(function).items():
-            if parameter != "return":
-                flag = "--" + parameter.replace("_", "-")
-                sub.add_argument(flag, dest=parameter, required=True, **_option(hint))
+        for parameter, hint in step_parameters(function).items():
+            sub.add_argument(_flag(parameter), dest=parameter, required=True, **_option(hint))
         sub.set_defaults(function=function)
     return parser
 
@@ -62,14 +65,13 @@ def arguments_of(step: str, values: dict[str, object]) -> list[str]:
     """The command line running ``step`` with keyword ``values`` (paths, numbers, text; lists and mappings as
     JSON): what a benchmark passes to ``python -m coverage``."""
     command = step.replace("_", "-")
-    hints = typing.get_type_hints(COMMANDS[command])
+    hints = step_parameters(COMMANDS[command])
     words = [command]
     for name, value in values.items():
-        flag = "--" + name.replace("_", "-")
         if hints[name] == list[Path]:
-            words += [flag, *map(str, value)]
+            words += [_flag(name), *map(str, value)]
         elif _structured(hints[name]):
-            words.append(f"{flag}={json.dumps(value, ensure_ascii=False)}")
+            words.append(f"{_flag(name)}={json.dumps(value, ensure_ascii=False)}")
         else:
-            words.append(f"{flag}={value}")
+            words.append(f"{_flag(name)}={value}")
     return words

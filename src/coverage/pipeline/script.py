@@ -64,7 +64,7 @@ class BindingError(ConfigError):
     """The named entries of some rules do not match the parameters of their steps."""
 
 
-def _parameters(step: Callable) -> dict[str, object]:
+def step_parameters(step: Callable) -> dict[str, object]:
     """The parameters of a step with their annotations."""
     return {name: hint for name, hint in typing.get_type_hints(step).items() if name != "return"}
 
@@ -72,7 +72,7 @@ def _parameters(step: Callable) -> dict[str, object]:
 def binding_faults(step: Callable, sections: dict[str, typing.Iterable[str]]) -> list[str]:
     """What keeps a rule's named entries (``{"input": names, "output": ..., "params": ...}``) from giving
     ``step`` each of its parameters once: a name given twice, a name it does not take, a parameter missing."""
-    parameters = _parameters(step)
+    parameters = step_parameters(step)
     faults, seen = [], set()
     for section, names in sections.items():
         for name in names:
@@ -99,7 +99,7 @@ def bind(step: Callable, rule: str, named: dict[str, dict[str, object]]) -> dict
     faults = binding_faults(step, named)
     if faults:
         raise BindingError(f"rule {rule}: " + "; ".join(faults))
-    parameters = _parameters(step)
+    parameters = step_parameters(step)
     entries = {name: value for section in named.values() for name, value in section.items()}
     return {name: as_annotated(value, parameters[name]) for name, value in entries.items()}
 
