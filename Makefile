@@ -13,8 +13,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
+SLURM_STAMP := $(VENV)/.slurm-installed
 
-.PHONY: install install-slurm install-kubernetes run test lint chromium osmium poppler clean
+.PHONY: install install-slurm run test lint docs chromium osmium poppler slurm clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -30,9 +31,19 @@ $(ASSETS_STAMP): workflow/envs/map-assets/package.json | $(PYTHON_STAMP)
 	cd $(VENV)/web && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Optional executors for cluster runs (workflow/profiles/slurm, workflow/profiles/kubernetes).
-install-slurm install-kubernetes: install-%: install requirements-%.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-$*.lock
+# The SLURM executor plugin for cluster runs (workflow/profiles/slurm); `make test` installs it too.
+install-slurm: $(SLURM_STAMP)
+
+$(SLURM_STAMP): requirements-slurm.lock | $(PYTHON_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-slurm.lock
+	touch $@
+
+# A real SLURM of one node for the tests (tests/slurm.py starts and stops its daemons): Debian's slurm-wlm,
+# munge, and slurmdbd with MariaDB for the accounting that sacct reads.
+slurm:
+	@command -v slurmctld >/dev/null && command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+		--no-install-recommends slurm-wlm munge slurmdbd mariadb-server; }
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -56,9 +67,14 @@ lint: install
 	$(BIN)/snakemake --lint
 	$(BIN)/yamllint --strict -c .yamllint.yaml workflow .yamllint.yaml
 
-test: install chromium osmium poppler lint
+# The documentation site (mkdocs.yml, docs/) into site/: --strict fails on a broken link, a missing page or a public
+# name without its docstring's page.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: install install-slurm chromium osmium poppler slurm lint docs
 	$(BIN)/python -m pytest -m 'integration or not integration'
 
 clean:
-	rm -rf data/raw/* data/processed/* maps/* logs .snakemake
+	rm -rf data/raw/* data/processed/* maps/* logs .snakemake site
 	touch data/raw/.gitkeep data/processed/.gitkeep maps/.gitkeep

@@ -11,7 +11,9 @@ in the page (``performance.now``), beside the search alone repeated (``matches``
 
 Prints one JSON document.
 
-Usage: python benchmarks/directory.py --run . [--cap-gb 4]
+``--smoke``: the communes of Corsica only (the tests run it so).
+
+Usage: python benchmarks/directory.py --run . [--cap-gb 4] [--smoke]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser import Browser  # noqa: E402 (the tests' DevTools driver)
@@ -50,9 +53,11 @@ def measured(command: list[str], cap_gb: float) -> dict:
     return {"wall_s": round(time.perf_counter() - started, 2), "peak_mb": round(peak_kb / 1024)}
 
 
-def national_access(run: Path, out: Path) -> Path:
-    """Every commune of the run's communes table in the shape of access_commune.csv (its point, its sources)."""
+def national_access(run: Path, out: Path, smoke: bool = False) -> Path:
+    """Every commune of the run's communes table (with ``smoke``, Corsica's) in the shape of access_commune.csv
+    (its point, its sources)."""
     communes = gpd.read_file(run / "data/processed/communes.gpkg", ignore_geometry=True)
+    communes = communes[communes["departement"].isin(["2A", "2B"])] if smoke else communes
     table = communes.rename(columns={"code": "commune"})[["commune", "nom", "departement", "population", "lon", "lat"]]
     write_csv(table.assign(sources="benchmark: every commune, straight-line neighbours outside the run"), out)
     return out
@@ -84,11 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="a finished run (its communes, facilities, times)")
     parser.add_argument("--cap-gb", type=float, default=4.0)
+    parser.add_argument("--smoke", action="store_true", help="Corsica's communes only: seconds")
     arguments = parser.parse_args()
     run = arguments.run.resolve()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        access = national_access(run, work / "access_commune.csv")
+        access = national_access(run, work / "access_commune.csv", arguments.smoke)
         page = work / "annuaire-france.html"
         command = [sys.executable, "-m", "coverage", *arguments_of("directory", {
             "access": access, "nearest": run / "data/processed/nearest_sites.csv",
@@ -97,7 +103,7 @@ def main() -> None:
         })]  # fmt: skip
         job = measured(command, arguments.cap_gb) | {"page_mb": round(page.stat().st_size / 2**20, 2)}
         chromium = in_chromium(page, work / "profile")
-    communes = len(gpd.read_file(run / "data/processed/communes.gpkg", ignore_geometry=True))
+        communes = len(pd.read_csv(access, usecols=["commune"]))
     print(json.dumps({"communes": communes, "cap_gb": arguments.cap_gb, "job": job, "chromium": chromium}, indent=2))
 
 

@@ -19,7 +19,9 @@ where two merged bands overlap.
 
 Prints one JSON document.
 
-Usage: python benchmarks/isochrones.py --run . [--nodes 2000000] [--cap-gb 4] [--skip-synthetic]
+``--smoke``: Corse-du-Sud with the contoured grid only, and no split (the tests run it so).
+
+Usage: python benchmarks/isochrones.py --run . [--nodes 2000000] [--cap-gb 4] [--skip-synthetic] [--smoke]
 """
 
 from __future__ import annotations
@@ -95,12 +97,12 @@ def case_fidelity(folder: Path, departement: str, run: Path) -> dict:
     }
 
 
-def run_case(folder: Path, departement: str, run: Path, cap: list[str]) -> dict:
-    """Both methods' jobs on one département, then their fidelity."""
+def run_case(folder: Path, departement: str, run: Path, cap: list[str], methods: tuple[str, ...] = METHODS) -> dict:
+    """The jobs of each method on one département, then, with both methods, their fidelity."""
     network = RoadNetwork.load(folder / "network.npz")
-    costs = {method: isochrone_job(folder, departement, run, method, cap) for method in METHODS}
-    return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs,
-            "fidelity": case_fidelity(folder, departement, run)}  # fmt: skip
+    costs = {method: isochrone_job(folder, departement, run, method, cap) for method in methods}
+    fidelity_figures = case_fidelity(folder, departement, run) if set(methods) == set(METHODS) else None
+    return {"nodes": network.n_nodes, "edges": len(network.source), "jobs": costs, "fidelity": fidelity_figures}
 
 
 def split(run: Path, scratch: Path) -> dict:
@@ -114,13 +116,14 @@ def split(run: Path, scratch: Path) -> dict:
     steps.prepare_network(departements=boundaries, kind="graphml", path=str(ROOT / CONFIG["mirror"] / source["path"]),
                           codes=codes, buffer_km=buffer_km, converter_defaults=source["converter_default_maxspeeds"],
                           overpass_url="", prepared=scratch / "prepared.npz")  # fmt: skip
+    fitted = [path for path in [processed / "calibration/speeds_fitted.yaml"] if path.exists()]  # the run's speeds
     steps.network(prepared=scratch / "prepared.npz", departements=boundaries, origin=source["path"], codes=codes,
-                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], network=network,
-                  warnings=scratch / "warnings.csv")  # fmt: skip
+                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], fitted=fitted,
+                  network=network, warnings=scratch / "warnings.csv")  # fmt: skip
     steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
-                 origin=source["path"], codes=codes, settings=settings, editions=editions, access=access,
-                 sites=scratch / "sites.csv", coverage=scratch / "coverage.csv", times=times,
-                 warnings=scratch / "warnings_access.csv")  # fmt: skip
+                 origin=source["path"], codes=codes, settings=settings, editions=editions,
+                 alternative=CONFIG["speeds"]["alternative"], access=access, sites=scratch / "sites.csv",
+                 coverage=scratch / "coverage.csv", times=times, warnings=scratch / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
                      settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip
     parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]
@@ -144,17 +147,21 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=2_000_000)
     parser.add_argument("--cap-gb", type=float, default=4.0, help="address-space cap of each job (prlimit --as)")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="Corse-du-Sud, the contoured grid only: seconds")
     arguments = parser.parse_args()
     run, cap = arguments.run.resolve(), ["prlimit", f"--as={int(arguments.cap_gb * 2**30)}"]
     cases = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for code in ("2A", "2B"):
+        for code in ("2A",) if arguments.smoke else ("2A", "2B"):
             folder = scratch / f"corse-{code}"
             folder.mkdir()
             for name in ("network.npz", "node_times.npz", "access_commune.csv"):
                 (folder / name).symlink_to(run / "data/processed/departements" / code / name)
-            cases[f"corse-{code}"] = run_case(folder, code, run, cap)
+            cases[f"corse-{code}"] = run_case(folder, code, run, cap, ("grid",) if arguments.smoke else METHODS)
+        if arguments.smoke:
+            print(json.dumps({"cases": cases, "split": None}, indent=1))
+            return
         if not arguments.skip_synthetic:
             folder = scratch / "synthetic"
             folder.mkdir()

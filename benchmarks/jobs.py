@@ -24,7 +24,10 @@ With ``--from-run``, nothing is run again: the jobs' wall time and peak memory a
 each with its network's node count, fitted the same way when the run's networks differ in size (a
 national run; Corsica's two networks are the same island).
 
-Usage: python benchmarks/jobs.py --run . [--nodes 2000000] [--graphml-nodes 250000] [--skip-synthetic]
+``--smoke``: Corse-du-Sud and a synthetic graph of 20,000 nodes written as arrays, fitted on those two (the tests
+run it so).
+
+Usage: python benchmarks/jobs.py --run . [--nodes 2000000] [--graphml-nodes 250000] [--skip-synthetic] [--smoke]
        python benchmarks/jobs.py --run . --from-run
 """
 
@@ -103,10 +106,11 @@ def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: 
         "network": ("network", {
             "prepared": out / "prepared.npz", "departements": boundaries, "origin": Path(str(source)).name,
             "codes": codes, "buffer_km": buffer_km, "horizon_min": settings["horizon_min"],
-            "speeds": CONFIG["speeds"], "network": network, "warnings": out / "warnings.csv"}),
+            "speeds": CONFIG["speeds"], "fitted": [], "network": network, "warnings": out / "warnings.csv"}),
         "access": ("access", {
             "network": network, "communes": communes, "facilities": facilities, "origin": str(source), "codes": codes,
-            "settings": settings, "editions": {**CONFIG["editions"], "networks": []}, "access": access,
+            "settings": settings, "editions": {**CONFIG["editions"], "networks": []},
+            "alternative": CONFIG["speeds"]["alternative"], "access": access,
             "sites": out / "access_sites.csv", "coverage": out / "coverage.csv", "times": times,
             "warnings": out / "warnings_access.csv"}),
         "isochrones": ("isochrones", {
@@ -263,6 +267,7 @@ def main() -> None:
     parser.add_argument("--graphml-nodes", type=int, default=250_000)
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--from-run", action="store_true", help="read the run's benchmark: files, run nothing")
+    parser.add_argument("--smoke", action="store_true", help="Corse-du-Sud and 20,000 synthetic nodes: under a minute")
     arguments = parser.parse_args()
     if arguments.from_run:
         print(json.dumps(from_run(arguments.run.resolve()), indent=2))
@@ -272,11 +277,17 @@ def main() -> None:
     cases = {
         f"corse-{d}": run_jobs(arguments.mirror / corse["path"], d, run, folder / f"corse-{d}",
                                corse["converter_default_maxspeeds"])
-        for d in ("2A", "2B")
+        for d in (("2A",) if arguments.smoke else ("2A", "2B"))
     }  # fmt: skip
-    cases["paris-saclay"] = run_jobs(arguments.mirror / "roads/paris-saclay-drive.graphml", "91", run,
-                                     folder / "paris-saclay", corse["converter_default_maxspeeds"])  # fmt: skip
-    if not arguments.skip_synthetic:
+    if arguments.smoke:
+        (folder / "synthetic").mkdir(parents=True, exist_ok=True)
+        synthetic_arrays(synthetic_grid(run / "data/raw/departements.geojson", "33", 20_000),
+                         folder / "synthetic/network.npz")  # fmt: skip
+        cases["synthetic"] = run_jobs(None, "33", run, folder / "synthetic", {})
+    else:
+        cases["paris-saclay"] = run_jobs(arguments.mirror / "roads/paris-saclay-drive.graphml", "91", run,
+                                         folder / "paris-saclay", corse["converter_default_maxspeeds"])  # fmt: skip
+    if not arguments.skip_synthetic and not arguments.smoke:
         boundaries = run / "data/raw/departements.geojson"
         with tempfile.TemporaryDirectory() as scratch:
             source = Path(scratch) / "synthetic.graphml"
@@ -292,7 +303,8 @@ def main() -> None:
         seconds = fit([(case["nodes"] / 1000, case["jobs"][job]["s"]) for case in measures])
         costs[job] = {"mb": round(memory[0]), "mb_per_knode": round(memory[1], 3),
                       "s": round(seconds[0], 1), "s_per_knode": round(seconds[1], 4)}  # fmt: skip
-    print(json.dumps({"cases": cases, "fitted_costs": costs, "network_nodes": node_model(cases, run)}, indent=1))
+    nodes = None if arguments.smoke else node_model(cases, run)  # the node model needs the real networks
+    print(json.dumps({"cases": cases, "fitted_costs": costs, "network_nodes": nodes}, indent=1))
 
 
 if __name__ == "__main__":

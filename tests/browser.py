@@ -1,10 +1,13 @@
 """Headless Chromium driven over its DevTools protocol: open a page offline, type into it as a person would
-(one key event per character), and read what the page shows."""
+(one key event per character), read what the page shows and what its console reports."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -27,7 +30,7 @@ class Browser:
         assert chromium, "chromium is installed by `make test`"
         self.process = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + timeout_s
         while not port_file.exists() or not port_file.read_text().strip():
@@ -38,17 +41,27 @@ class Browser:
             page = next(target for target in json.load(answer) if target["type"] == "page")
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=timeout_s, suppress_origin=True)
         self.calls = 0
+        self.events: list[dict] = []
 
     def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *_) -> None:
+        """Close Chromium as its own menu would (it stops its helper processes and is done with its profile, which
+        a caller may then delete), and stop whatever of its process group is left."""
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": "Browser.close"}))
         self.socket.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def call(self, method: str, **params) -> dict:
-        """Send one protocol command and return its result (events in between are read and dropped)."""
+        """Send one protocol command and return its result (events in between are kept in ``events``)."""
         self.calls += 1
         self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
         while True:
@@ -56,15 +69,40 @@ class Browser:
             if message.get("id") == self.calls:
                 assert "error" not in message, message["error"]
                 return message["result"]
+            if "method" in message:
+                self.events.append(message)
 
-    def open(self, url: str) -> None:
-        """Load a page and wait until its scripts have run."""
-        self.call("Page.enable")
+    def open(self, url: str, settle_s: float = 0.5) -> None:
+        """Load a page, wait until its scripts have run, then ``settle_s`` more for what they start."""
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+        self.events.clear()
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + 60
         while self.evaluate("document.readyState") != "complete":
             assert time.monotonic() < deadline, f"{url} did not finish loading"
             time.sleep(0.1)
+        time.sleep(settle_s)
+        self.evaluate("0")
+
+    def script_errors(self) -> list[str]:
+        """What went wrong in the page since it was opened, as its console shows it: uncaught exceptions,
+        ``console.error`` calls, errors Chromium logged, and files it could not load from the disk. A resource
+        refused from the internet (the map tiles, offline) is not a script error."""
+        errors = []
+        for event in self.events:
+            method, params = event["method"], event["params"]
+            if method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                errors.append(f"exception: {details.get('exception', {}).get('description') or details['text']}")
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                errors.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                entry = params["entry"]
+                offline = entry["source"] == "network" and not entry.get("url", "").startswith("file:")
+                if not offline:
+                    errors.append(f"log ({entry['source']}): {entry['text']} {entry.get('url', '')}")
+        return errors
 
     def evaluate(self, expression: str):
         """The value of a JavaScript expression in the page."""

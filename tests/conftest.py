@@ -155,7 +155,7 @@ def default_config() -> dict:
 
 @pytest.fixture(scope="session")
 def speed_model(default_config):
-    """The speed model of the default run (the calibrated one)."""
+    """The shipped speed model (``calibrated``: what a run without reference times drives at)."""
     from coverage.core.network import speed_models
 
     return speed_models(default_config["speeds"])[0]
@@ -176,8 +176,24 @@ def corsica(speed_model, default_config):
     return network, graph
 
 
+@pytest.fixture(scope="session")
+def run_corsica(run, corsica, default_config):
+    """The Corsica road network at the speeds the default run drove at (the model it fitted on Haute-Corse):
+    (arrays, osmnx graph with the same ``travel_time``)."""
+    from coverage.core.network import speed_models
+    from coverage.pipeline.configuration import adopt_fitted
+
+    fitted = run / "data/processed/calibration/speeds_fitted.yaml"
+    model = speed_models(adopt_fitted(default_config["speeds"], [fitted]))[0]
+    network, graph = corsica
+    network, graph = network.with_times(model), graph.copy()
+    for (_, _, data), seconds in zip(graph.edges(data=True), network.travel_time_s.tolist(), strict=True):
+        data["travel_time"] = seconds
+    return network, graph
+
+
 def snakemake(
-    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml"
+    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml", cores: int = 2
 ) -> subprocess.CompletedProcess:
     """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -188,7 +204,7 @@ def snakemake(
     path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p) != Path(venv))
     environment = {**os.environ, "PATH": path}
     command = [
-        sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+        sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", str(cores),
         "--directory", str(directory), "--configfile", str(configfile),
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=directory)
@@ -196,9 +212,11 @@ def snakemake(
 
 @pytest.fixture(scope="session")
 def run(tmp_path_factory) -> Path:
-    """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions)."""
+    """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions), through
+    the workflow's local profile (jobs packed by their declared memory)."""
     directory = tmp_path_factory.mktemp("run")
-    result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}})
+    profile = str(ROOT / "workflow" / "profiles" / "local")
+    result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--workflow-profile", profile)
     assert result.returncode == 0, result.stderr[-3000:]
     return directory
 

@@ -297,3 +297,16 @@ def test_the_caller_names_the_site_and_area_columns():
     assert proposals.columns.tolist()[:4] == ["rank", "id", "name", "region"]
     assert proposals["id"].tolist() == ["2B0000001"]
     assert covered.columns.tolist() == ["commune", "rank", "id"] and covered["commune"].tolist() == ["2B001"]
+
+
+def test_trips_start_at_the_chef_lieu_where_the_commune_has_one():
+    """Metric's origin: the chef-lieu point itself, snapped like any point; a commune without one keeps the road
+    nearest its representative point."""
+    places = communes().assign(chef_lieu_lon=[9.03, np.nan], chef_lieu_lat=[42.0, np.nan])
+    router = Router(line_network())
+    points = population_points(router, places, "chef_lieu")
+    assert points["point_source"].tolist() == ["chef_lieu", "representative_point"]
+    assert (points.loc[0, "lon"], points.loc[0, "lat"]) == (9.03, 42.0)
+    model = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000, origin="chef_lieu")
+    result = commune_access(router, places, facilities(), model)
+    assert result.communes.iloc[0]["usp_minutes"] == pytest.approx(3.0), "from node 3, three edges of 60 s"

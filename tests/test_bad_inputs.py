@@ -1,6 +1,6 @@
-"""The bad-input suite: each generated fault gives the outcome documented in the README ("Bad input").
+"""The bad-input suite: each generated fault gives the outcome documented in docs/planners/inputs.md ("Input contracts and bad input").
 
-Faults are applied to the tiny world of conftest; each test names the fault as the README's table does.
+Faults are applied to the tiny world of conftest; each test names the fault as that page's table does.
 """
 
 from __future__ import annotations

@@ -3,20 +3,36 @@ and the Haute-Corse bars held by the shipped model, through the pipeline as a pl
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import yaml
-from conftest import SAE, SHARED, snakemake
+from shapely.geometry import box
+from conftest import ROOT, SAE, SHARED, snakemake
 
-from coverage.core.calibration import Trips, fit_speed_model, validation_table
-from coverage.core.network import RoadNetwork, SpeedModel
+from coverage.core.calibration import (
+    NOTES,
+    FitSettings,
+    Reference,
+    Trips,
+    calibrate,
+    config_fragment,
+    driven,
+    fit_speed_model,
+    judged_communes,
+    validation_table,
+)  # fmt: skip
+from coverage.core.network import RoadNetwork, SpeedModel, project
 from coverage.errors import InputError
 from coverage.france.sources.reference import load_reference_sites, load_reference_times
 
 REFERENCE = SHARED / "reference" / "drees-urgences-2019-haute-corse.csv"
+NATIONAL = SHARED / "reference" / "drees-urgences-2019-communes.csv"
 SITES = SHARED / "reference" / "sae-2019-urgences-smur-corse.csv"
 
 
@@ -54,8 +70,8 @@ def test_fit_recovers_the_parameters_that_made_the_times():
     observed = trips.minutes(TRUE)
     initial = {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.2, "built_up_kph": 50,
                "junction_delay_s": 1}  # fmt: skip
-    fit = fit_speed_model([trips], [observed], TRUE, class_groups=GROUPS, initial=initial,
-                          scalars=["bend_coefficient", "built_up_kph", "junction_delay_s"], loss="linear")  # fmt: skip
+    settings = FitSettings(GROUPS, ["bend_coefficient", "built_up_kph", "junction_delay_s"], initial, loss="linear")
+    fit = fit_speed_model([trips], [observed], TRUE, settings)
     assert fit.model.class_kph["primary"] == pytest.approx(75, rel=0.02)
     assert fit.model.class_kph["tertiary"] == pytest.approx(55, rel=0.02)
     assert fit.model.class_kph["default"] == fit.model.class_kph["residential"] == pytest.approx(30, rel=0.02)
@@ -70,10 +86,8 @@ def test_robust_loss_is_not_pulled_by_a_few_wrong_references():
     spoiled[::15] += 40  # a few communes whose official origin lies elsewhere
     scalars = ["bend_coefficient", "junction_delay_s"]
     initial = {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.8, "junction_delay_s": 6}
-    robust = fit_speed_model([trips], [spoiled], TRUE, class_groups=GROUPS, scalars=scalars, initial=initial,
-                             loss="soft_l1")  # fmt: skip
-    plain = fit_speed_model([trips], [spoiled], TRUE, class_groups=GROUPS, scalars=scalars, initial=initial,
-                            loss="linear")  # fmt: skip
+    robust = fit_speed_model([trips], [spoiled], TRUE, FitSettings(GROUPS, scalars, initial, loss="soft_l1"))
+    plain = fit_speed_model([trips], [spoiled], TRUE, FitSettings(GROUPS, scalars, initial, loss="linear"))
     clean = np.ones(len(observed), bool)
     clean[::15] = False
     error = {name: np.median(np.abs(f.minutes - observed)[clean]) for name, f in (("robust", robust), ("plain", plain))}
@@ -81,17 +95,19 @@ def test_robust_loss_is_not_pulled_by_a_few_wrong_references():
 
 
 def test_validation_table_by_hand():
-    observed = np.array([0.0, 10.0, 20.0, 40.0, 70.0])
-    modelled = np.array([1.0, 8.0, 30.0, 35.0, np.nan])
-    population = np.array([100.0, 50.0, 30.0, 15.0, 5.0])
+    """The commune at 0 (it hosts a site: a convention, not a road time) is left out of the errors, counted in the
+    population shares."""
+    observed = np.array([0.0, 10.0, 20.0, 40.0, 70.0, 12.0])
+    modelled = np.array([1.0, 8.0, 30.0, 35.0, np.nan, 13.0])
+    population = np.array([100.0, 50.0, 30.0, 15.0, 5.0, 0.0])
     table = validation_table(observed, modelled, population).set_index("band")
     every = table.loc["all"]
-    assert every["communes"] == 5 and every["unrouted"] == 1
-    assert every["median_bias_min"] == pytest.approx(np.median([1, -2, 10, -5]))
-    assert every["mean_abs_error_min"] == pytest.approx(np.mean([1, 2, 10, 5]))
-    assert every["population_abs_error_min"] == pytest.approx((100 * 1 + 50 * 2 + 30 * 10 + 15 * 5) / 195)
+    assert every["communes"] == 6 and every["unrouted"] == 1 and every["timed"] == 4
+    assert every["median_bias_min"] == pytest.approx(np.median([-2, 10, -5, 1]))
+    assert every["mean_abs_error_min"] == pytest.approx(np.mean([2, 10, 5, 1]))
+    assert every["population_abs_error_min"] == pytest.approx((50 * 2 + 30 * 10 + 15 * 5 + 0 * 1) / 95)
     assert every["share_within_5_min"] == pytest.approx(3 / 4)
-    assert every["median_ratio"] == pytest.approx(np.median([0.8, 1.5, 35 / 40]))
+    assert every["median_ratio"] == pytest.approx(np.median([0.8, 1.5, 35 / 40, 13 / 12]))
     # Beyond 30 min: modelled, the commune at 35 and the unrouted one; in the reference, those at 40 and 70.
     assert every["population_beyond_30"] == pytest.approx(20 / 200)
     assert every["reference_population_beyond_30"] == pytest.approx(20 / 200)
@@ -124,20 +140,10 @@ def test_reference_sites_need_coordinates(tmp_path: Path):
     assert load_reference_sites(SITES)["lon"].between(8.5, 9.6).all()
 
 
-def official_bars(observed: np.ndarray, modelled: np.ndarray, population: np.ndarray) -> dict[str, float]:
-    """The issue's bars, computed here from the raw arrays (not with the library's validation table)."""
-    error = modelled - observed
-    return {
-        "median_bias": float(np.median(error)),
-        "mean_abs_error": float(np.mean(np.abs(error))),
-        "beyond_30": float(population[modelled > 30].sum() / population.sum()),
-        "reference_beyond_30": float(population[observed > 30].sum() / population.sum()),
-    }
-
-
 @pytest.mark.integration
-def test_shipped_model_holds_the_bars_on_haute_corse_through_the_pipeline(tmp_path: Path):
-    """As a new user would: the 10 emergency sites as a planner's list, the commune minutes against DREES 2019."""
+def test_the_runs_drive_times_hold_the_bars_on_haute_corse_through_the_pipeline(tmp_path: Path):
+    """As a new user would: the 10 emergency sites as a planner's list, the commune minutes (the run fits its model on
+    Haute-Corse, trips start at the chefs-lieux) against DREES 2019; the hosts of a site (0 min) out of the errors."""
     sites = pd.read_csv(SITES, dtype=str)
     own = tmp_path / "urgences.csv"
     sites.assign(service="USP", capacity="1")[["finess", "name", "service", "capacity", "lon", "lat"]].to_csv(
@@ -157,29 +163,207 @@ def test_shipped_model_holds_the_bars_on_haute_corse_through_the_pipeline(tmp_pa
         reference["tps_SU_SMUR"].to_numpy(float), reference["usp_minutes"].to_numpy(),
         reference["population"].to_numpy(),
     )
-    assert abs(bars["median_bias"]) <= 3 and bars["mean_abs_error"] <= 6
+    assert abs(bars["median_bias"]) <= 2 and bars["mean_abs_error"] <= 4.5
     assert abs(bars["beyond_30"] - bars["reference_beyond_30"]) <= 0.03
     assert bars["reference_beyond_30"] == pytest.approx(0.272, abs=0.001), "the issue's 27.2 %"
 
 
 @pytest.mark.integration
 def test_calibration_outputs_of_the_default_run(run: Path, default_config):
+    """The run fitted its model on Haute-Corse, the département of the run the reference covers: its figures,
+    recomputed here from the communes table, and the fitted model the networks drove at."""
     folder = run / "data/processed/calibration"
-    validation = pd.read_csv(folder / "validation.csv").set_index(["role", "band"])
+    validation = pd.read_csv(folder / "validation.csv").set_index(["role", "departements", "band"])
     communes = pd.read_csv(folder / "communes.csv", dtype={"commune": str})
-    reference = pd.read_csv(REFERENCE, dtype={"codgeo": str}).set_index("codgeo")
+    reference = pd.read_csv(NATIONAL, dtype={"codgeo": str}).set_index("codgeo")
+    assert set(communes["departement"]) == {"2B"} and len(communes) == 236
     assert (communes["reference_minutes"].to_numpy() == reference.loc[communes["commune"], "tps_SU_SMUR"]).all()
-    population = communes["population"].to_numpy()
-    for role in ("run", "alternative", "fitted"):
-        modelled = communes[f"{role}_minutes"].to_numpy()
-        bars = official_bars(communes["reference_minutes"].to_numpy(), modelled, population)
-        row = validation.loc[(role, "all")]
-        assert row["median_bias_min"] == pytest.approx(bars["median_bias"])
-        assert row["mean_abs_error_min"] == pytest.approx(bars["mean_abs_error"])
-        assert row["population_beyond_30"] == pytest.approx(bars["beyond_30"])
-    assert validation.loc[("alternative", "all"), "median_bias_min"] < -15, "legal limits: far too fast"
+    hosts = communes["reference_minutes"] == 0
+    assert (communes.loc[hosts, "note"].str.startswith("hosts a site")).all() and hosts.sum() == 4
+    assert communes.loc[~hosts, "judged"].all(), "an island: every other commune is judged"
+    counted = communes[communes["judged"] | hosts]
+    for role in ("fitted", "k_fold", "shipped", "alternative"):
+        modelled = counted[f"{role}_minutes"].to_numpy()
+        bars = official_bars(counted["reference_minutes"].to_numpy(), modelled, counted["population"].to_numpy())
+        row = validation.loc[(role, "all", "all")]
+        assert row["median_bias_min"] == pytest.approx(bars["median_bias"]), role
+        assert row["mean_abs_error_min"] == pytest.approx(bars["mean_abs_error"]), role
+        assert row["population_beyond_30"] == pytest.approx(bars["beyond_30"]), role
+    assert validation.loc[("k_fold", "all", "all"), "mean_abs_error_min"] <= 4.5
+    assert validation.loc[("alternative", "all", "all"), "median_bias_min"] < -15, "legal limits: far too fast"
     fitted = yaml.safe_load((folder / "speeds_fitted.yaml").read_text(encoding="utf-8"))["speeds"]["models"]
-    shipped = default_config["speeds"]["models"]["calibrated"]
-    for name, speed in fitted["calibrated"]["class_kph"].items():
-        assert speed == pytest.approx(shipped["class_kph"][name], rel=0.02), "the shipped model is the fit"
+    assert "(232 communes : 2B)" in fitted["calibrated"]["source"]
+    groups = pd.read_csv(folder / "class_groups.csv").set_index("group")
+    assert not groups.loc["motorway", "fitted"] and groups.loc["primary", "fitted"] and groups.loc["primary", "km"] > 1000
+    assert fitted["calibrated"]["class_kph"]["motorway"] == default_config["calibration"]["prior"]["class_kph"]["motorway"]
     assert (folder / "observed_vs_modelled.png").stat().st_size > 10_000
+    method = (run / "reports/corse.md").read_text(encoding="utf-8")
+    assert "Modèle de vitesse ajusté pour ce calcul sur les temps officiels de 232 communes (2B ;" in method
+
+
+def official_bars(observed: np.ndarray, modelled: np.ndarray, population: np.ndarray) -> dict[str, float]:
+    """The issue's bars, computed here from the raw arrays (not with the library's validation table): errors on the
+    communes with a road time (not the hosts of a site, at 0), population shares on all."""
+    timed = observed > 0
+    error = modelled[timed] - observed[timed]
+    return {
+        "median_bias": float(np.median(error)),
+        "mean_abs_error": float(np.mean(np.abs(error))),
+        "beyond_30": float(population[modelled > 30].sum() / population.sum()),
+        "reference_beyond_30": float(population[observed > 30].sum() / population.sum()),
+    }
+
+
+@pytest.mark.integration
+def test_the_shipped_model_is_fitted_across_terrains_and_holds_where_it_never_saw(run: Path, default_config):
+    """benchmarks/calibration.py's study, as one command reproduces it: the pooled fit on Haute-Corse (mountain) and
+    the Essonne communes the Paris-Saclay graph can judge (suburban) is the shipped model; the Essonne judged by the
+    fit on Haute-Corse alone, and every commune by the fit on the other folds, hold the bars; the reverse (Haute-Corse
+    by the Essonne alone) is measured. The Yvelines has no commune the graph can judge (it holds six at its edge)."""
+    spec = importlib.util.spec_from_file_location("calibration_benchmark", ROOT / "benchmarks/calibration.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    figures, result = benchmark.study(run, "chef_lieu")
+    assert figures["judged"]["78"].get("judged", 0) == 0 and figures["judged"]["91"]["judged"] == 17
+    shipped = default_config["speeds"]["models"]["calibrated"]
+    written = result.models["fitted"].as_config()  # rounded as a config fragment writes it
+    assert {name: value for name, value in written.items() if name != "source"} == {
+        name: value for name, value in shipped.items() if name != "source"}, "the shipped model is the pooled fit"
+    validation = figures["validation"]
+    essonne = validation["leave_one_out"]["91"]
+    assert abs(essonne["median_bias_min"]) <= 2 and essonne["mean_abs_error_min"] <= 4.5
+    assert abs(essonne["population_beyond_30"] - essonne["reference_population_beyond_30"]) <= 0.03
+    assert validation["k_fold"]["all"]["mean_abs_error_min"] <= 4.5
+    assert validation["leave_one_out"]["2B"]["mean_abs_error_min"] < 5, "mountain judged by suburban: measured"
+
+
+def line_trips(classes: list[str], lengths_m: list[float]) -> Trips:
+    """A road of one-way segments from node 0 (the commune) to the last node (the site), each of a class."""
+    n = len(classes) + 1
+    network = RoadNetwork(
+        node_id=np.arange(n), lon=np.linspace(2.0, 2.1, n), lat=np.full(n, 48.0), source=np.arange(n - 1),
+        target=np.arange(1, n), length_m=np.array(lengths_m, float), travel_time_s=np.zeros(n - 1),
+        highway=np.array(classes), crs="EPSG:2154", sinuosity=np.ones(n - 1), maxspeed_kph=np.full(n - 1, np.nan),
+        neighbours=np.full(n, 2), nearby_junctions=np.zeros(n, int),
+    )  # fmt: skip
+    return Trips(network, np.array([0]), np.zeros(1), np.array([n - 1]), np.zeros(1), "to_site")
+
+
+def test_kilometres_driven_on_each_class_group_by_hand():
+    trips = line_trips(["motorway", "primary", "primary", "residential"], [9000, 2000, 1000, 500])
+    model = SpeedModel("m", {"motorway": 90, "primary": 60, "residential": 30, "default": 30})
+    table = driven(trips, model, {"motorway": ["motorway"], "main": ["primary"]}).set_index("group")
+    assert table.loc["motorway", "km"] == pytest.approx(9) and table.loc["main", "km"] == pytest.approx(3)
+    assert table.loc["other", "km"] == pytest.approx(0.5), "classes in no group"
+    assert table.loc["main", "hours"] == pytest.approx(3 / 60) and table.loc["motorway", "driven_kph"] == pytest.approx(90)
+
+
+def test_unexposed_groups_keep_the_prior_and_no_class_exceeds_its_limit_nor_falls_below_its_floor():
+    """Times made at primary 100 km/h (above its 80 limit) and tertiary 40 (below a floor of 50): the fit stops at
+    the limit and the floor; the motorway group, never driven, keeps the prior; residential keeps its own limit."""
+    trips = grid_trips()
+    made = replace(TRUE, class_kph={"primary": 100, "tertiary": 40, "residential": 30, "default": 30})
+    settings = FitSettings(
+        {**GROUPS, "motorway": ["motorway", "motorway_link"]}, ["bend_coefficient", "built_up_kph", "junction_delay_s"],
+        {"main": 60, "tertiary": 60, "minor": 40, "motorway": 110, "bend_coefficient": 0.5, "built_up_kph": 40,
+         "junction_delay_s": 2},
+        loss="linear", limits={"primary": 80, "tertiary": 80, "residential": 50, "motorway": 130, "default": 50},
+        floors={"tertiary": 50}, prior={"motorway": 90, "motorway_link": 45, "default": 25}, min_exposure_km=10,
+    )  # fmt: skip
+    fit = fit_speed_model([trips], [trips.minutes(made)], made, settings)
+    speeds = fit.model.class_kph
+    assert speeds["primary"] == pytest.approx(80, abs=0.01) and speeds["tertiary"] == pytest.approx(50, abs=0.01)
+    assert (speeds["motorway"], speeds["motorway_link"]) == (90, 45), "the prior, capped by the limits"
+    exposure = fit.exposure.set_index("group")
+    assert exposure.loc["motorway", "km"] == 0 and not exposure.loc["motorway", "fitted"]
+    assert exposure.loc["main", "fitted"] and exposure.loc["main", "km"] > 10
+    assert speeds["residential"] <= 50 and speeds["default"] <= 50
+
+
+def test_plausible_speeds_of_the_shipped_model(default_config):
+    """No class group of the shipped model is slower than 80 km/h on a straight motorway, nor faster than the
+    legal limit of any of its classes."""
+    models = default_config["speeds"]["models"]
+    shipped = SpeedModel.from_config("calibrated", models["calibrated"])
+    legal = models[default_config["calibration"]["limits"]]["class_kph"]
+    straight = line_trips(["motorway"], [10_000]).network
+    built_up = replace(straight, nearby_junctions=np.full(2, 50), sinuosity=np.full(1, 3.0))
+    for network in (straight, built_up):  # grade-separated: bends and built-up areas do not slow it
+        assert shipped.edge_speed_kph(network)[0] >= 80
+    for road, speed in shipped.class_kph.items():
+        assert speed <= legal.get(road, legal["default"]), road
+
+
+def partial_network() -> RoadNetwork:
+    """A grid of roads 1 km apart over 10 x 10 km, south-west corner at (2.0 E, 48.0 N)."""
+    side = 11
+    x0, y0 = project(np.array([2.0]), np.array([48.0]), "EPSG:2154")[0]
+    xs, ys = np.meshgrid(x0 + 1000 * np.arange(side), y0 + 1000 * np.arange(side))
+    lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(xs.ravel(), ys.ravel())
+    index = np.arange(side * side).reshape(side, side)
+    pairs = np.concatenate([np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+                            np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()])])  # fmt: skip
+    source, target = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    return RoadNetwork(node_id=np.arange(side * side), lon=np.asarray(lon), lat=np.asarray(lat), source=source,
+                       target=target, length_m=np.full(len(source), 1000.0), travel_time_s=np.full(len(source), 60.0),
+                       highway=np.full(len(source), "tertiary"), crs="EPSG:2154")  # fmt: skip
+
+
+def test_a_commune_is_judged_only_when_no_site_beyond_the_networks_edge_can_be_nearer():
+    """On a network covering part of the land (nodes by row and column, 1 km apart): a commune at the centre with a
+    site 2 km away, 5 km from the open edge, is judged; one 1 km from the edge whose nearest site is 4 km away is not
+    (a site beyond the edge might be nearer); one whose nearest site as the crow flies is off the network is not; a
+    host (0 min) counts for the shares only. On an island network (the land ends where the roads do), no edge."""
+    network = partial_network()
+    xy = network.projected_xy()
+    node = lambda row, column: 11 * row + column  # noqa: E731
+    outside = xy[node(5, 10)] + [2500, 0]  # 2.5 km east of the grid: farther than max_snap_m from any road
+    site_xy = np.array([xy[node(5, 7)], xy[node(9, 5)], outside])
+    lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(*site_xy.T)
+    origins = np.array([node(5, 5), node(9, 1), node(5, 10), node(5, 7)])
+    trips = Trips(network, origins, np.zeros(4), np.array([node(5, 7), node(9, 5)]), np.zeros(2), "to_site")
+    observed = np.array([5.0, 6.0, 9.0, 0.0])
+    notes = judged_communes(trips, observed, lon, lat, 2000, box(1.0, 47.0, 3.5, 49.0))
+    assert notes.tolist() == ["judged", "beyond_edge", "site_off_network", "host"]
+    island = box(network.lon.min() - 0.01, network.lat.min() - 0.01, network.lon.max() + 0.01, network.lat.max() + 0.01)
+    assert judged_communes(trips, observed, lon[:2], lat[:2], 2000, island).tolist() == [
+        "judged", "judged", "judged", "host"]
+
+
+def grid_reference(departement: str, seed: int) -> Reference:
+    """The grid's communes as the reference of a département, at the times TRUE gives (the two nodes of the sites host them)."""
+    trips = grid_trips(seed)
+    observed = trips.minutes(TRUE)
+    codes = [f"{departement}{i:03d}" for i in range(len(observed))]
+    table = pd.DataFrame({"commune": codes, "nom": codes, "departement": departement, "population": 10})
+    notes = np.where(observed == 0, "host", "judged")
+    return Reference(departement, trips, observed, np.full(len(observed), 10.0), table, notes)
+
+
+def test_calibration_is_judged_on_communes_and_departements_it_never_saw():
+    """Two départements made by one model: the fit, each commune by the fit on the other folds, and each département
+    by the fit on the other all find its times; a département with too few judged communes is left out, and with
+    none left the starting model is kept and said so."""
+    settings = FitSettings(GROUPS, ["bend_coefficient", "built_up_kph", "junction_delay_s"],
+                           {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.2, "built_up_kph": 50,
+                            "junction_delay_s": 1}, loss="linear")  # fmt: skip
+    references = [grid_reference("2B", 3), grid_reference("91", 4)]
+    legal = replace(TRUE, name="legal_limits", class_kph={"primary": 80, "tertiary": 80, "residential": 50,
+                                                          "default": 50}, bend_coefficient=0, built_up_kph=None)  # fmt: skip
+    result = calibrate(references, TRUE, {"alternative": legal}, settings, label="test", folds=3)
+    validation = result.validation.set_index(["role", "departements", "band"])
+    for role in ("fitted", "k_fold", "leave_one_out"):
+        for scope in ("all", "2B", "91"):
+            assert validation.loc[(role, scope, "all"), "mean_abs_error_min"] < 0.05, (role, scope)
+    assert validation.loc[("alternative", "all", "all"), "median_bias_min"] < 0
+    assert set(validation["fitted_on"]) == {"2B 91"} and validation.loc[("fitted", "all", "all"), "timed"] == 2 * 142
+    communes = result.communes.set_index("commune")
+    assert communes.loc["2B000", "note"].startswith("hosts a site") and not communes.loc["2B000", "judged"]
+    assert "ajusté sur test (284 communes : 2B, 91)" == result.models["fitted"].source
+
+    few = calibrate(references, TRUE, {"alternative": legal}, settings, label="test", folds=3, min_communes=144)
+    assert set(few.communes.loc[few.communes["departement"] == "91", "note"]) == {NOTES["too_few"]}
+    assert set(few.validation["departements"]) == {"all"} and few.validation["role"].str.contains("leave").sum() == 0
+    none = calibrate(references, TRUE, {"alternative": legal}, settings, label="test", min_communes=1000)
+    assert not none.fitted and none.models["fitted"] == TRUE and set(none.validation["role"]) == {"alternative"}
+    assert config_fragment(none, "test").startswith("# Not fitted on test")

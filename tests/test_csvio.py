@@ -72,3 +72,12 @@ def test_tables_round_trip_keeps_codes_and_empty_texts(tmp_path: Path):
     assert back["finess"].tolist() == ["2A0004842", "010000024"]
     assert back["phone"].tolist() == ["", "0474000000"]
     assert back["capacity"].iloc[1] == pytest.approx(1 / 3, rel=1e-9)
+
+
+def test_the_nearest_site_of_each_service_stays_a_finess_number(tmp_path: Path):
+    """A mainland FINESS number keeps its leading zero, and stays text beside a commune with no site reached."""
+    frame = pd.DataFrame({"commune": ["01001", "91319"], "usp_minutes": [12.5, float("nan")],
+                          "usp_nearest": ["010000024", ""], "emsp_nearest": ["910000306", "910000306"]})  # fmt: skip
+    write_csv(frame, tmp_path / "access.csv")
+    back = read_csv(tmp_path / "access.csv")
+    assert back["usp_nearest"].tolist() == ["010000024", ""] and back["emsp_nearest"].tolist() == ["910000306"] * 2

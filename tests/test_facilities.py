@@ -87,3 +87,34 @@ def test_every_sae_row_is_used_or_rejected_with_its_line(result, tiny_sae: Path)
 def test_codes_stay_strings(result):
     assert result.facilities["finess"].map(type).eq(str).all()
     assert result.facilities["departement"].map(type).eq(str).all()
+
+
+def test_an_older_table_lists_establishments_closed_since_they_are_rejected(
+    tiny_sae, tiny_finess, tiny_communes, tiny_departements, tmp_path: Path
+):
+    """An edition of tables of different years (ID 2023, PALIA 2021): a PALIA row of an establishment ID 2023 no
+    longer lists is rejected with its reason, not a fault of the files; in tables of one year it stops the run."""
+    from conftest import PALIA_HEADER, write_sae_file
+
+    from coverage.errors import InputError
+    from coverage.france.sources.sae import SaeEdition
+
+    rows = [["PALIA", "2A0000001", "1", "3", "2", "1", "1", "1", "10", "1", "1.5", "2"],
+            ["PALIA", "2B0000099", "1", "5", "", "", "0", "", "", "0", "", ""]]  # fmt: skip
+    palia = write_sae_file(tmp_path / "sae-2021" / "PALIA_2021r.csv", PALIA_HEADER, rows)
+    mixed = SaeEdition({"ID": tiny_sae / "ID_2023r.csv", "PALIA": palia, "HAD": tiny_sae / "HAD_2023r.csv"})
+    register = load_finess(tiny_finess)
+
+    def build(edition):
+        return build_facilities(Inputs(sae=edition, finess=register, finess_path=tiny_finess, finess_label="FINESS",
+                                       communes=tiny_communes, departements=tiny_departements))  # fmt: skip
+
+    result = build(mixed)
+    assert "2B0000099" not in set(result.facilities["finess"])
+    assert result.facilities.loc[result.facilities["service"] == "LISP", "capacity"].tolist() == [6]
+    rejected = result.rejects[result.rejects["id"] == "2B0000099"].iloc[0]
+    assert (rejected["file"], rejected["line"]) == (str(palia), 3)
+    assert "not listed in ID_2023r.csv (SAE 2023): closed or merged since PALIA 2021" in rejected["reason"]
+    same_year = write_sae_file(tmp_path / "sae-2023" / "PALIA_2023r.csv", PALIA_HEADER, rows)
+    with pytest.raises(InputError, match="listed-in-id"):
+        build(SaeEdition({**mixed.files, "PALIA": same_year}))

@@ -228,6 +228,7 @@ def test_pipeline_downloads_the_population_from_the_official_archive(server, tmp
         "mirror": str(tmp_path / "mirror"),
         "downloads": {"offline": False, "retries": 2, "backoff_s": 0.05, "timeout_s": 10, "cache": "cache",
                       "files": files},
+        "calibration": None,  # its reference times, read when planning, have no download address
     }  # fmt: skip
     run = snakemake(tmp_path / "run", config, "data/raw/population.json")
     assert run.returncode == 0, run.stderr[-3000:]

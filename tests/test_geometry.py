@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -58,3 +60,14 @@ def test_a_buffered_area_is_the_square_plus_its_band_and_rounded_corners():
     square = gpd.GeoDataFrame(geometry=[shapely.box(700_000, 6_600_000, 710_000, 6_610_000)], crs=CRS)
     area = gpd.GeoSeries([buffered_area(square, CRS, 2.0)], crs=4326).to_crs(CRS).area.iloc[0] / 1e6
     assert area == pytest.approx(100 + 80 + np.pi * 4, rel=2e-3)
+
+
+def test_a_band_geos_cannot_order_is_repaired_with_its_area():
+    """An exact isochrone band of Haute-Corse (48 polygons, 2,043 points, near-coincident edges) on which GEOS's
+    make_valid, set_precision and union all stop with a side location conflict: repaired whole, area kept."""
+    band = shapely.from_wkb((Path(__file__).parent / "data/isochrone-side-location-conflict.wkb").read_bytes())
+    with pytest.raises(shapely.errors.GEOSException):
+        shapely.make_valid(band, method="structure", keep_collapsed=False)
+    repaired = polygonal(band)[0]
+    assert repaired.is_valid and repaired.geom_type in ("Polygon", "MultiPolygon")
+    assert repaired.area == pytest.approx(sum(part.area for part in shapely.get_parts(band)), rel=1e-4)

@@ -1,13 +1,20 @@
-"""Map pieces: contact popups, and pages that load nothing from the internet."""
+"""Map pieces: contact popups (one text per kind of location), and pages that load nothing from the internet."""
 
+import ast
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import ROOT
 
+from coverage.france.contracts import LocationSource
+from coverage.france.facilities import Inputs, build_facilities
 from coverage.france.indicators import GapRule, compute_indicators
+from coverage.france.sources.finess import load_finess
+from coverage.france.sources.own_sites import OwnList
+from coverage.france.sources.sae import find_edition
 from coverage.outputs._web_assets import external_references
-from coverage.outputs.maps import _popup, build_map, write_map
+from coverage.outputs.maps import LOCATION_NOTES, _popup, build_map, write_map
 
 SITE = {
     "finess": "2A0000001", "name": "CH L'ÉTOILE", "service": "USP", "capacity": 10.0, "capacity_unit": "beds",
@@ -42,3 +49,62 @@ def test_written_map_is_self_contained(tmp_path: Path, tiny_departements):
     page = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert external_references(page) == []
     assert "L.markerClusterGroup" in page and "Aucune USP" in page and "coverage-site-usp" in page
+
+
+def test_every_location_source_the_tables_can_hold_has_its_popup_text():
+    assert set(LOCATION_NOTES) == set(LocationSource)
+    for source in LocationSource:
+        text = _popup(pd.Series({**SITE, "location_source": source.value}))
+        assert "SAE 2023" in text and "{" not in text, source
+
+
+def written_location_sources(tree: ast.AST) -> list[ast.expr]:
+    """The expressions a module writes to a ``location_source`` column: ``x["location_source"] = ...``,
+    ``x.loc[..., "location_source"] = ...``, ``{"location_source": ...}`` and ``location_source=...``."""
+
+    def names_it(node: ast.expr) -> bool:
+        keys = node.elts if isinstance(node, ast.Tuple) else [node]
+        return any(isinstance(key, ast.Constant) and key.value == "location_source" for key in keys)
+
+    written = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            written += [node.value for target in node.targets
+                        if isinstance(target, ast.Subscript) and names_it(target.slice)]  # fmt: skip
+        elif isinstance(node, ast.Dict):
+            written += [value for key, value in zip(node.keys, node.values, strict=True) if key and names_it(key)]
+        elif isinstance(node, ast.keyword) and node.arg == "location_source":
+            written.append(node.value)
+    return written
+
+
+def test_location_sources_are_written_only_from_their_enumeration():
+    """A value written to ``location_source`` anywhere in the package comes from LocationSource, never a bare
+    string: a new kind of location cannot reach the table without the popup knowing it."""
+    writers = {}
+    for module in sorted((ROOT / "src" / "coverage").rglob("*.py")):
+        for value in written_location_sources(ast.parse(module.read_text(encoding="utf-8"))):
+            strings = [n.value for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            uses = [n.attr for n in ast.walk(value) if isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name) and n.value.id == "LocationSource"]  # fmt: skip
+            writers.setdefault(module.name, []).append((strings, uses))
+    assert set(writers) == {"facilities.py", "own_sites.py"}, "the modules that write the column"
+    assert all(strings == [] and uses for found in writers.values() for strings, uses in found), writers
+
+
+def test_built_sites_from_registers_and_a_planners_list_all_have_their_popup_note(
+    tiny_sae, tiny_finess, tiny_communes, tiny_departements, tmp_path: Path
+):
+    own = tmp_path / "ars.csv"
+    own.write_text("finess,name,service,capacity,lon,lat,commune\n2B0000020,CH DE CORTE,LISP,6,9.5,42.4,\n"
+                   "2A0000021,SSR DU SUD,USP,4,,,2A041\n", encoding="utf-8")  # fmt: skip
+    register = load_finess(tiny_finess)
+    built = build_facilities(Inputs(
+        sae=find_edition(tiny_sae), finess=register, finess_path=tiny_finess, finess_label="FINESS",
+        communes=tiny_communes, departements=tiny_departements,
+        own_lists=(OwnList(own, "ARS de Corse, LISP reconnus (2025)"),),
+    )).facilities  # fmt: skip
+    assert set(built["location_source"]) == {"finess", "commune", "list"}
+    popups = {row["finess"]: _popup(row) for _, row in built.iterrows()}
+    assert "liste « ARS de Corse, LISP reconnus (2025) » ; localisation donnée par la liste" in popups["2B0000020"]
+    assert "ARS de Corse, LISP reconnus (2025) ; localisation approchée" in popups["2A0000021"]

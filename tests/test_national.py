@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import SAE, SHARED, snakemake
+from conftest import ROOT, SAE, SHARED, snakemake
 
 from coverage.pipeline import steps
 from coverage.tables import read_csv
@@ -92,8 +92,10 @@ def test_a_france_extract_is_split_once_then_prepared_per_departement(tmp_path: 
 
 
 def test_adding_a_departement_recomputes_only_its_jobs_and_the_merges(run: Path, default_config):
-    """The run's config plus the Alpes-Maritimes (06) and a network source for it: only 06 and the merges are planned."""
-    config = {**national_config(default_config), "departements": ["2A", "2B", "06"]}
+    """The run's config plus the Alpes-Maritimes (06) and a network source for it: only 06 and the merges are planned.
+    The speed model stays fitted on Haute-Corse (listed: with `run`, 06's reference times would join the fit)."""
+    calibration = {**default_config["calibration"], "departements": ["2B"]}
+    config = {**national_config(default_config), "departements": ["2A", "2B", "06"], "calibration": calibration}
     result = snakemake(run, config, "--dry-run", config_name="with-06.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout)
@@ -109,7 +111,7 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     """The run computed 2A and 2B on their own networks and merged them; here both go through one network."""
     network = default_config["networks"]["sources"][0]
     codes, settings, processed = ["2A", "2B"], default_config["access"], run / "data/processed"
-    editions = {**default_config["editions"], "networks": [NETWORK_LABEL]}
+    editions = {**default_config["editions"], "networks": [NETWORK_LABEL], "origins": [default_config["editions"]["chefs_lieux"]]}
     boundaries, facilities = run / "data/raw/departements.geojson", processed / "facilities.csv"
     buffer_km = default_config["networks"]["buffer_km"]
     network_npz, access, times, pairs = (tmp_path / n for n in ("network.npz", "access_commune.csv", "node_times.npz",
@@ -119,10 +121,12 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                           overpass_url="", prepared=tmp_path / "prepared.npz")  # fmt: skip
     steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"], codes=codes,
                   buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=default_config["speeds"],
-                  network=network_npz, warnings=tmp_path / "warnings.csv")  # fmt: skip
+                  fitted=[processed / "calibration/speeds_fitted.yaml"], network=network_npz,
+                  warnings=tmp_path / "warnings.csv")  # fmt: skip
     steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
-                 origin=network["path"], codes=codes, settings=settings, editions=editions, access=access,
-                 sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv", times=times,
+                 origin=network["path"], codes=codes, settings=settings, editions=editions,
+                 alternative=default_config["speeds"]["alternative"], access=access, sites=tmp_path / "access_sites.csv",
+                 coverage=tmp_path / "coverage_departement.csv", times=times,
                  warnings=tmp_path / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
                      settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
@@ -152,3 +156,21 @@ def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in a fixed order, whatever the order the parts were put together in."""
     keys = [c for c in ("service", "departement", "commune", "finess", "threshold_min") if c in frame.columns]
     return frame.sort_values(keys, ignore_index=True)
+
+
+def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, default_config):
+    """The national plan through the SLURM profile: the 707 département jobs go in 96 submissions (one group job per
+    département, the six small ones — Corsica and four DROM — together), 346 submissions instead of 957."""
+    config = {"sources": {"sae": str(SAE)}, "departements": "all",
+              "networks": {"sources": [{"departements": "all", "source": "osm", "path": "roads/france-latest.osm.pbf",
+                                        "split": True}]}}  # fmt: skip
+    profile = str(ROOT / "workflow/profiles/slurm")
+    result = snakemake(tmp_path, config, "--dry-run", "--workflow-profile", profile)
+    assert result.returncode == 0, result.stderr[-3000:]
+    groups = re.findall(r"Group job (\w+) ", result.stdout)
+    stats = result.stdout[result.stdout.index("Job stats:") :]
+    counts = {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE)}
+    grouped = sum(counts[rule] for rule in (*PER_DEPARTEMENT, "nearest_sites"))
+    assert grouped == 101 * 7 and counts["total"] == 957
+    assert len(groups) == 96 and groups.count("small_departements") == 1
+    assert counts["total"] - grouped + len(groups) == 346

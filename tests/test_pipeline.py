@@ -328,13 +328,13 @@ def test_access_covers_every_commune_of_corsica(run: Path, default_config):
         assert nearest[minutes.notna()].str.fullmatch(r"(\d{2}|2A|2B)\d{7}").all()
 
 
-def test_travel_times_match_an_independent_networkx_computation(run: Path, corsica, default_config):
-    """Same points and speeds; snapping by osmnx on a projected graph, routing by networkx."""
+def test_travel_times_match_an_independent_networkx_computation(run: Path, run_corsica, default_config):
+    """Same points and speeds (the model the run fitted); snapping by osmnx on a projected graph, routing by networkx."""
     import networkx as nx
     import osmnx as ox
     import pyproj
 
-    _, graph = corsica
+    _, graph = run_corsica
     settings = default_config["access"]
     projected = ox.project_graph(graph, to_crs="EPSG:2154")
     to_l93 = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
@@ -429,7 +429,7 @@ def test_bounded_pairs_agree_with_the_nearest_site_times(run: Path):
         assert not (minutes.drop(nearest.index) <= 45 - 1e-6).any(), "communes without a pair are beyond 45 minutes"
 
 
-def test_each_proposed_site_gain_is_recomputed_independently(run: Path, corsica, default_config):
+def test_each_proposed_site_gain_is_recomputed_independently(run: Path, run_corsica, default_config):
     """networkx from each proposal (snapped by osmnx) on the whole island, against coverage by the existing sites.
 
     Proposals are made département by département, for the communes of their département.
@@ -438,7 +438,7 @@ def test_each_proposed_site_gain_is_recomputed_independently(run: Path, corsica,
     import osmnx as ox
     import pyproj
 
-    _, graph = corsica
+    _, graph = run_corsica
     settings, siting = default_config["access"], default_config["siting"]
     speed, limit = settings["offroad_kph"] / 3.6, siting["minutes"] * 60
     projected = ox.project_graph(graph, to_crs="EPSG:2154")
@@ -552,11 +552,11 @@ def test_directory_link_opens_the_area_map_centred_on_the_site(run: Path, tmp_pa
     assert centre == pytest.approx([42.69707, 9.44151, 15], abs=1e-4) and rings == 1
 
 
-def test_readme_library_example_gives_the_pipelines_commune_minutes(run: Path, tmp_path: Path):
-    """The README's example, run as written in a fresh Python, gives the minutes of access_commune.csv."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## The library, without Snakemake") :]
-    code = section[section.index("```python\n") + 10 : section.index("\n```", section.index("```python"))]
+def test_library_example_gives_the_pipelines_commune_minutes(run: Path, tmp_path: Path):
+    """The documentation's library example, run as written in a fresh Python, gives the minutes of
+    access_commune.csv."""
+    page = (ROOT / "docs/researchers/library.md").read_text(encoding="utf-8")
+    code = page[page.index("```python\n") + 10 : page.index("\n```", page.index("```python"))]
     out = tmp_path / "minutes.csv"
     dump = "\nimport sys\naccess.communes.to_csv(sys.argv[1], index=False)\n"
     result = subprocess.run([sys.executable, "-c", code + dump, str(out)], cwd=ROOT, capture_output=True, text=True)
@@ -650,4 +650,6 @@ def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
         " 75 ans et plus ; IGN Admin Express COG 2018, simplifié"
     ]
     access = read_table(run / "data/processed/access_commune.csv")
-    assert access["sources"].str.endswith("© contributeurs OpenStreetMap (corse-drive.graphml)").all()
+    assert access["sources"].str.contains("© contributeurs OpenStreetMap (corse-drive.graphml) ; ", regex=False).all()
+    assert access["sources"].str.endswith("IGN Admin Express, chefs-lieux des communes (2020, via comhisto)").all()
+    assert inputs["data/raw/chefs_lieux.csv"]["edition"].startswith("IGN Admin Express, chefs-lieux")

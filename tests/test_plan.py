@@ -10,7 +10,7 @@ import pytest
 
 from coverage.errors import ConfigError
 from coverage.france.territories import Size, Territories, departement_sizes, slug
-from coverage.pipeline.resources import JobCost, NodeModel
+from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
 
 
 @pytest.fixture
@@ -76,4 +76,20 @@ def test_resources_scale_with_nodes_and_grow_with_each_attempt():
     assert cost.resources(nodes=100_000, safety=1.5) == {"mem_mb": 750, "runtime": 2}  # (300+200)x1.5; (20+50)x1.5 s
     assert cost.resources(nodes=100_000, safety=1.5, attempt=2) == {"mem_mb": 1500, "runtime": 4}
     assert cost.resources(nodes=0, safety=1.0) == {"mem_mb": 300, "runtime": 1}
+    overhead = JobCost(mb=450, s=15)  # the Snakemake process of a cluster job: after safety, before the attempts
+    assert cost.resources(nodes=100_000, safety=1.5, attempt=2, overhead=overhead) == {"mem_mb": 2400, "runtime": 4}
     assert NodeModel(per_km2=2.0, per_inhabitant=0.01).nodes(Size(area_km2=1000.5, population=50_000)) == 2501
+
+
+def test_a_split_cuts_as_many_pieces_per_pass_as_fit_in_its_memory():
+    """osmium's memory: a pass's own part plus each piece's (a fixed part and a part per GB of extract); its time:
+    each pass reads the extract, each piece is written."""
+    cost = SplitCost(mb=150, mb_per_piece=17, mb_per_piece_gb=40, s_per_pass_gb=60, s_per_piece_gb=15)
+    assert cost.piece_mb(4.0) == 177
+    assert cost.pieces_per_pass(101, 4.0, memory_mb=16_000, safety=1.0) == 89  # (16000 - 150) / 177
+    assert cost.pieces_per_pass(101, 4.0, memory_mb=16_000, safety=1.5) == 59  # (16000 / 1.5 - 150) / 177
+    assert cost.pieces_per_pass(101, 0.1, memory_mb=16_000, safety=1.5) == 101, "a small extract: one pass"
+    assert cost.pieces_per_pass(101, 4.0, memory_mb=100, safety=1.5) == 1, "never none"
+    # Passes of 59 pieces: two passes (60 s x 4 GB each) and 101 pieces (15 s x 4 GB each), x 1.5 = 9,810 s.
+    assert cost.resources(101, 4.0, memory_mb=16_000, safety=1.5) == {"mem_mb": 15890, "runtime": 164}  # (150 + 59 x 177) x 1.5
+    assert cost.resources(101, 0.1, memory_mb=16_000, safety=1.5)["mem_mb"] == math.ceil((150 + 101 * 21) * 1.5)

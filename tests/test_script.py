@@ -23,7 +23,7 @@ class Job:
 def test_entries_bind_by_name_and_paths_become_paths(tmp_path: Path):
     parts = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
     bound = bind(steps.merge_tables, "merge_run", {"input": {"parts": parts}, "output": {"merged": "m.csv"}})
-    assert bound == {"parts": [Path(p) for p in parts], "merged": Path("m.csv")}
+    assert bound == {"parts": [Path(p) for p in parts], "merged": [Path("m.csv")]}
     named = {"input": {"table": "t.csv"}, "output": {"selected": "s.csv"}, "params": {"codes": ["2A"]}}
     bound = bind(steps.select_departements, "region_capacity_access", named)
     assert bound == {"table": Path("t.csv"), "selected": Path("s.csv"), "codes": ["2A"]}
@@ -77,3 +77,16 @@ def test_every_rule_reused_with_use_rule_runs_the_same_step():
     assert STEPS["edition_facilities"] is STEPS["facilities"] and STEPS["edition_indicators"] is STEPS["indicators"]
     assert STEPS["merge_run"] is STEPS["merge_region"] is steps.merge_tables
     assert script.STEPS["raw_network"] is script.STEPS["raw_file"]
+
+
+def test_an_unexpected_fault_leaves_its_traceback_in_the_jobs_log(tmp_path: Path, capsys):
+    """Not an input fault (no clean report): the traceback goes to the job's log as well as stderr, exit 1."""
+    log = tmp_path / "logs/region_capacity_access_corse.log"
+    job = Job("region_capacity_access", {"table": str(tmp_path / "missing.csv")},
+              {"selected": str(tmp_path / "corse.csv")}, {"codes": ["2A"]}, [str(log)])  # fmt: skip
+    with pytest.raises(SystemExit) as exited:
+        run_rule(job)
+    assert exited.value.code == 1
+    logged = log.read_text(encoding="utf-8")
+    assert logged.startswith("Traceback (most recent call last):") and "FileNotFoundError" in logged
+    assert "missing.csv" in logged and logged == capsys.readouterr().err

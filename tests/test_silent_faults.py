@@ -93,9 +93,11 @@ def test_several_faults_are_listed_one_per_line(default_config):
     assert lines[0] == "configuration: 3 faults" and len(lines) == 4
 
 
-def test_calibrated_departements_must_be_in_the_run(default_config):
+def test_listed_calibration_departements_must_be_in_the_run_and_the_default_never_stops(default_config):
+    check_run_departements(default_config, ["2A"])  # `run`: the run's départements the reference covers, maybe none
+    listed = {**default_config, "calibration": {**default_config["calibration"], "departements": ["2B"]}}
     with pytest.raises(ConfigError, match=r"'calibration.departements': value \['2B'\] is not allowed"):
-        check_run_departements(default_config, ["2A"])
+        check_run_departements(listed, ["2A"])
 
 
 @pytest.mark.integration
@@ -207,5 +209,5 @@ def test_the_communes_step_stops_on_boundaries_missing_a_departement_of_the_terr
     tiny_departements.to_file(boundaries)
     with pytest.raises(InputError, match=r"(?s)departements.geojson.*value '01'.*\[rule whole-territory\]"):
         steps.communes(population=tmp_path / "unused.json", polygons=tmp_path / "unused", departements=boundaries,
-                       territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg", rejects=tmp_path / "r.csv",
-                       warnings=tmp_path / "w.csv")  # fmt: skip
+                       chefs_lieux=tmp_path / "unused.csv", territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg",
+                       rejects=tmp_path / "r.csv", warnings=tmp_path / "w.csv")  # fmt: skip

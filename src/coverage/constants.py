@@ -9,9 +9,14 @@ import geopandas as gpd
 import shapely
 
 SERVICES = ("MSP", "HAD", "EMSP", "USP", "LISP")
+"""The five kinds of service, in the order of every table: maisons de santé pluriprofessionnelles, hospitalisation à
+domicile, équipes mobiles, unités and lits identifiés de soins palliatifs."""
 UNITS = {"MSP": "structure", "HAD": "places", "EMSP": "team", "USP": "beds", "LISP": "beds"}
+"""The unit of each service's capacity (``capacity_unit`` of ``facilities.csv``)."""
 WGS84 = "EPSG:4326"
+"""Longitude and latitude: every coordinate the tables write."""
 LAMBERT_93 = "EPSG:2154"
+"""The metric CRS of metropolitan France (:func:`metric_crs`)."""
 # The engine's default names for the column identifying a site and for the area a commune or site lies in
 # (coverage by area, the area's own sites): the pipeline's. Another country's tables name their own.
 SITE_ID = "finess"

@@ -31,7 +31,7 @@ class Problem:
     value
         The offending value, when there is one.
     rule
-        Identifier of the contract rule broken (see the README's input contracts), when there is one.
+        Identifier of the contract rule broken (see docs/planners/inputs.md), when there is one.
     """
 
     expected: str

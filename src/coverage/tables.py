@@ -52,9 +52,13 @@ TEXT_COLUMNS = (
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a table written by :func:`write_csv`: codes (FINESS, INSEE) and texts as strings, empty as ``""``."""
+    """Read a table written by :func:`write_csv`: codes (FINESS, INSEE) and texts as strings, empty as ``""``.
+
+    The nearest site of each service (``<service>_nearest``) is a FINESS number too: read as a number, a
+    mainland one would lose its leading zero (``010000024``), or become a float beside an empty cell.
+    """
     header = pd.read_csv(path, nrows=0).columns
-    texts = [c for c in TEXT_COLUMNS if c in header]
+    texts = [c for c in TEXT_COLUMNS if c in header] + [c for c in header if c.endswith("_nearest")]
     frame = pd.read_csv(path, dtype={c: str for c in texts}, keep_default_na=False, na_values=[""])
     frame[texts] = frame[texts].fillna("")
     return frame

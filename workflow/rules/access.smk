@@ -17,10 +17,11 @@ rule split_network:
     params:
         codes=lambda wildcards: split_departements(wildcards.filename),
         buffer_km=config["networks"]["buffer_km"],
+        pieces_per_pass=lambda wildcards: split_pieces_per_pass(wildcards.filename),
     threads: other_resource("threads")
     resources:
-        mem_mb=other_resource("mem_mb"),
-        runtime=other_resource("runtime"),
+        mem_mb=split_resource("mem_mb"),
+        runtime=split_resource("runtime"),
     conda:
         "../envs/coverage.yaml"
     log:
@@ -62,6 +63,7 @@ rule network:
     input:
         prepared=lambda wildcards: prepared_network(wildcards.departement),
         departements="data/raw/departements.geojson",
+        fitted=FITTED_SPEEDS,
     output:
         network=f"{DEPARTEMENT_FOLDER}/network.npz",
         warnings="data/processed/logs/warnings_network_{departement}.csv",
@@ -71,6 +73,8 @@ rule network:
         buffer_km=config["networks"]["buffer_km"],
         horizon_min=config["access"]["horizon_min"],
         speeds=config["speeds"],
+    group:
+        departement_group
     threads: departement_resource("network", "threads")
     resources:
         mem_mb=departement_resource("network", "mem_mb"),
@@ -99,8 +103,11 @@ rule access:
     params:
         origin=network_origin,
         codes=departement_codes,
-        settings=config["access"],
+        settings=access_settings("max_unknown_share", "thresholds_min"),
         editions=departement_editions,
+        alternative=config["speeds"]["alternative"],
+    group:
+        departement_group
     threads: departement_resource("access", "threads")
     resources:
         mem_mb=departement_resource("access", "mem_mb"),
@@ -125,7 +132,9 @@ rule isochrones:
         isochrones=f"{DEPARTEMENT_FOLDER}/isochrones.gpkg",
     params:
         codes=departement_codes,
-        settings=config["access"],
+        settings=access_settings("thresholds_min", "isochrone_buffer_m", "isochrone_method"),
+    group:
+        departement_group
     threads: departement_resource("isochrones", "threads")
     resources:
         mem_mb=departement_resource("isochrones", "mem_mb"),
@@ -148,8 +157,10 @@ rule commune_site_times:
     output:
         travel_times=f"{DEPARTEMENT_FOLDER}/travel_times.parquet",
     params:
-        settings=config["access"],
+        settings=access_settings(),
         e2sfca=config["e2sfca"],
+    group:
+        departement_group
     threads: departement_resource("commune_site_times", "threads")
     resources:
         mem_mb=departement_resource("commune_site_times", "mem_mb"),
@@ -172,8 +183,10 @@ rule nearest_sites:
     output:
         nearest=f"{DEPARTEMENT_FOLDER}/nearest_sites.csv",
     params:
-        settings=config["access"],
+        settings=access_settings(),
         sites_per_service=config["directory"]["sites_per_service"],
+    group:
+        departement_group
     threads: departement_resource("nearest_sites", "threads")
     resources:
         mem_mb=departement_resource("nearest_sites", "mem_mb"),
@@ -202,8 +215,10 @@ rule siting:
     params:
         codes=departement_codes,
         service=lambda wildcards: wildcards.service.upper(),
-        settings=config["access"],
+        settings=access_settings(),
         siting=config["siting"],
+    group:
+        departement_group
     threads: departement_resource("siting", "threads")
     resources:
         mem_mb=departement_resource("siting", "mem_mb"),
@@ -220,11 +235,9 @@ rule siting:
 
 rule merge_run:
     input:
-        parts=expand(f"{DEPARTEMENT_FOLDER}/{{{{table}}}}", departement=DEPARTEMENTS),
+        parts=expand(f"{DEPARTEMENT_FOLDER}/{{table}}", departement=DEPARTEMENTS, table=DEPARTEMENT_TABLES),
     output:
-        merged="data/processed/{table}",
-    wildcard_constraints:
-        table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
+        merged=expand("data/processed/{table}", table=DEPARTEMENT_TABLES),
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -232,7 +245,7 @@ rule merge_run:
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/merge_{table}.log",
+        "logs/merge_run.log",
     script:
         "../scripts/step.py"
 
@@ -245,7 +258,7 @@ rule capacity_access:
     output:
         scores="data/processed/e2sfca_commune.csv",
     params:
-        settings=config["access"],
+        settings=access_settings(),
         e2sfca=config["e2sfca"],
     threads: other_resource("threads")
     resources:
@@ -262,12 +275,10 @@ rule capacity_access:
 rule merge_region:
     input:
         parts=lambda wildcards: expand(
-            f"{DEPARTEMENT_FOLDER}/{wildcards.table}", departement=REGIONS[wildcards.region].departements
+            f"{DEPARTEMENT_FOLDER}/{{table}}", departement=REGIONS[wildcards.region].departements, table=REGION_TABLES
         ),
     output:
-        merged="data/processed/regions/{region}/{table}",
-    wildcard_constraints:
-        table="|".join(DEPARTEMENT_TABLES).replace(".", r"\."),
+        merged=expand("data/processed/regions/{{region}}/{table}", table=REGION_TABLES),
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -275,7 +286,7 @@ rule merge_region:
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/merge_{region}_{table}.log",
+        "logs/merge_region_{region}.log",
     script:
         "../scripts/step.py"
 

@@ -7,11 +7,13 @@ from pathlib import Path, PurePosixPath
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from coverage.pipeline.configuration import check_config, check_run_departements, read_schema
+from coverage.core.access import AccessModel
+from coverage.pipeline.configuration import calibration_departements, check_config, check_run_departements, read_schema
 from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
-from coverage.pipeline.resources import JobCost, NodeModel
+from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
 from coverage.pipeline.script import check_rules
 from coverage.france.sources.fetch import Downloads, fetch
+from coverage.france.sources.reference import reference_departements
 from coverage.france.sources.sae import edition_key, sae_editions
 from coverage.france.territories import Territories, check_boundaries_cover, departement_sizes
 
@@ -93,6 +95,25 @@ DEPARTEMENTS = planning_check(TERRITORIES.select, config["departements"])
 planning_check(check_run_departements, config, DEPARTEMENTS)
 REGIONS = TERRITORIES.regions(DEPARTEMENTS)
 
+
+def fitted_departements():
+    """The départements the run fits its speed model on (``calibration.departements``; none without calibration)."""
+    settings = config["calibration"]
+    if not settings:
+        return []
+    covered = (planning_check(reference_departements, plan_input("reference_times"), settings["code_column"])
+               if settings["departements"] == "run" else set())  # fmt: skip
+    return calibration_departements(settings["departements"], DEPARTEMENTS, covered, settings["max_departements"])
+
+
+# The run fits its own speed model on these (the calibration job) and drives at the fitted speeds; with none, the
+# shipped model.
+CALIBRATION_DEPARTEMENTS = fitted_departements()
+CALIBRATION_FOLDER = "data/processed/calibration"
+FITTED_SPEEDS = [f"{CALIBRATION_FOLDER}/speeds_fitted.yaml"] if CALIBRATION_DEPARTEMENTS else []
+SITES_FROM_TABLES = not str(config["sources"].get("reference_sites", "")).lower().endswith(".csv")
+REFERENCE_SITES_REJECTS = "data/processed/logs/rejects_reference_sites.csv"
+
 SITING_SERVICES = [service.lower() for service in config["siting"]["services"]]
 DEPARTEMENT_TABLES = [
     "access_commune.csv",
@@ -103,6 +124,7 @@ DEPARTEMENT_TABLES = [
     "nearest_sites.csv",
 ] + [f"siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")]
 RUN_TABLES = DEPARTEMENT_TABLES + ["e2sfca_commune.csv"]
+REGION_TABLES = [table for table in DEPARTEMENT_TABLES if table != "travel_times.parquet"]  # what maps and reports read
 
 
 def network_source(departement):
@@ -183,6 +205,20 @@ def prepare_path(name):
     return raw_network(departement) or ""
 
 
+def sorted_keys(value):
+    """A config section with its keys sorted at every level (lists as they are): the same settings written in
+    another order are the same parameters, and do not make a job look changed."""
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    return value
+
+
+def access_settings(*keys):
+    """The `access` settings a rule's step reads: the routing model's and `keys`. A change to another key (the
+    isochrone method, the map's service) does not make the rule's jobs look changed."""
+    return {key: config["access"][key] for key in (*AccessModel.CONFIG_KEYS, *keys)}
+
+
 def converter_defaults(departement):
     """The speeds a département's network source gives road classes without a limit, in a fixed order: a config
     written with its keys sorted does not make the network look changed."""
@@ -204,8 +240,10 @@ def network_label(departement):
 
 
 def editions_of(departements):
-    """Edition labels for tables about some départements: the configured ones and their road networks'."""
-    return {**config["editions"], "networks": sorted({network_label(d) for d in departements})}
+    """Edition labels for tables about some départements: the configured ones, their road networks' and, when trips
+    start at the chefs-lieux, theirs."""
+    origins = [config["editions"]["chefs_lieux"]] if config["access"]["origin"] == "chef_lieu" else []
+    return {**config["editions"], "networks": sorted({network_label(d) for d in departements}), "origins": origins}
 
 
 def departement_editions(wildcards):
@@ -224,6 +262,7 @@ def region_departements(wildcards):
 
 
 NODE_MODEL = NodeModel(**config["resources"]["network_nodes"])
+JOB_OVERHEAD = JobCost.from_config(config["resources"]["job_overhead"])
 
 
 @cache
@@ -242,12 +281,44 @@ def scaled_resource(job, name, nodes):
     if name == "threads":
         return cost.threads
     safety = config["resources"]["safety"]
-    return lambda wildcards, attempt: cost.resources(nodes(wildcards), safety, attempt)[name]
+    return lambda wildcards, attempt: cost.resources(nodes(wildcards), safety, attempt, JOB_OVERHEAD)[name]
 
 
 def departement_resource(job, name):
     """threads, mem_mb or runtime of one kind of département job, scaled with its network's size."""
     return scaled_resource(job, name, lambda wildcards: NODE_MODEL.nodes(sizes()[wildcards.departement]))
+
+
+def calibration_resource(name):
+    """threads, mem_mb or runtime of the calibration: it routes every fit on the networks of all its départements."""
+    return scaled_resource(
+        "calibration", name, lambda wildcards: sum(NODE_MODEL.nodes(sizes()[d]) for d in CALIBRATION_DEPARTEMENTS)
+    )
+
+
+SPLIT_COST = SplitCost(**config["resources"]["split_network"])
+
+
+def split_source_gb(filename):
+    """Size of a split source in GB (the file in the mirror; the France extract's 4.5 before it is downloaded)."""
+    path = Path(in_mirror(RAW_NETWORKS[filename]))
+    return path.stat().st_size / 1e9 if path.exists() else 4.5
+
+
+def split_pieces_per_pass(filename):
+    """How many pieces osmium cuts in each pass over a split source, within `resources.split_memory_mb`."""
+    settings = config["resources"]
+    pieces = len(split_departements(filename))
+    return SPLIT_COST.pieces_per_pass(pieces, split_source_gb(filename), settings["split_memory_mb"], settings["safety"])
+
+
+def split_resource(name):
+    """mem_mb or runtime of the split of a source: one pass of as many pieces as fit in `split_memory_mb`."""
+    settings = config["resources"]
+    return lambda wildcards, attempt: SPLIT_COST.resources(
+        len(split_departements(wildcards.filename)), split_source_gb(wildcards.filename), settings["split_memory_mb"],
+        settings["safety"], attempt,
+    )[name]
 
 
 def prepare_resource(name):
@@ -265,7 +336,22 @@ def other_resource(name):
     """threads, mem_mb or runtime of the jobs that do not depend on a network (national tables, merges, maps)."""
     if name == "threads":
         return OTHER_JOBS.threads
-    return lambda wildcards, attempt: OTHER_JOBS.resources(0, config["resources"]["safety"], attempt)[name]
+    return lambda wildcards, attempt: OTHER_JOBS.resources(0, config["resources"]["safety"], attempt, JOB_OVERHEAD)[name]
+
+
+def cluster_group(departement):
+    """The cluster job a département's jobs go in (groups are ignored when running locally): one per département,
+    so that its network, access, isochrone, directory and siting jobs are one submission (not the preparation of its
+    network: the calibration reads it before any network job runs); the départements under `resources.small_departement_nodes` (islands and DROM) in
+    a shared group, merged by the profile's group-components."""
+    nodes = NODE_MODEL.nodes(sizes()[departement])
+    small = nodes < config["resources"]["small_departement_nodes"]
+    return "small_departements" if small else f"departement_{departement}"
+
+
+def departement_group(wildcards):
+    """The cluster job of a département job (:func:`cluster_group`)."""
+    return cluster_group(wildcards.departement)
 
 
 def departement_codes(wildcards):
@@ -279,8 +365,9 @@ RAW_SOURCES = {
     "population_by_age": "data/raw/population_by_age.xls",
     "departements": "data/raw/departements.geojson",
     "communes": "data/raw/communes",
+    "chefs_lieux": "data/raw/chefs_lieux.csv",
     "reference_times": "data/raw/reference_times.csv",
-    "reference_sites": "data/raw/reference_sites.csv",
+    "reference_sites": "data/raw/reference_sites" if SITES_FROM_TABLES else "data/raw/reference_sites.csv",
 }
 
 
@@ -300,11 +387,12 @@ def labelled_inputs():
     """Inputs whose edition comes from the config, with their labels (SAE and FINESS are read from the data)."""
     labels = {
         **({"data/raw/reference_times.csv": config["calibration"]["label"],
-            "data/raw/reference_sites.csv": config["calibration"]["label"]} if config["calibration"] else {}),
+            RAW_SOURCES["reference_sites"]: config["calibration"]["label"]} if CALIBRATION_DEPARTEMENTS else {}),
         "data/raw/population.json": config["editions"]["population"],
         "data/raw/population_by_age.xls": config["editions"]["population_by_age"],
         "data/raw/departements.geojson": config["editions"]["boundaries"],
         "data/raw/communes": config["editions"]["boundaries"],
+        "data/raw/chefs_lieux.csv": config["editions"]["chefs_lieux"],
     }
     labels.update({raw_network(d): network_label(d) for d in DEPARTEMENTS if raw_network(d)})
     labels.update({entry["path"]: entry["label"] for entry in OWN_SITES})

@@ -3,6 +3,7 @@ rule communes:
         population="data/raw/population.json",
         polygons="data/raw/communes",
         departements="data/raw/departements.geojson",
+        chefs_lieux="data/raw/chefs_lieux.csv",
     output:
         communes="data/processed/communes.gpkg",
         rejects="data/processed/logs/rejects_population.csv",
@@ -56,6 +57,7 @@ rule logs:
             rules.communes.output.rejects,
             rules.facilities.output.rejects,
             *expand(f"{EDITION_FOLDER}/logs/rejects_facilities.csv", edition=EARLIER_EDITIONS),
+            *([REFERENCE_SITES_REJECTS] if CALIBRATION_DEPARTEMENTS else []),
         ],
         warnings_parts=[
             rules.communes.output.warnings,

@@ -24,18 +24,15 @@ rule html_map:
         "../scripts/step.py"
 
 
-rule static_map:
+rule static_maps:
     input:
         indicators=rules.indicators.output.csv,
         facilities=rules.facilities.output.csv,
         departements="data/raw/departements.geojson",
     output:
-        png="maps/static/{indicator}.png",
-    wildcard_constraints:
-        indicator="|".join(config["maps"]["indicators"]),
+        pngs=[f"maps/static/{indicator}.png" for indicator in config["maps"]["indicators"]],
     params:
-        indicator=lambda wildcards: wildcards.indicator,
-        title=lambda wildcards: config["maps"]["indicators"][wildcards.indicator],
+        titles=config["maps"]["indicators"],
         gaps=config["gaps"],
         editions=config["editions"],
     threads: other_resource("threads")
@@ -45,7 +42,7 @@ rule static_map:
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/static_map_{indicator}.log",
+        "logs/static_maps.log",
     script:
         "../scripts/step.py"
 
@@ -108,18 +105,16 @@ rule directory:
         "../scripts/step.py"
 
 
-rule area_static_map:
+rule area_static_maps:
     input:
         access=f"{REGION_FOLDER}/access_commune.csv",
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
     output:
-        png="maps/static/{region}/{service}_minutes.png",
-    wildcard_constraints:
-        service="msp|had|emsp|usp|lisp",
+        pngs=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]],
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
-        service=lambda wildcards: wildcards.service.upper(),
+        services=list(config["access"]["directions"]),
         thresholds=config["access"]["thresholds_min"],
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
@@ -130,7 +125,7 @@ rule area_static_map:
     conda:
         "../envs/coverage.yaml"
     log:
-        "logs/area_static_map_{region}_{service}.log",
+        "logs/area_static_maps_{region}.log",
     script:
         "../scripts/step.py"
 
@@ -142,10 +137,11 @@ rule report:
         access=f"{REGION_FOLDER}/access_commune.csv",
         scores=f"{REGION_FOLDER}/e2sfca_commune.csv",
         siting=[f"{REGION_FOLDER}/siting_{service}.csv" for service in SITING_SERVICES],
-        pictures=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]]
-        + ["maps/static/usp_beds_per_100k.png"],
+        pictures=[*rules.area_static_maps.output.pngs, "maps/static/usp_beds_per_100k.png"],
         facilities=rules.facilities.output.csv,
         validation=CALIBRATION_OUTPUTS[1:2],
+        driven=CALIBRATION_OUTPUTS[3:4],
+        fitted=FITTED_SPEEDS,
         change=CHANGE_OUTPUTS[:1],
     output:
         markdown="reports/{region}.md",

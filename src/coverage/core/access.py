@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -42,13 +43,12 @@ class AccessModel:
     horizon_min: float = np.inf
     origin: str = "nearest_road"
 
+    CONFIG_KEYS: ClassVar[tuple[str, ...]] = ("directions", "offroad_kph", "max_snap_m", "horizon_min", "origin")
+
     @classmethod
     def from_config(cls, settings: dict) -> AccessModel:
-        """Build from the config's ``access`` section."""
-        return cls(
-            settings["directions"], settings["offroad_kph"], settings["max_snap_m"], settings["horizon_min"],
-            settings["origin"],
-        )  # fmt: skip
+        """Build from the config's ``access`` section (its keys :attr:`CONFIG_KEYS`)."""
+        return cls(*(settings[key] for key in cls.CONFIG_KEYS))
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,15 @@ class Router:
         return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
 
 
-ORIGINS = ("nearest_road", "densest_junctions")
+ORIGINS = ("chef_lieu", "nearest_road", "densest_junctions")
 
 
 def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road") -> pd.DataFrame:
     """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
 
-    A network node inside the commune, chosen by ``origin``:
+    With ``origin`` ``chef_lieu``, the commune's chef-lieu (its main settlement, where official road times
+    start: columns ``chef_lieu_lon``, ``chef_lieu_lat``), snapped like any point; a commune without one falls
+    back to ``nearest_road``. Otherwise a network node inside the commune, chosen by ``origin``:
 
     - ``nearest_road``: the node nearest the commune's representative point. Weighted by population,
       it matches official road times, measured from each commune's chef-lieu, best: the chef-lieu
@@ -118,6 +120,14 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
     """
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
+    if origin == "chef_lieu":
+        placed = population_points(router, communes, "nearest_road")
+        given = communes["chef_lieu_lon"].notna() & communes["chef_lieu_lat"].notna()
+        return placed.assign(
+            lon=communes["chef_lieu_lon"].where(given, placed["lon"]),
+            lat=communes["chef_lieu_lat"].where(given, placed["lat"]),
+            point_source=placed["point_source"].where(~given, "chef_lieu"),
+        )
     network = router.network
     nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs=WGS84)
     located = communes.dropna(subset=["geometry"])
@@ -354,7 +364,7 @@ def coverage_by_departement(
     ``max_unknown_share`` (a network that does not cover the département) the shares and quantiles
     are left empty. Communes on the network with no site within the horizon count as beyond every
     threshold. With ``alternative`` (the same table under the alternative speed model, same rows),
-    the share within each threshold under that model too (``share_within_alternative``).
+    the share within each threshold under that model too (``share_within_alternative``, empty without one).
     """
     rows = []
     for code, group in access.groupby(area):
@@ -382,10 +392,11 @@ def coverage_by_departement(
                     "population_unknown": unknown,
                     "share_unknown": share_unknown,
                     **quantiles,
+                    "share_within_alternative": np.nan,
                 }
-                if alternative is not None:
+                if alternative is not None and known:
                     other = int(group.loc[alternative.loc[group.index, column] <= threshold, "population"].sum())
-                    row["share_within_alternative"] = other / total if known else np.nan
+                    row["share_within_alternative"] = other / total
                 rows.append(row)
     return pd.DataFrame(rows)
 

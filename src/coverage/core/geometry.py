@@ -16,7 +16,8 @@ def polygonal(geometries: np.ndarray | shapely.Geometry) -> np.ndarray:
 
     Rings are repaired by their structure (shells united, holes cut out: GEOS's ``structure`` method),
     dropping what collapses to lines or points: those slivers carry no area. Valid (Multi)Polygons are
-    kept as they are.
+    kept as they are. Where GEOS cannot order the rings (a "side location conflict" between nearly
+    coincident edges: an isochrone band of Haute-Corse met one), the geometry is rebuilt by a zero buffer.
     """
     return np.array([_polygonal(geometry) for geometry in np.atleast_1d(geometries)], dtype=object)
 
@@ -25,7 +26,10 @@ def _polygonal(geometry: shapely.Geometry | None) -> shapely.Geometry:
     """One geometry as a valid (Multi)Polygon."""
     if isinstance(geometry, shapely.Polygon | shapely.MultiPolygon) and shapely.is_valid(geometry):
         return geometry
-    repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    try:
+        repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        repaired = shapely.buffer(geometry, 0)
     if isinstance(repaired, shapely.Polygon | shapely.MultiPolygon):
         return repaired
     parts = [p for p in shapely.get_parts(repaired) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)]

@@ -43,9 +43,11 @@ class SpeedModel:
 
         v = class_kph[highway]                       (``default`` for other classes)
         v = min(v, maxspeed)  or  maxspeed when tagged (``maxspeed`` = ``cap`` or ``target``)
-        v = v / (1 + bend_coefficient * (min(sinuosity, max_sinuosity) - 1))
-        v = min(v, built_up_kph)                     where the segment starts in a built-up area
-        t = length / v + junction_delay_s            when the segment ends at a junction
+        v = v / (1 + bend_coefficient * (min(sinuosity, max_sinuosity) - 1))   but on free-flow classes
+        v = min(v, built_up_kph)                     where the segment starts in a built-up area, but on
+                                                     free-flow classes
+        t = length / v + junction_delay_s            when the segment ends at a junction, but on priority
+                                                     classes
 
     sinuosity = length along the road / straight-line chord between the junctions it runs between
     (:func:`stretch_sinuosity`: whatever shape points the network keeps as nodes); a built-up area is a
@@ -68,6 +70,14 @@ class SpeedModel:
         that makes one.
     junction_delay_s
         Seconds lost at each junction entered.
+    priority_classes
+        Classes whose drivers lose no time at the junctions they pass: main roads have the right of way over the
+        side roads joining them (a route nationale through Corsica meets a side road every 400 m).
+    free_flow_classes
+        Classes driven at their speed whatever their bends and the junctions around them: grade-separated roads
+        (motorways, expressways) are built for their speed (large curve radii, no crossing traffic), and a
+        divided road's stretch between interchanges is no measure of its bends (its two carriageways may meet
+        at a shape point: a U whose chord is near zero).
     source
         Where the parameters come from, cited in reports.
     """
@@ -80,12 +90,15 @@ class SpeedModel:
     built_up_kph: float | None = None
     built_up_min_junctions: int = 8
     junction_delay_s: float = 0.0
+    priority_classes: tuple[str, ...] = ()
+    free_flow_classes: tuple[str, ...] = ()
     source: str = ""
 
     @classmethod
     def from_config(cls, name: str, settings: dict) -> SpeedModel:
         """Build the model called ``name`` from its section of the config's ``speeds.models``."""
-        return cls(name=name, **settings)
+        listed = {key: tuple(settings.get(key, ())) for key in ("priority_classes", "free_flow_classes")}
+        return cls(name=name, **{**settings, **listed})
 
     def edge_speed_kph(self, network: RoadNetwork) -> np.ndarray:
         """Speed on every edge (km/h), before the junction delay."""
@@ -97,16 +110,17 @@ class SpeedModel:
             speed = np.where(tagged, network.maxspeed_kph, speed)
         else:
             speed = np.where(tagged, np.minimum(speed, network.maxspeed_kph), speed)
+        slowed = ~np.isin(network.highway, self.free_flow_classes)
         bends = np.clip(network.sinuosity, 1.0, self.max_sinuosity) - 1.0
-        speed = speed / (1.0 + self.bend_coefficient * bends)
+        speed = np.where(slowed, speed / (1.0 + self.bend_coefficient * bends), speed)
         if self.built_up_kph is not None:
-            built_up = network.nearby_junctions[network.source] >= self.built_up_min_junctions
+            built_up = slowed & (network.nearby_junctions[network.source] >= self.built_up_min_junctions)
             speed = np.where(built_up, np.minimum(speed, self.built_up_kph), speed)
         return speed
 
     def edge_seconds(self, network: RoadNetwork) -> np.ndarray:
         """Seconds to drive every edge of a network."""
-        junction = network.neighbours[network.target] >= 3
+        junction = (network.neighbours[network.target] >= 3) & ~np.isin(network.highway, self.priority_classes)
         return network.length_m / (self.edge_speed_kph(network) / 3.6) + self.junction_delay_s * junction
 
     def as_config(self) -> dict:
@@ -117,13 +131,17 @@ class SpeedModel:
             fields[name] = round(float(fields[name]), 3)
         if fields["built_up_kph"] is not None:
             fields["built_up_kph"] = round(float(fields["built_up_kph"]), 2)
+        fields["priority_classes"] = list(self.priority_classes)
+        fields["free_flow_classes"] = list(self.free_flow_classes)
         return fields
 
 
-def speed_models(settings: dict) -> tuple[SpeedModel, SpeedModel]:
-    """The run's speed model and its alternative, from the config's ``speeds`` section."""
-    models = settings["models"]
-    return tuple(SpeedModel.from_config(settings[key], models[settings[key]]) for key in ("model", "alternative"))
+def speed_models(settings: dict) -> tuple[SpeedModel, SpeedModel | None]:
+    """The run's speed model and its alternative (None when ``alternative`` is null), from the config's ``speeds``
+    section."""
+    models, alternative = settings["models"], settings["alternative"]
+    return (SpeedModel.from_config(settings["model"], models[settings["model"]]),
+            None if alternative is None else SpeedModel.from_config(alternative, models[alternative]))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -219,27 +219,34 @@ def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
     return network
 
 
-def split_extract(source: str | Path, areas: dict[str, shapely.Geometry], out: str | Path) -> list[Path]:
-    """Cut an extract into one piece per area (name -> WGS84 polygon) in one osmium-tool pass.
+def split_extract(
+    source: str | Path, areas: dict[str, shapely.Geometry], out: str | Path, *, pieces_per_pass: int | None = None
+) -> list[Path]:  # fmt: skip
+    """Cut an extract into one piece per area (name -> WGS84 polygon) with osmium-tool, ``pieces_per_pass`` pieces
+    in each pass over the source (all in one pass when None).
 
-    Ways are kept whole (``complete_ways``): the reader cuts them at the area's edge. Writes
-    ``<out>/<name>.osm.pbf`` and returns those paths.
+    Ways are kept whole (``complete_ways``): the reader cuts them at the area's edge. osmium keeps the ids of
+    each piece's nodes and ways while it reads, so its memory grows with the pieces of a pass: passes of fewer
+    pieces trade reading the source again for memory. Writes ``<out>/<name>.osm.pbf`` and returns those paths.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    extracts = []
-    for name, polygon in areas.items():
-        shape = out / f"{name}.geojson"
-        feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(polygon)}
-        shape.write_text(json.dumps(feature))
-        extracts.append({"output": f"{name}.osm.pbf", "polygon": {"file_name": shape.name, "file_type": "geojson"}})
-    settings = out / "extracts.json"
-    settings.write_text(json.dumps({"directory": str(out), "extracts": extracts}, indent=1))
     if shutil.which("osmium") is None:
         raise ConfigError("splitting an extract needs osmium-tool (Debian package osmium-tool: `make osmium`)")
-    command = ["osmium", "extract", "--config", str(settings), "--strategy", "complete_ways", "--overwrite",
-               str(source)]  # fmt: skip
-    run = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        raise InputError(source, Problem(f"an OpenStreetMap extract osmium-tool can split ({run.stderr.strip()})"))
-    return [out / f"{name}.osm.pbf" for name in areas]
+    names = list(areas)
+    size = pieces_per_pass or len(names)
+    for start in range(0, len(names), size):
+        extracts = []
+        for name in names[start : start + size]:
+            shape = out / f"{name}.geojson"
+            feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(areas[name])}
+            shape.write_text(json.dumps(feature))
+            extracts.append({"output": f"{name}.osm.pbf", "polygon": {"file_name": shape.name, "file_type": "geojson"}})
+        settings = out / "extracts.json"
+        settings.write_text(json.dumps({"directory": str(out), "extracts": extracts}, indent=1))
+        command = ["osmium", "extract", "--config", str(settings), "--strategy", "complete_ways", "--overwrite",
+                   str(source)]  # fmt: skip
+        run = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            raise InputError(source, Problem(f"an OpenStreetMap extract osmium-tool can split ({run.stderr.strip()})"))
+    return [out / f"{name}.osm.pbf" for name in names]

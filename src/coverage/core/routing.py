@@ -13,10 +13,13 @@ DIRECTIONS = ("to_site", "from_site")
 
 @dataclass(frozen=True)
 class Nearest:
-    """For every node: ``seconds`` to (or from) the nearest site, ``site`` its index (-1: unreachable)."""
+    """For every node: ``seconds`` to (or from) the nearest site, ``site`` its index (-1: unreachable), and
+    ``previous``, the node next to it on its shortest path from or to that site (-1: a site's own node, or
+    unreachable); its road runs ``node -> previous`` for trips to a site, ``previous -> node`` from one."""
 
     seconds: np.ndarray
     site: np.ndarray
+    previous: np.ndarray | None = None
 
 
 def travel_matrix(source: np.ndarray, target: np.ndarray, weight: np.ndarray, n_nodes: int) -> sp.csr_matrix:
@@ -74,13 +77,14 @@ def nearest_sites(
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     n = forward.shape[0]
     if len(site_nodes) == 0:
-        return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+        return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64))
     graph = _with_virtual_sources(forward if direction == "from_site" else backward, site_nodes, offsets)
-    seconds, _, sources = dijkstra(
+    seconds, predecessors, sources = dijkstra(
         graph, directed=True, indices=np.arange(n, n + len(site_nodes)), min_only=True, return_predecessors=True
     )
     site = np.where(sources[:n] >= n, sources[:n] - n, -1).astype(np.int64)
-    return Nearest(seconds=seconds[:n], site=site)
+    previous = np.where((predecessors[:n] >= 0) & (predecessors[:n] < n), predecessors[:n], -1).astype(np.int64)
+    return Nearest(seconds=seconds[:n], site=site, previous=previous)
 
 
 def bounded_times(

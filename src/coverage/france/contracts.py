@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,24 @@ from .._csvio import LINE, problems_at
 from ..errors import InputError, Problem
 
 FIXES = "_fixes"
+
+
+class LocationSource(StrEnum):
+    """Where a site's point comes from: the ``location_source`` column of the facilities table.
+
+    Every value written there is one of these, so that what reads the table (the maps' popups) can
+    say each of them.
+    """
+
+    FINESS = "finess"
+    """The coordinates of the FINESS edition."""
+    COMMUNE = "commune"
+    """The point of the site's commune: absent from FINESS, coordinates unusable, or a list row without them."""
+    LIST = "list"
+    """The coordinates of a planner's own list."""
+    NONE = "none"
+    """Not located: no coordinates and no known commune."""
+
 FINESS_PATTERN = r"(?:\d{2}|2A|2B)\d{7}"
 COMMUNE_PATTERN = r"\d{5}|2[AB]\d{3}"
 FRANCE_BOXES = {  # lon_min, lat_min, lon_max, lat_max
@@ -32,7 +51,7 @@ class Rule:
     Parameters
     ----------
     id
-        Short name of the rule, quoted in error reports and in the README's contract tables.
+        Short name of the rule, quoted in error reports and in the contract tables of docs/planners/inputs.md.
     expected
         What a valid cell holds, in plain words.
     valid

@@ -13,7 +13,7 @@ from .._csvio import LINE, problems_at
 from ..constants import SERVICES, UNITS, WGS84
 from ..core.geometry import code_of_points
 from ..errors import InputError
-from .contracts import FIXES, fixes_of
+from .contracts import FIXES, LocationSource, fixes_of
 from .geography import current_code_map, distance_to_departement_km
 from .sources.own_sites import OwnList, load_own_list
 from .sources.rejects import rejects_frame, rows_of, warnings_frame
@@ -91,17 +91,13 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
     identification = load_identification(files["ID"])
     palia = load_palliative(files["PALIA"])
     had = load_home_hospitalisation(files["HAD"])
+    (palia, palia_unlisted), (had, had_unlisted) = (_listed_in_id(frame, kind, identification, inputs.sae)
+                                                    for kind, frame in (("PALIA", palia), ("HAD", had)))  # fmt: skip
     palia_rejects, palia_warnings = _palliative_logs(palia, files["PALIA"])
     with_places = had["places"] > 0
     had_rejects = rejects_frame(files["HAD"], rows_of(had, ~with_places, "no HAD places (PLATOT empty or 0)"))
     had_rows = had[with_places].assign(service="HAD", capacity=lambda f: f["places"]).drop(columns="places")
     rows = pd.concat([_palliative_rows(palia), had_rows], ignore_index=True).drop(columns=[LINE, FIXES])
-    for kind, frame in (("PALIA", palia), ("HAD", had)):
-        unknown = ~frame["finess"].isin(identification["finess"])
-        if unknown.any():
-            expected = f"an establishment listed in {files['ID'].name}"
-            problems = problems_at(frame, unknown, "finess", expected, shown_column="FI", rule="listed-in-id")
-            raise InputError(files[kind], problems)
     unused = ~identification["finess"].isin(rows["finess"])
     id_rejects = rejects_frame(files["ID"], rows_of(identification, unused, NO_ACTIVITY))
     rows = rows.merge(identification.drop(columns=[LINE, FIXES]), on="finess", how="left", validate="many_to_one")
@@ -111,7 +107,29 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
         _fix_warnings(frame, files[kind]) for kind, frame in (("ID", identification), ("PALIA", palia), ("HAD", had))
     ]
     unlisted = _absent_departements(files["ID"], identification, inputs.departements, SAE_SERVICES)
-    return rows, [id_rejects, palia_rejects, had_rejects], [palia_warnings, *fixes], unlisted
+    rejects = [id_rejects, palia_unlisted, palia_rejects, had_unlisted, had_rejects]
+    return rows, rejects, [palia_warnings, *fixes], unlisted
+
+
+def _listed_in_id(
+    frame: pd.DataFrame, kind: str, identification: pd.DataFrame, edition: SaeEdition
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of a PALIA or HAD table whose establishment the ID table lists, and the rejects of the others.
+
+    Tables of one survey year list the same establishments: a row ID does not know is a fault of the files and
+    stops the run. A table of another year than ID (an edition made of tables of different years) may hold
+    establishments closed or merged in between: those rows are rejected, each with its reason.
+    """
+    path = edition.files[kind]
+    unknown = ~frame["finess"].isin(identification["finess"])
+    if not unknown.any():
+        return frame, rejects_frame(path, [])
+    expected = f"an establishment listed in {edition.files['ID'].name}"
+    if edition.years[kind] == edition.year:
+        raise InputError(path, problems_at(frame, unknown, "finess", expected, shown_column="FI", rule="listed-in-id"))
+    reason = (f"not listed in {edition.files['ID'].name} (SAE {edition.year}): closed or merged since {kind} "
+              f"{edition.years[kind]} [rule listed-in-id]")  # fmt: skip
+    return frame[~unknown].reset_index(drop=True), rejects_frame(path, rows_of(frame, unknown, reason))
 
 
 def _absent_departements(
@@ -175,21 +193,22 @@ def _locate(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFr
     rows["lat"] = rows["finess"].map(register["lat"])
     rows["phone"] = rows["finess"].map(register["phone"]).fillna("")
     rows["address"] = rows["address"].where(rows["address"] != "", rows["finess"].map(register["address"]).fillna(""))
-    rows["location_source"] = np.where(rows["lon"].notna() & rows["lat"].notna(), "finess", "commune")
+    located = rows["lon"].notna() & rows["lat"].notna()
+    rows["location_source"] = np.where(located, LocationSource.FINESS.value, LocationSource.COMMUNE.value)
     codes = current_code_map(inputs.communes)
     rows["commune"] = rows["commune"].map(lambda c: codes.get(c, c))
     points = inputs.communes.set_index("code")
-    at_commune = rows["location_source"] == "commune"
-    rows.loc[at_commune, "lon"] = rows.loc[at_commune, "commune"].map(points["lon"])
-    rows.loc[at_commune, "lat"] = rows.loc[at_commune, "commune"].map(points["lat"])
+    at_commune = rows["location_source"] == LocationSource.COMMUNE
+    for axis in ("lon", "lat"):  # as numbers, even when no site is placed at its commune
+        rows.loc[at_commune, axis] = rows.loc[at_commune, "commune"].map(points[axis]).astype(float)
     unplaced = at_commune & rows["lon"].isna()
-    rows.loc[unplaced, "location_source"] = "none"
+    rows.loc[unplaced, "location_source"] = LocationSource.NONE.value
     messages = []
     for row in rows[at_commune].drop_duplicates("finess").itertuples():
         why = "absent from" if not in_register[row.Index] else "without coordinates in"
         where = (
             f"placed at the point of commune {row.commune}"
-            if row.location_source == "commune"
+            if row.location_source == LocationSource.COMMUNE
             else "commune unknown: not placed on maps"
         )
         messages.append((None, row.finess, f"{row.service} site {why} {inputs.finess_label}: {where}"))
@@ -220,7 +239,7 @@ def _check_locations(rows: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     rows = rows.copy()
     for axis in ("lon", "lat"):
         rows.loc[movable, axis] = rows.loc[movable, "commune"].map(points[axis]).astype(float)
-    rows.loc[movable, "location_source"] = "commune"
+    rows.loc[movable, "location_source"] = LocationSource.COMMUNE.value
     return rows, warnings_frame(inputs.finess_path, moved + kept)
 
 

@@ -51,19 +51,22 @@ def _merge_polygons(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def build_communes(
-    communes: pd.DataFrame, polygons: gpd.GeoDataFrame, polygons_source: str | Path
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Join populations to polygons through the code history and add each commune's point.
+    communes: pd.DataFrame, polygons: gpd.GeoDataFrame, polygons_source: str | Path,
+    chefs_lieux: pd.DataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:  # fmt: skip
+    """Join populations to polygons through the code history and add each commune's points.
 
     The point (``lon``, ``lat``) is the polygon's representative point: always inside the commune,
-    unlike a centroid (coastal and crescent-shaped communes).
+    unlike a centroid (coastal and crescent-shaped communes). ``chefs_lieux`` (``code``, ``lon``, ``lat``:
+    :func:`coverage.france.sources.chefs_lieux.load_chefs_lieux`) gives each commune's chef-lieu, where
+    official road times start (``chef_lieu_lon``, ``chef_lieu_lat``; empty for a commune it does not give).
 
     Returns
     -------
     communes
         ``code``, ``nom``, ``departement``, ``population``, ``former_codes``, ``lon``, ``lat``,
-        ``geometry``; a
-        commune created after the polygons' edition has no geometry and no point.
+        ``chef_lieu_lon``, ``chef_lieu_lat``, ``geometry``; a commune created after the polygons' edition has no
+        geometry and no point.
     warnings
         Polygons whose code is unknown today and communes without a polygon.
     """
@@ -79,6 +82,11 @@ def build_communes(
     points = out.geometry.representative_point()
     out["lon"] = points.x.round(6)
     out["lat"] = points.y.round(6)
+    if chefs_lieux is None:
+        chefs_lieux = pd.DataFrame({"code": pd.Series(dtype=str), "lon": np.nan, "lat": np.nan})
+    chef_lieu = chefs_lieux.set_index("code")
+    out["chef_lieu_lon"] = out["code"].map(chef_lieu["lon"]).astype(float)
+    out["chef_lieu_lat"] = out["code"].map(chef_lieu["lat"]).astype(float)
     missing = out[out.geometry.isna()]
     _check_every_departement_drawn(out, polygons_source)
     warnings = warnings_frame(
@@ -89,7 +97,8 @@ def build_communes(
             for code in missing["code"]
         ],
     )
-    return out[["code", "nom", "departement", "population", "former_codes", "lon", "lat", "geometry"]], warnings
+    points = ["lon", "lat", "chef_lieu_lon", "chef_lieu_lat"]
+    return out[["code", "nom", "departement", "population", "former_codes", *points, "geometry"]], warnings
 
 
 def _check_every_departement_drawn(communes: gpd.GeoDataFrame, polygons_source: str | Path) -> None:

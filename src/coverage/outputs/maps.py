@@ -16,6 +16,7 @@ from jinja2 import Template
 
 from ..constants import SERVICES
 from ..core.geometry import polygonal
+from ..france.contracts import LocationSource
 from ..france.indicators import GapRule
 from ..tables import sources_of
 from ._classes import (
@@ -38,10 +39,12 @@ CHANGE_STYLE = {
     "fillOpacity": 0.75, "color": "#555", "weight": 0.6, "className": "coverage-departement coverage-change"
 }
 LOCATION_NOTES = {
-    "finess": "localisation FINESS",
-    "commune": "localisation approchée (point de la commune)",
-    "none": "non localisé",
+    LocationSource.FINESS: "{edition} ; localisation FINESS",
+    LocationSource.COMMUNE: "{edition} ; localisation approchée (point de la commune)",
+    LocationSource.LIST: "liste « {edition} » ; localisation donnée par la liste",
+    LocationSource.NONE: "{edition} ; non localisé",
 }
+"""What a popup says of a site's source and location, by ``location_source`` (``edition`` is the row's)."""
 AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
   border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
   <b>Temps d'accès par la route</b><br>%s<br>
@@ -200,7 +203,8 @@ def _popup(row: pd.Series) -> str:
         phone = str(row["phone"])
         lines.append(f'Tél. : <a href="tel:{phone}">{" ".join(phone[i : i + 2] for i in range(0, len(phone), 2))}</a>')
     lines.append(f"FINESS {row['finess']}")
-    lines.append(f"<i>{html.escape(str(row['edition']))} ; {LOCATION_NOTES[row['location_source']]}</i>")
+    note = LOCATION_NOTES[LocationSource(row["location_source"])]
+    lines.append(f"<i>{note.format(edition=html.escape(str(row['edition'])))}</i>")
     return "<br>".join(lines)
 
 

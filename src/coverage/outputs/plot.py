@@ -132,13 +132,18 @@ def plot_observed_vs_modelled(
     _save(figure, path)
 
 
-ROLE_LABELS = {"run": "modèle du calcul", "alternative": "alternative", "fitted": "ajusté"}
+ROLE_LABELS = {
+    "fitted": "ajusté, sur ses communes", "k_fold": "ajusté, hors échantillon", "shipped": "livré",
+    "alternative": "alternative",
+}  # fmt: skip
 
 
 def plot_calibration(result: Calibration, label: str, path: str | Path) -> None:
-    """Write the calibration's PNG: each model's minutes (the run's, its alternative, the fit) against the
-    official ones of ``label``."""
-    panels = {f"{model.name} ({ROLE_LABELS[role]})": result.communes[f"{role}_minutes"].to_numpy()
-              for role, model in result.models.items()}  # fmt: skip
+    """Write the calibration's PNG: the judged communes' minutes under each role (the fit on its own communes and
+    held out, the shipped model, the alternative) against the official ones of ``label``."""
+    judged = result.communes[result.communes["judged"]]
+    names = {**{role: model.name for role, model in result.models.items()}, "k_fold": result.models["fitted"].name}
+    panels = {f"{names[role]} ({text})": judged[f"{role}_minutes"].to_numpy()
+              for role, text in ROLE_LABELS.items() if f"{role}_minutes" in judged.columns}  # fmt: skip
     title = f"Temps de trajet modélisés et officiels : {label}"
-    plot_observed_vs_modelled(result.communes["reference_minutes"].to_numpy(), panels, title, f"Source : {label}", path)
+    plot_observed_vs_modelled(judged["reference_minutes"].to_numpy(), panels, title, f"Source : {label}", path)

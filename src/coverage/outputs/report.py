@@ -213,7 +213,8 @@ def area_report_markdown(
     lines += markdown_table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
     lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
     lines += [*_unknown_note(coverage), ""] if (coverage["population_unknown"] > 0).any() else []
-    lines += _sensitivity(coverage, method["speeds"])
+    if method["speeds"]["alternative"] is not None:
+        lines += _sensitivity(coverage, method["speeds"])
     lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
     lines += [
         "Capacité accessible pour 1000 habitants, pondérée par le temps de trajet et par la population qui se "
@@ -365,35 +366,67 @@ def speed_model_text(name: str, model: dict) -> str:
     return f"« {name} » : " + " ; ".join(parts) + f". Source : {model['source']}"
 
 
-def calibration_text(validation: pd.DataFrame, label: str) -> list[str]:
-    """French sentences stating how close each model is to the official times (``validation.csv``)."""
-    every = validation[validation["band"] == "all"].set_index("role")
+ROLE_WORDS = {
+    "fitted": "Modèle ajusté, sur les communes de l'ajustement",
+    "k_fold": "Hors échantillon, chaque commune jugée par l'ajustement sur les autres blocs",
+    "leave_one_out": "Hors échantillon, chaque département jugé par l'ajustement sur les autres",
+    "shipped": "Modèle livré avec le projet, sur les mêmes communes",
+    "alternative": "Modèle alternatif, sur les mêmes communes",
+}
+
+
+def calibration_text(validation: pd.DataFrame, label: str, driven: pd.DataFrame | None = None) -> list[str]:
+    """French sentences stating where the run's model was fitted and how close each model is to the official times,
+    on the communes of the fit and on communes it never saw (``validation.csv``), and the speed as driven on each
+    class group by the fitting trips (``class_groups.csv``)."""
+    every = validation[(validation["band"] == "all") & (validation["departements"] == "all")].set_index("role")
     lines = []
-    for role, words in (("run", "Modèle du calcul"), ("alternative", "Modèle alternatif")):
+    if "fitted" in every.index:
+        row = every.loc["fitted"]
+        lines.append(f"Modèle de vitesse ajusté pour ce calcul sur les temps officiels de {int(row['timed'])} "
+                     f"communes ({row['fitted_on']} ; {label}). Les communes qui accueillent un service d'urgences "
+                     "sont à 0 min par convention du distancier : elles sont exclues de l'ajustement et des écarts, et "
+                     "comptées dans la population.")  # fmt: skip
+    else:
+        lines.append(f"Aucun département du calcul n'a assez de communes jugeables dans les temps officiels ({label}) : "
+                     "le modèle livré avec le projet est gardé.")  # fmt: skip
+    for role, words in ROLE_WORDS.items():
+        if role not in every.index:
+            continue
         row = every.loc[role]
         lines.append(
-            f"{words} (« {row['model']} ») comparé aux temps officiels de {int(row['communes'])} communes "
-            f"({label}) : écart médian {french_number(row['median_bias_min'], 1)} min, écart absolu moyen "
-            f"{french_number(row['mean_abs_error_min'], 1)} min, {_share(row['share_within_5_min'])} des communes à "
-            f"moins de 5 min du temps officiel ; population à plus de 30 min : {_share(row['population_beyond_30'])} "
-            f"(temps officiels : {_share(row['reference_population_beyond_30'])})."
+            f"{words} (« {row['model']} ») : écart médian {french_number(row['median_bias_min'], 1)} min, écart "
+            f"absolu moyen {french_number(row['mean_abs_error_min'], 1)} min, {_share(row['share_within_5_min'])} des "
+            f"communes à moins de 5 min du temps officiel ; population à plus de 30 min : "
+            f"{_share(row['population_beyond_30'])} (temps officiels : {_share(row['reference_population_beyond_30'])})."
         )
+    if driven is not None and len(driven):
+        groups = driven[(driven["group"] != "other") & (driven["km"] > 0)]
+        lines.append("Vitesse moyenne des trajets de l'ajustement par classe de route (virages, agglomérations et "
+                     "carrefours compris) : " + ", ".join(
+                         f"{row.group} {french_number(row.driven_kph)} km/h sur {french_number(row.km)} km"
+                         + ("" if row.fitted else " (vitesse a priori, trop peu parcourue pour être ajustée)")
+                         for row in groups.itertuples()) + ".")  # fmt: skip
     return lines
 
 
-def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict:
-    """French sentences describing the method, from the configuration and the calibration's validation table."""
+def method_notes(settings: dict, validation: pd.DataFrame | None = None, driven: pd.DataFrame | None = None) -> dict:
+    """French sentences describing the method, from the configuration and the calibration's validation table and
+    class groups (none: the run kept the shipped model, whose source says where it was fitted)."""
     access, e2sfca, siting, speeds = settings["access"], settings["e2sfca"], settings["siting"], settings["speeds"]
     steps = ", ".join(f"{french_number(s['weight'], 2)} jusqu'à {s['max_min']:g} min" for s in e2sfca["steps"])
     directions = ", ".join(f"{service} : {'patient vers le site' if d == 'to_site' else 'équipe vers le patient'}"
                            for service, d in access["directions"].items())  # fmt: skip
     model, alternative = speeds["model"], speeds["alternative"]
     calibration = settings.get("calibration")
-    fit = calibration_text(validation, calibration["label"]) if validation is not None and calibration else []
+    fit = calibration_text(validation, calibration["label"], driven) if validation is not None and calibration else []
     origin = {
         "densest_junctions": "au nœud routier de la commune qui a le plus de carrefours à moins de 300 m (son "
         "quartier le plus dense)",
         "nearest_road": "au nœud routier de la commune le plus proche de son point représentatif",
+        "chef_lieu": "à son chef-lieu (le bourg de sa mairie, d'où partent les temps officiels du distancier Metric ; "
+        "à défaut, au nœud routier le plus proche de son point représentatif) : les minutes d'une commune sont "
+        "celles d'un trajet depuis son chef-lieu",
     }[access["origin"]]
     return {
         "e2sfca": f"pondération {steps}, nulle au-delà",
@@ -401,7 +434,7 @@ def method_notes(settings: dict, validation: pd.DataFrame | None = None) -> dict
         "speeds": {
             "model": model,
             "alternative": alternative,
-            "alternative_text": speed_model_text(alternative, speeds["models"][alternative]),
+            "alternative_text": alternative and speed_model_text(alternative, speeds["models"][alternative]),
         },
         "notes": [
             "Temps de trajet par la route, plus court chemin sur le réseau routier réel. Modèle de vitesse "

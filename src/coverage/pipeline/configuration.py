@@ -138,9 +138,12 @@ def order_faults(config: dict) -> Iterator[str]:
 def model_faults(config: dict) -> Iterator[str]:
     """Speed models named by ``speeds`` and ``calibration`` defined in ``speeds.models``."""
     models = config["speeds"]["models"]
-    named = {"speeds.model": config["speeds"]["model"], "speeds.alternative": config["speeds"]["alternative"]}
+    named = {"speeds.model": config["speeds"]["model"]}
+    if config["speeds"]["alternative"] is not None:
+        named["speeds.alternative"] = config["speeds"]["alternative"]
     if config["calibration"]:
         named["calibration.model"] = config["calibration"]["model"]
+        named["calibration.limits"] = config["calibration"]["limits"]
     for key, name in named.items():
         if name not in models:
             yield f"'{key}': value {name!r} is not allowed: expected a model of speeds.models ({', '.join(models)})"
@@ -179,10 +182,33 @@ def change_faults(config: dict) -> Iterator[str]:
 
 
 def calibration_faults(config: dict, departements: list[str]) -> Iterator[str]:
-    """Calibrated départements must be in the run: the calibration routes on their networks."""
-    missing = sorted(set((config["calibration"] or {}).get("departements", [])) - set(departements))
+    """Départements listed for the calibration must be in the run: it routes on their networks (``run`` takes
+    those of the run the reference covers, and never fails)."""
+    listed = (config["calibration"] or {}).get("departements", "run")
+    missing = sorted(set(listed) - set(departements)) if listed != "run" else []
     if missing:
         yield (
             f"'calibration.departements': value {missing} is not allowed: expected départements of the run "
             f"({', '.join(departements)}); the calibration routes on their networks"
         )
+
+
+def calibration_departements(chosen: str | list[str], run: list[str], covered: set[str], limit: int) -> list[str]:
+    """The départements the speed model is fitted on: the listed ones, or with ``run`` those of the run the
+    reference covers, at most ``limit`` of them, spread evenly over the run's list (a national run fits on a
+    dozen départements of every kind rather than on the first ones)."""
+    if chosen != "run":
+        return list(chosen)
+    candidates = [code for code in run if code in covered]
+    if len(candidates) <= limit or limit == 1:
+        return candidates[:limit]
+    return [candidates[round(i * (len(candidates) - 1) / (limit - 1))] for i in range(limit)]
+
+
+def adopt_fitted(speeds: dict, fitted: list[Path]) -> dict:
+    """The ``speeds`` section with the models of a calibration's config fragment (``speeds_fitted.yaml``, none
+    when the run did not fit one) in place of the configured ones of the same name."""
+    models = dict(speeds["models"])
+    for path in fitted:
+        models.update(yaml.safe_load(Path(path).read_text(encoding="utf-8"))["speeds"]["models"])
+    return {**speeds, "models": models}

@@ -45,14 +45,63 @@ class JobCost:
         """Build from one entry of the config's ``resources.jobs``."""
         return cls(**entry)
 
-    def resources(self, nodes: int, safety: float, attempt: int = 1) -> dict[str, int]:
+    def resources(
+        self, nodes: int, safety: float, attempt: int = 1, overhead: JobCost | None = None
+    ) -> dict[str, int]:
         """``mem_mb`` and ``runtime`` (minutes, at least 1) for a network of ``nodes``; retries ask for more.
 
-        The measured cost is multiplied by ``safety`` and by the attempt number, so that a job
-        killed for lack of memory or time is resubmitted with twice, then three times, as much.
+        The measured cost is multiplied by ``safety``; ``overhead`` (the Snakemake process a cluster job runs the
+        step in: it reads the workflow before the step starts, and stays alongside) is added; the whole is
+        multiplied by the attempt number, so that a job killed for lack of memory or time is resubmitted with
+        twice, then three times, as much.
         """
         knodes = nodes / 1000
-        factor = safety * attempt
-        memory = (self.mb + self.mb_per_knode * knodes) * factor
-        seconds = (self.s + self.s_per_knode * knodes) * factor
+        extra = overhead or JobCost(0, 0)
+        memory = ((self.mb + self.mb_per_knode * knodes) * safety + extra.mb) * attempt
+        seconds = ((self.s + self.s_per_knode * knodes) * safety + extra.s) * attempt
+        return {"mem_mb": math.ceil(memory), "runtime": max(1, math.ceil(seconds / 60))}
+
+
+@dataclass(frozen=True)
+class SplitCost:
+    """Measured cost of cutting an extract into pieces with osmium-tool (one process, one or more passes).
+
+    osmium keeps the ids of each piece's nodes and ways while it reads: memory grows with the pieces of a pass
+    and with the size of the extract; time with the passes (each reads the whole extract, twice: osmium's
+    ``complete_ways``) and with the pieces written (each is the extract within its area).
+
+    Parameters
+    ----------
+    mb
+        Peak memory of a pass apart from its pieces (MB).
+    mb_per_piece, mb_per_piece_gb
+        Memory each piece of a pass adds: a fixed part, and a part per GB of extract (MB).
+    s_per_pass_gb, s_per_piece_gb
+        Time each pass and each piece take, per GB of extract (seconds).
+    """
+
+    mb: float
+    mb_per_piece: float
+    mb_per_piece_gb: float
+    s_per_pass_gb: float
+    s_per_piece_gb: float
+
+    def piece_mb(self, source_gb: float) -> float:
+        """Memory one piece adds to a pass, for an extract of ``source_gb``."""
+        return self.mb_per_piece + self.mb_per_piece_gb * source_gb
+
+    def pieces_per_pass(self, pieces: int, source_gb: float, memory_mb: float, safety: float) -> int:
+        """The most pieces a pass may cut within ``memory_mb`` (at least one, at most all)."""
+        fitting = math.floor((memory_mb / safety - self.mb) / self.piece_mb(source_gb))
+        return max(1, min(pieces, fitting))
+
+    def resources(
+        self, pieces: int, source_gb: float, memory_mb: float, safety: float, attempt: int = 1
+    ) -> dict[str, int]:
+        """``mem_mb`` (one pass of as many pieces as fit, at most ``memory_mb``; retries ask for more) and
+        ``runtime`` (minutes) of the split."""
+        per_pass = self.pieces_per_pass(pieces, source_gb, memory_mb, safety)
+        memory = min(memory_mb, (self.mb + per_pass * self.piece_mb(source_gb)) * safety) * attempt
+        passes = math.ceil(pieces / per_pass)
+        seconds = (self.s_per_pass_gb * passes + self.s_per_piece_gb * pieces) * source_gb * safety * attempt
         return {"mem_mb": math.ceil(memory), "runtime": max(1, math.ceil(seconds / 60))}

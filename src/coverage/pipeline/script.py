@@ -5,7 +5,8 @@ by name, to the keyword parameters of the step the rule runs (:data:`STEPS`), pa
 :class:`~pathlib.Path` as the step's annotations ask. A name the step does not take, or a parameter no
 entry gives, stops the planning naming both (:func:`check_rules`, called by the Snakefile). Faults in the
 inputs or the config print the clean report (naming the planner's own files, from ``COVERAGE_ORIGINS``)
-and exit with 1; what the step prints goes to the job's log as well.
+and exit with 1; any other fault prints its traceback and exits with 1. What the step prints, the report and
+the traceback go to the job's log (its ``log:`` file) as well as to stderr, so that the log explains every failure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import traceback
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,11 +50,13 @@ STEPS: dict[str, Callable[..., None]] = {
     "capacity_access": steps.capacity_access,
     "region_capacity_access": steps.select_departements,
     "calibration": steps.calibration,
+    "reference_sites": steps.reference_sites,
+    "raw_reference_sites": mirror.copy_emergency_tables,
     "html_map": steps.html_map,
-    "static_map": steps.static_map,
+    "static_maps": steps.static_maps,
     "area_map": steps.area_map,
     "directory": steps.directory,
-    "area_static_map": steps.area_static_map,
+    "area_static_maps": steps.area_static_maps,
     "report": steps.report,
     "report_pdf": steps.report_pdf,
     "manifest": steps.manifest,
@@ -158,10 +162,15 @@ def _logged(log: list[str]) -> Iterator[None]:
 
 
 def run_rule(snakemake: typing.Any) -> None:
-    """Run the step of the rule Snakemake is executing (its ``snakemake`` object); exit 1 on a reported fault."""
+    """Run the step of the rule Snakemake is executing (its ``snakemake`` object); exit 1 on a fault, its clean
+    report or its traceback in the job's log."""
     step = STEPS[snakemake.rule]
     named = {section: dict(getattr(snakemake, section).items()) for section in ("input", "output", "params")}
     with _logged(list(snakemake.log)):
-        status = report_errors(lambda: step(**bind(step, snakemake.rule, named)))
+        try:
+            status = report_errors(lambda: step(**bind(step, snakemake.rule, named)))
+        except Exception:  # noqa: BLE001 -- any other fault: its traceback goes to the job's log too
+            traceback.print_exc()
+            status = 1
     if status:
         sys.exit(status)

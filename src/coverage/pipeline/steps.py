@@ -26,7 +26,7 @@ from ..core.access import (
     sites_once,
     unknown_access_warnings,
 )  # fmt: skip
-from ..core.calibration import calibrate, config_fragment
+from ..core.calibration import FitSettings, calibrate, config_fragment, reference_communes
 from ..core.e2sfca import DecaySteps, e2sfca_scores, travel_pairs
 from ..core.geometry import buffered_area
 from ..core.isochrones import edges_leaving, isochrone_table, merge_isochrones
@@ -36,6 +36,7 @@ from ..core.network import (
     area_crs,
     horizon_network,
     load_network,
+    main_component,
     speed_models,
 )  # fmt: skip
 from ..core.osm import split_extract
@@ -46,10 +47,12 @@ from ..france.facilities import Inputs, build_facilities
 from ..france.geography import build_communes
 from ..france.indicators import GapRule, compute_indicators, national_totals, national_values
 from ..france.sources.boundaries import load_area_departements, load_commune_polygons, load_departements
+from ..france.sources.chefs_lieux import load_chefs_lieux
 from ..france.sources.finess import edition_label, load_finess
 from ..france.sources.own_sites import OwnList
 from ..france.sources.population import load_population, load_postcodes
 from ..france.sources.population_by_age import load_population_by_age
+from ..france.sources.emergency import emergency_sites, find_emergency_tables
 from ..france.sources.reference import load_reference_sites, load_reference_times
 from ..france.sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, merged_log, warnings_frame
 from ..france.sources.sae import find_edition
@@ -65,14 +68,15 @@ from ..outputs.report import (
     write_text,
 )
 from ..tables import read_csv, sources_of, with_sources, write_csv, write_gpkg
+from .configuration import adopt_fitted
 from .provenance import build_manifest, write_manifest
 
 
 def communes(
-    *, population: Path, polygons: Path, departements: Path, territory: list[str], communes: Path, rejects: Path,
-    warnings: Path,
+    *, population: Path, polygons: Path, departements: Path, chefs_lieux: Path, territory: list[str], communes: Path,
+    rejects: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """Current communes with population, polygon and point (``communes.gpkg``) and their row logs.
+    """Current communes with population, polygon, point and chef-lieu (``communes.gpkg``) and their row logs.
 
     The boundaries must hold every département of ``territory`` (France's, for national indicators),
     the population file and the polygons every département of the boundaries.
@@ -80,7 +84,8 @@ def communes(
     codes = set(load_departements(departements)["code"])
     check_boundaries_cover(departements, territory, codes)
     table, population_rejects = load_population(population, codes)
-    merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons)
+    points = load_chefs_lieux(chefs_lieux, table)
+    merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons, points)
     write_gpkg(merged, communes, "communes")
     write_csv(population_rejects, rejects)
     write_csv(polygon_warnings, warnings)
@@ -131,7 +136,7 @@ def merge_logs(*, rejects_parts: list[Path], warnings_parts: list[Path], rejects
 def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
     """Editions of every input: those recorded in the facilities table, the configured labels, the road networks'."""
     configured = [labels["population"], *([labels["population_by_age"]] if "population_by_age" in labels else []),
-                  labels["boundaries"], *labels.get("networks", [])]  # fmt: skip
+                  labels["boundaries"], *labels.get("networks", []), *labels.get("origins", [])]  # fmt: skip
     return sorted(facilities_table["edition"].unique()) + configured
 
 
@@ -214,24 +219,32 @@ def html_map(
     write_map(fmap, page)
 
 
-def static_map(
-    *, indicators: Path, facilities: Path, departements: Path, indicator: str, title: str, gaps: list[dict],
-    editions: dict[str, str], png: Path,
+def static_maps(
+    *, indicators: Path, facilities: Path, departements: Path, titles: dict[str, str], gaps: list[dict],
+    editions: dict[str, str], pngs: list[Path],
 ) -> None:  # fmt: skip
-    """One static PNG map of an indicator."""
+    """A static PNG map of each indicator of ``titles`` (indicator -> French title), in that order in ``pngs``."""
     from ..outputs.plot import plot_indicator
 
-    gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
+    shapes = _indicators_with_shapes(indicators, departements)
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities), editions))
-    plot_indicator(_indicators_with_shapes(indicators, departements), indicator, title, gap_columns, sources, png)
+    for (indicator, title), png in zip(titles.items(), pngs, strict=True):
+        gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
+        plot_indicator(shapes, indicator, title, gap_columns, sources, png)
 
 
-def split_network(*, network: Path, departements: Path, codes: list[str], buffer_km: float, pieces: Path) -> None:
-    """Cut a large OSM extract (a région, France) into one piece per département plus ``buffer_km``, in one pass."""
+def split_network(
+    *, network: Path, departements: Path, codes: list[str], buffer_km: float, pieces_per_pass: int, pieces: Path
+) -> None:  # fmt: skip
+    """Cut a large OSM extract (a région, France) into one piece per département plus ``buffer_km`` (measured in
+    each département's own metric CRS: a national extract's overseas pieces are not buffered in Lambert-93), in
+    passes of at most ``pieces_per_pass`` pieces (one pass when all fit in the memory the split is given)."""
     shapes = load_area_departements(departements, codes)
-    crs = area_crs(shapes)
-    areas = {code: buffered_area(shapes[shapes["code"] == code], crs, buffer_km) for code in codes}
-    split_extract(network, areas, pieces)
+    areas = {}
+    for code in codes:
+        shape = shapes[shapes["code"] == code]
+        areas[code] = buffered_area(shape, area_crs(shape), buffer_km)
+    split_extract(network, areas, pieces, pieces_per_pass=pieces_per_pass)
 
 
 def prepare_network(
@@ -255,8 +268,8 @@ def prepare_network(
 
 
 def network(
-    *, prepared: Path, departements: Path, origin: str, codes: list[str], buffer_km: float, horizon_min: float,
-    speeds: dict, network: Path, warnings: Path,
+    *, prepared: Path, departements: Path, fitted: list[Path], origin: str, codes: list[str], buffer_km: float,
+    horizon_min: float, speeds: dict, network: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """The drivable network around some départements, with edge travel times, as compact arrays (``.npz``).
 
@@ -266,22 +279,24 @@ def network(
     Every trip of at most ``horizon_min`` that starts or ends in the départements then runs on this
     network, unless it would leave the cut: ``warnings`` (about ``origin``, the planner's file) lists the
     nodes within the horizon where a cut removed roads (this one, the source's or its extract's
-    border), and the pieces dropped as not strongly connected.
+    border), and the pieces dropped as not strongly connected. ``fitted``: the run's own calibration (none: the
+    configured models), whose models replace the configured ones of the same name.
     """
     shapes = load_area_departements(departements, codes)
     source = RoadNetwork.load(prepared)
     cut = buffered_area(shapes, source.crs, buffer_km)
-    result = horizon_network(source, cut, shapes.union_all(), *speed_models(speeds), horizon_min=horizon_min)
+    models = speed_models(adopt_fitted(speeds, fitted))
+    result = horizon_network(source, cut, shapes.union_all(), *models, horizon_min=horizon_min)
     result.network.save(network)
     write_csv(warnings_frame(origin, result.warnings(codes, horizon_min=horizon_min, buffer_km=buffer_km)), warnings)
 
 
 def access(
     *, network: Path, communes: Path, facilities: Path, origin: str, codes: list[str], settings: dict, editions: dict,
-    access: Path, sites: Path, coverage: Path, times: Path, warnings: Path,
+    alternative: str | None, access: Path, sites: Path, coverage: Path, times: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """Minutes to the nearest site of each service for the communes of some départements (``access``), and
-    ``coverage`` (under the run's speed model, and its shares under the alternative model).
+    ``coverage`` (under the run's speed model, and its shares under the ``alternative`` model; empty without one).
 
     ``times`` keeps the time between every network node and the nearest site, for the isochrones;
     ``warnings`` (about ``origin``, the planner's road network) lists the départements with people off
@@ -294,13 +309,13 @@ def access(
     facilities_table = read_csv(facilities)
     cited = _editions(facilities_table, editions)
     result = commune_access(router, places, facilities_table, model)
-    alternative = commune_access(Router(router.network.under_alternative()), places, facilities_table, model)
+    other = alternative and commune_access(Router(router.network.under_alternative()), places, facilities_table, model)
     write_csv(with_sources(result.communes.sort_values("commune"), cited), access)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), sites)
     limit = settings["max_unknown_share"]
     table = coverage_by_departement(
-        result.communes, list(model.directions), settings["thresholds_min"], alternative=alternative.communes,
-        max_unknown_share=limit,
+        result.communes, list(model.directions), settings["thresholds_min"],
+        alternative=other.communes if other else None, max_unknown_share=limit,
     )
     write_csv(with_sources(table, cited), coverage)
     save_node_times(result.node_seconds, times)
@@ -326,36 +341,63 @@ def isochrones(
     write_gpkg(with_sources(table, sources_of(access_table)), isochrones, "isochrones")
 
 
-def calibration(
-    *, networks: list[Path], communes: Path, reference: Path, sites: Path, settings: dict, speeds: dict, fit: dict,
-    fitted: Path, validation: Path, commune_times: Path, plot: Path,
-) -> None:  # fmt: skip
-    """Fit the speed model to official road times and validate the run's model, its alternative and the fit.
+def reference_sites(*, sites: Path, finess: Path, table: Path, rejects: Path) -> None:
+    """The sites official road times go to (``table``: ``finess``, ``name``, ``kind``, ``lon``, ``lat``): built from
+    the SAE emergency tables of folder ``sites`` placed by FINESS, or a planner's CSV with ``lon`` and ``lat``;
+    ``rejects``: the sites that cannot be placed."""
+    if sites.is_dir():
+        tables = find_emergency_tables(sites)
+        built, unplaced = emergency_sites(tables["URGENCES2"], tables["SMURSAMU"], load_finess(finess))
+    else:
+        built, unplaced = load_reference_sites(sites), pd.DataFrame(columns=REJECT_COLUMNS)
+    write_csv(built, table)
+    write_csv(unplaced, rejects)
 
-    ``networks`` are the networks of ``fit["departements"]``, in that order.
+
+def calibration(
+    *, networks: list[Path], communes: Path, reference: Path, sites: Path, departements: Path, codes: list[str],
+    settings: dict, speeds: dict, fit: dict, fitted: Path, validation: Path, commune_times: Path, groups: Path,
+    plot: Path,
+) -> None:  # fmt: skip
+    """Fit the speed model on the reference communes of départements ``codes`` (on their prepared ``networks``,
+    in that order), judge it on communes it never saw, and compare the shipped model and the alternative.
+
+    A département with fewer than ``fit["min_communes"]`` judged communes is not fitted on; with none left, the
+    shipped model is kept (``fitted`` then holds it, said so) and only compared.
     """
     from ..outputs.plot import plot_calibration
 
     places = _read_communes(communes)
+    minutes = load_reference_times(reference, fit["code_column"], fit["minutes_column"], places)
+    access_model = AccessModel.from_config(settings)
+    land = load_departements(departements).union_all()
+    loaded: dict[Path, RoadNetwork] = {}
+    references = [
+        reference_communes(code, loaded.setdefault(path, main_component(RoadNetwork.load(path))[0]), places,
+                           minutes.set_index("commune")["minutes"], read_csv(sites), access_model,
+                           direction=fit["direction"], land=land)
+        for code, path in zip(codes, networks, strict=True)
+    ]  # fmt: skip
+    models = speeds["models"]
+    shipped = SpeedModel.from_config(fit["model"], models[fit["model"]])
+    compared = {"shipped": shipped, **({"alternative": speed_models(speeds)[1]} if speeds["alternative"] else {})}
+    result = calibrate(references, shipped, compared, FitSettings.from_config(fit, models), label=fit["label"],
+                       folds=fit["folds"], min_communes=fit["min_communes"])  # fmt: skip
     label = fit["label"]
-    result = calibrate(
-        {code: RoadNetwork.load(path) for code, path in zip(fit["departements"], networks, strict=True)},
-        places,
-        load_reference_times(reference, fit["code_column"], fit["minutes_column"], places),
-        load_reference_sites(sites),
-        AccessModel.from_config(settings),
-        *speed_models(speeds),
-        SpeedModel.from_config(fit["model"], speeds["models"][fit["model"]]),
-        class_groups=fit["class_groups"], scalars=fit["fit"], initial=fit["initial"], loss=fit["loss"],
-        scale_min=fit["loss_scale_min"], direction=fit["direction"], label=label,
-    )  # fmt: skip
     write_csv(with_sources(result.validation, [label]), validation)
     write_csv(with_sources(result.communes, [label]), commune_times)
+    write_csv(with_sources(result.exposure, [label]), groups)
     write_text(config_fragment(result, label), fitted)
     plot_calibration(result, label, plot)
 
 
-def merge_tables(*, parts: list[Path], merged: Path) -> None:
+def merge_tables(*, parts: list[Path], merged: list[Path]) -> None:
+    """Each table of ``merged`` from the tables of the same name among ``parts`` (one per département)."""
+    for table in merged:
+        merge_table([part for part in parts if part.name == table.name], table)
+
+
+def merge_table(parts: list[Path], merged: Path) -> None:
     """One table from the same table of several départements: rows put together (CSV, parquet), bands dissolved
     (GeoPackage), and each site kept once, as snapped on the network where it lies nearest a road."""
     if merged.suffix == ".parquet":
@@ -498,26 +540,30 @@ def siting(
     write_csv(with_sources(covered, cited), communes)
 
 
-def area_static_map(
-    *, access: Path, communes: Path, facilities: Path, service: str, label: str, thresholds: list[float],
-    horizon_min: float, editions: dict, png: Path,
+def area_static_maps(
+    *, access: Path, communes: Path, facilities: Path, services: list[str], label: str, thresholds: list[float],
+    horizon_min: float, editions: dict, pngs: list[Path],
 ) -> None:  # fmt: skip
-    """A printable PNG of an area's communes by minutes to the nearest site of one service."""
+    """Printable PNGs of an area's communes by minutes to the nearest site of each service (``pngs`` in order)."""
     from ..outputs.plot import plot_area_minutes
 
+    places = _access_with_polygons(access, communes)
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities), editions))
-    title = f"{label} : minutes jusqu'au site {service} le plus proche"
-    plot_area_minutes(_access_with_polygons(access, communes), service, thresholds, horizon_min, title, sources, png)
+    for service, png in zip(services, pngs, strict=True):
+        title = f"{label} : minutes jusqu'au site {service} le plus proche"
+        plot_area_minutes(places, service, thresholds, horizon_min, title, sources, png)
 
 
 def report(
     *, indicators: Path, coverage: Path, access: Path, scores: Path, siting: list[Path], pictures: list[Path],
-    facilities: Path, validation: list[Path], change: list[Path], label: str, codes: list[str], gaps: list[dict],
-    editions: dict, settings: dict, titles: dict[str, str], markdown: Path, html: Path,
+    facilities: Path, validation: list[Path], driven: list[Path], fitted: list[Path], change: list[Path], label: str,
+    codes: list[str], gaps: list[dict], editions: dict, settings: dict, titles: dict[str, str], markdown: Path,
+    html: Path,
 ) -> None:  # fmt: skip
     """The report of a study area, as Markdown and as a self-contained HTML page.
 
-    ``validation``: the calibration's validation table, cited in the method (none when the run has none).
+    ``validation``: the calibration's validation table, cited in the method (none when the run has none), and
+    ``fitted`` its fitted model, which the run drove at (none: the shipped model).
     ``change``: the change between editions, reported for the area's départements (none: no section).
     """
     indicators_table = read_csv(indicators)
@@ -539,7 +585,8 @@ def report(
         {_service_of(path): read_csv(path) for path in siting},
         relative,
         cited,
-        method_notes(settings, read_csv(validation[0]) if validation else None),
+        method_notes({**settings, "speeds": adopt_fitted(settings["speeds"], fitted)},
+                     read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None),
         change_section(changes_table, codes) if changes_table is not None else [],
     )
     write_text(text, markdown)

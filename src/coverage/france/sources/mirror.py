@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path, PurePosixPath
 
 from ...errors import InputError, Problem
+from .emergency import TABLE_PATTERN, find_emergency_tables
 from .fetch import Downloads, fetch
 from .sae import FILE_PATTERN, KINDS, find_edition
 
@@ -73,3 +74,13 @@ def copy_communes(*, mirror: Path, relative: str, downloads: dict, target: Path)
         raise InputError(mirror / relative, Problem("files named communes-<département>.geojson", rule="present"))
     for member in members:
         _copy(fetch(member, mirror, settings), target / PurePosixPath(member).name)
+
+
+def copy_emergency_tables(*, mirror: Path, relative: str, downloads: dict, target: Path) -> None:
+    """Copy the SAE emergency tables (``URGENCES2_<year>``, ``SMURSAMU_<year>``) of folder ``relative`` into
+    ``target``."""
+    settings = Downloads.from_config(downloads)
+    members = [m for m in _members(relative, mirror, settings, "*.csv") if TABLE_PATTERN.match(PurePosixPath(m).name)]
+    for member in members:
+        _copy(fetch(member, mirror, settings), target / PurePosixPath(member).name)
+    find_emergency_tables(target)

@@ -17,6 +17,7 @@ from ..contracts import (
     FIXES,
     Column,
     Contract,
+    LocationSource,
     add_note,
     finess_number,
     in_france,
@@ -239,7 +240,9 @@ def _rows(
             "commune": commune,
             "lon": lon.where(~at_commune, commune.map(points["lon"])),
             "lat": lat.where(~at_commune, commune.map(points["lat"])),
-            "location_source": pd.Series("list", index=frame.index).where(~at_commune, "commune"),
+            "location_source": pd.Series(LocationSource.LIST.value, index=frame.index).where(
+                ~at_commune, LocationSource.COMMUNE.value
+            ),
             "edition": own.label,
             "address": frame["address"],
             "phone": frame["phone"],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..._csvio import LINE, problems_at, read_delimited
+from ...errors import InputError, Problem
 from ..contracts import COMMUNE_PATTERN, Column, Contract, in_range, non_negative, numbers, pattern, raise_if_any
 from ..geography import current_code_map
 
@@ -48,6 +49,17 @@ def load_reference_times(path: str | Path, code_column: str, minutes_column: str
     return pd.DataFrame(
         {"commune": known.to_numpy(), "minutes": numbers(frame[minutes_column]).to_numpy(), "line": frame[LINE]}
     )
+
+
+def reference_departements(path: str | Path, code_column: str) -> set[str]:
+    """The départements whose communes the reference times cover (read when the run is planned: the codes only)."""
+    path = Path(path)
+    table = pd.read_csv(path, sep=_separator(path), dtype=str, encoding="utf-8-sig")
+    if code_column not in table.columns:
+        raise InputError(path, Problem(f"a column {code_column!r} (calibration.code_column)", line=1,
+                                       value=", ".join(table.columns), rule="required-column"))  # fmt: skip
+    codes = table[code_column].dropna().str.strip()
+    return set(codes.str.slice(0, 3).where(codes.str.startswith("97"), codes.str.slice(0, 2)))
 
 
 def load_reference_sites(path: str | Path) -> pd.DataFrame:

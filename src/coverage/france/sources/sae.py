@@ -111,14 +111,14 @@ def edition_key(edition: str | dict) -> str:
     return f"sae-{match.group(2)}" if match else PurePosixPath(edition["ID"]).stem
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_sae_file(path: Path) -> pd.DataFrame:
     """Read an SAE file (``;``-separated), with upper-case column names (editions vary in case)."""
     frame = read_delimited(path, sep=";")
     frame.columns = [c if c == LINE else c.upper() for c in frame.columns]
     return frame
 
 
-def _sae_finess() -> Column:
+def sae_finess_column() -> Column:
     """The ``FI`` column: FINESS numbers, leading zeros restored."""
     return Column("FI", (finess_number(),), normalise=padded(9))
 
@@ -126,7 +126,7 @@ def _sae_finess() -> Column:
 ID_CONTRACT = Contract(
     "SAE establishment identification",
     (
-        _sae_finess(),
+        sae_finess_column(),
         Column("RS", (not_empty("the establishment's name"),)),
         Column("DEP", (pattern("departement-format", DEPARTEMENT_PATTERN, "an SAE département code (01, 2A, 9A...)"),),
                normalise=padded(2)),
@@ -138,7 +138,7 @@ ID_CONTRACT = Contract(
 PALIA_CONTRACT = Contract(
     "SAE palliative care",
     (
-        _sae_finess(),
+        sae_finess_column(),
         *(Column(name, (flag(),)) for name in PALIA_FLAGS),
         *(Column(name, (non_negative(meaning), whole_number(meaning))) for name, meaning in PALIA_NUMBERS.items()),
     ),
@@ -146,7 +146,7 @@ PALIA_CONTRACT = Contract(
 )
 HAD_CONTRACT = Contract(
     "SAE home hospitalisation",
-    (_sae_finess(), Column("PLATOT", (non_negative("HAD places"), whole_number("HAD places")))),
+    (sae_finess_column(), Column("PLATOT", (non_negative("HAD places"), whole_number("HAD places")))),
     unique=("FI",),
 )
 
@@ -158,7 +158,7 @@ def load_identification(path: str | Path) -> pd.DataFrame:
     and ``_line``.
     """
     path = Path(path)
-    frame = ID_CONTRACT.apply(_read(path), path)
+    frame = ID_CONTRACT.apply(read_sae_file(path), path)
     parts = [frame[c] for c in ADDRESS_COLUMNS if c in frame.columns]
     address = pd.Series("", index=frame.index, dtype=object)
     if parts:
@@ -194,7 +194,7 @@ def load_palliative(path: str | Path) -> pd.DataFrame:
     trained-staff subsets left out; empty when the edition has none) and ``_line``. Empty cells count as 0.
     """
     path = Path(path)
-    frame = _read(path)
+    frame = read_sae_file(path)
     fte_columns = emsp_fte_columns(frame.columns)
     contract = PALIA_CONTRACT.extended([Column(c, (non_negative("EMSP FTE"),)) for c in fte_columns])
     frame = contract.apply(frame, path)
@@ -221,7 +221,7 @@ def load_palliative(path: str | Path) -> pd.DataFrame:
 def load_home_hospitalisation(path: str | Path) -> pd.DataFrame:
     """Load the HAD file: ``finess``, ``places`` (``PLATOT``, NaN when empty) and ``_line``."""
     path = Path(path)
-    frame = HAD_CONTRACT.apply(_read(path), path)
+    frame = HAD_CONTRACT.apply(read_sae_file(path), path)
     return pd.DataFrame(
         {
             "finess": frame["FI"].astype(str),
