@@ -181,7 +181,7 @@ def test_the_tables_are_those_of_the_run_on_this_machine(slurm_run, local_run):
 
 def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_completes(cluster, slurm_run, default_config):
     """An operator kills the national maps' job (scancel) while it runs: Snakemake resubmits it with twice the memory
-    and time (the profile's retries), and the run completes."""
+    and time (the profile's retries; its job states read from squeue), and the run completes."""
     folder, _ = slurm_run
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     process = through_slurm(cluster, folder, three_departements(default_config), "--forcerun", "static_maps",
@@ -199,6 +199,9 @@ def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_comple
     assert process.returncode == 0, (out + err)[-4000:]
     records = [r for r in cluster.sacct(*FIELDS, since=started) if r["Comment"] == "rule_static_maps"]
     assert [r["State"].split()[0] for r in records] == ["CANCELLED", "COMPLETED"], records
-    first, second = (megabytes(r["ReqMem"]) for r in records)
-    assert second == 2 * first and minutes(records[1]["Timelimit"]) == 2 * minutes(records[0]["Timelimit"])
+    # Twice the memory and time of the first attempt (the time in seconds, then rounded up to the minute).
+    estimator = Estimator({**default_config, **three_departements(default_config)}, folder)
+    asked = [(megabytes(r["ReqMem"]), minutes(r["Timelimit"])) for r in records]
+    assert asked == [tuple(estimator.ask("static_maps", {}, attempt).values()) for attempt in (1, 2)]
+    assert asked[1][0] == 2 * asked[0][0] and asked[1][1] > asked[0][1]
     assert (folder / "maps/static/usp_beds_per_100k.png").stat().st_size > 10_000
