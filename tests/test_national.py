@@ -22,10 +22,10 @@ NETWORK_LABEL = "Réseau routier © contributeurs OpenStreetMap (corse-drive.gra
 
 
 def planned_jobs(output: str) -> list[dict]:
-    """The jobs a dry run prints: rule, wildcards and resources of each."""
+    """The jobs a dry run prints: rule, wildcards and resources of each (a group's jobs are printed indented)."""
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
-        rule = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=[ \t]*(?:local)?rule \w+:\n)", output):
+        rule = re.match(r"\s*(?:local)?rule (\w+):", block)
         if not rule:
             continue
         fields = dict(re.findall(r"^\s+(wildcards|resources|threads): (.*)$", block, flags=re.MULTILINE))
