@@ -121,11 +121,16 @@ def minutes(text: str) -> int:
 
 
 def submitted_jobs(log: str) -> list[dict]:
-    """The jobs a Snakemake log prints: rule, wildcards, and the resources asked."""
+    """The jobs a group job's Snakemake log says it ran: rule, wildcards, and the resources asked.
+
+    Each job it runs is a block at the margin (``localrule network:``, its fields indented by four spaces); the plan of
+    a group printed before (its jobs indented further, resources still ``<TBD>``) is not read."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", log):
         rule = re.match(r"(?:local)?rule (\w+):", block)
-        fields = dict(re.findall(r"^\s+(wildcards|resources): (.*)$", block, flags=re.MULTILINE))
+        fields = {}
+        for key, value in re.findall(r"^ {4}(wildcards|resources): (.*)$", block, flags=re.MULTILINE):
+            fields.setdefault(key, value)
         if rule and "resources" in fields:
             wildcards = dict(re.findall(r"(\w+)=([^,\s]+)", fields.get("wildcards", "")))
             asked = dict(re.findall(r"\b(mem_mb|runtime)=(\d+)", fields["resources"]))
