@@ -222,7 +222,7 @@ def access_settings(*keys):
 def converter_defaults(departement):
     """The speeds a département's network source gives road classes without a limit, in a fixed order: a config
     written with its keys sorted does not make the network look changed."""
-    return dict(sorted(network_source(departement).get("converter_default_maxspeeds", {}).items()))
+    return sorted_keys(network_source(departement).get("converter_default_maxspeeds", {}))
 
 
 def split_departements(filename):
