@@ -25,7 +25,7 @@ def benchmark(name: str, *arguments: str, timeout: int = 600) -> dict:
 
 def test_every_benchmark_is_tested_here():
     scripts = {path.stem for path in (ROOT / "benchmarks").glob("*.py")}
-    tested = {"routing", "calibration", "directory", "identical_runs", "isochrones", "jobs", "network"}
+    tested = {"routing", "calibration", "directory", "identical_runs", "isochrones", "jobs", "network", "maps"}
     assert scripts == tested
 
 
@@ -50,6 +50,19 @@ def test_directory_page(run: Path):
     assert figures["communes"] == 360 and figures["job"]["peak_mb"] > 0 and figures["job"]["page_mb"] > 0
     # Corte's postcode is shared by several communes: a list; a name with one match is chosen at once, no list.
     assert figures["chromium"]["queries"]["20250"]["suggestions"] >= 2
+
+
+def test_national_map_page_beside_the_page_it_replaced(run: Path):
+    """Timings are the benchmark's to report (a loaded test machine makes them noisy); the weight is exact."""
+    figures = benchmark("maps", "--run", str(run), "--smoke")
+    compared = figures["baseline"] == "223eee8"
+    assert compared or figures["baseline"].startswith("unavailable: "), "only a clone without the commit skips it"
+    pages = ["blank", "new", "old"] if compared else ["blank", "new"]
+    assert figures["script_errors"] == [] and figures["goals"]["weight_at_most_4_mb"]
+    for page in pages:
+        assert figures[page]["open_s"] > 0 and len(figures[page]["open_runs_s"]) == 1
+    assert figures["new"]["switch_ms"]["indicators"] == 19 and figures["new"]["switch_ms"]["slowest"] > 0
+    assert "old" not in figures or figures["old"]["weight_mb"] > 4 * figures["new"]["weight_mb"]
 
 
 def test_identical_runs_tell_a_changed_table(run: Path, tmp_path: Path):

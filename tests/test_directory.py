@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_access import LON, line_network
 
 from coverage.core.access import AccessModel, Router, ranked_sites
-from coverage.outputs.directory import directory_entries, directory_page, directory_payload, straight_line_sites
+from coverage.outputs.directory import _capacity_text, directory_entries, directory_page, directory_payload, straight_line_sites
 
 MODEL = AccessModel({"USP": "to_site", "EMSP": "from_site"}, offroad_kph=20, max_snap_m=2000)
 
@@ -31,6 +31,7 @@ def sites() -> pd.DataFrame:
             "phone": ["0495000001", "", "0100000000", "0495000002"],
             "capacity": [10.0, 1.0, 12.0, 1.0],
             "capacity_unit": ["beds", "beds", "beds", "team"],
+            "departement": ["2B", "2B", "75", "2B"],
         }
     )
 
@@ -89,9 +90,15 @@ def test_straight_line_neighbours_equal_a_brute_force_search(seed: int, count: i
         assert np.allclose(rows["km"], np.sort(distances)[:count], rtol=1e-9)
 
 
+def test_an_msp_has_no_capacity_line_and_other_sites_theirs():
+    assert _capacity_text(1.0, "structure") == "" and _capacity_text(2.0, "beds") == "2 lits"
+    assert _capacity_text(1.0, "team") == "1 équipe"
+
+
 def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():
     ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10)
-    payload = directory_payload(places(), directory_entries(places(), ranked, sites(), 3), sites(), MODEL.directions)
+    maps = {"2A": "corse.html", "2B": "corse.html"}
+    payload = directory_payload(places(), directory_entries(places(), ranked, sites(), 3), sites(), MODEL.directions, maps)
     assert [s["code"] for s in payload["services"]] == ["EMSP", "USP"]
     assert payload["services"][0]["traveller"] == "team" and payload["services"][1]["traveller"] == "patient"
     near = payload["communes"][0]
@@ -102,7 +109,10 @@ def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():
     far_cells = payload["communes"][1][4][1]
     assert [cell[1] for cell in far_cells] == [None, None, None], "no road: as the crow flies, Paris third"
     assert payload["sites"][usp_cells[0][0]][6] == "10 lits" and payload["sites"][usp_cells[1][0]][6] == "1 lit"
-    page = directory_page(payload, "Corse", "corse.html", ["SAE 2023"], "Méthode.")
+    assert {site[0]: site[7] for site in payload["sites"]} == {
+        "2B0000001": "corse.html", "2B0000003": "corse.html", "750000001": "index.html", "2B0000002": "corse.html"
+    }, "a site outside the région's areas opens the national map"
+    page = directory_page(payload, "Corse", ["SAE 2023"], "Méthode.")
     assert "Équipe <\\/script> mobile" in page and page.count("</script>") == 2
     data = re.search(r'<script type="application/json" id="donnees">(.*?)</script>', page, re.S).group(1)
     assert json.loads(data.replace("<\\/", "</")) == payload

@@ -157,9 +157,16 @@ NARROW_FORK = projected_network(np.array([[476.0, 5778.0], [0.0, 0.0], [0.0, 0.0
                                 [724.70, 722.36], two_way=False)  # two roads leaving node 0 at 6 degrees  # fmt: skip
 
 
+SHARED_NODE = projected_network(np.array([[0.0, 2955.0], [1532.0, 3848.0], [2676.0, 0.0], [0.0, 0.0], [0.0, 2628.0]]),
+                                [0, 4, 4], [4, 1, 2], [40.875, 244.80298201, 468.830993], two_way=False)
+"""A road reaching a junction, then two roads leaving it, reached for 153 m each: their points near the junction
+fall on the same grid nodes (found by hypothesis: the round end of one was lost, 3.9 % of the held buffer)."""
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_networks(), st.sampled_from(["from_site", "to_site"]), st.floats(1, 8))
 @example(NARROW_FORK, "from_site", 1.0)
+@example(SHARED_NODE, "from_site", 1.0)
 def test_grid_draws_the_round_buffer_of_the_roads_reached(network, direction, minutes):
     """On a few roads, round ends weigh too much for an area criterion (the simplification cuts chords
     across them): the band holds the roads, stays within the buffer and holds it less the simplification.

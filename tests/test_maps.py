@@ -14,7 +14,8 @@ from coverage.france.sources.finess import load_finess
 from coverage.france.sources.own_sites import OwnList
 from coverage.france.sources.sae import find_edition
 from coverage.outputs._web_assets import external_references
-from coverage.outputs.maps import LOCATION_NOTES, _popup, build_map, write_map
+from coverage.outputs.explorer import national_indicators, national_page
+from coverage.outputs.maps import LOCATION_NOTES, site_popup, write_map
 
 SITE = {
     "finess": "2A0000001", "name": "CH L'ÉTOILE", "service": "USP", "capacity": 10.0, "capacity_unit": "beds",
@@ -24,13 +25,18 @@ SITE = {
 
 
 def test_popup_gives_name_service_capacity_address_and_phone():
-    text = _popup(pd.Series(SITE))
+    text = site_popup(pd.Series(SITE))
     assert "CH L&#x27;ÉTOILE" in text and "Unités de soins palliatifs" in text and "Capacité : 10 lits" in text
     assert '<a href="tel:0495000000">04 95 00 00 00</a>' in text and "FINESS 2A0000001" in text
 
 
+def test_popup_of_an_msp_gives_no_capacity():
+    text = site_popup(pd.Series({**SITE, "service": "MSP", "capacity": 1.0, "capacity_unit": "structure"}))
+    assert "Maisons de santé" in text and "Capacité" not in text and "structure" not in text
+
+
 def test_popup_without_phone_or_address_has_no_empty_lines():
-    text = _popup(pd.Series({**SITE, "phone": "", "address": "", "location_source": "commune"}))
+    text = site_popup(pd.Series({**SITE, "phone": "", "address": "", "location_source": "commune"}))
     assert "Tél." not in text and "nan" not in text and "point de la commune" in text
 
 
@@ -44,17 +50,21 @@ def test_written_map_is_self_contained(tmp_path: Path, tiny_departements):
     communes = pd.DataFrame({"departement": ["2A", "2B"], "population": [1000, 2000]})
     rules = [GapRule("usp", "usp_count", "below", "Aucune USP", "texte", threshold=1)]
     table, _ = compute_indicators(facilities, communes, tiny_departements, rules)
-    fmap = build_map(table, tiny_departements, facilities, {"usp_beds_per_100k": "Lits d'USP"}, rules, ["SAE 2023"])
+    path = tmp_path / "table.csv"
+    table.to_csv(path, index=False)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    choices = national_indicators(table, raw, {"usp_beds_per_100k": "Lits d'USP"}, rules, "Sources : SAE 2023")
+    fmap = national_page(table, raw, tiny_departements, facilities, choices, rules, site_popup, {})
     write_map(fmap, tmp_path / "map.html")
     page = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert external_references(page) == []
-    assert "L.markerClusterGroup" in page and "Aucune USP" in page and "coverage-site-usp" in page
+    assert "L.markerClusterGroup" in page and "Aucune USP" in page and "CH L&#x27;ÉTOILE" in page
 
 
 def test_every_location_source_the_tables_can_hold_has_its_popup_text():
     assert set(LOCATION_NOTES) == set(LocationSource)
     for source in LocationSource:
-        text = _popup(pd.Series({**SITE, "location_source": source.value}))
+        text = site_popup(pd.Series({**SITE, "location_source": source.value}))
         assert "SAE 2023" in text and "{" not in text, source
 
 
@@ -105,6 +115,6 @@ def test_built_sites_from_registers_and_a_planners_list_all_have_their_popup_not
         own_lists=(OwnList(own, "ARS de Corse, LISP reconnus (2025)"),),
     )).facilities  # fmt: skip
     assert set(built["location_source"]) == {"finess", "commune", "list"}
-    popups = {row["finess"]: _popup(row) for _, row in built.iterrows()}
+    popups = {row["finess"]: site_popup(row) for _, row in built.iterrows()}
     assert "liste « ARS de Corse, LISP reconnus (2025) » ; localisation donnée par la liste" in popups["2B0000020"]
     assert "ARS de Corse, LISP reconnus (2025) ; localisation approchée" in popups["2A0000021"]

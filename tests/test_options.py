@@ -62,11 +62,13 @@ def write_list(path: Path, rows: list[list]) -> Path:
 
 
 def site_popups(browser: Browser) -> dict[tuple[str, str], str]:
-    """(FINESS number, service) -> the text of its popup, for every site marker of the open map (clustered or not)."""
+    """(FINESS number, service) -> the text of its popup, for every site marker of the open map (clustered or not;
+    the national map keeps its markers in its clusters, the région map's are globals)."""
     texts = browser.evaluate(
-        """Object.values(window).filter(v => v instanceof L.CircleMarker && v.getPopup()).map(v => {
-             const content = v.getPopup().getContent();
-             return typeof content === 'string' ? content : content.textContent; })"""
+        """(window.coverageExplorer ? coverageExplorer.clusters.flatMap(c => c.getLayers()) : Object.values(window))
+             .filter(v => v instanceof L.CircleMarker && v.getPopup()).map(v => {
+               const content = v.getPopup().getContent();
+               return typeof content === 'string' ? content : content.textContent; })"""
     )
     names = {"Unités de soins palliatifs": "USP", "Lits identifiés": "LISP", "Équipes mobiles": "EMSP",
              "Hospitalisation à domicile": "HAD", "Maisons de santé": "MSP"}  # fmt: skip

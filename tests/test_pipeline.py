@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake
 
+from coverage.constants import SERVICES
 from coverage.pipeline.provenance import table_digests
 
 pytestmark = pytest.mark.integration
@@ -237,16 +238,16 @@ def open_in_chromium(page: Path, profile: Path) -> tuple[str, DrawnElements]:
 def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path: Path, default_config):
     dom, drawn = open_in_chromium(run / "maps/index.html", tmp_path / "profile")
     sites = drawn.classes["coverage-site"]
-    assert drawn.classes["leaflet-interactive"] - sites - drawn.classes["coverage-cluster"] == 101, (
-        "one polygon per département"
-    )
+    insets = drawn.classes["coverage-inset"]
+    assert insets == 5 and drawn.classes["coverage-departement"] == 101 + insets, "one shared polygon per département"
     assert drawn.classes["coverage-cluster-usp"] > 5 and drawn.classes["coverage-cluster-emsp"] > 5
     assert drawn.classes["coverage-cluster-msp"] == drawn.classes["coverage-site-msp"] == 0, "MSP hidden at opening"
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
-    layers = len(default_config["maps"]["indicators"]) + len(default_config["changes"]["maps"])
-    assert layers == 14 and drawn.classes["leaflet-control-layers-selector"] == layers + 1 + 5
-    assert drawn.visible_legends == ["Lits d'USP pour 100 000 habitants"]
-    assert "Évolution SAE 2021 → SAE 2023 : Lits d'USP" in dom
+    picked = len(default_config["maps"]["indicators"]) + len(default_config["changes"]["maps"]) + len(SERVICES)
+    assert drawn.tags["option"] - 101 == picked, "the picker's choices, beside the search's 101 départements"
+    assert drawn.tags["optgroup"] == 4 and drawn.classes["leaflet-control-layers-selector"] == 1 + 5 + 1
+    assert "leaflet-control-layers-expanded" not in drawn.classes, "overlays folded"
+    assert "Évolution entre éditions" in dom and "Lits d'USP : évolution SAE 2021 → SAE 2023" in dom
     assert 'href="corse.html"' in dom
 
 

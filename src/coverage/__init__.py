@@ -11,8 +11,9 @@ The package has three layers, one sub-package each:
   (:mod:`.france.facilities`), communes (:mod:`.france.geography`), indicators and gap rules
   (:mod:`.france.indicators`), where a new site may open (:mod:`.france.candidates`), change between
   editions (:mod:`.france.changes`);
-- :mod:`.outputs`: maps (:mod:`.outputs.maps`, :mod:`.outputs.plot`), reports (:mod:`.outputs.report`),
-  directories (:mod:`.outputs.directory`).
+- :mod:`.outputs`: maps (the national page :mod:`.outputs.explorer`, :mod:`.outputs.maps`,
+  :mod:`.outputs.plot`), reports (:mod:`.outputs.report`, its summary page :mod:`.outputs.summary`), directories
+  (:mod:`.outputs.directory`).
 
 :mod:`.pipeline` is the workflow's glue: each Snakemake rule runs one step of :mod:`.pipeline.steps` (read,
 call, write), its entries bound by name (:mod:`.pipeline.script`).

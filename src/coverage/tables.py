@@ -62,3 +62,8 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={c: str for c in texts}, keep_default_na=False, na_values=[""])
     frame[texts] = frame[texts].fillna("")
     return frame
+
+
+def read_strings(path: str | Path) -> pd.DataFrame:
+    """Read a table's cells as the file writes them (strings, empty as ``""``), to hand its figures on unchanged."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

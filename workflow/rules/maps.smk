@@ -3,7 +3,8 @@ rule html_map:
         indicators=rules.indicators.output.csv,
         facilities=rules.facilities.output.csv,
         departements="data/raw/departements.geojson",
-        change=CHANGE_OUTPUTS[:1],
+        coverage="data/processed/coverage_departement.csv",
+        change=CHANGE_OUTPUTS[:2],
     output:
         page="maps/index.html",
     params:
@@ -12,6 +13,7 @@ rule html_map:
         editions=config["editions"],
         areas={region: entry.label for region, entry in REGIONS.items()},
         change_layers=config["changes"]["maps"],
+        drive_time_min=config["maps"]["drive_time_min"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -90,7 +92,7 @@ rule directory:
         page="maps/annuaire-{region}.html",
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
-        map_file=lambda wildcards: f"{wildcards.region}.html",
+        maps={code: f"{region}.html" for region, entry in REGIONS.items() for code in entry.departements},
         settings=config["access"],
         sites_per_service=config["directory"]["sites_per_service"],
     threads: other_resource("threads")
@@ -110,14 +112,18 @@ rule area_static_maps:
         access=f"{REGION_FOLDER}/access_commune.csv",
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
+        indicators=rules.indicators.output.csv,
     output:
         pngs=[f"maps/static/{{region}}/{service.lower()}_minutes.png" for service in config["access"]["directions"]],
+        ranking="maps/static/{region}/classement.png",
     params:
         label=lambda wildcards: REGIONS[wildcards.region].label,
         services=list(config["access"]["directions"]),
         thresholds=config["access"]["thresholds_min"],
         horizon_min=config["access"]["horizon_min"],
         editions=region_editions,
+        codes=region_departements,
+        titles=config["maps"]["indicators"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),
@@ -138,11 +144,12 @@ rule report:
         scores=f"{REGION_FOLDER}/e2sfca_commune.csv",
         siting=[f"{REGION_FOLDER}/siting_{service}.csv" for service in SITING_SERVICES],
         pictures=[*rules.area_static_maps.output.pngs, "maps/static/usp_beds_per_100k.png"],
+        ranking=rules.area_static_maps.output.ranking,
         facilities=rules.facilities.output.csv,
         validation=CALIBRATION_OUTPUTS[1:2],
         driven=CALIBRATION_OUTPUTS[3:4],
         fitted=FITTED_SPEEDS,
-        change=CHANGE_OUTPUTS[:1],
+        change=CHANGE_OUTPUTS[:2],
     output:
         markdown="reports/{region}.md",
         html="reports/{region}.html",
@@ -156,6 +163,8 @@ rule report:
             "networks": {"buffer_km": config["networks"]["buffer_km"]},
         },
         titles=config["maps"]["indicators"],
+        drive_time_min=config["maps"]["drive_time_min"],
+        change_layers=config["changes"]["maps"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),

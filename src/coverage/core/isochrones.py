@@ -226,7 +226,7 @@ class ContouredGrid:
     Points every half step along the roads, each with the time it is reached, mark the nodes they fall
     on. For each threshold, a Euclidean distance transform (scipy) finds each node's nearest marked node
     among the points reached; near the band's edge the distance is then measured exactly to the part
-    reached of that point's road segment (and of its neighbours', for junctions and bends). Contouring this
+    reached of every road segment marking that node (and its neighbours' nearest, for junctions and bends). Contouring this
     field at the buffer distance (contourpy, linear interpolation between nodes) draws the band: across a
     straight road the distance is linear, so the edge falls where the exact buffer's does. The grid step
     is ``buffer_m / STEPS_PER_BUFFER``.
@@ -272,29 +272,40 @@ class ContouredGrid:
     def _distance_field(self, marked_points: np.ndarray, reached: np.ndarray) -> np.ndarray:
         """Distance from each node to the roads reached (``marked_points``: per point; ``reached``: per
         segment), capped at ``reach``: exact within two steps of the buffer distance, to the nearest marked
-        node elsewhere. The transform runs on the window of the marked nodes plus the reach."""
+        node elsewhere. The transform runs on the window of the marked nodes plus the reach.
+
+        Near the buffer distance a node is measured against every segment marking its nearest marked node or
+        the nearest marked node of one of its four neighbours (junctions and bends): where roads meet, several
+        segments mark one node, and each must count, or the round end of a short road beside them is lost."""
         field = np.full(self.grid.shape, self.reach, dtype=np.float32)
         if not marked_points.any():
             return field
-        rows, columns = np.divmod(self.point_node[marked_points], self.grid.shape[1])
+        columns_count = self.grid.shape[1]
+        pairs = np.unique(np.column_stack([self.point_node[marked_points], self.point_segment[marked_points]]), axis=0)
+        rows, columns = np.divmod(pairs[:, 0], columns_count)
         margin = int(np.ceil(self.reach / self.grid.step)) + 1
-        window = (slice(max(rows.min() - margin, 0), rows.max() + margin + 1),
-                  slice(max(columns.min() - margin, 0), columns.max() + margin + 1))  # fmt: skip
-        marked = np.full(self.grid.shape, -1, dtype=np.int64)
-        marked[rows, columns] = self.point_segment[marked_points]
-        marked = marked[window]
-        distance, nearest = ndimage.distance_transform_edt(marked < 0, sampling=self.grid.step, return_indices=True)
-        segment = marked[nearest[0], nearest[1]]
+        top, left = max(rows.min() - margin, 0), max(columns.min() - margin, 0)
+        window = (slice(top, rows.max() + margin + 1), slice(left, columns.max() + margin + 1))
+        unmarked = np.ones(self.grid.shape, dtype=bool)
+        unmarked[rows, columns] = False
+        distance, nearest = ndimage.distance_transform_edt(unmarked[window], sampling=self.grid.step,
+                                                           return_indices=True)  # fmt: skip
+        nearest_node = (nearest[0] + top) * columns_count + nearest[1] + left
         part = np.minimum(distance, self.reach).astype(np.float32)
         row, column = np.nonzero(np.abs(distance - self.buffer_m) <= 2 * self.grid.step)
-        x, y = self.grid.x[window[1]][column], self.grid.y[window[0]][row]
-        own = segment[row, column]
-        exact = self.segments.distance_to_reached(own, x, y, reached)
-        for d_row, d_column in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-            other = segment[np.clip(row + d_row, 0, part.shape[0] - 1), np.clip(column + d_column, 0, part.shape[1] - 1)]
-            differ = np.flatnonzero(other != own)
-            measured = self.segments.distance_to_reached(other[differ], x[differ], y[differ], reached)
-            exact[differ] = np.minimum(exact[differ], measured)
+        candidates = np.column_stack([
+            nearest_node[np.clip(row + d_row, 0, part.shape[0] - 1), np.clip(column + d_column, 0, part.shape[1] - 1)]
+            for d_row, d_column in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
+        ])  # fmt: skip
+        candidates.sort(axis=1)
+        query, node = np.nonzero(np.diff(candidates, axis=1, prepend=-1) != 0)
+        first = np.searchsorted(pairs[:, 0], candidates[query, node], side="left")
+        counts = np.searchsorted(pairs[:, 0], candidates[query, node], side="right") - first
+        pair, owner = _runs(first, counts)
+        queried = query[owner]
+        x, y = self.grid.x[window[1]][column[queried]], self.grid.y[window[0]][row[queried]]
+        exact = np.full(len(row), np.inf)
+        np.minimum.at(exact, queried, self.segments.distance_to_reached(pairs[pair, 1], x, y, reached))
         part[row, column] = np.minimum(exact, self.reach)
         field[window] = part
         return field

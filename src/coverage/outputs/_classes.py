@@ -52,11 +52,15 @@ def value_text(indicator: str, value: float) -> str:
     """French text of an indicator value (inhabitants per team: none when there is no team)."""
     if not np.isfinite(value):
         return "aucune équipe" if indicator.startswith("inhabitants_per_") else "–"
-    decimals = 3
-    for suffix, places in (("_per_100k", 2), ("_75plus", 1)):
-        decimals = places if indicator.endswith(suffix) else decimals
-    decimals = 0 if indicator.startswith("inhabitants_per_") else decimals
-    return french_number(value, decimals)
+    return french_number(value, value_decimals(indicator))
+
+
+def value_decimals(indicator: str) -> int:
+    """Decimals an indicator's values are shown with: whole inhabitants, rates per 100,000 with 2, rates per
+    100,000 aged 75 and over with 1, rates per 1000 with 3."""
+    if indicator.startswith("inhabitants_per_"):
+        return 0
+    return 2 if indicator.endswith("_per_100k") else 1 if indicator.endswith("_75plus") else 3
 
 
 def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:

@@ -108,11 +108,17 @@ def directory_entries(communes: pd.DataFrame, by_road: pd.DataFrame, sites: pd.D
 
 
 def directory_payload(
-    communes: pd.DataFrame, entries: pd.DataFrame, sites: pd.DataFrame, directions: dict[str, str]
+    communes: pd.DataFrame, entries: pd.DataFrame, sites: pd.DataFrame, directions: dict[str, str],
+    maps: dict[str, str] | None = None,
 ) -> dict:
     """The page's data, compact: sites once, and the communes (``commune``, ``nom``, ``departement``,
     ``postcodes``, ``population``, ``lon``) with, per service, the listed sites as ``[site index, whole
-    minutes or null, km to one decimal]``, and whether the commune has a point (else nothing is listed)."""
+    minutes or null, km to one decimal]``, and whether the commune has a point (else nothing is listed).
+
+    A site's map is the drive-time map of its département's area (``maps``: département -> map file), so that
+    a site across a regional border opens its own région's map; the national map where no area has it.
+    """
+    maps = maps or {}
     listed = sites.drop_duplicates(["service", "finess"]).set_index(["service", "finess"])
     keys = pd.MultiIndex.from_frame(entries[["service", "finess"]].drop_duplicates())
     table = listed.loc[keys].reset_index()
@@ -137,6 +143,7 @@ def directory_payload(
                 round(float(r.lat), 5),
                 round(float(r.lon), 5),
                 _capacity_text(r.capacity, r.capacity_unit),
+                maps.get(r.departement, NATIONAL_MAP),
             ]
             for r in table.itertuples()
         ],  # fmt: skip
@@ -156,22 +163,22 @@ def directory_payload(
 
 
 def _capacity_text(capacity: float, unit: str) -> str:
-    """``12 lits``, ``1 équipe``: the site's capacity in French, singular when it is one."""
-    if not np.isfinite(capacity):
+    """``12 lits``, ``1 équipe``: the site's capacity in French, singular when it is one. Nothing for a
+    structure (MSP): "1 structure" tells a reader nothing, and FINESS does not list the professions present."""
+    if not np.isfinite(capacity) or unit == "structure":
         return ""
     word = UNIT_NAMES[unit]
     number = f"{capacity:g}".replace(".", ",")
     return f"{number} {word.removesuffix('s') if capacity == 1 else word}"
 
 
-def directory_page(payload: dict, label: str, map_file: str, editions: list[str], method: str) -> str:
+def directory_page(payload: dict, label: str, editions: list[str], method: str) -> str:
     """The self-contained HTML page of the directory (French)."""
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     return (
         PAGE.replace("{{title}}", html.escape(f"Annuaire des soins palliatifs et d'accompagnement : {label}"))
         .replace("{{sources}}", html.escape("Sources : " + " ; ".join(editions) + "."))
         .replace("{{method}}", html.escape(method))
-        .replace("{{map}}", json.dumps(map_file))
         .replace("{{data}}", data)
     )
 
@@ -183,6 +190,7 @@ def write_directory(page: str, path: str | Path) -> None:
     path.write_text(page, encoding="utf-8")
 
 
+NATIONAL_MAP = "index.html"
 PAGE = (Path(__file__).parent / "directory.html").read_text(encoding="utf-8")
 
 

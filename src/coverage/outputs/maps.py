@@ -1,4 +1,5 @@
-"""Interactive HTML map (folium): indicator choropleths by département and the facilities with contacts."""
+"""Interactive HTML maps (folium): the drive-time map of an area, the sites with their contacts, and the writer
+of self-contained pages (the national page is :mod:`explorer`)."""
 
 from __future__ import annotations
 
@@ -17,27 +18,12 @@ from jinja2 import Template
 from ..constants import SERVICES
 from ..core.geometry import polygonal
 from ..france.contracts import LocationSource
-from ..france.indicators import GapRule
-from ..tables import sources_of
-from ._classes import (
-    UNREACHED_COLOR,
-    ChangeClasses,
-    legend_rows,
-    minute_classes,
-    quantile_classes,
-    unreached_label,
-    value_text,
-)
+from ._classes import UNREACHED_COLOR, minute_classes, unreached_label
 from ._web_assets import external_references, inline_assets_html
-from .change_report import change_text
-from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, gap_labels
+from .report import SERVICE_NAMES, UNIT_NAMES, french_number
 
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")
-SIMPLIFY_DEGREES = 0.005
-CHANGE_STYLE = {
-    "fillOpacity": 0.75, "color": "#555", "weight": 0.6, "className": "coverage-departement coverage-change"
-}
 LOCATION_NOTES = {
     LocationSource.FINESS: "{edition} ; localisation FINESS",
     LocationSource.COMMUNE: "{edition} ; localisation approchée (point de la commune)",
@@ -45,12 +31,9 @@ LOCATION_NOTES = {
     LocationSource.NONE: "{edition} ; non localisé",
 }
 """What a popup says of a site's source and location, by ``location_source`` (``edition`` is the row's)."""
-AREA_LINKS = """<div style="position: fixed; top: 90px; left: 12px; z-index: 1000; background: #fff; padding: 6px 10px;
-  border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4); font: 13px sans-serif;" class="coverage-area-links">
-  <b>Temps d'accès par la route</b><br>%s<br>
-  <b>Annuaire : qui appeler</b><br>%s</div>"""
 COMMUNE_SIMPLIFY_DEGREES = 0.001
 ISOCHRONE_SIMPLIFY_DEGREES = 0.001
+MINUTES_THEME = "Temps d'accès par la route"
 CLUSTER_ICON = """function(cluster) {
   return L.divIcon({
     html: '<div style="background:%s;color:#fff;border-radius:50%%;width:32px;height:32px;line-height:32px;'
@@ -103,23 +86,6 @@ class LayerLegends(MacroElement):
         self.sources = sources
 
 
-def _tooltip(row: pd.Series, rules: list[GapRule]) -> str:
-    """HTML tooltip of a département: population, supply of each service and the gaps."""
-    supply = [
-        f"USP : {french_number(row['usp_count'])} ({french_number(row['usp_capacity'])} lits)",
-        f"EMSP : {french_number(row['emsp_count'])} équipes",
-        f"LISP : {french_number(row['lisp_capacity'])} lits dans {french_number(row['lisp_count'])} établissements",
-        f"HAD : {french_number(row['had_capacity'])} places",
-        f"MSP : {french_number(row['msp_count'])}",
-    ]
-    gaps = gap_labels(row, rules)
-    gap_html = "<br>".join(f"⚠ {html.escape(g)}" for g in gaps) if gaps else "aucun écart aux règles"
-    return (
-        f"<b>{html.escape(str(row['nom']))} ({row['departement']})</b><br>"
-        f"Population : {french_number(row['population'])}<br>{'<br>'.join(supply)}<br><b>Écarts :</b><br>{gap_html}"
-    )
-
-
 def _lighten(shapes: gpd.GeoSeries, degrees: float, decimals: int) -> gpd.GeoSeries:
     """Polygons simplified together (shared borders stay shared), coordinates rounded: lighter pages."""
     simplified = shapes.simplify_coverage(degrees)
@@ -127,74 +93,12 @@ def _lighten(shapes: gpd.GeoSeries, degrees: float, decimals: int) -> gpd.GeoSer
     return gpd.GeoSeries(polygonal(rounded), index=shapes.index, crs=shapes.crs)
 
 
-def _choropleth(
-    shapes: gpd.GeoDataFrame, indicator: str, title: str, rules: list[GapRule], first: bool
-) -> tuple[folium.GeoJson, dict]:
-    """One base layer coloured by ``indicator``; départements failing one of its rules get a red dashed outline."""
-    classes = quantile_classes(shapes[indicator], indicator)
-    gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
-    data = shapes[["departement", "geometry"]].assign(
-        fill=[classes.color_of(v) for v in shapes[indicator].astype(float)],
-        gap=shapes[gap_columns].any(axis=1) if gap_columns else False,
-        valeur=[value_text(indicator, v) for v in shapes[indicator].astype(float)],
-        infobulle=shapes["infobulle"],
-    )
-
-    def style(feature: dict) -> dict:
-        props = feature["properties"]
-        outline = (
-            {"color": "#c00", "weight": 2.5, "dashArray": "5 4"} if props["gap"] else {"color": "#555", "weight": 0.6}
-        )
-        return {"fillColor": props["fill"], "fillOpacity": 0.75, "className": "coverage-departement", **outline}
-
-    layer = folium.GeoJson(
-        data.to_json(drop_id=True),
-        name=title,
-        overlay=False,
-        show=first,
-        style_function=style,
-        highlight_function=lambda _: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
-    )
-    return layer, {"name": title, "rows": legend_rows(classes, indicator), "shown": first}
-
-
-def _change_layer(shapes: gpd.GeoDataFrame, change: pd.DataFrame) -> tuple[folium.GeoJson, dict]:
-    """One base layer coloured by the change of an indicator between two editions (rows of
-    ``change_departement.csv``), its legend citing both editions."""
-    first = change.iloc[0]
-    title = f"Évolution {first['edition_from']} → {first['edition_to']} : {first['label']}"
-    places = decimals_of(first["indicator"])
-    values = change.set_index("departement").reindex(shapes["departement"])
-    classes = ChangeClasses.of(values["change"], places)
-    texts = [
-        change_text(a, b, d, places)
-        for a, b, d in zip(values["value_from"], values["value_to"], values["change"], strict=True)
-    ]
-    data = shapes[["departement", "geometry"]].assign(
-        fill=[classes.color_of(v) for v in values["change"].astype(float)], valeur=texts, infobulle=shapes["infobulle"]
-    )
-    layer = folium.GeoJson(
-        data.to_json(drop_id=True),
-        name=title,
-        overlay=False,
-        show=False,
-        style_function=lambda feature: {"fillColor": feature["properties"]["fill"], **CHANGE_STYLE},
-        highlight_function=lambda _: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["valeur", "infobulle"], aliases=[title, ""], labels=True, sticky=True),
-    )
-    sources = "Sources : " + " ; ".join(sources_of(change))
-    return layer, {"name": title, "rows": classes.legend_rows(), "shown": False, "gap_note": False, "sources": sources}
-
-
-def _popup(row: pd.Series) -> str:
+def site_popup(row: pd.Series) -> str:
     """HTML popup of a site: name, service, capacity, address, phone, FINESS number and sources."""
     unit = UNIT_NAMES[row["capacity_unit"]]
-    lines = [
-        f"<b>{html.escape(str(row['name']))}</b>",
-        SERVICE_NAMES[row["service"]],
-        f"Capacité : {french_number(float(row['capacity']))} {unit}",
-    ]
+    lines = [f"<b>{html.escape(str(row['name']))}</b>", SERVICE_NAMES[row["service"]]]
+    if row["capacity_unit"] != "structure":  # an MSP is one structure; FINESS does not list its professions
+        lines.append(f"Capacité : {french_number(float(row['capacity']))} {unit}")
     if row["service"] == "EMSP" and np.isfinite(row.get("emsp_fte", np.nan)):
         lines.append(f"Personnel salarié : {french_number(float(row['emsp_fte']), 2)} ETP")
     if row["address"]:
@@ -231,77 +135,11 @@ def _facility_layers(facilities: pd.DataFrame, shown: tuple[str, ...] = SHOWN_AT
                 fill_color=color,
                 fill_opacity=0.95,
                 className=f"coverage-site coverage-site-{service.lower()}",
-                popup=folium.Popup(_popup(row), max_width=320),
+                popup=folium.Popup(site_popup(row), max_width=320),
                 tooltip=html.escape(f"{row['name']} ({service})"),
             ).add_to(cluster)
         layers.append(cluster)
     return layers
-
-
-def build_map(
-    indicators: pd.DataFrame,
-    departements: gpd.GeoDataFrame,
-    facilities: pd.DataFrame,
-    layers: dict[str, str],
-    rules: list[GapRule],
-    editions: list[str],
-    area_links: dict[str, str] | None = None,
-    changes: pd.DataFrame | None = None,
-) -> folium.Map:
-    """Build the national map.
-
-    Parameters
-    ----------
-    indicators
-        The indicators table by département (``departement``, indicator and ``gap_*`` columns).
-    departements
-        Département polygons (``code``, ``geometry``).
-    facilities
-        The facilities table.
-    layers
-        Indicator column -> French layer title; the first one is shown at opening.
-    rules
-        Gap rules, listed in tooltips and outlined on the layer of their indicator.
-    editions
-        Source editions, printed under each legend.
-    area_links
-        Area map file -> French label, listed in a box linking to the drive-time maps and to the areas'
-        directories (``annuaire-<file>``).
-    changes
-        Changes between two editions (``change_departement.csv`` rows): one layer per indicator, after
-        the indicators' layers.
-    """
-    outlines = departements[["code"]].assign(geometry=_lighten(departements.geometry, SIMPLIFY_DEGREES, 4))
-    shapes = gpd.GeoDataFrame(
-        indicators.merge(outlines, left_on="departement", right_on="code"), geometry="geometry", crs=departements.crs
-    )
-    shapes["infobulle"] = [_tooltip(row, rules) for _, row in shapes.iterrows()]
-    fmap = folium.Map(location=(46.6, 2.4), zoom_start=6, tiles=None, control_scale=True)
-    fmap.default_js, fmap.default_css = [], []
-    legends = []
-    for position, (indicator, title) in enumerate(layers.items()):
-        layer, legend = _choropleth(shapes, indicator, title, rules, first=position == 0)
-        layer.add_to(fmap)
-        legends.append(legend)
-    for _, change in (changes.groupby("indicator", sort=False) if changes is not None else []):
-        layer, legend = _change_layer(shapes, change)
-        layer.add_to(fmap)
-        legends.append(legend)
-    folium.TileLayer(
-        "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
-        attr="© contributeurs OpenStreetMap",
-    ).add_to(fmap)  # fmt: skip
-    for cluster in _facility_layers(facilities):
-        cluster.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    LayerLegends(legends, "Sources : " + " ; ".join(editions)).add_to(fmap)
-    if area_links:
-        links = [
-            " · ".join(f'<a href="{html.escape(prefix + href)}">{html.escape(t)}</a>' for href, t in area_links.items())
-            for prefix in ("", "annuaire-")
-        ]
-        fmap.get_root().html.add_child(Element(AREA_LINKS % tuple(links)))
-    return fmap
 
 
 def write_map(fmap: folium.Map, path: str | Path) -> None:
@@ -413,6 +251,61 @@ def _siting_layer(
     return layer
 
 
+class LayerPicker(MacroElement):
+    """One picker, grouped by theme, choosing the map's base layer (as on the national map); the layer control
+    keeps only the overlays, folded."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.coverage-picker {background: #fff; padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,.4);
+  font: 13px sans-serif;}
+.coverage-picker select {font: inherit; max-width: 300px;}
+.leaflet-control-layers-base, .leaflet-control-layers-separator {display: none;}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function (map) {
+  var layers = { {%- for theme, entries in this.themes %}{% for title, layer in entries %}
+    {{ title|tojson }}: {{ layer.get_name() }},{% endfor %}{% endfor %} };
+  var picker = L.control({position: "topleft"});
+  picker.onAdd = function () {
+    var box = L.DomUtil.create("div", "coverage-picker");
+    L.DomEvent.disableClickPropagation(box);
+    var label = L.DomUtil.create("label", "", box);
+    label.textContent = "Indicateur ";
+    var select = L.DomUtil.create("select", "", label);
+    select.id = "coverage-indicator";
+    {%- for theme, entries in this.themes %}
+    var group = L.DomUtil.create("optgroup", "", select);
+    group.label = {{ theme|tojson }};
+    {%- for title, layer in entries %}
+    var option = L.DomUtil.create("option", "", group);
+    option.value = option.textContent = {{ title|tojson }};
+    option.selected = map.hasLayer(layers[option.value]);
+    {%- endfor %}{% endfor %}
+    select.addEventListener("change", function () {
+      Object.keys(layers).forEach(function (name) {
+        if (name !== select.value && map.hasLayer(layers[name])) map.removeLayer(layers[name]);
+      });
+      layers[select.value].addTo(map);
+      map.fire("baselayerchange", {name: select.value, layer: layers[select.value]});
+    });
+    return box;
+  };
+  picker.addTo(map);
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, themes: list[tuple[str, list[tuple[str, folium.GeoJson]]]]):
+        super().__init__()
+        self._name = "LayerPicker"
+        self.themes = themes
+
+
 class CentreOnHash(MacroElement):
     """Open the map centred on the point of its address's fragment (``#lat,lon[,zoom]``, as the directory
     links it), with a ring on that point."""
@@ -468,10 +361,9 @@ def build_area_map(
     )
     west, south, east, north = departements.total_bounds
     fmap = folium.Map(tiles=None, control_scale=True)
-    fmap.fit_bounds([[south, west], [north, east]], padding_bottom_right=(480, 0))
+    fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(10, 50), padding_bottom_right=(60, 10))
     fmap.default_js, fmap.default_css = [], []
-    for service in services:
-        _minutes_layer(communes, service, classes, shown=service == map_service).add_to(fmap)
+    minutes_layers = [_minutes_layer(communes, s, classes, shown=s == map_service).add_to(fmap) for s in services]
     folium.TileLayer(
         "OpenStreetMap", name="Fond de carte OpenStreetMap (en ligne)", overlay=True, show=True,
         attr="© contributeurs OpenStreetMap",
@@ -487,7 +379,8 @@ def build_area_map(
         cluster.add_to(fmap)
     for service, (proposals, covered) in (siting or {}).items():
         _siting_layer(service, proposals, covered, communes).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    LayerPicker([(MINUTES_THEME, [(layer.layer_name, layer) for layer in minutes_layers])]).add_to(fmap)
     rows = [(color, text) for _, color, text in classes] + [(UNREACHED_COLOR, unreached_label(horizon_min))]
     legends = [
         {"name": f"Minutes jusqu'au site {s} le plus proche", "rows": rows, "shown": s == map_service} for s in services
@@ -496,9 +389,3 @@ def build_area_map(
     CentreOnHash().add_to(fmap)
     return fmap
 
-
-def oldest_changes(changes: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
-    """The change of the ``layers`` indicators from the oldest edition to the run's, in the layers' order."""
-    oldest = changes["edition_from"].iloc[0] if len(changes) else ""
-    drawn = changes[changes["indicator"].isin(layers) & (changes["edition_from"] == oldest)]
-    return drawn.sort_values("indicator", key=lambda column: column.map(layers.index), kind="stable")

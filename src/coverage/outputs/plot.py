@@ -12,10 +12,21 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from ..constants import LAMBERT_93  # noqa: E402
 from ..core.calibration import Calibration  # noqa: E402
-from ._classes import NO_DATA_COLOR, UNREACHED_COLOR, legend_rows, minute_classes, quantile_classes, unreached_label  # noqa: E402
+from ._classes import (  # noqa: E402
+    NO_DATA_COLOR,
+    UNREACHED_COLOR,
+    legend_rows,
+    minute_classes,
+    quantile_classes,
+    LESS_IS_BETTER,
+    unreached_label,
+    value_decimals,
+)
+from .report import french_number  # noqa: E402
 
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
 OVERSEAS = (
@@ -147,3 +158,57 @@ def plot_calibration(result: Calibration, label: str, path: str | Path) -> None:
               for role, text in ROLE_LABELS.items() if f"{role}_minutes" in judged.columns}  # fmt: skip
     title = f"Temps de trajet modélisés et officiels : {label}"
     plot_observed_vs_modelled(judged["reference_minutes"].to_numpy(), panels, title, f"Source : {label}", path)
+
+
+def _ranking_panel(
+    ax: plt.Axes, indicators: pd.DataFrame, rows: pd.DataFrame, indicator: str, title: str, rate: float
+) -> None:
+    """One indicator's bars, worst at the bottom and best at the top, each with its value, and the national rate."""
+    classes = quantile_classes(indicators[indicator], indicator)
+    named = rows.set_index("departement")
+    values = named[indicator].astype(float).replace(np.inf, np.nan)
+    ordered = values.sort_values(ascending=not indicator.startswith(LESS_IS_BETTER), na_position="first", kind="stable")
+    decimals = value_decimals(indicator)
+    ax.barh([f"{named.loc[c, 'nom']} ({c})" for c in ordered.index], ordered.fillna(0),
+            color=[classes.color_of(v) for v in ordered], edgecolor="#555", linewidth=0.4)  # fmt: skip
+    for y, value in enumerate(ordered):
+        text = french_number(value, decimals) if np.isfinite(value) else "inconnu"
+        ax.annotate(text, (0 if np.isnan(value) else value, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=6.5)  # fmt: skip
+    ax.axvline(rate, color=GAP_COLOR, linestyle="--", linewidth=1.2)
+    ax.set_xlim(0, 1.2 * max(ordered.max(skipna=True) if ordered.notna().any() else 0, rate) or 1)
+    ax.set_title(f"{title}\n(France : {french_number(rate, decimals)})", fontsize=7.5, loc="left")
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: french_number(x, decimals if x % 1 else 0)))
+    ax.tick_params(labelsize=6.5)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+RANKING_PAGE_IN = (8.3, 10.8)
+"""Width and greatest height of the ranking figure: one A4 page of the report."""
+
+
+def plot_rankings(
+    indicators: pd.DataFrame, codes: list[str], national: pd.Series, titles: dict[str, str], sources: str,
+    path: str | Path,
+) -> None:  # fmt: skip
+    """Write one PNG ranking the ``codes`` départements on each indicator of ``titles``, best first, coloured by
+    the national map's classes (computed over every département of ``indicators``), with the national rate
+    (``national``) as a dashed red line."""
+    rows = indicators[indicators["departement"].isin(codes)]
+    columns = 2
+    lines = -(-len(titles) // columns)
+    panel_in = min(0.75 + 0.2 * len(rows), (RANKING_PAGE_IN[1] - 0.6) / lines)
+    figure, axes = plt.subplots(
+        lines, columns, figsize=(RANKING_PAGE_IN[0], 0.6 + panel_in * lines), dpi=150, squeeze=False
+    )
+    for ax, (indicator, title) in zip(axes.flat, titles.items(), strict=False):
+        _ranking_panel(ax, indicators, rows, indicator, title, float(national[indicator]))
+    for ax in list(axes.flat)[len(titles) :]:
+        ax.set_axis_off()
+    figure.suptitle("Classement des départements de la zone ; ligne rouge : valeur nationale", fontsize=9, x=0.01,
+                    ha="left")  # fmt: skip
+    figure.text(0.01, 0.005, sources, fontsize=5.5, color="#555", wrap=True)
+    figure.tight_layout(rect=(0, 0.03, 1, 0.97))
+    figure.savefig(path)
+    plt.close(figure)

@@ -186,19 +186,25 @@ def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
 def area_report_markdown(
     label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
-    editions: list[str], method: dict, change_section: list[str] | None = None,
+    editions: list[str], method: dict, change_section: list[str] | None = None, summary: list[str] | None = None,
+    ranking: str | None = None,
 ) -> str:  # fmt: skip
     """The report of a study area for policy writers, in French; every number comes from the tables.
 
-    ``change_section``: Markdown lines on the change between editions, placed after the supply.
+    ``change_section``: Markdown lines on the change between editions, placed after the supply; ``summary``:
+    the summary page's lines, at the head; ``ranking``: the path of the départements' ranking picture, under
+    the supply table.
     """
     lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
+    lines += summary or []
     lines += ["## Offre par département", ""]
     rows = [
         [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
         for _, row in indicators.iterrows()
     ]
     lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    if ranking:
+        lines += ["", f"![Classement des départements de la zone sur chaque indicateur d'offre]({ranking})", ""]
     lines += ["", *change_section] if change_section else []
     thresholds = sorted(coverage["threshold_min"].unique())
     lines += ["", "## Population éloignée des services (temps de trajet par la route)", ""]

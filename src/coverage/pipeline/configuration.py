@@ -127,6 +127,12 @@ def order_faults(config: dict) -> Iterator[str]:
         yield f"'e2sfca.steps': max_min {limits} is not allowed: expected minutes in increasing order"
     if any(b > a for a, b in pairwise(weights)):
         yield f"'e2sfca.steps': weight {weights} is not allowed: expected weights that decrease with time"
+    drive_time = config["maps"]["drive_time_min"]
+    if drive_time not in thresholds:
+        yield (
+            f"'maps.drive_time_min': value {drive_time} is not allowed: expected one of access.thresholds_min "
+            f"{thresholds}, the minutes the coverage tables are computed for"
+        )
     used = [*thresholds, config["siting"]["minutes"], *limits]
     if config["access"]["horizon_min"] < max(used):
         yield (

@@ -67,7 +67,7 @@ from ..outputs.report import (
     picture_caption,
     write_text,
 )
-from ..tables import read_csv, sources_of, with_sources, write_csv, write_gpkg
+from ..tables import read_csv, read_strings, sources_of, with_sources, write_csv, write_gpkg
 from .configuration import adopt_fitted
 from .provenance import build_manifest, write_manifest
 
@@ -195,27 +195,35 @@ def _access_with_polygons(access: Path, communes: Path) -> gpd.GeoDataFrame:
 
 
 def html_map(
-    *, indicators: Path, facilities: Path, departements: Path, change: list[Path], layers: dict[str, str],
-    gaps: list[dict], editions: dict[str, str], areas: dict[str, str], change_layers: list[str], page: Path,
+    *, indicators: Path, facilities: Path, departements: Path, coverage: Path, change: list[Path],
+    layers: dict[str, str], gaps: list[dict], editions: dict[str, str], areas: dict[str, str],
+    change_layers: list[str], drive_time_min: float, page: Path,
 ) -> None:  # fmt: skip
-    """The interactive map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it).
+    """The national map ``maps/index.html``, linking to the area maps (``<area>.html`` beside it).
 
-    ``change``: the change between editions (none when the run compares no editions), whose
-    ``change_layers`` indicators are drawn from the oldest edition to the run's.
+    ``change``: the change between editions by département and nationally (none when the run compares no
+    editions), whose ``change_layers`` indicators are drawn from the oldest edition to the run's; ``coverage``:
+    the run's drive-time coverage, drawn for ``drive_time_min``.
     """
-    from ..outputs.maps import build_map, oldest_changes, write_map
+    from ..outputs.explorer import national_indicators, national_page, oldest_changes
+    from ..outputs.maps import CentreOnHash, site_popup, write_map
 
+    table, rules = read_csv(indicators), [GapRule.from_config(entry) for entry in gaps]
     table_facilities = read_csv(facilities)
-    fmap = build_map(
-        read_csv(indicators),
-        load_departements(departements),
-        table_facilities,
-        layers,
-        [GapRule.from_config(entry) for entry in gaps],
-        _editions(table_facilities, editions),
-        area_links={f"{area}.html": label for area, label in areas.items()},
-        changes=oldest_changes(read_csv(change[0]), change_layers) if change else None,
-    )
+    sources = "Sources : " + " ; ".join(_editions(table_facilities, editions))
+    changes = None
+    if change:
+        by_departement = oldest_changes(read_csv(change[0]), change_layers)
+        changes = (by_departement, read_strings(change[0]).loc[by_departement.index], read_csv(change[1]))
+    choices = national_indicators(
+        table, read_strings(indicators), layers, rules, sources, changes,
+        (read_csv(coverage), read_strings(coverage)), drive_time_min,
+    )  # fmt: skip
+    fmap = national_page(
+        table, read_strings(indicators), load_departements(departements), table_facilities, choices, rules, site_popup,
+        {f"{area}.html": label for area, label in areas.items()},
+    )  # fmt: skip
+    CentreOnHash().add_to(fmap)
     write_map(fmap, page)
 
 
@@ -482,11 +490,12 @@ def nearest_sites(
 
 
 def directory(
-    *, access: Path, nearest: Path, facilities: Path, population: Path, label: str, map_file: str, settings: dict,
-    sites_per_service: int, page: Path,
+    *, access: Path, nearest: Path, facilities: Path, population: Path, label: str, maps: dict[str, str],
+    settings: dict, sites_per_service: int, page: Path,
 ) -> None:  # fmt: skip
     """The directory page of a région (``maps/annuaire-<région>.html``): for each of its communes and each
-    service, the nearest sites by road (else as the crow flies) with their contacts, linked to ``map_file``."""
+    service, the nearest sites by road (else as the crow flies) with their contacts, each linked to the map of
+    its département's area (``maps``: département -> map file), else to the national map."""
     from ..outputs.directory import (
         directory_entries,
         directory_method,
@@ -501,9 +510,9 @@ def directory(
     )
     facilities_table = read_csv(facilities)
     entries = directory_entries(places, read_csv(nearest), facilities_table, sites_per_service)
-    payload = directory_payload(places, entries, facilities_table, settings["directions"])
+    payload = directory_payload(places, entries, facilities_table, settings["directions"], maps)
     method = directory_method(settings["horizon_min"])
-    write_directory(directory_page(payload, label, map_file, sources_of(access_table), method), page)
+    write_directory(directory_page(payload, label, sources_of(access_table), method), page)
 
 
 def capacity_access(
@@ -541,37 +550,47 @@ def siting(
 
 
 def area_static_maps(
-    *, access: Path, communes: Path, facilities: Path, services: list[str], label: str, thresholds: list[float],
-    horizon_min: float, editions: dict, pngs: list[Path],
+    *, access: Path, communes: Path, facilities: Path, indicators: Path, services: list[str], label: str,
+    thresholds: list[float], horizon_min: float, editions: dict, codes: list[str], titles: dict[str, str],
+    pngs: list[Path], ranking: Path,
 ) -> None:  # fmt: skip
-    """Printable PNGs of an area's communes by minutes to the nearest site of each service (``pngs`` in order)."""
-    from ..outputs.plot import plot_area_minutes
+    """Printable PNGs of an area: its communes by minutes to the nearest site of each service (``pngs`` in order),
+    and its départements ranked on each supply indicator of ``titles`` beside the national rate (``ranking``)."""
+    from ..outputs.plot import plot_area_minutes, plot_rankings
 
     places = _access_with_polygons(access, communes)
     sources = "Sources : " + " ; ".join(_editions(read_csv(facilities), editions))
     for service, png in zip(services, pngs, strict=True):
         title = f"{label} : minutes jusqu'au site {service} le plus proche"
         plot_area_minutes(places, service, thresholds, horizon_min, title, sources, png)
+    table = read_csv(indicators)
+    plot_rankings(table, codes, national_values(table), titles, "Sources : " + " ; ".join(sources_of(table)), ranking)
 
 
 def report(
     *, indicators: Path, coverage: Path, access: Path, scores: Path, siting: list[Path], pictures: list[Path],
-    facilities: Path, validation: list[Path], driven: list[Path], fitted: list[Path], change: list[Path], label: str,
-    codes: list[str], gaps: list[dict], editions: dict, settings: dict, titles: dict[str, str], markdown: Path,
-    html: Path,
+    ranking: Path, facilities: Path, validation: list[Path], driven: list[Path], fitted: list[Path],
+    change: list[Path], label: str, codes: list[str], gaps: list[dict], editions: dict, settings: dict,
+    titles: dict[str, str], drive_time_min: float, change_layers: list[str], markdown: Path, html: Path,
 ) -> None:  # fmt: skip
-    """The report of a study area, as Markdown and as a self-contained HTML page.
+    """The report of a study area, as Markdown and as a self-contained HTML page, opening on its summary page.
 
     ``validation``: the calibration's validation table, cited in the method (none when the run has none), and
     ``fitted`` its fitted model, which the run drove at (none: the shipped model).
-    ``change``: the change between editions, reported for the area's départements (none: no section).
+    ``change``: the change between editions by département and nationally, reported for the area's départements
+    and its ``change_layers`` indicators quoted in the summary (none: no section).
     """
+    from ..outputs.summary import summary_section
+
     indicators_table = read_csv(indicators)
     rules = [GapRule.from_config(entry) for entry in gaps]
     captions = {picture: picture_caption(picture, titles) for picture in pictures}
     relative = {captions[p]: os.path.relpath(p, markdown.parent) for p in pictures}
     cited = _editions(read_csv(facilities), editions)
+    coverage_table = read_csv(coverage)
     changes_table = read_csv(change[0]) if change else None
+    quoted = (changes_table, read_csv(change[1]), change_layers) if change else None
+    summary = summary_section(label, indicators_table, codes, rules, cited, coverage_table, drive_time_min, quoted)
     if changes_table is not None:
         cited = [s for s in sources_of(changes_table) if s.startswith("SAE ") and s not in cited] + cited
     text = area_report_markdown(
@@ -579,7 +598,7 @@ def report(
         indicators_table[indicators_table["departement"].isin(codes)],
         rules,
         national_values(indicators_table),
-        read_csv(coverage),
+        coverage_table,
         read_csv(access),
         read_csv(scores),
         {_service_of(path): read_csv(path) for path in siting},
@@ -588,6 +607,8 @@ def report(
         method_notes({**settings, "speeds": adopt_fitted(settings["speeds"], fitted)},
                      read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None),
         change_section(changes_table, codes) if changes_table is not None else [],
+        summary,
+        os.path.relpath(ranking, markdown.parent),
     )
     write_text(text, markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", markdown.parent), html)

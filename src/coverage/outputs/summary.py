@@ -1,0 +1,122 @@
+"""The one-page summary at the head of an area's report: the few figures a policy writer quotes, the area beside
+France, each with the source and edition it comes from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..constants import SERVICES, UNITS
+from ..france.indicators import GapRule, national_values
+from .change_report import signed
+from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, markdown_table
+
+RATES = {
+    "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
+    "EMSP": ("inhabitants_per_emsp", "Habitants par équipe mobile (EMSP)"),
+    "LISP": ("lisp_per_1000", "Lits identifiés (LISP) pour 1000 habitants"),
+    "HAD": ("had_per_1000", "Places d'HAD pour 1000 habitants"),
+    "MSP": ("msp_per_1000", "MSP pour 1000 habitants"),
+}
+"""The rate quoted for each service, with its French name."""
+PAGE_BREAK = '<div style="page-break-after: always"></div>'
+ROAD_SOURCE = "Réseau routier"
+
+
+def source_of(editions: list[str], prefix: str) -> str:
+    """The cited edition starting with ``prefix`` (``SAE``, ``FINESS``, ``INSEE, populations``...)."""
+    return next((edition for edition in editions if edition.startswith(prefix)), "–")
+
+
+def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> list[list[str]]:
+    """Sites and capacity of each service, then its rate, in the area and in France."""
+    rows = []
+    for service in SERVICES:
+        s = service.lower()
+        source = source_of(editions, "FINESS" if service == "MSP" else "SAE")
+        unit = UNIT_NAMES[UNITS[service]]
+        supply = [f"{french_number(v[f'{s}_count'])} sites" if service == "MSP" else
+                  f"{french_number(v[f'{s}_capacity'])} {unit} ({french_number(v[f'{s}_count'])} sites)"
+                  for v in (area, france)]  # fmt: skip
+        rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
+        column, title = RATES[service]
+        places = 0 if column.startswith("inhabitants_per_") else decimals_of(column)
+        rows.append([title, *(french_number(float(v[column]), places) for v in (area, france)), source])
+    return rows
+
+
+def _gap_rows(rows: pd.DataFrame, table: pd.DataFrame, rules: list[GapRule]) -> list[list[str]]:
+    """Per rule: the area's départements in gap, and how many of France's are."""
+    lines = []
+    for rule in rules:
+        column = f"gap_{rule.id}"
+        named = [f"{r.nom} ({r.departement})" for r in rows[rows[column].fillna(False).astype(bool)].itertuples()]
+        in_france = int(table[column].fillna(False).astype(bool).sum())
+        lines.append([f"Écart : {rule.label}", ", ".join(named) or "aucun département",
+                      f"{in_france} départements sur {len(table)}", rule.source])  # fmt: skip
+    return lines
+
+
+def _drive_rows(coverage: pd.DataFrame, minutes: float) -> list[list[str]]:
+    """Per service, the area's inhabitants beyond ``minutes`` by road of a site (France: not computed here)."""
+    at = coverage[coverage["threshold_min"].astype(float) == float(minutes)]
+    road = source_of(str(coverage["sources"].iloc[0]).split(" ; "), ROAD_SOURCE) if len(coverage) else "–"
+    lines = []
+    for service in [s for s in SERVICES if s in set(at["service"])]:
+        rows = at[at["service"] == service]
+        beyond = float((rows["population"] - rows["population_within"] - rows["population_unknown"]).sum())
+        share = beyond / float(rows["population"].sum()) if rows["population"].sum() else np.nan
+        lines.append([f"Habitants à plus de {minutes:g} min par la route d'un site {service}",
+                      f"{french_number(beyond)} ({french_number(100 * share, 1)} %)", "non calculé",
+                      f"{road} ; temps de trajet calculés par le projet"])  # fmt: skip
+    return lines
+
+
+def _change_rows(
+    by_departement: pd.DataFrame, national: pd.DataFrame, codes: list[str], indicators: list[str]
+) -> list[list[str]]:
+    """The change of each of ``indicators`` (counts and capacities) from the oldest edition, area and France."""
+    oldest = national["edition_from"].iloc[0]
+    lines = []
+    for indicator in indicators:
+        area = by_departement[(by_departement["indicator"] == indicator) & (by_departement["edition_from"] == oldest)
+                              & by_departement["departement"].isin(codes)]  # fmt: skip
+        france = national[(national["indicator"] == indicator) & (national["edition_from"] == oldest)]
+        if area.empty or france.empty:
+            continue
+        first, places = france.iloc[0], decimals_of(indicator)
+        texts = [
+            f"{french_number(f, places)} → {french_number(t, places)} ({signed(t - f, places)})"
+            for f, t in ((area["value_from"].sum(), area["value_to"].sum()), (first["value_from"], first["value_to"]))
+        ]
+        lines.append([f"{first['label']} : {first['edition_from']} → {first['edition_to']}", *texts,
+                      f"{first['edition_from']} ; {first['edition_to']}"])  # fmt: skip
+    return lines
+
+
+def summary_section(
+    label: str, table: pd.DataFrame, codes: list[str], rules: list[GapRule], editions: list[str],
+    coverage: pd.DataFrame, drive_time_min: float,
+    changes: tuple[pd.DataFrame, pd.DataFrame, list[str]] | None = None,
+) -> list[str]:  # fmt: skip
+    """Markdown lines of the summary page: population, each service's supply and rate, the gaps, the inhabitants
+    far from each service by road, and the change between editions; the area's figure beside France's, each with
+    its source. ``table`` holds every département (France's figures), ``codes`` the area's; ``changes`` is the
+    change by département and nationally, and the indicators to quote."""
+    rows = table[table["departement"].isin(codes)]
+    area, france = national_values(rows), national_values(table)
+    lines = [f"## L'essentiel : {label}", ""]
+    body = [
+        ["Population", french_number(area["population"]), french_number(france["population"]),
+         source_of(editions, "INSEE, populations")],
+        ["Habitants de 75 ans et plus", french_number(area["population_75_plus"]),
+         french_number(france["population_75_plus"]), source_of(editions, "INSEE, estimations")],
+        *_supply_rows(area, france, editions),
+        *_gap_rows(rows, table, rules),
+        *_drive_rows(coverage, drive_time_min),
+        *(_change_rows(changes[0], changes[1], codes, changes[2]) if changes is not None else []),
+    ]  # fmt: skip
+    lines += markdown_table(["Chiffre", label, "France", "Source"], body)
+    lines += ["", "France : les départements de la table nationale ; une offre inconnue (service absent d'un fichier "
+              "national) n'est comptée ni dans les sites ni dans la population du taux.", "", PAGE_BREAK, ""]  # fmt: skip
+    return lines
