@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from test_access import LON, line_network
 
 from coverage.core.access import AccessModel, Router, ranked_sites
-from coverage.outputs.directory import _capacity_text, directory_entries, directory_page, directory_payload, straight_line_sites
+from coverage.outputs.directory import (
+    _capacity_text,
+    directory_entries,
+    directory_page,
+    directory_payload,
+    straight_line_sites,
+)
 
 MODEL = AccessModel({"USP": "to_site", "EMSP": "from_site"}, offroad_kph=20, max_snap_m=2000)
 
@@ -98,7 +104,8 @@ def test_an_msp_has_no_capacity_line_and_other_sites_theirs():
 def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():
     ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10)
     maps = {"2A": "corse.html", "2B": "corse.html"}
-    payload = directory_payload(places(), directory_entries(places(), ranked, sites(), 3), sites(), MODEL.directions, maps)
+    entries = directory_entries(places(), ranked, sites(), 3)
+    payload = directory_payload(places(), entries, sites(), MODEL.directions, maps)
     assert [s["code"] for s in payload["services"]] == ["EMSP", "USP"]
     assert payload["services"][0]["traveller"] == "team" and payload["services"][1]["traveller"] == "patient"
     near = payload["communes"][0]

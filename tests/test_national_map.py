@@ -31,7 +31,9 @@ INSIDE_AND_UNCOVERED = """
     const code = [...path.classList].find((c) => c.startsWith('dep-')).slice(4);
     if (%s.includes(code)) continue;
     const r = box(path);
-    if (r.left < area.left || r.right > area.right || r.top < area.top || r.bottom > area.bottom) faults.push(code + ' outside');
+    if (r.left < area.left || r.right > area.right || r.top < area.top || r.bottom > area.bottom) {
+      faults.push(code + ' outside');
+    }
     controls.forEach((c, k) => { if (overlaps(r, c)) faults.push(code + ' under control ' + k); });
   }
   const shown = (e) => { const r = box(e); return r.width > 0 && r.left >= 0 && r.top >= 0
@@ -167,7 +169,9 @@ def test_the_search_centres_the_map_and_map_and_ranking_highlight_each_other(nat
             " x < r.right; x += 6) if (document.elementFromPoint(x, y) === path) return [x, y]; return null; })()"
         )
         browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=point[0], y=point[1])
-        marked = browser.evaluate("[...document.querySelectorAll('#coverage-ranking rect.hovered')].map(b => b.dataset.code)")
+        marked = browser.evaluate(
+            "[...document.querySelectorAll('#coverage-ranking rect.hovered')].map(b => b.dataset.code)"
+        )
         focus = browser.evaluate("document.getElementById('coverage-ranking-focus').textContent")
         browser.evaluate("document.getElementById('coverage-search').value = ''")
         browser.evaluate("document.getElementById('coverage-search').focus()")

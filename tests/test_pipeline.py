@@ -615,7 +615,50 @@ def test_report_states_numbers_from_the_tables_and_opens_offline(run: Path, tmp_
     first = read_table(run / "data/processed/siting_usp.csv").iloc[0]
     assert first["finess"] in text and "SAE 2023" in text and "Circulaire DHOS/O2/2008/99" in text
     _, drawn = open_in_chromium(run / "reports/corse.html", tmp_path / "profile")
-    assert drawn.tags["img"] == 6 and drawn.tags["table"] >= 5
+    assert drawn.tags["img"] == 7 and drawn.tags["table"] >= 6, "five minute maps, the national map, the ranking"
+
+
+def summary_rows(text: str) -> dict[str, list[str]]:
+    """The report's summary table: first cell -> the others (the area, France, the source)."""
+    section = text.split("## L'essentiel")[1].split("\n## ")[0]
+    return {
+        cells[0]: cells[1:]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| Chiffre")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+
+
+def test_report_opens_on_a_summary_page_whose_figures_are_the_tables(run: Path):
+    rows = summary_rows((run / "reports/corse.md").read_text(encoding="utf-8"))
+    number = lambda value, places=0: f"{value:,.{places}f}".replace(",", "\u202f").replace(".", ",")  # noqa: E731
+    access = read_table(run / "data/processed/access_commune.csv")
+    facilities = read_table(run / "data/processed/facilities.csv")
+    totals = read_table(run / "data/processed/national_totals.csv").set_index("service")
+    population = access["population"].sum()
+    usp = facilities[(facilities["service"] == "USP") & facilities["departement"].isin(["2A", "2B"])]
+    assert rows["Population"][:2] == [number(population), number(totals.loc["HAD", "population"])]
+    assert rows["Population"][2].startswith("INSEE, populations légales")
+    assert rows["Unités de soins palliatifs (USP)"] == [
+        f"{number(usp['capacity'].sum())} lits ({len(usp)} sites)",
+        f"{number(totals.loc['USP', 'capacity'])} lits ({number(totals.loc['USP', 'sites'])} sites)", "SAE 2023",
+    ]  # fmt: skip
+    assert rows["Lits d'USP pour 100 000 habitants"][:2] == [
+        number(usp["capacity"].sum() / population * 1e5, 2), number(totals.loc["USP", "per_1000"] * 100, 2)
+    ]
+    coverage = read_table(run / "data/processed/coverage_departement.csv")
+    coverage = coverage.query("service == 'USP' and threshold_min == 30")
+    beyond = (coverage["population"] - coverage["population_within"] - coverage["population_unknown"]).sum()
+    assert rows["Habitants à plus de 30 min par la route d'un site USP"][0].startswith(number(beyond))
+    change = read_table(run / "data/processed/change_departement.csv").query(
+        "indicator == 'usp_capacity' and departement in ['2A', '2B']"
+    )
+    area = f"{number(change['value_from'].sum())} → {number(change['value_to'].sum())}"
+    assert rows["Lits d'USP : SAE 2021 → SAE 2023"][0].startswith(area)
+    assert rows["Lits d'USP : SAE 2021 → SAE 2023"][2] == "SAE 2021 ; SAE 2023"
+    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(run / "reports/corse.pdf"), "-"],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "L'essentiel : Corse" in first_page and "Offre par département" not in first_page, "one page, alone"
 
 
 def test_two_consecutive_runs_give_byte_identical_tables(run: Path):

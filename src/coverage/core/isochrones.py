@@ -226,10 +226,10 @@ class ContouredGrid:
     Points every half step along the roads, each with the time it is reached, mark the nodes they fall
     on. For each threshold, a Euclidean distance transform (scipy) finds each node's nearest marked node
     among the points reached; near the band's edge the distance is then measured exactly to the part
-    reached of every road segment marking that node (and its neighbours' nearest, for junctions and bends). Contouring this
-    field at the buffer distance (contourpy, linear interpolation between nodes) draws the band: across a
-    straight road the distance is linear, so the edge falls where the exact buffer's does. The grid step
-    is ``buffer_m / STEPS_PER_BUFFER``.
+    reached of every road segment marking that node (and its neighbours' nearest, for junctions and
+    bends). Contouring this field at the buffer distance (contourpy, linear interpolation between nodes)
+    draws the band: across a straight road the distance is linear, so the edge falls where the exact
+    buffer's does. The grid step is ``buffer_m / STEPS_PER_BUFFER``.
     """
 
     def __init__(self, network: RoadNetwork, edges: np.ndarray, buffer_m: float):
@@ -248,6 +248,9 @@ class ContouredGrid:
         self.point_node = self.grid.nearest_node(points)
         first = np.searchsorted(self.point_segment, np.arange(len(start)))
         self.directed_points = _runs(first[self.segments.segment], parts[self.segments.segment])
+        keys = np.unique(self.point_node * max(len(start), 1) + self.point_segment)
+        node = keys // max(len(start), 1)
+        self.on_shared_node = np.isin(self.point_node, node[1:][node[1:] == node[:-1]])  # points of junction nodes
 
     def polygons(self, seconds: np.ndarray, thresholds_min: list[float], direction: str) -> list[shapely.Geometry]:
         """Cumulative polygons, one per threshold (nested)."""
@@ -274,41 +277,73 @@ class ContouredGrid:
         segment), capped at ``reach``: exact within two steps of the buffer distance, to the nearest marked
         node elsewhere. The transform runs on the window of the marked nodes plus the reach.
 
-        Near the buffer distance a node is measured against every segment marking its nearest marked node or
-        the nearest marked node of one of its four neighbours (junctions and bends): where roads meet, several
-        segments mark one node, and each must count, or the round end of a short road beside them is lost."""
+        Near the buffer distance a node is measured against the segment marking its nearest marked node and
+        those of its four neighbours (junctions and bends). Where roads meet, several segments mark one node:
+        each of them counts there (:meth:`_shared_nodes`), or the round end of a short road beside them is lost."""
         field = np.full(self.grid.shape, self.reach, dtype=np.float32)
         if not marked_points.any():
             return field
-        columns_count = self.grid.shape[1]
-        pairs = np.unique(np.column_stack([self.point_node[marked_points], self.point_segment[marked_points]]), axis=0)
-        rows, columns = np.divmod(pairs[:, 0], columns_count)
+        rows, columns = np.divmod(self.point_node[marked_points], self.grid.shape[1])
         margin = int(np.ceil(self.reach / self.grid.step)) + 1
-        top, left = max(rows.min() - margin, 0), max(columns.min() - margin, 0)
-        window = (slice(top, rows.max() + margin + 1), slice(left, columns.max() + margin + 1))
-        unmarked = np.ones(self.grid.shape, dtype=bool)
-        unmarked[rows, columns] = False
-        distance, nearest = ndimage.distance_transform_edt(unmarked[window], sampling=self.grid.step,
-                                                           return_indices=True)  # fmt: skip
-        nearest_node = (nearest[0] + top) * columns_count + nearest[1] + left
+        window = (slice(max(rows.min() - margin, 0), rows.max() + margin + 1),
+                  slice(max(columns.min() - margin, 0), columns.max() + margin + 1))  # fmt: skip
+        marked = np.full(self.grid.shape, -1, dtype=np.int64)
+        marked[rows, columns] = self.point_segment[marked_points]
+        marked = marked[window]
+        distance, nearest = ndimage.distance_transform_edt(marked < 0, sampling=self.grid.step, return_indices=True)
+        segment = marked[nearest[0], nearest[1]]
         part = np.minimum(distance, self.reach).astype(np.float32)
         row, column = np.nonzero(np.abs(distance - self.buffer_m) <= 2 * self.grid.step)
-        candidates = np.column_stack([
-            nearest_node[np.clip(row + d_row, 0, part.shape[0] - 1), np.clip(column + d_column, 0, part.shape[1] - 1)]
-            for d_row, d_column in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
-        ])  # fmt: skip
-        candidates.sort(axis=1)
-        query, node = np.nonzero(np.diff(candidates, axis=1, prepend=-1) != 0)
-        first = np.searchsorted(pairs[:, 0], candidates[query, node], side="left")
-        counts = np.searchsorted(pairs[:, 0], candidates[query, node], side="right") - first
-        pair, owner = _runs(first, counts)
-        queried = query[owner]
-        x, y = self.grid.x[window[1]][column[queried]], self.grid.y[window[0]][row[queried]]
-        exact = np.full(len(row), np.inf)
-        np.minimum.at(exact, queried, self.segments.distance_to_reached(pairs[pair, 1], x, y, reached))
+        x, y = self.grid.x[window[1]][column], self.grid.y[window[0]][row]
+        own = segment[row, column]
+        exact = self.segments.distance_to_reached(own, x, y, reached)
+        for d_row, d_column in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            other = segment[np.clip(row + d_row, 0, part.shape[0] - 1), np.clip(column + d_column, 0, part.shape[1] - 1)]
+            differ = np.flatnonzero(other != own)
+            measured = self.segments.distance_to_reached(other[differ], x[differ], y[differ], reached)
+            exact[differ] = np.minimum(exact[differ], measured)
+        self._shared_nodes(marked_points, window, nearest, row, column, reached, exact)
         part[row, column] = np.minimum(exact, self.reach)
         field[window] = part
         return field
+
+    def _shared_nodes(
+        self, marked_points: np.ndarray, window: tuple[slice, slice], nearest: np.ndarray, row: np.ndarray,
+        column: np.ndarray, reached: np.ndarray, exact: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Lower ``exact`` (the distances of the window's nodes ``row``, ``column``) to every segment marking a
+        node that several segments mark, where that node is the nearest marked node of the node or of one of its
+        four neighbours (``nearest``: the distance transform's indices).
+
+        Only nodes measured at ``buffer_m`` less a step or more are looked at: ``exact`` never falls short of
+        the true distance, which changes by at most a step between neighbours, so a node measured closer lies
+        inside with all its neighbours, and the contour does not pass by it (in dense networks, most nodes)."""
+        width, count = self.grid.shape[1], len(self.segments.start)
+        points = np.flatnonzero(marked_points & self.on_shared_node)
+        edge = np.flatnonzero(exact >= self.buffer_m - self.grid.step)
+        if not len(points) or not len(edge):
+            return
+        row, column = row[edge], column[edge]
+        keys = np.unique(self.point_node[points] * count + self.point_segment[points])
+        pair_node, pair_segment = np.divmod(keys, count)  # sorted by node
+        shared = np.unique(pair_node)
+        top, left = window[0].start, window[1].start
+        is_shared = np.zeros(nearest.shape[1:], dtype=bool)
+        is_shared[shared // width - top, shared % width - left] = True
+        limits = (nearest.shape[1] - 1, nearest.shape[2] - 1)
+        queries, nodes = [], []
+        for d_row, d_column in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)):
+            at_row, at_column = np.clip(row + d_row, 0, limits[0]), np.clip(column + d_column, 0, limits[1])
+            near_row, near_column = nearest[0][at_row, at_column], nearest[1][at_row, at_column]
+            hit = np.flatnonzero(is_shared[near_row, near_column])
+            queries.append(hit)
+            nodes.append((near_row[hit] + top) * width + near_column[hit] + left)
+        query, node = np.concatenate(queries), np.concatenate(nodes)
+        first = np.searchsorted(pair_node, node, side="left")
+        pair, owner = _runs(first, np.searchsorted(pair_node, node, side="right") - first)
+        at = query[owner]
+        x, y = self.grid.x[window[1]][column[at]], self.grid.y[window[0]][row[at]]
+        np.minimum.at(exact, edge[at], self.segments.distance_to_reached(pair_segment[pair], x, y, reached))
 
 
 def _runs(first: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -117,6 +117,7 @@ def summary_section(
         *(_change_rows(changes[0], changes[1], codes, changes[2]) if changes is not None else []),
     ]  # fmt: skip
     lines += markdown_table(["Chiffre", label, "France", "Source"], body)
-    lines += ["", "France : les départements de la table nationale ; une offre inconnue (service absent d'un fichier "
-              "national) n'est comptée ni dans les sites ni dans la population du taux.", "", PAGE_BREAK, ""]  # fmt: skip
+    lines += ["", "France : les départements de la table nationale ; une offre inconnue (service absent d'un "
+              "fichier national) n'est comptée ni dans les sites ni dans la population du taux.", "", PAGE_BREAK,
+              ""]  # fmt: skip
     return lines
