@@ -24,12 +24,12 @@ from ..constants import SERVICES
 from ..core.geometry import polygonal
 from ..france.indicators import GapRule, national_values
 from ._classes import (
+    LESS_IS_BETTER,
     NO_DATA_COLOR,
     ChangeClasses,
     Classes,
     legend_rows,
     quantile_classes,
-    value_decimals,
     value_text,
 )
 from .change_report import change_text
@@ -74,8 +74,6 @@ class Indicator:
     national_text: str
     csv: list[list[str]]
     sources: str
-    decimals: int = 0
-    scale: float = 1.0
     better: str = "high"
     gaps: list[bool] = field(default_factory=list)
 
@@ -122,7 +120,7 @@ def supply_indicator(
         legend=rows, method=QUANTILE_METHOD, national=national_value,
         national_text=f"France : {value_text(indicator, national_value)}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
-        decimals=value_decimals(indicator), better="low" if indicator.startswith("inhabitants_per_") else "high",
+        better="low" if indicator.startswith(LESS_IS_BETTER) else "high",
         gaps=gaps.tolist(),
     )  # fmt: skip
 
@@ -148,7 +146,7 @@ def change_indicator(change: pd.DataFrame, raw: pd.DataFrame, national: pd.DataF
         legend=classes.legend_rows(), method="Classes : hausse ou baisse, « forte » au-delà de la médiane des "
         "évolutions non nulles ; la ligne du classement marque l'absence d'évolution", national=0.0,
         national_text="France : " + change_text(france["value_from"], france["value_to"], france["change"], places),
-        csv=_csv_rows(raw, columns), sources="Sources : " + str(first["sources"]), decimals=places,
+        csv=_csv_rows(raw, columns), sources="Sources : " + str(first["sources"]),
     )  # fmt: skip
 
 
@@ -170,7 +168,7 @@ def time_indicator(service: str, rows: pd.DataFrame, raw: pd.DataFrame, codes: l
         colors=[classes.color_of(v) for v in values], texts=[_percent(v) for v in values], legend=legend,
         method="Classes : seuils fixes", national=national,
         national_text=f"Départements calculés : {_percent(national)}", csv=_csv_rows(raw, columns),
-        sources="Sources : " + str(rows["sources"].iloc[0]), decimals=1, scale=100.0,
+        sources="Sources : " + str(rows["sources"].iloc[0]),
     )  # fmt: skip
 
 
