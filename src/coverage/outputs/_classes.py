@@ -14,6 +14,7 @@ from .report import french_number
 NO_DATA_COLOR = "#d9d9d9"
 MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
 UNREACHED_COLOR = "#969696"
+NO_TEAM = "aucune équipe dans le département"
 CLASSES = 5
 # Indicators where a higher value means less supply (reversed colours: dark is better covered).
 LESS_IS_BETTER = ("inhabitants_per_",)
@@ -71,7 +72,7 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
         for color, lo, hi in zip(classes.colors, edges[:-1], edges[1:], strict=True)
     ]
     if indicator.startswith("inhabitants_per_"):
-        rows.append((NO_DATA_COLOR, "aucune équipe dans le département"))
+        rows.append((NO_DATA_COLOR, NO_TEAM))
     return rows
 
 

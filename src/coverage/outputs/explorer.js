@@ -123,7 +123,7 @@ function coverageExplorer(map, DATA) {
     ranked = order.known;
     var width = svg.clientWidth || 300, height = svg.clientHeight || 600;
     var left = 4, right = 8, top = 14, bottom = order.unknown.length ? 16 : 4;
-    var step = (height - top - bottom) / Math.max(ranked.length, 1);
+    var step = Math.min((height - top - bottom) / Math.max(ranked.length, 1), 16);  // a few bars stay bars
     var finite = ranked.map(function (i) { return ind.values[i]; }).concat(ind.national === null ? [] : [ind.national]);
     var low = Math.min(0, Math.min.apply(null, finite)), high = Math.max(0, Math.max.apply(null, finite));
     var scale = function (v) { return left + (v - low) / ((high - low) || 1) * (width - left - right); };
@@ -145,8 +145,8 @@ function coverageExplorer(map, DATA) {
         + "</text>");
     }
     if (order.unknown.length) {
-      parts.push('<text x="' + left + '" y="' + (height - 4) + '">' + order.unknown.length + " département(s) : "
-        + escapeHtml(ind.texts[order.unknown[0]]) + "</text>");
+      parts.push('<text x="' + left + '" y="' + (height - 4) + '">' + order.unknown.length
+        + " département(s) hors classement : " + escapeHtml(ind.missing) + "</text>");
     }
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     svg.innerHTML = parts.join("");

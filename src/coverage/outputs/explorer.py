@@ -26,6 +26,7 @@ from ..france.indicators import GapRule, national_values
 from ._classes import (
     LESS_IS_BETTER,
     NO_DATA_COLOR,
+    NO_TEAM,
     ChangeClasses,
     Classes,
     legend_rows,
@@ -52,6 +53,8 @@ THEMES = {
 }
 TIME_EDGES = [0.0, 0.5, 0.75, 0.9, 0.95, 1.0]
 QUANTILE_METHOD = "Classes : quantiles des départements (effectifs égaux)"
+UNKNOWN_SUPPLY = "offre inconnue (service absent du fichier national)"
+NOT_COMPUTED = "temps d'accès non calculé"
 
 
 @dataclass
@@ -59,7 +62,8 @@ class Indicator:
     """One choice of the picker: the département values as their table writes them, and how to draw them.
 
     ``raw`` holds one string per département of the page (``""`` where the table has no row), ``csv`` the rows
-    the page lets a reader download (``header`` first), ``better`` says which end of the ranking comes first.
+    the page lets a reader download (``header`` first), ``missing`` says why a département has no value (it is
+    left out of the ranking), ``better`` says which end of the ranking comes first.
     """
 
     id: str
@@ -74,6 +78,7 @@ class Indicator:
     national_text: str
     csv: list[list[str]]
     sources: str
+    missing: str
     better: str = "high"
     gaps: list[bool] = field(default_factory=list)
 
@@ -110,7 +115,7 @@ def supply_indicator(
     classes = quantile_classes(values, indicator)
     rows = legend_rows(classes, indicator)
     if values.isna().any():
-        rows.append((NO_DATA_COLOR, "offre inconnue (service absent du fichier national)"))
+        rows.append((NO_DATA_COLOR, UNKNOWN_SUPPLY))
     gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
     gaps = table[gap_columns].fillna(False).astype(bool).any(axis=1) if gap_columns else pd.Series(False, table.index)
     national_value = float(national[indicator])
@@ -120,6 +125,7 @@ def supply_indicator(
         legend=rows, method=QUANTILE_METHOD, national=national_value,
         national_text=f"France : {value_text(indicator, national_value)}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
+        missing=NO_TEAM if indicator.startswith(LESS_IS_BETTER) else UNKNOWN_SUPPLY,
         better="low" if indicator.startswith(LESS_IS_BETTER) else "high",
         gaps=gaps.tolist(),
     )  # fmt: skip
@@ -147,6 +153,7 @@ def change_indicator(change: pd.DataFrame, raw: pd.DataFrame, national: pd.DataF
         "évolutions non nulles ; la ligne du classement marque l'absence d'évolution", national=0.0,
         national_text="France : " + change_text(france["value_from"], france["value_to"], france["change"], places),
         csv=_csv_rows(raw, columns), sources="Sources : " + str(first["sources"]),
+        missing="donnée absente d'une édition",
     )  # fmt: skip
 
 
@@ -158,7 +165,7 @@ def time_indicator(service: str, rows: pd.DataFrame, raw: pd.DataFrame, codes: l
     legend = [
         (color, f"{french_number(100 * lo)} – {french_number(100 * hi)} %")
         for color, lo, hi in zip(classes.colors, TIME_EDGES[:-1], TIME_EDGES[1:], strict=True)
-    ] + [(NO_DATA_COLOR, "temps d'accès non calculé")]
+    ] + [(NO_DATA_COLOR, NOT_COMPUTED)]
     national = float(rows["population_within"].sum() / rows["population"].sum())
     columns = ["departement", "service", "threshold_min", "population", "population_within", "share_within"]
     return Indicator(
@@ -168,7 +175,7 @@ def time_indicator(service: str, rows: pd.DataFrame, raw: pd.DataFrame, codes: l
         colors=[classes.color_of(v) for v in values], texts=[_percent(v) for v in values], legend=legend,
         method="Classes : seuils fixes", national=national,
         national_text=f"Départements calculés : {_percent(national)}", csv=_csv_rows(raw, columns),
-        sources="Sources : " + str(rows["sources"].iloc[0]),
+        sources="Sources : " + str(rows["sources"].iloc[0]), missing=NOT_COMPUTED,
     )  # fmt: skip
 
 
