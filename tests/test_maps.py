@@ -54,7 +54,7 @@ def test_written_map_is_self_contained(tmp_path: Path, tiny_departements):
     table.to_csv(path, index=False)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     choices = national_indicators(table, raw, {"usp_beds_per_100k": "Lits d'USP"}, rules, "Sources : SAE 2023")
-    fmap = national_page(table, raw, tiny_departements, facilities, choices, rules, site_popup, {})
+    fmap = national_page(table, tiny_departements, facilities, choices, rules, {})
     write_map(fmap, tmp_path / "map.html")
     page = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert external_references(page) == []

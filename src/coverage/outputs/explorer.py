@@ -34,7 +34,7 @@ from ._classes import (
     value_text,
 )
 from .change_report import change_text
-from .maps import SERVICE_COLORS, SHOWN_AT_OPENING
+from .maps import SERVICE_COLORS, SHOWN_AT_OPENING, CentreOnHash, site_popup
 from .report import SERVICE_NAMES, decimals_of, french_number, gap_labels
 
 ASSETS = Path(__file__).parent
@@ -180,7 +180,7 @@ def time_indicator(service: str, rows: pd.DataFrame, raw: pd.DataFrame, codes: l
 
 
 def _percent(share: float) -> str:
-    """``87,4 %``; a dash where unknown."""
+    """``87,4 %``; "non calculé" where unknown."""
     return f"{french_number(100 * share, 1)} %" if np.isfinite(share) else "non calculé"
 
 
@@ -201,12 +201,12 @@ def departement_tooltip(row: pd.Series, rules: list[GapRule]) -> str:
     )
 
 
-def site_rows(facilities: pd.DataFrame, popup) -> list[list]:
+def site_rows(facilities: pd.DataFrame) -> list[list]:
     """The located sites as ``[service, lat, lon, name, popup HTML]``, in the order of ``SERVICES``."""
     located = facilities[facilities["lon"].notna()]
     located = located.assign(position=located["service"].map(SERVICES.index)).sort_values("position", kind="stable")
     return [
-        [row["service"], round(float(row["lat"]), 5), round(float(row["lon"]), 5), str(row["name"]), popup(row)]
+        [row["service"], round(float(row["lat"]), 5), round(float(row["lon"]), 5), str(row["name"]), site_popup(row)]
         for _, row in located.iterrows()
     ]
 
@@ -292,7 +292,6 @@ def build_national_map(
             for s in SERVICES
         ],
         "sites": sites,
-        "noData": NO_DATA_COLOR,
     }
     Explorer(data, _area_links(area_links)).add_to(fmap)
     return fmap
@@ -334,13 +333,16 @@ def national_indicators(
 
 
 def national_page(
-    table: pd.DataFrame, raw: pd.DataFrame, departements: gpd.GeoDataFrame, facilities: pd.DataFrame,
-    indicators: list[Indicator], rules: list[GapRule], popup, area_links: dict[str, str],
+    table: pd.DataFrame, departements: gpd.GeoDataFrame, facilities: pd.DataFrame, indicators: list[Indicator],
+    rules: list[GapRule], area_links: dict[str, str],
 ) -> folium.Map:  # fmt: skip
-    """The national page of the indicators table (``table`` parsed, ``raw`` as strings): its départements'
-    outlines with their tooltips, the ``indicators`` to pick from, the located sites with ``popup`` texts."""
+    """The national page of the indicators table: its départements' outlines with their tooltips, the
+    ``indicators`` to pick from, the located sites with their contact popups; opened as ``#lat,lon[,zoom]``,
+    it is centred there."""
     ordered = departements.set_index("code").loc[table["departement"]].reset_index()
     outlines = shared_outlines(ordered)
     for feature, (_, row) in zip(outlines["features"], table.iterrows(), strict=True):
         feature["properties"]["tip"] = departement_tooltip(row, rules)
-    return build_national_map(outlines, indicators, site_rows(facilities, popup), area_links)
+    fmap = build_national_map(outlines, indicators, site_rows(facilities), area_links)
+    CentreOnHash().add_to(fmap)
+    return fmap

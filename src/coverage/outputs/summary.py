@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..constants import SERVICES, UNITS
 from ..france.indicators import GapRule, national_values
+from ._classes import value_text
 from .change_report import signed
 from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, markdown_table
 
@@ -40,8 +41,7 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
                   for v in (area, france)]  # fmt: skip
         rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
         column, title = RATES[service]
-        places = 0 if column.startswith("inhabitants_per_") else decimals_of(column)
-        rows.append([title, *(french_number(float(v[column]), places) for v in (area, france)), source])
+        rows.append([title, *(value_text(column, float(v[column])) for v in (area, france)), source])
     return rows
 
 

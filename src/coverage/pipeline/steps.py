@@ -206,7 +206,7 @@ def html_map(
     the run's drive-time coverage, drawn for ``drive_time_min``.
     """
     from ..outputs.explorer import national_indicators, national_page, oldest_changes
-    from ..outputs.maps import CentreOnHash, site_popup, write_map
+    from ..outputs.maps import write_map
 
     table, rules = read_csv(indicators), [GapRule.from_config(entry) for entry in gaps]
     table_facilities = read_csv(facilities)
@@ -220,10 +220,9 @@ def html_map(
         (read_csv(coverage), read_strings(coverage)), drive_time_min,
     )  # fmt: skip
     fmap = national_page(
-        table, read_strings(indicators), load_departements(departements), table_facilities, choices, rules, site_popup,
+        table, load_departements(departements), table_facilities, choices, rules,
         {f"{area}.html": label for area, label in areas.items()},
     )  # fmt: skip
-    CentreOnHash().add_to(fmap)
     write_map(fmap, page)
 
 
