@@ -72,6 +72,8 @@ def test_a_mistyped_key_names_the_nearest_valid_one(default_config):
          "'e2sfca.steps': weight [1.0, 0.68, 0.9] is not allowed: expected weights that decrease with time"),
         (lambda c: c["access"].update(horizon_min=50),
          "'access.horizon_min': value 50 is not allowed: expected at least 60 minutes"),
+        (lambda c: c["maps"].update(drive_time_min=20),
+         "'maps.drive_time_min': value 20 is not allowed: expected one of access.thresholds_min [15, 30, 45, 60]"),
         (lambda c: c["siting"]["candidates"].pop("EMSP"),
          "'siting.candidates': no entry for EMSP: expected where a new site of each service of siting.services"),
         (lambda c: c["speeds"].update(model="calibre"),
