@@ -4,6 +4,7 @@ and the Haute-Corse bars held by the shipped model, through the pipeline as a pl
 from __future__ import annotations
 
 import importlib.util
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -367,3 +368,23 @@ def test_calibration_is_judged_on_communes_and_departements_it_never_saw():
     none = calibrate(references, TRUE, {"alternative": legal}, settings, label="test", min_communes=1000)
     assert not none.fitted and none.models["fitted"] == TRUE and set(none.validation["role"]) == {"alternative"}
     assert config_fragment(none, "test").startswith("# Not fitted on test")
+
+
+def test_the_held_out_fits_give_the_same_figures_on_two_processes_as_on_one(caplog):
+    """Each held-out fit starts from the paths the fit kept, whatever ran before it in its process: the figures do
+    not depend on how many processes share the work. The log says which fit of how many runs, and each round."""
+    settings = FitSettings(GROUPS, ["bend_coefficient", "junction_delay_s"],
+                           {"main": 60, "tertiary": 60, "minor": 40, "bend_coefficient": 0.2, "junction_delay_s": 1},
+                           loss="soft_l1")  # fmt: skip
+    references = [grid_reference("2B", 3), grid_reference("91", 4)]
+    with caplog.at_level(logging.INFO, logger="coverage"):
+        one = calibrate(references, TRUE, {}, settings, label="test", folds=3, workers=1)
+    two = calibrate(references, TRUE, {}, settings, label="test", folds=3, workers=2)
+    pd.testing.assert_frame_equal(one.validation, two.validation)
+    pd.testing.assert_frame_equal(one.communes, two.communes)
+    assert (one.fits, one.routings_in_all, one.converged) == (two.fits, two.routings_in_all, True) and one.fits == 6
+    messages = [record.getMessage() for record in caplog.records]
+    assert "fit 1 of 6: 284 communes of 2B, 91" in messages
+    assert any(m.startswith("fit 6 of 6 (without 91): round 1, routed under the fitted model") for m in messages)
+    fragment = config_fragment(one, "test")
+    assert f"# Method: paths kept between routings. The fit: {one.routings} routings" in fragment

@@ -70,6 +70,7 @@ if CALIBRATION_DEPARTEMENTS:
             speeds=config["speeds"],
             # how to fit (where is `codes`), keys in a fixed order: a config written otherwise does not refit
             fit=sorted_keys({k: v for k, v in config["calibration"].items() if k not in ("departements", "max_departements")}),
+            workers=lambda wildcards, threads: threads,
         threads: calibration_resource("threads")
         resources:
             mem_mb=calibration_resource("mem_mb"),
@@ -78,5 +79,7 @@ if CALIBRATION_DEPARTEMENTS:
             "../envs/coverage.yaml"
         log:
             "logs/calibration.log",
+        benchmark:
+            "data/processed/benchmarks/calibration/run.tsv"
         script:
             "../scripts/step.py"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
@@ -65,15 +67,25 @@ class Snapped:
 
 
 class Router:
-    """A prepared network: travel-time matrices both ways and a spatial index of its nodes."""
+    """A prepared network: travel-time matrices both ways (built when first routed on) and a spatial index of its
+    nodes."""
 
     def __init__(self, network: RoadNetwork):
         self.network = network
-        self.forward = travel_matrix(network.source, network.target, network.travel_time_s, network.n_nodes)
-        self.backward = self.forward.T.tocsr()
         self.xy = network.projected_xy()
         self._tree = cKDTree(self.xy)
         self._extent = shapely.from_wkt(network.extent) if network.extent else None
+
+    @cached_property
+    def forward(self) -> sp.csr_matrix:
+        """Travel times of the network's edges as a sparse matrix (:func:`coverage.core.routing.travel_matrix`)."""
+        network = self.network
+        return travel_matrix(network.source, network.target, network.travel_time_s, network.n_nodes)
+
+    @cached_property
+    def backward(self) -> sp.csr_matrix:
+        """The transpose of :attr:`forward`: searches towards a node."""
+        return self.forward.T.tocsr()
 
     def snap(self, lon: np.ndarray, lat: np.ndarray, max_snap_m: float) -> Snapped:
         """Nearest node of each WGS84 point, the distance to it, and whether it is on the network.

@@ -17,11 +17,24 @@ What is fitted: one speed per class group, and some of the model's other paramet
 the fitting trips drive at least ``min_exposure_km`` of it (along their shortest paths under the starting model);
 otherwise its classes keep a prior (a routing engine's car profile). No class is faster than its legal limit, and
 some groups (motorways, expressways) have a floor.
+
+How it is fitted without routing at every step: a trip's fastest path changes little between nearby models. A
+routing under the starting model and under models around it (each parameter moved up and down) finds each trip's
+paths; the fit then evaluates candidate models along the paths kept so far (:class:`coverage.core.paths.PathStore`:
+each trip at the fastest of its kept paths, edge times from the model, no search); a routing under the fitted
+model adds the paths it prefers, and the fit starts again from there, until a routing finds no trip faster than its
+kept paths (usually two or three routings). Trips of several départements on
+one network share its routings, and the fits that judge the model on communes it never saw start from the paths
+already kept, on both cores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -30,11 +43,14 @@ import pandas as pd
 import shapely
 import yaml
 from scipy.optimize import least_squares
-from scipy.spatial import cKDTree
+from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from .access import AccessModel, Router, population_points
 from .network import RoadNetwork, SpeedModel, project
-from .routing import nearest_sites, travel_matrix
+from .paths import PathStore
+from .routing import Nearest, nearest_sites, travel_matrix
+
+logger = logging.getLogger(__name__)
 
 SCALARS = {  # parameter -> (lower, upper) bounds of the fit
     "bend_coefficient": (0.0, 10.0),
@@ -43,6 +59,10 @@ SCALARS = {  # parameter -> (lower, upper) bounds of the fit
 }
 CLASS_BOUNDS_KPH = (5.0, 150.0)
 BANDS_MIN = (0, 15, 30, 45, 60)
+METHOD = "paths kept between routings"
+ROUTINGS_PER_FIT = 8  # a fit stops after this many routings, converged or not (said so)
+CONVERGED_MIN = 0.01  # a fit has converged when a routing finds no trip faster than its kept paths by more
+SPREAD = (0.8, 1.25)  # the first routings: the starting model, and each parameter of it moved by these factors
 COAST_M = 5000.0  # a network's hull this close to the sea follows the coast: no roads were cut there
 NOTES = {
     "judged": "",
@@ -77,10 +97,7 @@ class Trips:
 
     def minutes(self, model: SpeedModel) -> np.ndarray:
         """Minutes from each commune to its nearest site under ``model`` (NaN: off the network, unreachable)."""
-        nearest = self.nearest(model)
-        seconds = np.where(self.origin_node >= 0, nearest.seconds[np.maximum(self.origin_node, 0)], np.inf)
-        seconds = seconds + self.origin_s
-        return np.where(np.isfinite(seconds), seconds / 60, np.nan)
+        return _as_minutes(self.nearest(model).seconds, self)
 
     def subset(self, keep: np.ndarray) -> Trips:
         """The same trips for some communes only."""
@@ -109,12 +126,22 @@ def prepare_trips(
 def open_edge(network: RoadNetwork, land: shapely.Geometry | None, coast_m: float = COAST_M) -> shapely.Geometry:
     """Where the network's roads stop but land goes on (in its CRS): the boundary of the hull of its nodes, less
     what lies at sea or within ``coast_m`` of it. ``land`` (WGS84) is where roads may run; None: land everywhere."""
-    xy = network.projected_xy()
-    edge = shapely.convex_hull(shapely.multipoints(xy)).boundary
+    hull = _hull(network.projected_xy())
+    edge = hull.boundary
     if land is None:
         return edge
-    inland = gpd.GeoSeries([land], crs="EPSG:4326").to_crs(network.crs).iloc[0].buffer(-coast_m)
-    return edge.intersection(inland)
+    near = gpd.GeoSeries([hull.buffer(2 * coast_m)], crs=network.crs).to_crs("EPSG:4326").iloc[0]
+    inland = gpd.GeoSeries([shapely.intersection(land, near)], crs="EPSG:4326").to_crs(network.crs).iloc[0]
+    return edge.intersection(inland.buffer(-coast_m))
+
+
+def _hull(xy: np.ndarray) -> shapely.Geometry:
+    """The convex hull of points (qhull's, much faster than shapely's on millions of nodes; shapely's when the points
+    are too few or in a line)."""
+    try:
+        return shapely.Polygon(xy[ConvexHull(xy).vertices])
+    except (QhullError, ValueError):
+        return shapely.convex_hull(shapely.multipoints(xy))
 
 
 def judged_communes(
@@ -140,31 +167,100 @@ def judged_communes(
     return np.where(trips.origin_node >= 0, notes, "off_network")
 
 
+class Routes:
+    """The paths the routings of a calibration found, one :class:`~coverage.core.paths.PathStore` per network and
+    sites routed: the trips of several départements on one network share its routings."""
+
+    def __init__(self):
+        self._stores: dict[tuple, PathStore] = {}
+        self._last: dict[int, tuple[SpeedModel, Nearest]] = {}
+
+    def store(self, trips: Trips) -> PathStore:
+        """The store of the network and sites of some trips."""
+        key = (id(trips.network), trips.direction, trips.site_node.tobytes(), trips.site_s.tobytes())
+        if key not in self._stores:
+            self._stores[key] = PathStore(trips.network, trips.site_node, trips.site_s, trips.direction)
+        return self._stores[key]
+
+    def copy(self) -> Routes:
+        """The same kept paths in a set of their own (the work that starts from them gives the same result whatever
+        ran before it)."""
+        twin = Routes()
+        twin._stores = {key: store.copy() for key, store in self._stores.items()}
+        found = {id(store): key for key, store in self._stores.items()}
+        twin._last = {id(twin._stores[found[key]]): last for key, last in self._last.items()}
+        return twin
+
+    @property
+    def routings(self) -> int:
+        """Routings run so far, over all networks."""
+        return sum(store.routings for store in self._stores.values())
+
+    def route(self, trips: Sequence[Trips], model: SpeedModel) -> list[np.ndarray]:
+        """Route each network of ``trips`` once under ``model`` (unless its last routing was under that model), keep
+        the new paths; each trips' minutes, exact (NaN: off the network, unreachable)."""
+        routed = {}
+        for t in trips:
+            store = self.store(t)
+            if id(store) not in routed:
+                last = self._last.get(id(store))
+                nearest = last[1] if last is not None and _same_times(last[0], model) else store.route(model)
+                self._last[id(store)] = (model, nearest)
+                routed[id(store)] = nearest
+            store.add(routed[id(store)], t.origin_node)
+        return [_as_minutes(routed[id(self.store(t))].seconds, t) for t in trips]
+
+    def minutes(self, trips: Sequence[Trips], model: SpeedModel) -> list[np.ndarray]:
+        """Each trips' minutes along the fastest of their kept paths under ``model`` (NaN where none is kept): the
+        model evaluated once per network."""
+        stores = {id(self.store(t)): self.store(t) for t in trips}
+        found = {key: iter(store.seconds_of_each(model, [t.origin_node for t in trips if self.store(t) is store]))
+                 for key, store in stores.items()}  # fmt: skip
+        return [_minutes_of(next(found[id(self.store(t))]), t) for t in trips]
+
+    def driven(self, trips: Sequence[Trips], model: SpeedModel, class_groups: dict[str, list[str]]) -> pd.DataFrame:
+        """Kilometres and hours the trips drive on each class group along their fastest kept paths under ``model``
+        (:func:`driven`)."""
+        tables = []
+        for t in trips:
+            store = self.store(t)
+            edges, uses, seconds = store.driven(model, t.origin_node[t.origin_node >= 0])
+            network = store.network
+            tables.append(pd.DataFrame({"highway": network.highway[edges], "km": uses * network.length_m[edges] / 1000,
+                                        "hours": uses * seconds / 3600}))  # fmt: skip
+        used = pd.concat(tables, ignore_index=True)
+        group_of = {road: group for group, roads in class_groups.items() for road in roads}
+        used["group"] = used["highway"].map(group_of).fillna("other")
+        table = used.groupby("group")[["km", "hours"]].sum()
+        return _with_speed(table.reindex([*class_groups, "other"], fill_value=0.0).reset_index())
+
+
+def _same_times(one: SpeedModel, other: SpeedModel) -> bool:
+    """Whether two models give every edge the same time (whatever their names and sources)."""
+    return replace(one, name="", source="") == replace(other, name="", source="")
+
+
+def _as_minutes(node_seconds: np.ndarray, trips: Trips) -> np.ndarray:
+    """Minutes of each trip from the seconds of every node to its nearest site."""
+    return _minutes_of(np.where(trips.origin_node >= 0, node_seconds[np.maximum(trips.origin_node, 0)], np.inf), trips)
+
+
+def _minutes_of(seconds: np.ndarray, trips: Trips) -> np.ndarray:
+    """Minutes of each trip from its seconds on the network: off-road seconds added, NaN where off the network or
+    unreachable."""
+    seconds = np.where(trips.origin_node >= 0, seconds, np.inf) + trips.origin_s
+    return np.where(np.isfinite(seconds), seconds / 60, np.nan)
+
+
 def driven(trips: Trips, model: SpeedModel, class_groups: dict[str, list[str]]) -> pd.DataFrame:
     """Kilometres and hours the trips drive on each class group along their shortest paths under ``model``.
 
     Returns ``group``, ``km``, ``hours`` and ``driven_kph`` (km / hours: the speed as driven, bends, built-up
     areas and junctions included); classes in no group count as ``other``.
     """
-    network = trips.network
-    seconds = model.edge_seconds(network)
-    nearest = trips.nearest(model)
-    steps: list[np.ndarray] = []
-    for node in trips.origin_node[trips.origin_node >= 0].tolist():
-        while nearest.previous[node] >= 0:
-            steps.append((node, nearest.previous[node]))
-            node = nearest.previous[node]
-    pairs = np.array(steps, dtype=np.int64).reshape(-1, 2)
-    if trips.direction == "from_site":
-        pairs = pairs[:, ::-1]
-    edges = pd.DataFrame({"source": network.source, "target": network.target, "seconds": seconds,
-                          "km": network.length_m / 1000, "highway": network.highway})  # fmt: skip
-    fastest = edges.sort_values("seconds", kind="stable").drop_duplicates(["source", "target"])
-    used = pd.DataFrame(pairs, columns=["source", "target"]).merge(fastest, on=["source", "target"], how="left")
-    group_of = {road: group for group, roads in class_groups.items() for road in roads}
-    used["group"] = used["highway"].map(group_of).fillna("other")
-    table = used.groupby("group").agg(km=("km", "sum"), hours=("seconds", lambda s: s.sum() / 3600))
-    return _with_speed(table.reindex([*class_groups, "other"], fill_value=0.0).reset_index())
+    routes = Routes()
+    routes.route([trips], model)
+    return routes.driven([trips], model, class_groups)
 
 
 def _with_speed(table: pd.DataFrame) -> pd.DataFrame:
@@ -235,9 +331,11 @@ class FitSettings:
 
 @dataclass(frozen=True)
 class Fit:
-    """A fitted model, its minutes for every reference commune, how the optimiser ended, the kilometres the
-    fitting trips drive on each class group (``exposure``: ``group``, ``km``, ``hours``, ``driven_kph``,
-    ``fitted``), and the fitted value of each fitted group and scalar (``values``)."""
+    """A fitted model, its minutes for every reference commune (routed under it), how the optimiser ended, the
+    kilometres the fitting trips drive on each class group (``exposure``: ``group``, ``km``, ``hours``,
+    ``driven_kph``, ``fitted``), the fitted value of each fitted group and scalar (``values``), the model
+    evaluations along the kept paths and the routings the fit ran, and whether its last routing found no trip
+    faster than its kept paths (``converged``)."""
 
     model: SpeedModel
     minutes: np.ndarray
@@ -245,6 +343,8 @@ class Fit:
     message: str
     exposure: pd.DataFrame
     values: dict[str, float]
+    routings: int = 0
+    converged: bool = True
 
 
 def _parameters(model: SpeedModel, settings: FitSettings, groups: list[str]):
@@ -276,15 +376,10 @@ def _parameters(model: SpeedModel, settings: FitSettings, groups: list[str]):
     return x0, (lower, upper), model_at
 
 
-def exposure(trips: list[Trips], model: SpeedModel, settings: FitSettings) -> pd.DataFrame:
-    """Kilometres and hours driven on each class group by all the trips, under ``model`` (:func:`driven`)."""
-    tables = [driven(t, model, settings.class_groups) for t in trips]
-    return _with_speed(pd.concat(tables).groupby("group", sort=False)[["km", "hours"]].sum().reset_index())
-
-
 def fit_speed_model(
-    trips: list[Trips], observed: list[np.ndarray], model: SpeedModel, settings: FitSettings
-) -> Fit:
+    trips: list[Trips], observed: list[np.ndarray], model: SpeedModel, settings: FitSettings, *,
+    routes: Routes | None = None, name: str = "fit",
+) -> Fit:  # fmt: skip
     """Fit class-group speeds and scalar parameters so that modelled minutes match observed ones.
 
     Robust non-linear least squares (:func:`scipy.optimize.least_squares`, ``settings.loss`` with residuals beyond
@@ -293,34 +388,66 @@ def fit_speed_model(
     site), are left out. A group is fitted when the trips drive at least ``settings.min_exposure_km`` of it under
     the starting model; the others keep their prior.
 
+    Candidate models are evaluated along the paths ``routes`` keeps (each trip at the fastest of them), not by
+    routing: a routing under the fitted model then adds the paths it prefers and the fit resumes from there, until
+    a routing finds no trip faster than its kept paths by more than :data:`CONVERGED_MIN` minutes (at most
+    :data:`ROUTINGS_PER_FIT` routings). Trips with no kept path are routed first, under the starting model.
+
     Parameters
     ----------
     trips, observed
         One :class:`Trips` per network (département) and the official minutes of its communes.
     model
         The model fitted: its name and the parameters not fitted are kept.
+    routes
+        The paths already kept (a new, empty set when None); the fit adds to them. Trips none of whose paths were
+        looked for are first routed under the starting model and under models around it (each parameter moved by
+        the factors of :data:`SPREAD`), so that the kept paths hold the alternatives a change of each parameter
+        would make the trips take.
+    name
+        What the progress log calls this fit.
     """
-    _, _, starting = _parameters(model, replace(settings, prior=None), list(settings.class_groups))
-    start = starting(np.array([settings.initial[name] for name in [*settings.class_groups, *settings.scalars]], float))
-    driven_km = exposure(trips, start, settings)
-    groups = [g for g in settings.class_groups if driven_km.set_index("group").at[g, "km"] >= settings.min_exposure_km]
-    x0, bounds, model_of = _parameters(model, settings, groups)
+    routes = routes if routes is not None else Routes()
+    before = routes.routings
+    x, (lower, upper), starting = _parameters(model, replace(settings, prior=None), list(settings.class_groups))
+    start = starting(x)
+    if not all(routes.store(t).routed(t.origin_node) for t in trips):
+        spread = [np.clip(np.where(np.arange(len(x)) == i, x * f, x), lower, upper)
+                  for i in range(len(x)) for f in SPREAD]  # fmt: skip
+        for candidate in [start, *map(starting, spread)]:
+            routes.route(trips, candidate)
+        logger.info("%s: routed under the starting model and %d models around it", name, len(spread))
+    driven_km = routes.driven(trips, start, settings.class_groups).set_index("group")["km"]
+    groups = [g for g in settings.class_groups if driven_km[g] >= settings.min_exposure_km]
+    x, bounds, model_of = _parameters(model, settings, groups)
     timed = [o > 0 for o in observed]
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        candidate = model_of(x)
-        gaps = [(t.minutes(candidate) - o)[k] for t, o, k in zip(trips, observed, timed, strict=True)]
+        gaps = [(m - o)[k] for m, o, k in zip(routes.minutes(trips, model_of(x)), observed, timed, strict=True)]
         return np.nan_to_num(np.concatenate(gaps), nan=0.0)
 
-    scale = np.maximum(np.abs(x0), 1.0)
-    result = least_squares(residuals, x0, bounds=bounds, loss=settings.loss, f_scale=settings.scale_min,
-                           diff_step=1e-2, x_scale=scale)  # fmt: skip
-    fitted = model_of(result.x)
-    table = exposure(trips, fitted, settings).assign(fitted=lambda t: t["group"].isin(groups))
-    table["km_at_start"] = table["group"].map(driven_km.set_index("group")["km"])
-    minutes = np.concatenate([t.minutes(fitted) for t in trips])
-    values = dict(zip([*groups, *settings.scalars], map(float, result.x), strict=True))
-    return Fit(fitted, minutes, int(result.nfev), str(result.message), table, values)
+    scale = np.maximum(np.abs(x), 1.0)
+    evaluations, converged, rounds = 0, False, 0
+    while not converged and rounds < ROUTINGS_PER_FIT:
+        rounds += 1
+        result = least_squares(residuals, x, bounds=bounds, loss=settings.loss, f_scale=settings.scale_min,
+                               diff_step=1e-2, x_scale=scale)  # fmt: skip
+        x, evaluations = result.x, evaluations + result.nfev + (result.njev or 0) * len(x)
+        kept = routes.minutes(trips, model_of(x))
+        routed = routes.route(trips, model_of(x))
+        faster = max((np.nanmax(k[t] - r[t], initial=0.0) for k, r, t in zip(kept, routed, timed, strict=True)))
+        converged = faster <= CONVERGED_MIN
+        error = np.nanmean(np.abs(np.concatenate([(r - o)[t] for r, o, t in zip(routed, observed, timed,
+                                                                                  strict=True)])))  # fmt: skip
+        logger.info("%s: round %d, routed under the fitted model: mean absolute error %.2f min, no trip faster than "
+                    "its kept paths by more than %.2f min%s", name, rounds, error, faster,
+                    "" if converged else ": fitting again")  # fmt: skip
+    fitted = model_of(x)
+    table = routes.driven(trips, fitted, settings.class_groups).assign(fitted=lambda t: t["group"].isin(groups))
+    table["km_at_start"] = table["group"].map(driven_km)
+    values = dict(zip([*groups, *settings.scalars], map(float, x), strict=True))
+    return Fit(fitted, np.concatenate(routed), int(evaluations), str(result.message), table, values,
+               routes.routings - before, converged)  # fmt: skip
 
 
 def validation_table(
@@ -411,24 +538,63 @@ class Reference:
         return self.trips.subset(keep), self.observed[keep]
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """Minutes of some reference communes from a model that never saw them (NaN for the others), one array per
+    reference, and what the work took: routings, model evaluations, whether its fit converged."""
+
+    minutes: list[np.ndarray]
+    routings: int
+    evaluations: int = 0
+    converged: bool = True
+
+
 def held_out_minutes(
-    references: list[Reference], model: SpeedModel, settings: FitSettings, group_of: Callable[[Reference], np.ndarray]
-) -> list[np.ndarray]:
-    """Minutes of each reference commune from a model fitted on the others: ``group_of`` numbers each reference's
-    communes; each group is judged by a fit on every other group (NaN for communes not counted). The fits start
-    from ``settings.initial``: starting them from the fit on every commune saves evaluations without letting
-    the held-out communes in (only where the search starts, not what it minimises)."""
+    references: list[Reference], model: SpeedModel, settings: FitSettings, labels: list[np.ndarray], label: int, *,
+    routes: Routes, name: str = "held-out fit",
+) -> HeldOut:  # fmt: skip
+    """Minutes of the reference communes numbered ``label`` (``labels``: a number per commune of each reference)
+    from a model fitted on the communes numbered otherwise (NaN for the other communes and those not counted).
+
+    The fit starts from ``settings.initial`` and from the paths ``routes`` keeps: starting them from the fit on
+    every commune saves work without letting the held-out communes in (only where the search starts, not what it
+    minimises). The held-out communes are routed under the fitted model."""
+    before = routes.routings
+    training = [r.kept(lab != label) for r, lab in zip(references, labels, strict=True)]
+    training = [(t, o) for t, o in training if len(o)]
+    fit = fit_speed_model([t for t, _ in training], [o for _, o in training], model, settings, routes=routes, name=name)
+    judged = [r.counted & (lab == label) for r, lab in zip(references, labels, strict=True)]
+    routed = routes.route([r.trips.subset(j) for r, j in zip(references, judged, strict=True)], fit.model)
     held = [np.full(len(r.observed), np.nan) for r in references]
-    labels = [group_of(r) for r in references]
-    for label in sorted(set(np.concatenate(labels).tolist())):
-        training = [r.kept(lab != label) for r, lab in zip(references, labels, strict=True)]
-        training = [(t, o) for t, o in training if len(o)]
-        fitted = fit_speed_model([t for t, _ in training], [o for _, o in training], model, settings).model
-        for r, lab, out in zip(references, labels, held, strict=True):
-            judged = r.counted & (lab == label)
-            if judged.any():
-                out[judged] = r.trips.subset(judged).minutes(fitted)
-    return held
+    for out, j, minutes in zip(held, judged, routed, strict=True):
+        out[j] = minutes
+    return HeldOut(held, routes.routings - before, fit.evaluations, fit.converged)
+
+
+_FORKED: Callable | None = None  # the work the processes of :func:`forked_map` run, set before they are forked
+
+
+def _run_forked(index: int):
+    """Run item ``index`` of the work set before forking (in a forked process)."""
+    return _FORKED(index)
+
+
+def forked_map(function: Callable[[int], object], count: int, workers: int) -> list:
+    """``function(0)`` ... ``function(count - 1)`` in ``workers`` processes forked from this one, which share its
+    memory as it is (networks, kept paths: nothing is copied but the results); here, one after the other, when
+    ``workers`` is 1."""
+    global _FORKED
+    if workers <= 1 or count <= 1:
+        return [function(i) for i in range(count)]
+    for stream in (sys.stdout, sys.stderr):  # a forked copy of a buffered stream would write it twice
+        stream.flush()
+    _FORKED = function
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+            return list(pool.map(_run_forked, range(count)))
+    finally:
+        _FORKED = None
 
 
 @dataclass(frozen=True)
@@ -453,10 +619,15 @@ class Calibration:
         The fit's kilometres, hours and speed as driven on each class group (:attr:`Fit.exposure`; empty when
         nothing was fitted).
     evaluations
-        Model evaluations of the fit.
+        Model evaluations of the fit (along the kept paths).
     fitted
         Whether a model was fitted: False when no département had enough judged communes (``models["fitted"]``
         is then the starting model, unchanged).
+    routings
+        Routings of the fit, and of the whole calibration (``routings_in_all``: the held-out fits and the models
+        compared too).
+    converged
+        Whether every fit ended on a routing that found no trip faster than its kept paths; ``fits`` how many.
     """
 
     communes: pd.DataFrame
@@ -465,39 +636,71 @@ class Calibration:
     exposure: pd.DataFrame
     evaluations: int
     fitted: bool = True
+    routings: int = 0
+    routings_in_all: int = 0
+    fits: int = 0
+    converged: bool = True
+    method: str = METHOD
 
 
 def calibrate(
     references: list[Reference], fitted_model: SpeedModel, compared: dict[str, SpeedModel], settings: FitSettings, *,
-    label: str, folds: int = 5, seed: int = 0, min_communes: int = 1,
+    label: str, folds: int = 5, seed: int = 0, min_communes: int = 1, workers: int = 1,
 ) -> Calibration:  # fmt: skip
     """Fit a speed model on the reference communes of every département, pooled, and judge it on communes it never
     saw: ``folds``-fold cross-validation over the pooled communes and, with two départements or more, each
     département by the fit on the others. ``compared`` models (role -> model: the shipped one, the alternative)
     are judged on the same communes. A département with fewer than ``min_communes`` judged communes is not fitted
     on nor judged; with none left, ``fitted_model`` is kept as it is and only the ``compared`` models are judged.
+
+    The fit runs first; the held-out fits and the compared models then start from the paths it kept, in
+    ``workers`` processes. The progress log says which fit of how many runs, and each of its routings.
     """
     references = [r if r.judged >= min_communes else replace(r, notes=np.where(r.notes == "off_network", r.notes,
                                                                                 "too_few")) for r in references]  # fmt: skip
     usable = [r for r in references if r.judged]
+    rng = np.random.default_rng(seed)
+    held_out = {"k_fold": [rng.integers(0, folds, len(r.observed)) for r in usable]} if usable else {}
+    if len(usable) > 1:
+        held_out["leave_one_out"] = [np.full(len(r.observed), i) for i, r in enumerate(usable)]
+    work = [(role, number) for role, labels in held_out.items()
+            for number in sorted(set(np.concatenate(labels).tolist()))]  # fmt: skip
+    fits = bool(usable) + len(work)
+    routes = Routes()
     roles: dict[str, list[np.ndarray]] = {}
     fitted, fit = fitted_model, None
     if usable:
+        logger.info("fit 1 of %d: %d communes of %s", fits, sum(r.judged for r in usable),
+                    ", ".join(r.departement for r in usable))  # fmt: skip
         kept = [r.kept() for r in usable]
-        fit = fit_speed_model([t for t, _ in kept], [o for _, o in kept], fitted_model, settings)
+        fit = fit_speed_model([t for t, _ in kept], [o for _, o in kept], fitted_model, settings, routes=routes,
+                              name=f"fit 1 of {fits}")  # fmt: skip
         places = ", ".join(r.departement for r in usable)
         fitted = replace(fit.model, source=f"ajusté sur {label} ({sum(r.judged for r in usable)} communes : {places})")
-        roles["fitted"] = [r.trips.minutes(fitted) for r in references]
-        rng = np.random.default_rng(seed)
-        warm = replace(settings, initial={**settings.initial, **fit.values})
-        roles["k_fold"] = _everywhere(references, usable, held_out_minutes(
-            usable, fitted_model, warm, lambda r: rng.integers(0, folds, len(r.observed))))  # fmt: skip
-        if len(usable) > 1:
-            codes = {r.departement: i for i, r in enumerate(usable)}
-            roles["leave_one_out"] = _everywhere(references, usable, held_out_minutes(
-                usable, fitted_model, warm, lambda r: np.full(len(r.observed), codes[r.departement])))  # fmt: skip
-    for role, model in compared.items():
-        roles[role] = [r.trips.minutes(model) for r in references]
+        roles["fitted"] = routes.route([r.trips for r in references], fitted)
+    warm = replace(settings, initial={**settings.initial, **(fit.values if fit else {})})
+    names = {"k_fold": "fold {} of %d" % folds, "leave_one_out": "without {}"}
+
+    def judge(index: int) -> HeldOut:
+        """One held-out fit, or the minutes of one compared model, from the paths the fit kept (a copy of them: the
+        result does not depend on what ran before in the same process)."""
+        own = routes.copy()
+        if index < len(work):
+            role, held = work[index]
+            what = names[role].format(held + 1 if role == "k_fold" else usable[held].departement)
+            name = f"fit {index + 2} of {fits} ({what})"
+            logger.info("%s: starts", name)
+            return held_out_minutes(usable, fitted_model, warm, held_out[role], held, routes=own, name=name)
+        role, model = list(compared.items())[index - len(work)]
+        logger.info("the %s model (%s): routing", role, model.name)
+        return HeldOut(own.route([r.trips for r in references], model), own.routings - routes.routings)
+
+    judged = forked_map(judge, len(work) + len(compared), workers)
+    for role in held_out:
+        parts = [j.minutes for (r, _), j in zip(work, judged, strict=False) if r == role]
+        roles[role] = _everywhere(references, usable, [np.fmax.reduce(m) for m in zip(*parts, strict=True)])
+    roles.update({role: j.minutes for role, j in zip(compared, judged[len(work):], strict=True)})
+    logger.info("%d fits, %d routings in all", fits, routes.routings + sum(j.routings for j in judged))
     communes = pd.concat([r.communes.assign(reference_minutes=r.observed, judged=r.notes == "judged",
                                             note=[NOTES[n] for n in r.notes]) for r in references], ignore_index=True)  # fmt: skip
     communes = communes.assign(**{f"{role}_minutes": np.concatenate(m) for role, m in roles.items()})
@@ -517,7 +720,9 @@ def calibrate(
         communes=communes, validation=validation[[*first, *[c for c in validation.columns if c not in first]]],
         models={"fitted": fitted, **compared},
         exposure=fit.exposure if fit else pd.DataFrame(columns=["group", "km", "hours", "driven_kph", "fitted"]),
-        evaluations=fit.evaluations if fit else 0, fitted=fit is not None,
+        evaluations=fit.evaluations if fit else 0, fitted=fit is not None, routings=fit.routings if fit else 0,
+        routings_in_all=routes.routings + sum(j.routings for j in judged), fits=fits,
+        converged=(fit is None or fit.converged) and all(j.converged for j in judged),
     )  # fmt: skip
 
 
@@ -548,7 +753,12 @@ def config_fragment(calibration: Calibration, label: str) -> str:
         groups = calibration.exposure
         header = [
             f"# Speed model fitted on {label}",
-            f"# {calibration.evaluations} model evaluations. On the communes it was fitted on: {stated('fitted')}.",
+            f"# Method: {calibration.method}. The fit: {calibration.routings} routings, "
+            f"{calibration.evaluations} model evaluations along the kept paths; {calibration.fits} fits and {calibration.routings_in_all} routings in "
+            "all, with those judging the model on communes it never saw and the models compared"
+            + ("." if calibration.converged else f" (a fit stopped after {ROUTINGS_PER_FIT} routings, its paths "
+                                                  "still changing)."),
+            f"# On the communes it was fitted on: {stated('fitted')}.",
             f"# Held out (each commune by a fit on the other folds): {stated('k_fold')}.",
             *([f"# Held out (each département by a fit on the others): {stated('leave_one_out')}."]
               if "leave_one_out" in roles else []),

@@ -102,26 +102,33 @@ class SpeedModel:
 
     def edge_speed_kph(self, network: RoadNetwork) -> np.ndarray:
         """Speed on every edge (km/h), before the junction delay."""
-        classes, position = np.unique(network.highway, return_inverse=True)
-        default = self.class_kph["default"]
-        speed = np.array([self.class_kph.get(h, default) for h in classes.tolist()], dtype=float)[position]
-        tagged = np.isfinite(network.maxspeed_kph)
-        if self.maxspeed == "target":
-            speed = np.where(tagged, network.maxspeed_kph, speed)
-        else:
-            speed = np.where(tagged, np.minimum(speed, network.maxspeed_kph), speed)
-        slowed = ~np.isin(network.highway, self.free_flow_classes)
-        bends = np.clip(network.sinuosity, 1.0, self.max_sinuosity) - 1.0
-        speed = np.where(slowed, speed / (1.0 + self.bend_coefficient * bends), speed)
-        if self.built_up_kph is not None:
-            built_up = slowed & (network.nearby_junctions[network.source] >= self.built_up_min_junctions)
-            speed = np.where(built_up, np.minimum(speed, self.built_up_kph), speed)
-        return speed
+        return self.speed_kph(EdgeFeatures.of(network))
 
     def edge_seconds(self, network: RoadNetwork) -> np.ndarray:
         """Seconds to drive every edge of a network."""
-        junction = (network.neighbours[network.target] >= 3) & ~np.isin(network.highway, self.priority_classes)
-        return network.length_m / (self.edge_speed_kph(network) / 3.6) + self.junction_delay_s * junction
+        return self.seconds(EdgeFeatures.of(network))
+
+    def speed_kph(self, edges: EdgeFeatures) -> np.ndarray:
+        """Speed on some edges (km/h), before the junction delay, from their features."""
+        default = self.class_kph["default"]
+        speed = np.array([self.class_kph.get(h, default) for h in edges.classes.tolist()], dtype=float)[edges.kind]
+        tagged = np.isfinite(edges.maxspeed_kph)
+        if self.maxspeed == "target":
+            speed = np.where(tagged, edges.maxspeed_kph, speed)
+        else:
+            speed = np.where(tagged, np.minimum(speed, edges.maxspeed_kph), speed)
+        slowed = ~np.isin(edges.classes, self.free_flow_classes)[edges.kind]
+        bends = np.clip(edges.sinuosity, 1.0, self.max_sinuosity) - 1.0
+        speed = np.where(slowed, speed / (1.0 + self.bend_coefficient * bends), speed)
+        if self.built_up_kph is not None:
+            built_up = slowed & (edges.nearby_junctions >= self.built_up_min_junctions)
+            speed = np.where(built_up, np.minimum(speed, self.built_up_kph), speed)
+        return speed
+
+    def seconds(self, edges: EdgeFeatures) -> np.ndarray:
+        """Seconds to drive some edges, from their features."""
+        delayed = edges.enters_junction & ~np.isin(edges.classes, self.priority_classes)[edges.kind]
+        return edges.length_m / (self.speed_kph(edges) / 3.6) + self.junction_delay_s * delayed
 
     def as_config(self) -> dict:
         """The model's parameters as its section of ``speeds.models`` (floats rounded for reading)."""
@@ -142,6 +149,41 @@ def speed_models(settings: dict) -> tuple[SpeedModel, SpeedModel | None]:
     models, alternative = settings["models"], settings["alternative"]
     return (SpeedModel.from_config(settings["model"], models[settings["model"]]),
             None if alternative is None else SpeedModel.from_config(alternative, models[alternative]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EdgeFeatures:
+    """What a speed model reads of some edges, gathered once so that many models can be evaluated on them.
+
+    ``classes`` holds the distinct ``highway`` classes and ``kind`` each edge's position among them;
+    ``nearby_junctions`` is counted at the edge's start (built-up areas), ``enters_junction`` tells an edge that
+    ends at a junction.
+    """
+
+    classes: np.ndarray
+    kind: np.ndarray
+    length_m: np.ndarray
+    maxspeed_kph: np.ndarray
+    sinuosity: np.ndarray
+    nearby_junctions: np.ndarray
+    enters_junction: np.ndarray
+
+    @classmethod
+    def of(cls, network: RoadNetwork, edges: np.ndarray | None = None) -> EdgeFeatures:
+        """The features of a network's edges (``edges``: some of them, by index)."""
+        pick = slice(None) if edges is None else edges
+        classes, kind = np.unique(network.highway[pick], return_inverse=True)
+        return cls(
+            classes=classes, kind=kind, length_m=network.length_m[pick], maxspeed_kph=network.maxspeed_kph[pick],
+            sinuosity=network.sinuosity[pick], nearby_junctions=network.nearby_junctions[network.source[pick]],
+            enters_junction=network.neighbours[network.target[pick]] >= 3,
+        )  # fmt: skip
+
+    def subset(self, edges: np.ndarray) -> EdgeFeatures:
+        """The features of some of these edges (by position)."""
+        return replace(self, kind=self.kind[edges], length_m=self.length_m[edges],
+                       maxspeed_kph=self.maxspeed_kph[edges], sinuosity=self.sinuosity[edges],
+                       nearby_junctions=self.nearby_junctions[edges], enters_junction=self.enters_junction[edges])
 
 
 @dataclass(frozen=True)

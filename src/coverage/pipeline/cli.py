@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
-from .script import STEPS, report_errors, step_parameters
+from .script import STEPS, progress_logged, report_errors, step_parameters
 
 COMMANDS: dict[str, Callable] = {function.__name__.replace("_", "-"): function for function in STEPS.values()}
 
@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = vars(build_parser().parse_args(argv))
     function = arguments.pop("function")
     arguments.pop("command")
-    return report_errors(lambda: function(**arguments))
+    with progress_logged():
+        return report_errors(lambda: function(**arguments))
 
 
 def arguments_of(step: str, values: dict[str, object]) -> list[str]:

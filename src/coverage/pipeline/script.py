@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 import traceback
 import typing
@@ -147,16 +148,35 @@ class _Tee(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def _logged(log: list[str]) -> Iterator[None]:
-    """Copy what is printed (stdout, stderr) into the job's log, when the rule has one."""
-    if not log:
+def progress_logged() -> Iterator[None]:
+    """Print the library's progress messages (its ``coverage`` loggers, level INFO) on stderr as it goes, one timed
+    line each: a job that works for minutes says what it is doing."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    package = logging.getLogger("coverage")
+    level, package.level = package.level, logging.INFO
+    package.addHandler(handler)
+    try:
         yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
+
+
+@contextlib.contextmanager
+def _logged(log: list[str]) -> Iterator[None]:
+    """Copy what is printed (stdout, stderr) and the progress messages into the job's log, when the rule has one,
+    line by line as they come."""
+    if not log:
+        with progress_logged():
+            yield
         return
     Path(log[0]).parent.mkdir(parents=True, exist_ok=True)
     with (
-        open(log[0], "w", encoding="utf-8") as file,
+        open(log[0], "w", encoding="utf-8", buffering=1) as file,
         contextlib.redirect_stdout(_Tee(sys.stdout, file)),
         contextlib.redirect_stderr(_Tee(sys.stderr, file)),
+        progress_logged(),
     ):
         yield
 

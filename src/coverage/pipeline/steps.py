@@ -8,6 +8,7 @@ not pay for them.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -70,6 +71,8 @@ from ..outputs.report import (
 from ..tables import read_csv, read_strings, sources_of, with_sources, write_csv, write_gpkg
 from .configuration import adopt_fitted
 from .provenance import build_manifest, write_manifest
+
+logger = logging.getLogger(__name__)
 
 
 def communes(
@@ -363,14 +366,16 @@ def reference_sites(*, sites: Path, finess: Path, table: Path, rejects: Path) ->
 
 def calibration(
     *, networks: list[Path], communes: Path, reference: Path, sites: Path, departements: Path, codes: list[str],
-    settings: dict, speeds: dict, fit: dict, fitted: Path, validation: Path, commune_times: Path, groups: Path,
-    plot: Path,
+    settings: dict, speeds: dict, fit: dict, workers: int, fitted: Path, validation: Path, commune_times: Path,
+    groups: Path, plot: Path,
 ) -> None:  # fmt: skip
     """Fit the speed model on the reference communes of départements ``codes`` (on their prepared ``networks``,
     in that order), judge it on communes it never saw, and compare the shipped model and the alternative.
 
     A département with fewer than ``fit["min_communes"]`` judged communes is not fitted on; with none left, the
-    shipped model is kept (``fitted`` then holds it, said so) and only compared.
+    shipped model is kept (``fitted`` then holds it, said so) and only compared. Départements prepared from one
+    source share its network (loaded once, routed once per model); the fits that judge the model run in
+    ``workers`` processes.
     """
     from ..outputs.plot import plot_calibration
 
@@ -379,17 +384,19 @@ def calibration(
     access_model = AccessModel.from_config(settings)
     land = load_departements(departements).union_all()
     loaded: dict[Path, RoadNetwork] = {}
+    for path in dict.fromkeys(networks):
+        logger.info("loading the network %s", path.name)
+        loaded[path] = main_component(RoadNetwork.load(path))[0]
     references = [
-        reference_communes(code, loaded.setdefault(path, main_component(RoadNetwork.load(path))[0]), places,
-                           minutes.set_index("commune")["minutes"], read_csv(sites), access_model,
-                           direction=fit["direction"], land=land)
+        reference_communes(code, loaded[path], places, minutes.set_index("commune")["minutes"], read_csv(sites),
+                           access_model, direction=fit["direction"], land=land)
         for code, path in zip(codes, networks, strict=True)
     ]  # fmt: skip
     models = speeds["models"]
     shipped = SpeedModel.from_config(fit["model"], models[fit["model"]])
     compared = {"shipped": shipped, **({"alternative": speed_models(speeds)[1]} if speeds["alternative"] else {})}
     result = calibrate(references, shipped, compared, FitSettings.from_config(fit, models), label=fit["label"],
-                       folds=fit["folds"], min_communes=fit["min_communes"])  # fmt: skip
+                       folds=fit["folds"], min_communes=fit["min_communes"], workers=workers)  # fmt: skip
     label = fit["label"]
     write_csv(with_sources(result.validation, [label]), validation)
     write_csv(with_sources(result.communes, [label]), commune_times)
