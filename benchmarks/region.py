@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from maps import SWITCH_NEW, Browser, open_time, switch_times  # noqa: E402  (the maps' Chromium measures)
+from maps import OLD_REGION_PAGE, SWITCH_NEW, blank_page, measure, old_page  # noqa: E402  (the maps' Chromium measure)
 from network import generate  # noqa: E402  (the synthetic Geofabrik-like extract)
 
 from coverage.france.territories import Territories, slug  # noqa: E402
@@ -104,54 +103,44 @@ def run_workflow(folder: Path, codes: list[str], pbf: Path, buffer_km: float) ->
 
 
 def job_costs(folder: Path) -> dict:
-    """Each job's wall time (s) and peak resident memory (MB) from the run's benchmark: files, by rule."""
+    """Each job's wall time (s) and peak memory (MB) from the run's benchmark: files, by rule: ``mb``, the resident
+    memory of the job's processes added up (Snakemake's ``max_rss``), and ``pss_mb``, their proportional share (a
+    page shared by the processes a job forks counts once, as a cluster's memory accounting counts it)."""
     jobs: dict[str, dict] = {}
     for tsv in sorted((folder / "data/processed/benchmarks").rglob("*.tsv")):
         measure = pd.read_csv(tsv, sep="\t").iloc[0]
-        rule = tsv.parent.name
-        entry = {"s": round(float(measure["s"]), 1), "mb": round(float(measure["max_rss"]))}
-        jobs.setdefault(rule, {})[tsv.stem] = entry
+        jobs.setdefault(tsv.parent.name, {})[tsv.stem] = {
+            "s": round(float(measure["s"]), 1), "mb": round(float(measure["max_rss"])),
+            "pss_mb": round(float(measure["max_pss"]))}  # fmt: skip
     return jobs
 
 
 def calibration(folder: Path) -> dict:
-    """How the run fitted its speeds: the header of ``speeds_fitted.yaml`` (method, routings, communes)."""
+    """How the run fitted its speeds, as ``speeds_fitted.yaml`` states it: method, routings, fits, and its header."""
     fitted = folder / "data/processed/calibration/speeds_fitted.yaml"
     header = [line[2:] for line in fitted.read_text(encoding="utf-8").splitlines() if line.startswith("# ")]
-    method = yaml.safe_load(fitted.read_text(encoding="utf-8")).get("calibration", {})
-    return {"header": header, **method}
+    stated = next((line for line in header if line.startswith("Method: ")), "")
+    numbers = re.search(r"Method: (.+?)\. The fit: (\d+) routings, (\d+) model evaluations.*?; (\d+) fits and (\d+) "
+                        r"routings in all", stated)  # fmt: skip
+    keys = ("method", "routings", "evaluations", "fits", "routings_in_all")
+    summary = dict(zip(keys, [numbers.group(1), *map(int, numbers.groups()[1:])], strict=True)) if numbers else {}
+    return {**summary, "header": header}
 
 
-def pages(folder: Path, region: str, repeat: int, work: Path) -> dict:
-    """Weight and opening time beyond a blank page of each page the run writes; the région map's picker switch."""
-    blank = work / "blank.html"
-    blank.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>")
-    opened = {"blank": blank, **{p.name: p for p in sorted((folder / "maps").glob("*.html"))},
-              **{p.name: p for p in sorted((folder / "reports").glob("*.html"))}}  # fmt: skip
-    times: dict[str, list[float]] = {name: [] for name in opened}
-    with Browser(work / "profile") as browser:
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            browser.call(f"{domain}.enable")
-        browser.call("Network.setBlockedURLs", urls=["http://*", "https://*"])
-        browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=768, deviceScaleFactor=1, mobile=False)
-        for page in opened.values():
-            open_time(browser, page)
-        for _ in range(repeat):
-            for name, page in opened.items():
-                times[name].append(open_time(browser, page))
-        region_map = opened[f"{region}.html"]
-        switches = [statistics.median(round_) for round_ in zip(*(switch_times(browser, region_map, SWITCH_NEW)
-                                                                 for _ in range(max(repeat, 3))), strict=True)]  # fmt: skip
-        errors = browser.script_errors()
-    blank_s = statistics.median(times["blank"])
-    figures = {name: {"weight_mb": round(page.stat().st_size / 1e6, 2),
-                      "beyond_blank_s": round(statistics.median(times[name]) - blank_s, 3)}
-               for name, page in opened.items() if name != "blank"}  # fmt: skip
+def pages(folder: Path, region: str, repeat: int, work: Path, baseline: str) -> dict:
+    """Weight and opening time beyond a blank page of each page the run writes, the région map's picker switch, and
+    the région map of ``baseline`` built from the same tables beside it (:mod:`maps`' measure)."""
+    opened = {"blank": blank_page(work), **{p.name: p for p in sorted((folder / "maps").glob("*.html"))},
+              **{f"reports/{p.name}": p for p in sorted((folder / "reports").glob("*.html"))}}  # fmt: skip
+    old = old_page(baseline, work, OLD_REGION_PAGE, [str(folder), region, str(work / "old-region.html")],
+                   "old-region.html")  # fmt: skip
+    if isinstance(old, Path):
+        opened[f"{region}.html (old, {baseline})"] = old
+    switched = {name: SWITCH_NEW for name in opened if name.startswith(f"{region}.html")}
+    figures = measure(opened, switched, repeat, work)
     for pdf in sorted((folder / "reports").glob("*.pdf")):
-        figures[pdf.name] = {"weight_mb": round(pdf.stat().st_size / 1e6, 2)}
-    figures[f"{region}.html"]["switch_ms"] = {"median": round(statistics.median(switches), 1),
-                                              "slowest": round(max(switches), 1), "choices": len(switches)}  # fmt: skip
-    return {"blank_s": round(blank_s, 3), **figures, "script_errors": errors}
+        figures[f"reports/{pdf.name}"] = {"weight_mb": round(pdf.stat().st_size / 1e6, 2)}
+    return figures if isinstance(old, Path) else {**figures, "old_region_map": old}
 
 
 def main() -> None:
@@ -162,6 +151,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=24_000_000, help="nodes of the synthetic extract")
     parser.add_argument("--work", type=Path, default=None, help="folder for the extract and the run (kept)")
     parser.add_argument("--repeat", type=int, default=5, help="openings of each page")
+    parser.add_argument("--region-baseline-commit", default="077266f", help="the commit whose région map is compared")
     parser.add_argument("--smoke", action="store_true", help="Territoire de Belfort on 300,000 nodes: minutes")
     arguments = parser.parse_args()
     if arguments.smoke:
@@ -183,14 +173,15 @@ def main() -> None:
         region = slug(arguments.region) if not arguments.region.isdigit() else next(
             p.stem for p in (folder / "maps").glob("*.html") if not p.stem.startswith(("index", "annuaire")))
         jobs = job_costs(folder)
-        opened = pages(folder, region, 1 if arguments.smoke else arguments.repeat, work)
+        opened = pages(folder, region, 1 if arguments.smoke else arguments.repeat, work, arguments.region_baseline_commit)
         fitted = calibration(folder)
-    calibration_job = next(iter(jobs.get("calibration", {}).values()), {"s": None, "mb": None})
+    calibration_job = next(iter(jobs.get("calibration", {}).values()), {"s": None, "pss_mb": None})
     region_map = opened[f"{region}.html"]
     goals = {
         "run_at_most_10_min": run["s"] <= GOALS["run_s"],
         "calibration_at_most_5_min": calibration_job["s"] is not None and calibration_job["s"] <= GOALS["calibration_s"],
-        "calibration_at_most_4_gb": calibration_job["mb"] is not None and calibration_job["mb"] <= GOALS["calibration_mb"],
+        "calibration_at_most_4_gb": calibration_job["pss_mb"] is not None
+        and calibration_job["pss_mb"] <= GOALS["calibration_mb"],
         "region_map_at_most_5_mb": region_map["weight_mb"] <= GOALS["region_map_mb"],
         "region_map_at_most_1_s_beyond_blank": region_map["beyond_blank_s"] <= GOALS["region_map_beyond_blank_s"],
         "switch_at_most_200_ms": region_map["switch_ms"]["slowest"] <= GOALS["switch_ms"],

@@ -25,7 +25,7 @@ def benchmark(name: str, *arguments: str, timeout: int = 600) -> dict:
 
 def test_every_benchmark_is_tested_here():
     scripts = {path.stem for path in (ROOT / "benchmarks").glob("*.py")}
-    tested = {"routing", "calibration", "directory", "identical_runs", "isochrones", "jobs", "network", "maps"}
+    tested = {"routing", "calibration", "directory", "identical_runs", "isochrones", "jobs", "network", "maps", "region"}
     assert scripts == tested
 
 
@@ -52,17 +52,18 @@ def test_directory_page(run: Path):
     assert figures["chromium"]["queries"]["20250"]["suggestions"] >= 2
 
 
-def test_national_map_page_beside_the_page_it_replaced(run: Path):
-    """Timings are the benchmark's to report (a loaded test machine makes them noisy); the weight is exact."""
+def test_national_and_region_maps_beside_the_pages_they_replaced(run: Path):
+    """Timings are the benchmark's to report (a loaded test machine makes them noisy); the weights are exact."""
     figures = benchmark("maps", "--run", str(run), "--smoke")
-    compared = figures["baseline"] == "223eee8"
-    assert compared or figures["baseline"].startswith("unavailable: "), "only a clone without the commit skips it"
-    pages = ["blank", "new", "old"] if compared else ["blank", "new"]
-    assert figures["script_errors"] == [] and figures["goals"]["weight_at_most_4_mb"]
-    for page in pages:
-        assert figures[page]["open_s"] > 0 and len(figures[page]["open_runs_s"]) == 1
-    assert figures["new"]["switch_ms"]["indicators"] == 19 and figures["new"]["switch_ms"]["slowest"] > 0
-    assert "old" not in figures or figures["old"]["weight_mb"] > 4 * figures["new"]["weight_mb"]
+    assert figures["script_errors"] == [] and figures["region"]["name"] == "corse"
+    for page, commit, choices in (("national", "223eee8", 19), ("region", "077266f", 5)):
+        compared = figures[page]["baseline"] == commit
+        assert compared or figures[page]["baseline"].startswith("unavailable: "), "only a clone without the commit"
+        new, old = figures[page]["new"], figures[page]["old"]
+        assert new["open_s"] > 0 and len(new["open_runs_s"]) == 1
+        assert new["switch_ms"]["indicators"] == choices and new["switch_ms"]["slowest"] > 0
+        assert old is None or (old["open_s"] > 0 and old["weight_mb"] > 4 * new["weight_mb"]), page
+    assert figures["goals"]["national_weight_at_most_4_mb"] and figures["goals"]["region_weight_at_most_5_mb"]
 
 
 def test_identical_runs_tell_a_changed_table(run: Path, tmp_path: Path):
@@ -89,6 +90,23 @@ def test_departement_jobs_and_their_fitted_costs(run: Path):
     assert set(figures["cases"]) == {"corse-2A", "synthetic"}
     for job in ("network", "access", "isochrones", "commune_site_times", "nearest_sites", "siting"):
         assert figures["fitted_costs"][job]["mb"] is not None, job
+
+
+def test_region_at_real_size_every_target_on_a_synthetic_extract():
+    """The région benchmark at its smoke size (Territoire de Belfort): every default target built on a Geofabrik-like
+    extract, each job measured, each page opened in Chromium, the calibration's method read from its output."""
+    figures = benchmark("region", "--smoke", timeout=900)
+    assert figures["departements"] == ["90"] and figures["region"] == "bourgogne-franche-comte"
+    assert figures["extract"]["nodes"] > 250_000 and figures["run"]["s"] > 0
+    assert {"prepare_network", "calibration", "network", "access", "isochrones"} <= set(figures["jobs"])
+    assert figures["calibration"]["method"] == "paths kept between routings" and figures["calibration"]["routings"] > 0
+    pages = figures["pages"]
+    assert pages["script_errors"] == []
+    for page in ("index.html", "bourgogne-franche-comte.html", "annuaire-bourgogne-franche-comte.html",
+                 "reports/bourgogne-franche-comte.html"):
+        assert pages[page]["weight_mb"] > 0 and pages[page]["open_s"] > 0, page
+    assert pages["bourgogne-franche-comte.html"]["switch_ms"]["indicators"] == 5
+    assert pages["reports/bourgogne-franche-comte.pdf"]["weight_mb"] > 0
 
 
 def test_extract_reader_and_national_split(run: Path):

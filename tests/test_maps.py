@@ -15,7 +15,8 @@ from coverage.france.sources.own_sites import OwnList
 from coverage.france.sources.sae import find_edition
 from coverage.outputs._web_assets import external_references
 from coverage.outputs.explorer import national_indicators, national_page
-from coverage.outputs.maps import LOCATION_NOTES, site_popup, write_map
+from coverage.outputs.maps import LOCATION_NOTES, site_popup
+from coverage.outputs.page import write_map
 
 SITE = {
     "finess": "2A0000001", "name": "CH L'ÉTOILE", "service": "USP", "capacity": 10.0, "capacity_unit": "beds",

@@ -200,7 +200,7 @@ def test_the_region_map_has_the_same_picker_and_folded_overlays(run: Path, tmp_p
         opening = browser.evaluate("document.getElementById('coverage-indicator').value")
         folded = browser.evaluate("!document.querySelector('.leaflet-control-layers-expanded')")
         before = browser.evaluate(visible_legend)
-        communes = "document.querySelectorAll('path.coverage-commune').length"
+        communes = "coveragePage.communeLayers.filter(layer => layer._map).length"
         drawn_before = browser.evaluate(communes)
         other = next(choice for choice in choices if choice != opening)
         pick(browser, other)
@@ -210,4 +210,59 @@ def test_the_region_map_has_the_same_picker_and_folded_overlays(run: Path, tmp_p
     assert folded
     assert choices == [f"Minutes jusqu'au site {s} le plus proche" for s in ("MSP", "HAD", "EMSP", "USP", "LISP")]
     assert before == [opening] and after == [other]
-    assert drawn_before == drawn_after == 360, "one base layer at a time"
+    assert drawn_before == drawn_after == 360, "one commune geometry, restyled"
+
+
+CANVAS_PIXEL = """
+((lat, lon) => {
+  const layer = coveragePage.communeLayer, renderer = layer.getLayers()[0].options.renderer;
+  const point = coveragePage.map.latLngToLayerPoint([lat, lon]).subtract(renderer._bounds.min);
+  const pixel = renderer._ctx.getImageData(Math.round(point.x), Math.round(point.y), 1, 1).data;
+  return [...pixel];
+})(%s, %s)
+"""
+
+
+def test_the_region_map_paints_each_commune_in_the_class_of_its_minutes(run: Path, tmp_path: Path, default_config):
+    """Read on the page's canvas, pixel by pixel: the colour at the middle of a commune (its largest inscribed circle,
+    wide enough on screen) is the class of its minutes in ``access_commune.csv``, classed here from the config's
+    thresholds, for the service shown at opening and for another one picked (within 2 of 255 on each channel: the
+    canvas keeps colours premultiplied by their opacity)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from coverage.outputs._classes import MINUTE_COLORS, UNREACHED_COLOR
+
+    access = pd.read_csv(run / "data/processed/access_commune.csv", dtype={"commune": str}).set_index("commune")
+    shapes = gpd.read_file(run / "data/processed/communes.gpkg", layer="communes").set_index("code")
+    shapes = shapes.loc[access.index].to_crs(2154)
+    circles = shapely.maximum_inscribed_circle(shapes.geometry.to_numpy())
+    middle = gpd.GeoSeries(shapely.get_point(circles, 0), index=shapes.index, crs=2154).to_crs(4326)
+    radius_m = shapely.length(circles)
+    settings = default_config["access"]
+    bounds = [*settings["thresholds_min"], 120, settings["horizon_min"]]  # 60 doubled while below the horizon
+
+    def expected(minutes: float) -> str:
+        if not np.isfinite(minutes):
+            return UNREACHED_COLOR
+        return MINUTE_COLORS[int(np.searchsorted(bounds, minutes, side="left"))]
+
+    with Browser(tmp_path / "profile") as browser:
+        browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=768, deviceScaleFactor=1, mobile=False)
+        browser.open((run / "maps/corse.html").as_uri())
+        metres_per_pixel = 156543.03 * np.cos(np.radians(42.1)) / 2 ** browser.evaluate("coveragePage.map.getZoom()")
+        wide = radius_m / metres_per_pixel >= 4
+        checked = {}
+        for service in (settings["map_service"], "HAD"):
+            pick(browser, f"Minutes jusqu'au site {service} le plus proche")
+            browser.call("Runtime.evaluate", awaitPromise=True,
+                         expression="new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            for code in access.index[wide][::5]:
+                checked[service, code] = browser.evaluate(CANVAS_PIXEL % (middle[code].y, middle[code].x))
+        assert browser.script_errors() == []
+    assert wide.sum() > 100 and len(checked) > 40
+    for (service, code), (*painted, alpha) in checked.items():
+        colour = expected(access.loc[code, f"{service.lower()}_minutes"])
+        assert abs(alpha - 0.7 * 255) <= 1, (service, code)  # the fill's opacity; rounding of the canvas's alpha
+        assert np.abs(np.array(painted) - [int(colour[i : i + 2], 16) for i in (1, 3, 5)]).max() <= 2, (service, code)

@@ -62,10 +62,10 @@ def write_list(path: Path, rows: list[list]) -> Path:
 
 
 def site_popups(browser: Browser) -> dict[tuple[str, str], str]:
-    """(FINESS number, service) -> the text of its popup, for every site marker of the open map (clustered or not;
-    the national map keeps its markers in its clusters, the région map's are globals)."""
+    """(FINESS number, service) -> the text of its popup, for every site marker of the open map (each page keeps its
+    markers in its clusters, one per service)."""
     texts = browser.evaluate(
-        """(window.coverageExplorer ? coverageExplorer.clusters.flatMap(c => c.getLayers()) : Object.values(window))
+        """coveragePage.clusters.flatMap(c => c.getLayers())
              .filter(v => v instanceof L.CircleMarker && v.getPopup()).map(v => {
                const content = v.getPopup().getContent();
                return typeof content === 'string' ? content : content.textContent; })"""

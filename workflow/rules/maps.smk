@@ -65,6 +65,7 @@ rule area_map:
         page="maps/{region}.html",
     params:
         codes=region_departements,
+        region=lambda wildcards: wildcards.region,
         label=lambda wildcards: REGIONS[wildcards.region].label,
         map_service=config["access"]["map_service"],
         thresholds=config["access"]["thresholds_min"],

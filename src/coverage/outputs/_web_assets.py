@@ -1,4 +1,5 @@
-"""Inline the Leaflet and jQuery assets (installed from npm at set-up) into HTML maps, so they open offline."""
+"""Inline the Leaflet, jQuery and topojson-client assets (installed from npm at set-up) into HTML maps, so they open
+offline."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ SCRIPTS = (
     "jquery/dist/jquery.min.js",
     "leaflet/dist/leaflet.js",
     "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "topojson-client/dist/topojson-client.min.js",
 )
 STYLESHEETS = (
     "leaflet/dist/leaflet.css",

@@ -8,20 +8,14 @@ download is the tables' own figures; colours, legends and texts are computed her
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
 from ..constants import SERVICES
-from ..core.geometry import polygonal
 from ..france.indicators import GapRule, national_values
 from ._classes import (
     LESS_IS_BETTER,
@@ -34,16 +28,16 @@ from ._classes import (
     value_text,
 )
 from .change_report import change_text
-from .maps import SERVICE_COLORS, SHOWN_AT_OPENING, CentreOnHash, site_popup
-from .report import SERVICE_NAMES, decimals_of, french_number, gap_labels
+from .maps import service_entries, site_rows
+from .page import Page, page_map, topology
+from .report import decimals_of, french_number, gap_labels
 
-ASSETS = Path(__file__).parent
 INSETS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 """Départements drawn in an inset beside metropolitan France, with their inset's label."""
 SIMPLIFY_DEGREES = 0.002
 """Tolerance of the shared outlines: under 1.5 px at the page's closest zoom (``MAX_ZOOM``) at 46° N."""
-DECIMALS = 3
-"""Coordinates rounded to 0.001°, under a pixel at ``MAX_ZOOM``."""
+CELL_DEGREES = 0.001
+"""Coordinates quantized to 0.001°, under a pixel at ``MAX_ZOOM``."""
 MAX_ZOOM = 10
 THEMES = {
     "population": "Offre pour la population",
@@ -83,17 +77,14 @@ class Indicator:
     gaps: list[bool] = field(default_factory=list)
 
 
-def shared_outlines(departements: gpd.GeoDataFrame) -> dict:
-    """The département polygons as one GeoJSON, simplified together (shared borders stay shared) for the page's
-    zoom levels and rounded, with ``i`` (their position), ``code`` and ``nom``."""
-    simplified = departements.geometry.simplify_coverage(SIMPLIFY_DEGREES)
-    rounded = shapely.transform(simplified.values, lambda xy: np.round(xy, DECIMALS))
-    shapes = gpd.GeoDataFrame(
-        {"i": range(len(departements)), "code": departements["code"].to_numpy(), "nom": departements["nom"].to_numpy()},
-        geometry=polygonal(rounded),
-        crs=departements.crs,
-    )
-    return json.loads(shapes.to_json(drop_id=True))
+def shared_outlines(departements: gpd.GeoDataFrame, tips: list[str] | None = None) -> dict:
+    """The département polygons as one TopoJSON topology (object ``departements``), simplified together (shared
+    borders stay shared) for the page's zoom levels and quantized, with ``i`` (their position), ``code``, ``nom``
+    and, when given, each one's tooltip ``tip``."""
+    columns = {"i": range(len(departements)), "code": departements["code"].to_numpy(),
+               "nom": departements["nom"].to_numpy(), **({"tip": tips} if tips is not None else {})}  # fmt: skip
+    shapes = gpd.GeoDataFrame(columns, geometry=departements.geometry.to_numpy(), crs=departements.crs)
+    return topology({"departements": shapes}, tolerance=SIMPLIFY_DEGREES, cell=CELL_DEGREES)
 
 
 def _texts(indicator: str, values: pd.Series) -> list[str]:
@@ -201,57 +192,6 @@ def departement_tooltip(row: pd.Series, rules: list[GapRule]) -> str:
     )
 
 
-def site_rows(facilities: pd.DataFrame) -> list[list]:
-    """The located sites as ``[service, lat, lon, name, popup HTML]``, in the order of ``SERVICES``."""
-    located = facilities[facilities["lon"].notna()]
-    located = located.assign(position=located["service"].map(SERVICES.index)).sort_values("position", kind="stable")
-    return [
-        [row["service"], round(float(row["lat"]), 5), round(float(row["lon"]), 5), str(row["name"]), site_popup(row)]
-        for _, row in located.iterrows()
-    ]
-
-
-class Explorer(MacroElement):
-    """The page around the map: header (picker, search, download, area links), ranking panel, legend, insets,
-    and the script drawing them from the data block."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
-{% macro html(this, kwargs) %}
-<header id="coverage-bar">
-  <h1>Soins palliatifs : l'offre par département</h1>
-  <label>Indicateur <select id="coverage-indicator"></select></label>
-  <label>Département <input id="coverage-search" type="search" list="coverage-departements" autocomplete="off"
-    placeholder="nom ou numéro"></label>
-  <datalist id="coverage-departements"></datalist>
-  <button id="coverage-download" type="button" title="Le tableau de l'indicateur choisi">Télécharger (CSV)</button>
-  <nav id="coverage-areas">{{ this.area_links }}</nav>
-</header>
-<aside id="coverage-panel">
-  <h2 id="coverage-ranking-title"></h2>
-  <div id="coverage-ranking-focus">Survolez une barre ou un département.</div>
-  <svg id="coverage-ranking" role="img"></svg>
-  <p id="coverage-sources"></p>
-</aside>
-<script type="application/json" id="coverage-data">{{ this.data }}</script>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-{{ this.js }}
-coverageExplorer({{ this._parent.get_name() }}, JSON.parse(document.getElementById("coverage-data").textContent));
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, data: dict, area_links: str):
-        super().__init__()
-        self._name = "Explorer"
-        self.data = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-        self.area_links = area_links
-        self.css = (ASSETS / "explorer.css").read_text(encoding="utf-8")
-        self.js = (ASSETS / "explorer.js").read_text(encoding="utf-8")
-
-
 def _area_links(area_links: dict[str, str]) -> str:
     """Links to each area's drive-time map and directory."""
     return " · ".join(
@@ -269,33 +209,26 @@ def build_national_map(
     Parameters
     ----------
     outlines
-        The shared département GeoJSON (:func:`shared_outlines`).
+        The shared département topology (:func:`shared_outlines`).
     indicators
         The picker's choices, the first shown at opening.
     sites
-        The located sites (:func:`site_rows`), in overlays folded in the layer control.
+        The located sites (:func:`coverage.outputs.maps.site_rows`), in overlays folded in the layer control.
     area_links
         Area map file -> French label: links to the drive-time maps and their directories.
     """
-    fmap = folium.Map(
-        location=(46.6, 2.4), zoom_start=6, tiles=None, control_scale=True, zoom_control=False, zoomSnap=0.1,
-        zoomDelta=0.5, minZoom=4, maxZoom=MAX_ZOOM,
-    )  # fmt: skip
-    fmap.default_js, fmap.default_css = [], []
+    fmap = page_map(location=(46.6, 2.4), zoom_start=6, minZoom=4, maxZoom=MAX_ZOOM)
     data = {
-        "outlines": outlines,
+        "topology": outlines,
         "themes": [{"id": k, "label": v} for k, v in THEMES.items() if any(i.theme == k for i in indicators)],
         "indicators": [asdict(indicator) for indicator in indicators],
         "insets": [{"code": code, "label": label} for code, label in INSETS.items()],
-        "services": [
-            {"code": s, "name": SERVICE_NAMES[s], "color": SERVICE_COLORS[s], "shown": s in SHOWN_AT_OPENING}
-            for s in SERVICES
-        ],
+        "services": service_entries(),
         "sites": sites,
     }
-    Explorer(data, _area_links(area_links)).add_to(fmap)
+    Page("coverageExplorer", "Soins palliatifs : l'offre par département", data, links=_area_links(area_links),
+         search=("Département", "nom ou numéro"), download=True, panel=True).add_to(fmap)
     return fmap
-
 
 
 def oldest_changes(changes: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
@@ -340,9 +273,5 @@ def national_page(
     ``indicators`` to pick from, the located sites with their contact popups; opened as ``#lat,lon[,zoom]``,
     it is centred there."""
     ordered = departements.set_index("code").loc[table["departement"]].reset_index()
-    outlines = shared_outlines(ordered)
-    for feature, (_, row) in zip(outlines["features"], table.iterrows(), strict=True):
-        feature["properties"]["tip"] = departement_tooltip(row, rules)
-    fmap = build_national_map(outlines, indicators, site_rows(facilities), area_links)
-    CentreOnHash().add_to(fmap)
-    return fmap
+    outlines = shared_outlines(ordered, [departement_tooltip(row, rules) for _, row in table.iterrows()])
+    return build_national_map(outlines, indicators, site_rows(facilities), area_links)

@@ -209,7 +209,7 @@ def html_map(
     the run's drive-time coverage, drawn for ``drive_time_min``.
     """
     from ..outputs.explorer import national_indicators, national_page, oldest_changes
-    from ..outputs.maps import write_map
+    from ..outputs.page import write_map
 
     table, rules = read_csv(indicators), [GapRule.from_config(entry) for entry in gaps]
     table_facilities = read_csv(facilities)
@@ -432,14 +432,15 @@ def select_departements(*, table: Path, codes: list[str], selected: Path) -> Non
 
 def area_map(
     *, access: Path, isochrones: Path, sites: Path, facilities: Path, communes: Path, departements: Path,
-    siting: list[Path], codes: list[str], label: str, map_service: str, thresholds: list[float], horizon_min: float,
-    editions: dict, page: Path,
+    siting: list[Path], codes: list[str], region: str, label: str, map_service: str, thresholds: list[float],
+    horizon_min: float, editions: dict, page: Path,
 ) -> None:  # fmt: skip
-    """The drive-time map of one study area (``maps/<area>.html``), with the siting proposals.
+    """The drive-time map of one study area (``maps/<region>.html``), with the siting proposals.
 
     ``siting`` holds, per service, ``siting_<service>.csv`` then ``siting_<service>_communes.csv``.
     """
-    from ..outputs.maps import build_area_map, write_map
+    from ..outputs.maps import build_area_map
+    from ..outputs.page import write_map
 
     places = _access_with_polygons(access, communes)
     facilities_table = read_csv(facilities)
@@ -458,6 +459,7 @@ def area_map(
             _service_of(proposals): (read_csv(proposals), read_csv(covered))
             for proposals, covered in zip(siting[::2], siting[1::2], strict=True)
         },
+        region=region,
     )
     write_map(fmap, page)
 
