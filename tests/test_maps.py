@@ -119,3 +119,25 @@ def test_built_sites_from_registers_and_a_planners_list_all_have_their_popup_not
     popups = {row["finess"]: site_popup(row) for _, row in built.iterrows()}
     assert "liste « ARS de Corse, LISP reconnus (2025) » ; localisation donnée par la liste" in popups["2B0000020"]
     assert "ARS de Corse, LISP reconnus (2025) ; localisation approchée" in popups["2A0000021"]
+
+
+def test_one_topology_holds_every_layer_each_border_once(tiny_departements):
+    """Two squares sharing a side and a layer of two bands (one empty, as when no road is reached) become one
+    topology: the shared side is one arc used by both squares, the empty band and the empty layer are left out, and
+    the features keep their columns."""
+    import geopandas as gpd
+    from shapely.geometry import Polygon, box
+
+    from coverage.outputs.page import topology
+
+    squares = tiny_departements.assign(geometry=[box(8, 41, 9, 42), box(9, 41, 10, 42)], i=[0, 1])
+    bands = gpd.GeoDataFrame({"i": [0, 1]}, geometry=[Polygon(), box(8.2, 41.2, 8.8, 41.8)], crs="EPSG:4326")
+    empty = gpd.GeoDataFrame({"i": [0]}, geometry=[Polygon()], crs="EPSG:4326")
+    topo = topology({"squares": squares[["i", "code", "geometry"]], "bands": bands, "none": empty},
+                    tolerance=0.001, cell=0.001)
+    assert set(topo["objects"]) == {"squares", "bands"}
+    shapes = topo["objects"]["squares"]["geometries"]
+    assert [g["properties"] for g in shapes] == [{"i": 0, "code": "2A"}, {"i": 1, "code": "2B"}]
+    used = [abs(a) if a >= 0 else ~a for g in shapes for ring in g["arcs"] for a in ring]
+    assert len(used) - len(set(used)) == 1, "the shared side: one arc, used twice"
+    assert [g["properties"]["i"] for g in topo["objects"]["bands"]["geometries"]] == [1]

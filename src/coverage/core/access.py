@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,8 @@ from scipy.spatial import cKDTree
 from ..constants import AREA, SITE_ID, WGS84
 from .network import RoadNetwork, project
 from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -219,8 +222,10 @@ def site_commune_seconds(
 ) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:  # fmt: skip
     """For each service of ``model``: its sites and the seconds between each of them and each commune, in the
     service's direction, searched no further than ``limit_min`` (:func:`point_commune_seconds`)."""
-    for service, direction in model.directions.items():
+    for number, (service, direction) in enumerate(model.directions.items(), start=1):
         sites = service_sites(facilities, service, site_id=site_id)
+        logger.info("%s (%d of %d): %d sites searched up to %g min", service, number, len(model.directions),
+                    len(sites), limit_min)  # fmt: skip
         lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
         yield service, sites, point_commune_seconds(
             router, lon, lat, communes, model, direction=direction, limit_min=limit_min
@@ -312,7 +317,9 @@ def commune_access(
         }
     )
     site_rows, node_seconds = [], {}
-    for service, direction in model.directions.items():
+    for number, (service, direction) in enumerate(model.directions.items(), start=1):
+        logger.info("%s (%d of %d): routing %d communes to the nearest site", service, number, len(model.directions),
+                    len(communes))  # fmt: skip
         sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, site_id=site_id)
         considered = snapped.on_network | sites[area].isin(communes[area]).to_numpy()
         site_rows.append(

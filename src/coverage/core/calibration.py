@@ -754,8 +754,9 @@ def config_fragment(calibration: Calibration, label: str) -> str:
         header = [
             f"# Speed model fitted on {label}",
             f"# Method: {calibration.method}. The fit: {calibration.routings} routings, "
-            f"{calibration.evaluations} model evaluations along the kept paths; {calibration.fits} fits and {calibration.routings_in_all} routings in "
-            "all, with those judging the model on communes it never saw and the models compared"
+            f"{calibration.evaluations} model evaluations along the kept paths; {calibration.fits} fits and "
+            f"{calibration.routings_in_all} routings in all, with those judging the model on communes it never saw "
+            "and the models compared"
             + ("." if calibration.converged else f" (a fit stopped after {ROUTINGS_PER_FIT} routings, its paths "
                                                   "still changing)."),
             f"# On the communes it was fitted on: {stated('fitted')}.",

@@ -3,6 +3,7 @@ drawn by a contoured distance grid (fast) or by buffering and unioning the roads
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import contourpy
@@ -16,6 +17,8 @@ from scipy import ndimage
 from ..constants import WGS84
 from .geometry import nearest_code_of_points, polygonal
 from .network import RoadNetwork, project
+
+logger = logging.getLogger(__name__)
 
 SIMPLIFY_PER_BUFFER = 0.04  # outlines simplified to this fraction of the buffer (10 m for 250 m)
 STEPS_PER_BUFFER = 2.0  # the contoured grid's step is the buffer width divided by this (125 m for 250 m)
@@ -456,7 +459,8 @@ def isochrone_table(
     """
     frames = []
     drawing = METHODS[method](network, edges, buffer_m)
-    for service, (seconds, direction) in times.items():
+    for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):
+        logger.info("%s (%d of %d): %d bands drawn (%s)", service, number, len(times), len(thresholds_min), method)
         polygons = drawing.polygons(seconds, thresholds_min, direction)
         frames.append(_with_population(bands(polygons, thresholds_min), service, access))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
@@ -493,6 +497,7 @@ def merge_isochrones(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     every = pd.concat(parts, ignore_index=True)
     frames = []
     for service, group in every.groupby("service", sort=False):
+        logger.info("%s: the bands of %d parts united", service, len(parts))
         thresholds = sorted(group["min_to"].unique())
         polygons = [shapely.union_all(polygonal(group.loc[group["min_to"] <= t, "geometry"].to_numpy()))
                     for t in thresholds]  # fmt: skip

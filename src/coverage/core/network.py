@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from scipy.spatial import cKDTree
 from ..constants import WGS84, metric_crs
 from ..errors import InputError, Problem
 from .routing import travel_matrix, within_time
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # osmnx and networkx (with the matplotlib osmnx loads) only for GraphML and downloads
     import networkx as nx
@@ -412,6 +415,7 @@ def load_network(
     if kind == "graphml":
         import osmnx as ox
 
+        logger.info("reading the GraphML file %s", Path(path).name)
         graph = ox.load_graphml(_existing(path))
         check_graph(graph, path)
     elif kind == "download":
@@ -656,7 +660,10 @@ def horizon_network(
     ``horizon_min`` of the nodes inside ``area``, either way and under the faster of the two models,
     keep their edges. Results per area then equal those of one network of the whole country.
     """
+    logger.info("cutting %d nodes to the area and its buffer", source.n_nodes)
     arrays, pieces = main_component(cut_to(source, cut))
+    logger.info("%d nodes kept (%d pieces dropped): keeping the roads within %g min", arrays.n_nodes, len(pieces),
+                horizon_min)  # fmt: skip
     arrays = arrays.with_times(model, alternative)
     fastest = np.minimum(arrays.travel_time_s, arrays.alternative_time_s)
     forward = travel_matrix(arrays.source, arrays.target, fastest, arrays.n_nodes)

@@ -9,6 +9,7 @@ object is built, so memory grows with the roads kept, not with the file.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 from array import array
@@ -22,6 +23,8 @@ import shapely.geometry
 
 from ..errors import ConfigError, InputError, Problem
 from .network import RoadNetwork, parse_maxspeed
+
+logger = logging.getLogger(__name__)
 
 EXCLUDED_CLASSES = frozenset({
     "abandoned", "bridleway", "bus_guideway", "busway", "construction", "corridor", "cycleway", "elevator",
@@ -206,6 +209,7 @@ def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
     An unreadable file is an :class:`InputError` naming it; an extract without drivable roads in
     the area too.
     """
+    logger.info("reading the drivable ways of %s", Path(path).name)
     try:
         ways, box = read_ways(path), extract_box(path)
     except RuntimeError as error:  # libosmium's parse and format errors
@@ -213,7 +217,9 @@ def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
         raise InputError(path, Problem(expected)) from None
     if box is not None:
         polygon = box if polygon is None else shapely.intersection(polygon, box)
+    logger.info("%d drivable ways read: splitting them at their junctions", len(ways.highway))
     network = road_network(ways, crs, polygon)
+    logger.info("network of %d nodes and %d edges", network.n_nodes, len(network.source))
     if len(network.source) == 0:
         raise InputError(path, Problem("drivable highway ways inside the area asked for", value="none"))
     return network
@@ -236,6 +242,8 @@ def split_extract(
     names = list(areas)
     size = pieces_per_pass or len(names)
     for start in range(0, len(names), size):
+        logger.info("pass %d of %d over the extract: %d pieces", start // size + 1, -(-len(names) // size),
+                    len(names[start : start + size]))  # fmt: skip
         extracts = []
         for name in names[start : start + size]:
             shape = out / f"{name}.geojson"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,8 @@ import pandas as pd
 
 from ..constants import AREA, SITE_ID
 from .access import AccessModel, Router, point_commune_seconds
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def greedy_scenario(
         :func:`scenario_columns` per proposal; ``commune``, ``rank``, ``site_id``: the communes each
         proposal brings within reach first.
     """
+    logger.info("%d sites and %d candidates: the communes each covers within %g min", len(existing), len(candidates),
+                minutes)  # fmt: skip
     covered_now = coverage_sets(
         router, existing["lon"].to_numpy(), existing["lat"].to_numpy(), communes, model, direction=direction,
         minutes=minutes,

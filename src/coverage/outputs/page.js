@@ -458,7 +458,7 @@ function coverageAreaMap(map, DATA) {
     var before = state.hovered;
     state.hovered = i;
     [before, i].forEach(function (k) {
-      if (k === null) return;
+      if (k === null || !communeLayers[k]) return;
       communeLayers[k].setStyle(styleOf(k));
       if (k === i) communeLayers[k].bringToFront();
     });
@@ -486,6 +486,7 @@ function coverageAreaMap(map, DATA) {
   }
 
   function centreOn(i) {
+    if (!communeLayers[i]) return;  // a commune without a polygon in the boundaries
     map.fitBounds(communeLayers[i].getBounds(), {maxZoom: 12, padding: [30, 30]});
     hover(i);
   }
@@ -503,6 +504,7 @@ function coverageAreaMap(map, DATA) {
     return {label: "Isochrones " + service.code + " (par la route)", shown: service.title === DATA.opening,
             layer: lazy(function (group) {
               var bands = DATA.bands[service.code];
+              if (!layers["bands_" + service.code]) return;  // no road reached within the thresholds
               L.geoJSON(layers["bands_" + service.code], {
                 style: function (f) {
                   return {fillColor: DATA.classes[bands[f.properties.i][1]].color, fillOpacity: 0.35, weight: 0};

@@ -11,6 +11,7 @@ geometry rather than repeating it.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import folium
@@ -23,6 +24,7 @@ from jinja2 import Template
 from ..core.geometry import polygonal
 from ._web_assets import external_references, inline_assets_html
 
+logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent
 
 
@@ -31,17 +33,25 @@ def topology(layers: dict[str, gpd.GeoDataFrame], *, tolerance: float, cell: flo
 
     Each layer is simplified as a coverage at ``tolerance`` degrees (borders shared between its polygons stay
     shared, as in the source), then the whole is quantized to cells of at most ``cell`` degrees: each border is
-    stored once, as integer steps. Features keep their layer's columns as properties, in row order.
+    stored once, as integer steps. Features keep their layer's columns as properties, in row order; empty
+    geometries (an isochrone band no road reaches) are left out, so a layer's columns should say which row each
+    feature is (the pages' ``i``); a layer with nothing to draw is not an object of the topology.
     """
-    simplified = {
-        name: gpd.GeoDataFrame(
+    logger.info("%d polygons of %d layers simplified and stored once as a topology",
+                sum(len(layer) for layer in layers.values()), len(layers))  # fmt: skip
+    simplified = {}
+    for name, layer in layers.items():
+        shapes = gpd.GeoDataFrame(
             layer.drop(columns="geometry").reset_index(drop=True),
             geometry=polygonal(layer.geometry.simplify_coverage(tolerance).to_numpy()), crs=layer.crs,
-        )
-        for name, layer in layers.items()
-    }  # fmt: skip
-    bounds = np.array([layer.total_bounds for layer in simplified.values() if len(layer)])
-    extent = float(max(bounds[:, 2].max() - bounds[:, 0].min(), bounds[:, 3].max() - bounds[:, 1].min()))
+        )  # fmt: skip
+        drawn = shapes[~shapes.geometry.is_empty].reset_index(drop=True)
+        if len(drawn):
+            simplified[name] = drawn
+    if not simplified:
+        return {"type": "Topology", "objects": {}, "arcs": []}
+    bounds = np.array([layer.total_bounds for layer in simplified.values()])
+    extent = float(max(bounds[:, 2].max() - bounds[:, 0].min(), bounds[:, 3].max() - bounds[:, 1].min(), cell))
     quantize = int(max(np.ceil(extent / cell), 2))
     topo = topojson.Topology(list(simplified.values()), object_name=list(simplified), prequantize=quantize,
                              topology=True, presimplify=False, toposimplify=False)  # fmt: skip
