@@ -127,17 +127,20 @@ def calibration(folder: Path) -> dict:
     return {**summary, "header": header}
 
 
-def pages(folder: Path, region: str, repeat: int, work: Path, baseline: str) -> dict:
+def pages(folder: Path, region: str, repeat: int, baseline: str) -> dict:
     """Weight and opening time beyond a blank page of each page the run writes, the région map's picker switch, and
-    the région map of ``baseline`` built from the same tables beside it (:mod:`maps`' measure)."""
-    opened = {"blank": blank_page(work), **{p.name: p for p in sorted((folder / "maps").glob("*.html"))},
-              **{f"reports/{p.name}": p for p in sorted((folder / "reports").glob("*.html"))}}  # fmt: skip
-    old = old_page(baseline, work, OLD_REGION_PAGE, [str(folder), region, str(work / "old-region.html")],
-                   "old-region.html")  # fmt: skip
-    if isinstance(old, Path):
-        opened[f"{region}.html (old, {baseline})"] = old
-    switched = {name: SWITCH_NEW for name in opened if name.startswith(f"{region}.html")}
-    figures = measure(opened, switched, repeat, work)
+    the région map of ``baseline`` built from the same tables beside it (:mod:`maps`' measure, in a Chromium profile
+    of its own)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        opened = {"blank": blank_page(work), **{p.name: p for p in sorted((folder / "maps").glob("*.html"))},
+                  **{f"reports/{p.name}": p for p in sorted((folder / "reports").glob("*.html"))}}  # fmt: skip
+        old = old_page(baseline, work, OLD_REGION_PAGE, [str(folder), region, str(work / "old-region.html")],
+                       "old-region.html")  # fmt: skip
+        if isinstance(old, Path):
+            opened[f"{region}.html (old, {baseline})"] = old
+        switched = {name: SWITCH_NEW for name in opened if name.startswith(f"{region}.html")}
+        figures = measure(opened, switched, repeat, work)
     for pdf in sorted((folder / "reports").glob("*.pdf")):
         figures[f"reports/{pdf.name}"] = {"weight_mb": round(pdf.stat().st_size / 1e6, 2)}
     return figures if isinstance(old, Path) else {**figures, "old_region_map": old}
@@ -173,7 +176,7 @@ def main() -> None:
         region = slug(arguments.region) if not arguments.region.isdigit() else next(
             p.stem for p in (folder / "maps").glob("*.html") if not p.stem.startswith(("index", "annuaire")))
         jobs = job_costs(folder)
-        opened = pages(folder, region, 1 if arguments.smoke else arguments.repeat, work, arguments.region_baseline_commit)
+        opened = pages(folder, region, 1 if arguments.smoke else arguments.repeat, arguments.region_baseline_commit)
         fitted = calibration(folder)
     calibration_job = next(iter(jobs.get("calibration", {}).values()), {"s": None, "pss_mb": None})
     region_map = opened[f"{region}.html"]

@@ -20,6 +20,7 @@ from coverage.core.calibration import (
     NOTES,
     FitSettings,
     Reference,
+    ReferenceNetwork,
     Trips,
     calibrate,
     config_fragment,
@@ -324,10 +325,12 @@ def test_a_commune_is_judged_only_when_no_site_beyond_the_networks_edge_can_be_n
     origins = np.array([node(5, 5), node(9, 1), node(5, 10), node(5, 7)])
     trips = Trips(network, origins, np.zeros(4), np.array([node(5, 7), node(9, 5)]), np.zeros(2), "to_site")
     observed = np.array([5.0, 6.0, 9.0, 0.0])
-    notes = judged_communes(trips, observed, lon, lat, 2000, box(1.0, 47.0, 3.5, 49.0))
+    land = ReferenceNetwork.of(network, box(1.0, 47.0, 3.5, 49.0))
+    notes = judged_communes(trips, observed, lon, lat, 2000, land)
     assert notes.tolist() == ["judged", "beyond_edge", "site_off_network", "host"]
     island = box(network.lon.min() - 0.01, network.lat.min() - 0.01, network.lon.max() + 0.01, network.lat.max() + 0.01)
-    assert judged_communes(trips, observed, lon[:2], lat[:2], 2000, island).tolist() == [
+    on_island = ReferenceNetwork.of(network, island)
+    assert judged_communes(trips, observed, lon[:2], lat[:2], 2000, on_island).tolist() == [
         "judged", "judged", "judged", "host"]
 
 

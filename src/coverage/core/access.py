@@ -136,17 +136,19 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
     if origin == "chef_lieu":
-        placed = population_points(router, communes, "nearest_road")
         given = communes["chef_lieu_lon"].notna() & communes["chef_lieu_lat"].notna()
-        return placed.assign(
-            lon=communes["chef_lieu_lon"].where(given, placed["lon"]),
-            lat=communes["chef_lieu_lat"].where(given, placed["lat"]),
-            point_source=placed["point_source"].where(~given, "chef_lieu"),
-        )
+        placed = pd.DataFrame({"lon": communes["chef_lieu_lon"], "lat": communes["chef_lieu_lat"],
+                               "point_source": "chef_lieu"}, index=communes.index)  # fmt: skip
+        if not given.all():
+            placed.loc[~given] = population_points(router, communes[~given], "nearest_road")
+        return placed
     network = router.network
-    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon, network.lat), crs=WGS84)
-    located = communes.dropna(subset=["geometry"])
-    inside = gpd.sjoin(nodes, located[["code", "geometry"]].to_crs(nodes.crs), predicate="within")
+    located = communes.dropna(subset=["geometry"]).to_crs(WGS84)
+    west, south, east, north = located.total_bounds if len(located) else (0.0, 0.0, -1.0, -1.0)
+    near = np.flatnonzero((network.lon >= west) & (network.lon <= east) & (network.lat >= south)
+                          & (network.lat <= north))  # fmt: skip  (only the nodes that may lie in a commune)
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon[near], network.lat[near]), index=near, crs=WGS84)
+    inside = gpd.sjoin(nodes, located[["code", "geometry"]], predicate="within")
     anchors = pd.DataFrame(
         project(communes["lon"], communes["lat"], network.crs), index=communes["code"], columns=["x", "y"]
     )

@@ -61,7 +61,8 @@ CLASS_BOUNDS_KPH = (5.0, 150.0)
 BANDS_MIN = (0, 15, 30, 45, 60)
 METHOD = "paths kept between routings"
 ROUTINGS_PER_FIT = 8  # a fit stops after this many routings, converged or not (said so)
-CONVERGED_MIN = 0.01  # a fit has converged when a routing finds no trip faster than its kept paths by more
+CONVERGED_MIN = 0.01  # a fit has converged when a routing finds no trip faster than its kept paths by more,
+SETTLED = 0.001  # or when a fit on the paths the last routing added moved no parameter by more than this share
 SPREAD = (0.8, 1.25)  # the first routings: the starting model, and each parameter of it moved by these factors
 COAST_M = 5000.0  # a network's hull this close to the sea follows the coast: no roads were cut there
 NOTES = {
@@ -105,11 +106,12 @@ class Trips:
 
 
 def prepare_trips(
-    network: RoadNetwork, communes: gpd.GeoDataFrame, sites_lon: np.ndarray, sites_lat: np.ndarray,
-    access: AccessModel, *, direction: str = "to_site",
+    router: Router, communes: gpd.GeoDataFrame, sites_lon: np.ndarray, sites_lat: np.ndarray, access: AccessModel, *,
+    direction: str = "to_site",
 ) -> Trips:  # fmt: skip
-    """Place the communes and snap the sites as :func:`coverage.core.access.commune_access` does."""
-    router = Router(network)
+    """Place the communes and snap the sites on the router's network as :func:`coverage.core.access.commune_access`
+    does."""
+    network = router.network
     placed = population_points(router, communes, access.origin)
     origins = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), access.max_snap_m)
     sites = router.snap(np.asarray(sites_lon, float), np.asarray(sites_lat, float), access.max_snap_m)
@@ -144,22 +146,34 @@ def _hull(xy: np.ndarray) -> shapely.Geometry:
         return shapely.convex_hull(shapely.multipoints(xy))
 
 
+@dataclass(frozen=True)
+class ReferenceNetwork:
+    """A network with what placing and judging reference communes on it needs, prepared once for every
+    département it serves: its router (snapping) and its open edge (:func:`open_edge`)."""
+
+    router: Router
+    edge: shapely.Geometry
+
+    @classmethod
+    def of(cls, network: RoadNetwork, land: shapely.Geometry | None = None) -> ReferenceNetwork:
+        """Prepare a network; ``land`` (WGS84) is where roads may run (None: land everywhere)."""
+        return cls(Router(network), open_edge(network, land))
+
+
 def judged_communes(
     trips: Trips, observed: np.ndarray, sites_lon: np.ndarray, sites_lat: np.ndarray, max_snap_m: float,
-    land: shapely.Geometry | None,
+    prepared: ReferenceNetwork,
 ) -> np.ndarray:  # fmt: skip
     """Why each reference commune is, or is not, judged: a key of :data:`NOTES` per commune.
 
     Hosts (0 minutes) are kept for the population shares (``host``); the others are judged when on the network,
-    with their nearest site as the crow flies on it and no farther than its open edge (:func:`open_edge`).
+    with their nearest site as the crow flies on it and no farther than its open edge (``prepared.edge``).
     """
-    network = trips.network
-    xy = network.projected_xy()
-    origin = xy[np.maximum(trips.origin_node, 0)]
-    sites = project(np.asarray(sites_lon, float), np.asarray(sites_lat, float), network.crs)
+    router, edge = prepared.router, prepared.edge
+    origin = router.xy[np.maximum(trips.origin_node, 0)]
+    sites = project(np.asarray(sites_lon, float), np.asarray(sites_lat, float), router.network.crs)
     distance, nearest = cKDTree(sites).query(origin)
-    site_on = cKDTree(xy).query(sites)[0] <= max_snap_m
-    edge = open_edge(network, land)
+    site_on = router.snap(np.asarray(sites_lon, float), np.asarray(sites_lat, float), max_snap_m).on_network
     to_edge = np.full(len(origin), np.inf) if edge.is_empty else shapely.distance(edge, shapely.points(origin))
     notes = np.where(distance > to_edge, "beyond_edge", "judged")
     notes = np.where(site_on[nearest], notes, "site_off_network")
@@ -390,8 +404,10 @@ def fit_speed_model(
 
     Candidate models are evaluated along the paths ``routes`` keeps (each trip at the fastest of them), not by
     routing: a routing under the fitted model then adds the paths it prefers and the fit resumes from there, until
-    a routing finds no trip faster than its kept paths by more than :data:`CONVERGED_MIN` minutes (at most
-    :data:`ROUTINGS_PER_FIT` routings). Trips with no kept path are routed first, under the starting model.
+    a routing finds no trip faster than its kept paths by more than :data:`CONVERGED_MIN` minutes, or the fit on
+    the paths a routing added moves no parameter by more than :data:`SETTLED` of its value (a few of thousands of
+    trips may keep trading near-equal paths; at most :data:`ROUTINGS_PER_FIT` rounds). Trips with no kept path are
+    routed first, under the starting model.
 
     Parameters
     ----------
@@ -427,21 +443,24 @@ def fit_speed_model(
         return np.nan_to_num(np.concatenate(gaps), nan=0.0)
 
     scale = np.maximum(np.abs(x), 1.0)
-    evaluations, converged, rounds = 0, False, 0
+    evaluations, converged, rounds, previous = 0, False, 0, None
     while not converged and rounds < ROUTINGS_PER_FIT:
         rounds += 1
         result = least_squares(residuals, x, bounds=bounds, loss=settings.loss, f_scale=settings.scale_min,
                                diff_step=1e-2, x_scale=scale)  # fmt: skip
         x, evaluations = result.x, evaluations + result.nfev + (result.njev or 0) * len(x)
+        moved = np.inf if previous is None else float(np.max(np.abs(x - previous) / scale))
         kept = routes.minutes(trips, model_of(x))
         routed = routes.route(trips, model_of(x))
         faster = max((np.nanmax(k[t] - r[t], initial=0.0) for k, r, t in zip(kept, routed, timed, strict=True)))
-        converged = faster <= CONVERGED_MIN
+        converged = faster <= CONVERGED_MIN or moved <= SETTLED
         error = np.nanmean(np.abs(np.concatenate([(r - o)[t] for r, o, t in zip(routed, observed, timed,
                                                                                   strict=True)])))  # fmt: skip
         logger.info("%s: round %d, routed under the fitted model: mean absolute error %.2f min, no trip faster than "
-                    "its kept paths by more than %.2f min%s", name, rounds, error, faster,
+                    "its kept paths by more than %.2f min%s%s", name, rounds, error, faster,
+                    "" if previous is None else f", parameters moved by {100 * moved:.2f} % at most",
                     "" if converged else ": fitting again")  # fmt: skip
+        previous = x
     fitted = model_of(x)
     table = routes.driven(trips, fitted, settings.class_groups).assign(fitted=lambda t: t["group"].isin(groups))
     table["km_at_start"] = table["group"].map(driven_km)
@@ -494,19 +513,22 @@ def validation_table(
 
 
 def reference_communes(
-    departement: str, network: RoadNetwork, communes: gpd.GeoDataFrame, minutes: pd.Series, sites: pd.DataFrame,
-    access: AccessModel, *, direction: str = "to_site", land: shapely.Geometry | None = None,
+    departement: str, network: RoadNetwork | ReferenceNetwork, communes: gpd.GeoDataFrame, minutes: pd.Series,
+    sites: pd.DataFrame, access: AccessModel, *, direction: str = "to_site", land: shapely.Geometry | None = None,
 ) -> Reference:  # fmt: skip
     """The reference communes of one département, placed on its network and judged (:func:`judged_communes`).
 
-    ``communes`` holds every commune (``code``, ``nom``, ``departement``, ``population``, points, polygon);
-    ``minutes`` the official minutes by current commune code; ``sites`` the sites' ``lon`` and ``lat``.
+    ``network`` is the département's network, or the same prepared once (:class:`ReferenceNetwork`) when several
+    départements share it (``land`` is then not read); ``communes`` holds every commune (``code``, ``nom``,
+    ``departement``, ``population``, points, polygon); ``minutes`` the official minutes by current commune code;
+    ``sites`` the sites' ``lon`` and ``lat``.
     """
+    prepared = network if isinstance(network, ReferenceNetwork) else ReferenceNetwork.of(network, land)
     places = communes[(communes["departement"] == departement) & communes["code"].isin(minutes.index)]
     places = places.sort_values("code").reset_index(drop=True)
-    trips = prepare_trips(network, places, sites["lon"], sites["lat"], access, direction=direction)
+    trips = prepare_trips(prepared.router, places, sites["lon"], sites["lat"], access, direction=direction)
     observed = minutes.loc[places["code"]].to_numpy(float)
-    notes = judged_communes(trips, observed, sites["lon"], sites["lat"], access.max_snap_m, land)
+    notes = judged_communes(trips, observed, sites["lon"], sites["lat"], access.max_snap_m, prepared)
     table = places[["code", "nom", "departement", "population"]].rename(columns={"code": "commune"})
     return Reference(departement, trips, observed, places["population"].to_numpy(float), table, notes)
 
@@ -757,8 +779,8 @@ def config_fragment(calibration: Calibration, label: str) -> str:
             f"{calibration.evaluations} model evaluations along the kept paths; {calibration.fits} fits and "
             f"{calibration.routings_in_all} routings in all, with those judging the model on communes it never saw "
             "and the models compared"
-            + ("." if calibration.converged else f" (a fit stopped after {ROUTINGS_PER_FIT} routings, its paths "
-                                                  "still changing)."),
+            + ("." if calibration.converged else f" (a fit stopped after {ROUTINGS_PER_FIT} rounds, its paths and "
+                                                  "parameters still changing)."),
             f"# On the communes it was fitted on: {stated('fitted')}.",
             f"# Held out (each commune by a fit on the other folds): {stated('k_fold')}.",
             *([f"# Held out (each département by a fit on the others): {stated('leave_one_out')}."]

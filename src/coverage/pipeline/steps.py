@@ -27,7 +27,7 @@ from ..core.access import (
     sites_once,
     unknown_access_warnings,
 )  # fmt: skip
-from ..core.calibration import FitSettings, calibrate, config_fragment, reference_communes
+from ..core.calibration import FitSettings, ReferenceNetwork, calibrate, config_fragment, reference_communes
 from ..core.e2sfca import DecaySteps, e2sfca_scores, travel_pairs
 from ..core.geometry import buffered_area
 from ..core.isochrones import edges_leaving, isochrone_table, merge_isochrones
@@ -383,13 +383,13 @@ def calibration(
     minutes = load_reference_times(reference, fit["code_column"], fit["minutes_column"], places)
     access_model = AccessModel.from_config(settings)
     land = load_departements(departements).union_all()
-    loaded: dict[Path, RoadNetwork] = {}
+    loaded: dict[Path, ReferenceNetwork] = {}
     for path in dict.fromkeys(networks):
         logger.info("loading the network %s", path.name)
-        loaded[path] = main_component(RoadNetwork.load(path))[0]
+        loaded[path] = ReferenceNetwork.of(main_component(RoadNetwork.load(path))[0], land)
     references = [
         reference_communes(code, loaded[path], places, minutes.set_index("commune")["minutes"], read_csv(sites),
-                           access_model, direction=fit["direction"], land=land)
+                           access_model, direction=fit["direction"])
         for code, path in zip(codes, networks, strict=True)
     ]  # fmt: skip
     models = speeds["models"]
