@@ -1,5 +1,7 @@
 """A rule runs its step (coverage.pipeline.script): entries bound by name, paths typed, faults reported cleanly."""
 
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,20 @@ def test_an_unexpected_fault_leaves_its_traceback_in_the_jobs_log(tmp_path: Path
     logged = log.read_text(encoding="utf-8")
     assert logged.startswith("Traceback (most recent call last):") and "FileNotFoundError" in logged
     assert "missing.csv" in logged and logged == capsys.readouterr().err
+
+
+def test_a_jobs_log_says_what_its_step_is_doing_as_it_goes(tmp_path: Path, monkeypatch):
+    """The library's progress messages reach the job's log line by line, timed, while the step still runs: a job
+    that works for minutes is told from a hung one."""
+    log = tmp_path / "logs/long.log"
+    seen = []
+
+    def long_step(*, done: Path) -> None:
+        logging.getLogger("coverage.core.example").info("fit %d of %d: starts", 1, 3)
+        seen.append(log.read_text(encoding="utf-8"))
+        done.write_text("ok", encoding="utf-8")
+
+    monkeypatch.setitem(script.STEPS, "long", long_step)
+    run_rule(Job("long", {}, {"done": str(tmp_path / "done.txt")}, {}, [str(log)]))
+    assert re.fullmatch(r"\d\d:\d\d:\d\d fit 1 of 3: starts\n", seen[0])
+    assert log.read_text(encoding="utf-8") == seen[0]

@@ -460,7 +460,7 @@ def isochrone_table(
     frames = []
     drawing = METHODS[method](network, edges, buffer_m)
     for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):
-        logger.info("%s (%d of %d): %d bands drawn (%s)", service, number, len(times), len(thresholds_min), method)
+        logger.info("%s (%d of %d): drawing %d bands (%s)", service, number, len(times), len(thresholds_min), method)
         polygons = drawing.polygons(seconds, thresholds_min, direction)
         frames.append(_with_population(bands(polygons, thresholds_min), service, access))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
@@ -497,7 +497,7 @@ def merge_isochrones(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     every = pd.concat(parts, ignore_index=True)
     frames = []
     for service, group in every.groupby("service", sort=False):
-        logger.info("%s: the bands of %d parts united", service, len(parts))
+        logger.info("%s: uniting the bands of %d parts", service, len(parts))
         thresholds = sorted(group["min_to"].unique())
         polygons = [shapely.union_all(polygonal(group.loc[group["min_to"] <= t, "geometry"].to_numpy()))
                     for t in thresholds]  # fmt: skip
