@@ -62,13 +62,14 @@ def write_list(path: Path, rows: list[list]) -> Path:
 
 
 def site_popups(browser: Browser) -> dict[tuple[str, str], str]:
-    """(FINESS number, service) -> the text of its popup, for every site marker of the open map (each page keeps its
-    markers in its clusters, one per service)."""
+    """(FINESS number, service) -> the text of its popup as a reader sees it, for every site marker of the open map
+    (each page keeps its markers in its clusters, one per service)."""
     texts = browser.evaluate(
         """coveragePage.clusters.flatMap(c => c.getLayers())
              .filter(v => v instanceof L.CircleMarker && v.getPopup()).map(v => {
-               const content = v.getPopup().getContent();
-               return typeof content === 'string' ? content : content.textContent; })"""
+               const text = document.createElement('div');
+               text.innerHTML = v.getPopup().getContent();
+               return text.textContent; })"""
     )
     names = {"Unités de soins palliatifs": "USP", "Lits identifiés": "LISP", "Équipes mobiles": "EMSP",
              "Hospitalisation à domicile": "HAD", "Maisons de santé": "MSP"}  # fmt: skip

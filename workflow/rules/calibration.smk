@@ -71,6 +71,8 @@ if CALIBRATION_DEPARTEMENTS:
             # how to fit (where is `codes`), keys in a fixed order: a config written otherwise does not refit
             fit=sorted_keys({k: v for k, v in config["calibration"].items() if k not in ("departements", "max_departements")}),
             workers=lambda wildcards, threads: threads,
+        # Every drive-time job waits for the fitted speeds, and the calibration needs both cores: first in line.
+        priority: 10
         threads: calibration_resource("threads")
         resources:
             mem_mb=calibration_resource("mem_mb"),

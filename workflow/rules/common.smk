@@ -289,11 +289,19 @@ def departement_resource(job, name):
     return scaled_resource(job, name, lambda wildcards: NODE_MODEL.nodes(sizes()[wildcards.departement]))
 
 
+def calibration_nodes(wildcards=None):
+    """The estimated nodes the calibration routes: the networks of all its départements."""
+    return sum(NODE_MODEL.nodes(sizes()[d]) for d in CALIBRATION_DEPARTEMENTS)
+
+
 def calibration_resource(name):
-    """threads, mem_mb or runtime of the calibration: it routes every fit on the networks of all its départements."""
-    return scaled_resource(
-        "calibration", name, lambda wildcards: sum(NODE_MODEL.nodes(sizes()[d]) for d in CALIBRATION_DEPARTEMENTS)
-    )
+    """threads, mem_mb or runtime of the calibration: it routes every fit on the networks of all its départements.
+    Its held-out fits run side by side on `threads` cores, but on one below `resources.small_departement_nodes`
+    (an island: seconds either way), where waiting for a second core would cost more than it saves."""
+    if name == "threads":
+        cost = JobCost.from_config(config["resources"]["departement_jobs"]["calibration"])
+        return lambda wildcards: 1 if calibration_nodes() < config["resources"]["small_departement_nodes"] else cost.threads
+    return scaled_resource("calibration", name, calibration_nodes)
 
 
 SPLIT_COST = SplitCost(**config["resources"]["split_network"])

@@ -7,7 +7,10 @@ CHANGE_OUTPUTS = (
 )
 
 
+# An earlier edition's tables feed only the change between editions, read by the maps and reports at the end: the
+# drive-time jobs go first.
 use rule facilities as edition_facilities with:
+    priority: -1
     input:
         sae=lambda wildcards: sae_copy(wildcards.edition),
         finess="data/raw/finess.csv",
@@ -30,6 +33,7 @@ use rule facilities as edition_facilities with:
 
 
 use rule indicators as edition_indicators with:
+    priority: -1
     input:
         facilities=f"{EDITION_FOLDER}/facilities.csv",
         unlisted=f"{EDITION_FOLDER}/logs/unlisted_services.csv",
