@@ -30,6 +30,8 @@ from coverage.core.calibration import (
     validation_table,
 )  # fmt: skip
 from coverage.core.network import RoadNetwork, SpeedModel, project
+from coverage.outputs.plot import plot_calibration
+from coverage.outputs.report import calibration_text
 from coverage.errors import InputError
 from coverage.france.sources.reference import load_reference_sites, load_reference_times
 
@@ -370,7 +372,35 @@ def test_calibration_is_judged_on_communes_and_departements_it_never_saw():
     assert set(few.validation["departements"]) == {"all"} and few.validation["role"].str.contains("leave").sum() == 0
     none = calibrate(references, TRUE, {"alternative": legal}, settings, label="test", min_communes=1000)
     assert not none.fitted and none.models["fitted"] == TRUE and set(none.validation["role"]) == {"alternative"}
-    assert config_fragment(none, "test").startswith("# Not fitted on test")
+    assert config_fragment(none, "test").startswith("# Not fitted on test: none of the 288 communes of 2B, 91 with")
+    assert none.not_fitted.endswith(": 288 in départements with too few judged communes (calibration.min_communes)")
+
+
+def test_no_commune_to_judge_keeps_the_shipped_model_and_says_why_in_the_tables_plot_and_report(tmp_path: Path):
+    """Whatever the reason (no reference time, no site on the network, every commune beyond the edge): the starting
+    model is kept, the reason counted by commune, the plot drawn empty, the report says so in French."""
+    settings = FitSettings(GROUPS, ["bend_coefficient"], {"main": 60, "tertiary": 60, "minor": 40,
+                                                          "bend_coefficient": 0.2}, loss="linear")  # fmt: skip
+    grid = grid_reference("2A", 3)
+    notes = np.where(np.arange(len(grid.notes)) < 100, "site_off_network", "beyond_edge")
+    notes[-2:] = "off_network"
+    result = calibrate([replace(grid, notes=notes)], TRUE, {"shipped": TRUE}, settings, label="DREES", folds=3)
+    assert not result.fitted and result.models["fitted"] == TRUE
+    assert result.not_fitted == ("none of the 144 communes of 2A with an official time is judged: 2 off the network; "
+                                 "100 whose nearest site as the crow flies is off the network; 42 whose nearest site "
+                                 "as the crow flies lies beyond the network's open edge")  # fmt: skip
+    plot_calibration(result, "DREES", tmp_path / "plot.png")
+    assert (tmp_path / "plot.png").stat().st_size > 0
+    (text,) = calibration_text(result.validation, "DREES", None, result.communes)[:1]
+    assert text == ("Le modèle de vitesse n'a pas pu être ajusté sur les temps officiels (DREES) : aucune des 144 "
+                    "communes qui y ont un temps n'est jugeable (2 hors du réseau routier ; 100 dont le site le plus "
+                    "proche à vol d'oiseau est hors du réseau ; 42 dont le site le plus proche à vol d'oiseau est "
+                    "au-delà du bord du réseau). Le modèle livré avec le projet est gardé.")  # fmt: skip
+    assert len(calibration_text(result.validation, "DREES", None, result.communes)) == 1, "no figure of no commune"
+    nobody = calibrate([replace(grid, trips=grid.trips, observed=grid.observed[:0], population=grid.population[:0],
+                                communes=grid.communes.iloc[:0], notes=grid.notes[:0])], TRUE, {}, settings,
+                       label="DREES")  # fmt: skip
+    assert nobody.not_fitted == "no commune of 2A has an official time in the reference table"
 
 
 def test_the_held_out_fits_give_the_same_figures_on_two_processes_as_on_one(caplog):

@@ -7,7 +7,8 @@ import pytest
 from coverage.errors import ConfigError
 from coverage.france.changes import compare_editions
 from coverage.france.indicators import compute_indicators
-from coverage.outputs.change_report import change_markdown, signed
+from coverage.outputs.change_report import change_markdown, change_section, signed
+from coverage.outputs.report import capacity_caveats
 from coverage.tables import with_sources
 
 INDICATORS = {"usp_capacity": "Lits d'USP", "usp_beds_per_100k": "Lits d'USP pour 100 000 habitants"}
@@ -73,3 +74,18 @@ def test_markdown_states_before_after_and_signed_changes():
     assert "| 2A | Corse-du-Sud | SAE 2021 → SAE 2023 | 8 → 10 (+2) |" in text
     assert "| 2B | Haute-Corse | SAE 2021 → SAE 2023 | 3 → 0 (-3) |" in text
     assert [signed(v, d) for v, d in ((0.0001, 3), (-0.0001, 3), (2, 0), (np.nan, 0))] == ["0,000", "0,000", "+2", "–"]
+
+
+def test_a_site_declared_without_beds_is_said_in_french_beside_the_change_it_explains():
+    """Haute-Corse's « Lits d'USP 0 → 12 »: SAE 2021 declares the Clinique de Toga's USP with no bed."""
+    earlier = pd.DataFrame({"finess": ["2B0005664", "2A0000001", "750000001"], "name": ["CLINIQUE DE TOGA", "CH", "X"],
+                            "service": ["USP", "EMSP", "USP"], "capacity": [0, 0, 0],
+                            "capacity_unit": ["beds", "team", "beds"], "departement": ["2B", "2A", "75"],
+                            "edition": "SAE 2021"})  # fmt: skip
+    (caveat,) = capacity_caveats([earlier], ["2A", "2B"])
+    assert caveat == ("Donnée à lire avec prudence (SAE 2021, département 2B) : Unités de soins palliatifs (USP) "
+                      "déclarées sans lit à CLINIQUE DE TOGA (FINESS 2B0005664) ; comptées comme site, sans capacité : "
+                      "une évolution des lits ou places du département entre éditions peut venir de cette déclaration.")
+    by_departement = pd.DataFrame(columns=["departement", "indicator", "label", "edition_from", "edition_to",
+                                           "value_from", "value_to", "change"])  # fmt: skip
+    assert caveat in change_section(by_departement, ["2B"], [caveat])

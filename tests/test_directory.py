@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from test_access import LON, line_network
 
 from coverage.core.access import AccessModel, Router, ranked_sites
+from coverage.outputs.report import capacity_text
 from coverage.outputs.directory import (
-    _capacity_text,
     directory_entries,
     directory_page,
     directory_payload,
@@ -96,9 +96,10 @@ def test_straight_line_neighbours_equal_a_brute_force_search(seed: int, count: i
         assert np.allclose(rows["km"], np.sort(distances)[:count], rtol=1e-9)
 
 
-def test_an_msp_has_no_capacity_line_and_other_sites_theirs():
-    assert _capacity_text(1.0, "structure") == "" and _capacity_text(2.0, "beds") == "2 lits"
-    assert _capacity_text(1.0, "team") == "1 équipe"
+def test_an_msp_has_no_capacity_line_and_other_sites_theirs_in_number():
+    assert capacity_text(1.0, "structure") == "" and capacity_text(2.0, "beds") == "2 lits"
+    assert capacity_text(1.0, "team") == "1 équipe" and capacity_text(0.0, "beds") == "0 lit"
+    assert capacity_text(1.5, "places") == "1,5 place" and capacity_text(12.0, "places") == "12 places"
 
 
 def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():

@@ -107,10 +107,12 @@ def test_site_opens_from_the_disk_and_its_search_finds_pages(site: Path, tmp_pat
         browser.evaluate("document.querySelector('input.md-search__input').focus()")
         browser.type("sbatch")
         deadline = time.monotonic() + 10
-        while not (found := browser.evaluate(
-            "[...document.querySelectorAll('.md-search-result__link')].map(a => a.getAttribute('href'))"
-        )) and time.monotonic() < deadline:  # fmt: skip
+        # The results of the first letters show first: wait for those of the whole word.
+        links = "[...document.querySelectorAll('.md-search-result__link')].map(a => a.getAttribute('href'))"
+        found = browser.evaluate(links) or []
+        while not any("planners/cluster.html" in href for href in found) and time.monotonic() < deadline:
             time.sleep(0.2)
+            found = browser.evaluate(links) or []
         errors += browser.script_errors()
     assert rows >= len(keys) and picture > 0
     assert any("planners/cluster.html" in href for href in found), found

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from coverage.constants import SERVICES
 from coverage.errors import ConfigError
 from coverage.france.indicators import GapRule, compute_indicators, national_totals
+from coverage.outputs.report import rule_text
 
 DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})
 COMMUNES = pd.DataFrame({"departement": ["01", "01", "02", "2A"], "population": [100_000, 50_000, 300_000, 150_000]})
@@ -115,3 +116,15 @@ def test_totals_conserved_rates_consistent_and_order_independent(rows, seed):
         assert np.allclose(table[f"{s}_per_1000"], table[f"{s}_capacity"] / table["population"] * 1000)
     shuffled = compute_indicators(facilities.sample(frac=1, random_state=seed), COMMUNES, DEPARTEMENTS, RULES)[0]
     pd.testing.assert_frame_equal(table, shuffled)
+
+
+def test_a_gap_rule_reads_in_words_its_bar_a_french_number_its_code_last():
+    national = pd.Series({"lisp_per_1000": 0.1023104, "inhabitants_per_emsp": 160000.0})
+    relative = GapRule("lisp", "lisp_per_1000", "below", "LISP pour 1000 habitants inférieurs à la moitié du taux "
+                       "national", "texte", fraction_of_national=0.5)  # fmt: skip
+    assert rule_text(relative, national) == ("LISP pour 1000 habitants inférieurs à la moitié du taux national (seuil : "
+                                             "0,051, la moitié de la valeur nationale, 0,102 ; règle "
+                                             "`lisp_per_1000 < 0.0511552`)")  # fmt: skip
+    fixed = GapRule("emsp", "inhabitants_per_emsp", "above", "Plus de 200 000 habitants par EMSP", "t", threshold=200000)
+    assert rule_text(fixed, national) == ("Plus de 200 000 habitants par EMSP (seuil : 200\u202f000 ; règle "
+                                          "`inhabitants_per_emsp > 200000`)")

@@ -13,9 +13,10 @@ from coverage.france.indicators import GapRule, compute_indicators
 from coverage.france.sources.finess import load_finess
 from coverage.france.sources.own_sites import OwnList
 from coverage.france.sources.sae import find_edition
+from coverage.outputs._classes import minute_classes, off_network
 from coverage.outputs._web_assets import external_references
 from coverage.outputs.explorer import national_indicators, national_page
-from coverage.outputs.maps import LOCATION_NOTES, site_popup
+from coverage.outputs.maps import LOCATION_NOTES, _class_digits, site_popup
 from coverage.outputs.page import write_map
 
 SITE = {
@@ -115,10 +116,10 @@ def test_built_sites_from_registers_and_a_planners_list_all_have_their_popup_not
         communes=tiny_communes, departements=tiny_departements,
         own_lists=(OwnList(own, "ARS de Corse, LISP reconnus (2025)"),),
     )).facilities  # fmt: skip
-    assert set(built["location_source"]) == {"finess", "commune", "list"}
+    assert set(built["location_source"]) == {"finess", "commune", "list", "list_commune"}
     popups = {row["finess"]: site_popup(row) for _, row in built.iterrows()}
     assert "liste « ARS de Corse, LISP reconnus (2025) » ; localisation donnée par la liste" in popups["2B0000020"]
-    assert "ARS de Corse, LISP reconnus (2025) ; localisation approchée" in popups["2A0000021"]
+    assert "liste « ARS de Corse, LISP reconnus (2025) » ; localisation approchée" in popups["2A0000021"]
 
 
 def test_one_topology_holds_every_layer_each_border_once(tiny_departements):
@@ -141,3 +142,13 @@ def test_one_topology_holds_every_layer_each_border_once(tiny_departements):
     used = [abs(a) if a >= 0 else ~a for g in shapes for ring in g["arcs"] for a in ring]
     assert len(used) - len(set(used)) == 1, "the shared side: one arc, used twice"
     assert [g["properties"]["i"] for g in topo["objects"]["bands"]["geometries"]] == [1]
+
+
+def test_a_commune_off_the_network_is_unknown_not_unreached():
+    """Its minutes are unknown, neither near nor beyond the horizon: a class of its own on the maps."""
+    classes = minute_classes([15, 30], 60)
+    minutes = pd.Series([10.0, 45.0, np.nan, np.nan])
+    rows = pd.DataFrame({"on_network": ["True", "True", "True", "False"]})
+    assert off_network(rows).tolist() == [False, False, False, True]
+    assert _class_digits(minutes, classes, off_network(rows)) == "0234", "15, 30, 60 min; beyond; unknown"
+    assert not off_network(pd.DataFrame({"x": [1]})).any(), "a table without the column: all on the network"

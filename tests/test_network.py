@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -13,6 +14,7 @@ import shapely
 from shapely.geometry import box
 
 from coverage.core.network import (
+    HorizonNetwork,
     RoadNetwork,
     SpeedModel,
     cut_to,
@@ -163,3 +165,14 @@ def test_download_without_internet_is_a_clear_error(monkeypatch):
 def test_missing_network_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(InputError, match="road network"):
         load_network("graphml", tmp_path / "nowhere.graphml", box(9.0, 42.0, 9.01, 42.01), "EPSG:2154")
+
+
+def test_a_network_without_any_maxspeed_tag_is_warned_of():
+    """The speed models cap (or set) speeds with the tag: without any, that rule silently does nothing."""
+    tagged = _four_edges()
+    untagged = replace(tagged, maxspeed_kph=np.full(len(tagged.source), np.nan))
+    texts = [text for _, _, text in HorizonNetwork(untagged, [], 0).warnings(["2B"], horizon_min=240, buffer_km=120)]
+    assert texts == ["no road within 240 minutes of 2B carries a maxspeed tag [rule maxspeed-tags]: the speed model's "
+                     "maxspeed rule changes nothing, every road runs at its class speed (a network written without "
+                     "that tag, or with only its converter's defaults: networks.sources[].converter_default_maxspeeds)"]
+    assert HorizonNetwork(tagged, [], 0).warnings(["2B"], horizon_min=240, buffer_km=120) == []

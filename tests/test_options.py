@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser
-from conftest import ROOT, SAE, SAE_2021, snakemake, write_pbf
+from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake, write_pbf
 
 from coverage.tables import read_csv as read_table
 
@@ -110,7 +110,7 @@ def lists_added(planner: Path, _) -> dict:
 def check_lists_added(folder: Path) -> None:
     lisp, usp, emsp = sites(folder, "LISP"), sites(folder, "USP"), sites(folder, "EMSP")
     assert lisp.loc["2A0002614", ["capacity", "location_source", "edition"]].tolist() == [4, "list", ADD_LABEL]
-    assert usp.loc["2B0000038", ["location_source", "commune"]].tolist() == ["commune", "2B096"]
+    assert usp.loc["2B0000038", ["location_source", "commune"]].tolist() == ["list_commune", "2B096"]
     assert {"2A0004842", "2B0005664"} <= set(usp.index), "mode add keeps the national sites"
     assert emsp.loc["2B0099001", "departement"] == "2A", "trusted coordinates count where they lie"
     warnings = read_table(folder / "data/processed/warnings.csv")
@@ -124,7 +124,7 @@ def check_lists_added(folder: Path) -> None:
         popups = site_popups(browser)
     assert f"liste « {ADD_LABEL} » ; localisation donnée par la liste" in popups["2A0002614", "LISP"]
     assert f"liste « {TRUSTED_LABEL} »" in popups["2B0099001", "EMSP"]
-    assert f"{ADD_LABEL} ; localisation approchée (point de la commune)" in popups["2B0000038", "USP"]
+    assert f"liste « {ADD_LABEL} » ; localisation approchée (point de la commune)" in popups["2B0000038", "USP"]
     assert "SAE 2023 ; localisation FINESS" in popups["2A0002614", "HAD"], "the national HAD of Sartène is kept"
     report = (folder / "reports/corse.md").read_text(encoding="utf-8")
     assert ADD_LABEL in report and TRUSTED_LABEL in report
@@ -311,6 +311,26 @@ def check_unlisted_departement(folder: Path) -> None:
     assert warnings["warning"].str.contains("no establishment of département 2B in this file").any()
 
 
+def network_covering_nothing(_, __) -> dict:
+    """Guadeloupe on the one real extract at hand, Saint-Barthélemy's (within 250 km, none of it in Guadeloupe):
+    no commune on the network, none to fit the speeds on."""
+    source = {"departements": ["971"], "source": "osm", "path": str(SHARED / "roads/saint-barthelemy.osm.pbf")}
+    return {"departements": ["971"], "networks": {"buffer_km": 250, "sources": [source]}}
+
+
+def check_network_covering_nothing(folder: Path) -> None:
+    coverage = read_table(folder / "data/processed/coverage_departement.csv")
+    assert coverage["share_within"].isna().all() and (coverage["share_unknown"] == 1).all()
+    warnings = read_table(folder / "data/processed/warnings.csv")
+    kept = warnings[warnings["warning"].str.startswith("speed model not fitted, the shipped model 'calibrated' kept")]
+    assert kept["file"].str.endswith("drees-urgences-2019-communes.csv").all() and len(kept) == 1
+    assert kept["warning"].iloc[0].endswith("judged: 29 off the network"), kept["warning"].iloc[0]
+    report = (folder / "reports/guadeloupe.md").read_text(encoding="utf-8")
+    assert "Le modèle de vitesse n'a pas pu être ajusté sur les temps officiels" in report
+    assert "| 971 | USP | non calculé | non calculé | non calculé |" in report
+    assert "non calculé (384\u202f160 habitants hors du réseau routier)" in report
+
+
 ROWS = {
     "planner-lists-add-csv-xlsx-trusted": Row(lists_added, check_lists_added),
     "planner-lists-replace-xlsx-csv": Row(lists_replacing, check_lists_replacing),
@@ -325,6 +345,8 @@ ROWS = {
                                     region="ile-de-france"),
     "osm-pbf-network": Row(extract_network, check_extract_network, fixtures=("corsica",)),
     "departement-unlisted-in-national-files": Row(unlisted_departement, check_unlisted_departement),
+    "network-covering-none-of-the-departement": Row(network_covering_nothing, check_network_covering_nothing,
+                                                    departements=("971",), region="guadeloupe"),
 }
 
 

@@ -159,6 +159,27 @@ def test_the_extent_of_an_extract_is_the_box_its_header_gives():
     assert shapely.from_wkt(network.extent).bounds == pytest.approx((-62.9, 17.85, -62.575, 18.0))
 
 
+def test_an_extract_with_no_road_in_the_area_names_the_file_and_the_area(tiny_extract: Path):
+    """The real case: Saint-Barthélemy's extract asked for Guadeloupe (no road within the buffer): a message, not the
+    IndexError of an empty split."""
+    with pytest.raises(InputError, match=r"saint-barthelemy.osm.pbf.*\n.*expected drivable roads within Guadeloupe"):
+        load_network("osm", SAINT_BARTHELEMY, box(-61.8, 15.8, -61.0, 16.5), "EPSG:32620", area="Guadeloupe")
+    with pytest.raises(InputError, match="expected drivable roads within the area asked for"):
+        read_osm(tiny_extract, "EPSG:2154", box(5.0, 43.0, 5.1, 43.1))
+
+
+def test_a_departement_with_no_road_within_its_buffer_is_named_with_the_buffer(tmp_path: Path):
+    """As a planner meets it: Guadeloupe on Saint-Barthélemy's extract, 120 km around (the network job's message)."""
+    from coverage.pipeline.steps import prepare_network
+
+    with pytest.raises(InputError) as error:
+        prepare_network(departements=SHARED / "admin/departements.geojson", kind="osm", path=str(SAINT_BARTHELEMY),
+                        codes=["971"], buffer_km=120, converter_defaults={}, overpass_url="",
+                        prepared=tmp_path / "971.npz")  # fmt: skip
+    assert str(error.value).endswith("value 'no road there': expected drivable roads within département 971 and the "
+                                     "120 km around (networks.buffer_km)")  # fmt: skip
+
+
 def test_unreadable_extract_is_a_clear_error(tmp_path: Path):
     path = tmp_path / "roads.osm.pbf"
     path.write_bytes(b"not a pbf at all")

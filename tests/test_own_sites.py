@@ -1,9 +1,11 @@
 """A planner's own list of sites (CSV or XLSX): added to or replacing the national sources, under its contract."""
 
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SAE, snakemake
 
 from coverage.errors import InputError
 from coverage.france.facilities import Inputs, build_facilities
@@ -31,6 +33,7 @@ def world(tiny_sae, tiny_finess, tiny_communes, tiny_departements):
 
 
 def write(tmp_path: Path, text: str, name: str = "ars.csv") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / name
     path.write_text(HEADER + text, encoding="utf-8")
     return path
@@ -50,6 +53,14 @@ def test_added_sites_are_placed_by_coordinates_or_commune_and_cited(world, tmp_p
     warned = result.warnings[result.warnings["file"] == str(path)]
     assert warned[["line", "id"]].values.tolist() == [[3, "2A0000021"]]
     assert "placed at the point of commune 2A041" in warned["warning"].iloc[0]
+
+
+def test_a_listed_site_the_sae_declares_no_activity_for_is_not_read_as_refused(world, tmp_path):
+    path = write(tmp_path, "2A0000005,EHPAD,LISP,2,,,2A041,\n")
+    result = world(OwnList(path, "ARS de Corse"))
+    assert "2A0000005" in set(result.facilities["finess"])
+    (reason,) = result.rejects.loc[result.rejects["id"] == "2A0000005", "reason"]
+    assert reason.endswith("; the site is given by the list ars.csv (ARS de Corse)"), reason
 
 
 def test_replace_removes_the_national_sites_of_the_service_in_its_departements(world, tmp_path):
@@ -164,3 +175,32 @@ def test_a_missing_column_lists_only_the_files_own_columns(world, tmp_path):
     text = str(error.value)
     assert "a column 'capacity'" in text and "columns present: finess, name, service, lon, lat" in text
     assert "commune" not in text and "phone" not in text
+
+
+def test_a_faulty_list_stops_the_planning_before_any_job(tmp_path: Path):
+    """The README's promise: `snakemake -n` (and the first seconds of a run) name the list's fault, its line, column
+    and what is expected, before the calibration or any other job."""
+    path = write(tmp_path, "2A0002614,CH SARTENE,LISP,,8.97,41.62,,\n")
+    started = time.monotonic()
+    result = snakemake(tmp_path / "run", {"sources": {"sae": str(SAE)}, "own_sites": [{"path": str(path),
+                                                                                       "label": "ARS"}]}, "-n")
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and f"bad input in {path}: 1 problem(s)" in output
+    assert ("line 2, column 'capacity': value '': expected a non-negative number of beds for a USP or LISP, places "
+            "for an HAD, teams for an EMSP, 1 for an MSP (required: a cell never left empty)") in output
+    assert "Job stats" not in output and elapsed < 60, elapsed
+
+
+def test_a_relative_list_path_is_read_beside_the_config_else_in_the_mirror(tmp_path: Path):
+    """A planner keeps the list beside the config: `ars.csv` is found there; a path that is in neither place stops the
+    planning, naming the key and both places looked in."""
+    write(tmp_path / "run", "2A0002614,CH SARTENE,LISP,4,8.97,41.62,,\n")
+    beside = snakemake(tmp_path / "run", {"sources": {"sae": str(SAE)}, "own_sites": [{"path": "ars.csv",
+                                                                                       "label": "ARS"}]}, "-n")
+    assert beside.returncode == 0, beside.stderr[-2000:]
+    missing = snakemake(tmp_path / "other", {"sources": {"sae": str(SAE)}, "own_sites": [{"path": "ars.csv",
+                                                                                         "label": "ARS"}]}, "-n")
+    assert missing.returncode != 0
+    assert ("value 'ars.csv': expected an existing file or folder for own_sites[0].path (relative to the config file "
+            "or to the mirror ") in missing.stderr

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, SHARED, snakemake
 from shapely.geometry import box
 
@@ -106,8 +107,26 @@ def test_listed_calibration_departements_must_be_in_the_run_and_the_default_neve
 def test_a_config_typo_stops_the_planning_in_a_few_lines(tmp_path):
     result = snakemake(tmp_path, {"acces": {"thresholds_min": [15]}}, "-n")
     output = result.stdout + result.stderr
-    assert result.returncode != 0 and "'acces': unknown key; did you mean 'access'?" in output
-    assert len(output.splitlines()) < 12, output
+    assert result.returncode != 0
+    assert f"coverage: configuration: 'acces': unknown key; did you mean 'access'? ({tmp_path / 'config.yaml'}, line 1)" in output
+    assert len(output.splitlines()) < 4 and "common.smk" not in output and "File " not in output, output
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("departements: 2A\n", "'departements': value '2A' is not allowed: expected a list of département codes in "
+                            "brackets, e.g. [\"2A\", \"2B\"], or all"),
+    ("sources:\n  sae: x\ndepartements:\n  - 2C\n", "'departements[0]': value '2C' is not allowed: expected a "
+                                                  "département code (2 digits, 2A or 2B, or 971 to 976) (planner.yaml, "
+                                                  "line 4)"),
+])  # fmt: skip
+def test_a_config_fault_is_said_in_a_planners_words_with_its_file_and_line(default_config, tmp_path, monkeypatch,
+                                                                           text, expected):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    Path("planner.yaml").write_text(text, encoding="utf-8")
+    planner = yaml.safe_load(text)
+    with pytest.raises(ConfigError) as error:
+        check_config({**default_config, "departements": planner["departements"]}, SCHEMA, ["planner.yaml"])
+    assert expected in str(error.value) and "^(" not in str(error.value)
 
 
 def test_population_file_missing_a_departement(tmp_path):
@@ -213,3 +232,47 @@ def test_the_communes_step_stops_on_boundaries_missing_a_departement_of_the_terr
         steps.communes(population=tmp_path / "unused.json", polygons=tmp_path / "unused", departements=boundaries,
                        chefs_lieux=tmp_path / "unused.csv", territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg",
                        rejects=tmp_path / "r.csv", warnings=tmp_path / "w.csv")  # fmt: skip
+
+
+@pytest.mark.parametrize(("years", "warned"), [(("2022", "2023", "2023"), True), (("2024", "2023", "2024"), False),
+                                               (("2023", "2023", "2023"), False)])  # fmt: skip
+def test_an_identification_file_of_no_table_s_year_is_warned_of(years, warned, tiny_sae, tiny_finess, tiny_communes,
+                                                                tiny_departements):  # fmt: skip
+    """A stale ID beside newer PALIA and HAD tables is named; an edition mixing PALIA 2023 with HAD and ID 2024 (PALIA
+    is surveyed every other year) is not."""
+    from coverage.france.facilities import Inputs, build_facilities
+    from coverage.france.sources.finess import load_finess
+    from coverage.france.sources.sae import find_edition
+
+    for kind, year in zip(("ID", "PALIA", "HAD"), years, strict=True):
+        (tiny_sae / f"{kind}_2023r.csv").rename(tiny_sae / f"{kind}_{year}r.csv")
+    result = build_facilities(Inputs(sae=find_edition(tiny_sae), finess=load_finess(tiny_finess),
+                                     finess_path=tiny_finess, finess_label="FINESS", communes=tiny_communes,
+                                     departements=tiny_departements))  # fmt: skip
+    found = result.warnings[result.warnings["warning"].str.contains("[rule id-year]", regex=False)]
+    assert len(found) == warned
+    if warned:
+        assert Path(found["file"].iloc[0]).name == "ID_2022r.csv"
+        assert found["warning"].iloc[0].startswith("identification file of 2022 beside tables of other years (PALIA "
+                                                   "2023, HAD 2023) [rule id-year]: ")  # fmt: skip
+        assert "cited as 'SAE 2022 (PALIA 2023, HAD 2023)'" in found["warning"].iloc[0]
+
+
+def test_communes_missing_from_the_chef_lieu_file_are_counted_and_their_rows_do_not_cite_it(tmp_path):
+    """Without Corse-du-Sud's chefs-lieux its trips start from the road nearest each commune's point: said per
+    département in the warnings, and those communes' rows cite no chef-lieu file."""
+    from coverage.france.sources.chefs_lieux import missing_chefs_lieux
+    from coverage.pipeline.steps import _cited_by_row
+
+    communes = pd.DataFrame({"code": ["2A004", "2A041", "2A001", "2B033"], "departement": ["2A", "2A", "2A", "2B"],
+                             "chef_lieu_lon": [np.nan, np.nan, np.nan, 9.4]})  # fmt: skip
+    warned = missing_chefs_lieux(communes, tmp_path / "chefs.csv", examples=2)
+    assert warned[["id", "warning"]].values.tolist() == [["2A", (
+        "3 communes of département 2A have no chef-lieu point in this file (e.g. 2A001, 2A004) [rule chef-lieu-known]: "
+        "with access.origin chef_lieu their trips start from the road nearest the commune's point instead "
+        "(point_source nearest_road), and their rows do not cite this file")]]  # fmt: skip
+    assert "1 commune of département 2A has no" in missing_chefs_lieux(communes.iloc[2:], "chefs.csv")["warning"][0]
+    access = pd.DataFrame({"commune": ["2A004", "2B033"], "point_source": ["nearest_road", "chef_lieu"],
+                           "sources": "SAE 2023 ; chefs-lieux 2020"})  # fmt: skip
+    cited = _cited_by_row(access, {"origins": ["chefs-lieux 2020"]})
+    assert cited["sources"].tolist() == ["SAE 2023", "SAE 2023 ; chefs-lieux 2020"]

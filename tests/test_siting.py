@@ -91,3 +91,14 @@ def test_a_usp_opens_only_where_beds_are_and_an_emsp_may_use_an_msp():
     assert candidate_sites(finess, facilities, "USP", usp, ["2B"])["finess"].tolist() == ["2B2", "2B3"]
     assert candidate_sites(finess, facilities, "EMSP", emsp, ["2B"])["finess"].tolist() == ["2B1", "2B2", "2B3", "2B4"]
     assert "MSP" not in usp.describe() and "maisons de santé" in emsp.describe()
+    no_team = CandidateRule(categories=("109", "355"), services=("LISP",), msp=True, excluded_names=("SMUR",))
+    assert candidate_sites(finess, facilities, "EMSP", no_team, ["2B"])["finess"].tolist() == ["2B2", "2B3", "2B4"]
+    assert no_team.describe().endswith("sauf les sites dont le nom contient SMUR")
+
+
+def test_excluded_names_match_whole_words_whatever_the_case_and_accents():
+    rule = CandidateRule(excluded_names=("SMUR", "hôpital de jour", "HJ"))
+    names = pd.Series(["Antenne du smur - Sartène", "HOPITAL  DE JOUR DE PEDO PSY", "CH HJALMAR", "SMURFIT",
+                       "Hôpital de Jour", "CH - HJ ADULTES", None, "CH DE CORTE"])  # fmt: skip
+    assert rule.excludes(names).tolist() == [True, True, False, False, True, True, False, False]
+    assert not CandidateRule().excludes(names).any()

@@ -64,8 +64,10 @@ if CALIBRATION_DEPARTEMENTS:
             commune_times=f"{CALIBRATION_FOLDER}/communes.csv",
             groups=f"{CALIBRATION_FOLDER}/class_groups.csv",
             plot=f"{CALIBRATION_FOLDER}/observed_vs_modelled.png",
+            warnings="data/processed/logs/warnings_calibration.csv",
         params:
             codes=CALIBRATION_DEPARTEMENTS,
+            origin=in_mirror(config["sources"]["reference_times"]),
             settings=access_settings(),
             speeds=config["speeds"],
             # how to fit (where is `codes`), keys in a fixed order: a config written otherwise does not refit

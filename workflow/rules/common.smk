@@ -1,9 +1,11 @@
 import json
 import os
 import re
+import sys
 from functools import cache
 from pathlib import Path, PurePosixPath
 
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
@@ -12,9 +14,10 @@ from coverage.pipeline.configuration import calibration_departements, check_conf
 from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
 from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
 from coverage.pipeline.script import check_rules
-from coverage.france.sources.fetch import Downloads, fetch
+from coverage.france.sources.fetch import Downloads, check_present, fetch
 from coverage.france.sources.reference import reference_departements
-from coverage.france.sources.sae import edition_key, sae_editions
+from coverage.france.sources.own_sites import check_own_lists
+from coverage.france.sources.sae import edition_key, find_edition, sae_editions
 from coverage.france.territories import Territories, check_boundaries_cover, departement_sizes
 
 min_version("9.0")
@@ -22,21 +25,50 @@ min_version("9.0")
 
 
 def planning_check(check, *arguments):
-    """Run a check of the config or of an input while planning; a fault stops with its few-line message."""
+    """Run a check of the config or of an input while planning; a fault stops the run with its few-line message,
+    and nothing else (no line of the workflow's own files)."""
     try:
         return check(*arguments)
-    except ConfigError as error:
-        raise WorkflowError(str(error)) from None
-    except InputError as error:
-        raise WorkflowError(f"bad input in {error.report()}") from None
+    except (ConfigError, InputError) as error:
+        text = f"bad input in {error.report()}" if isinstance(error, InputError) else str(error)
+        print(f"coverage: {text}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-planning_check(check_config, config, read_schema(SCHEMA))
+# The config files in the order they override each other: the workflow's, then those of --configfile.
+CONFIG_FILES = [Path(workflow.basedir) / "workflow" / "config" / "config.yaml", *workflow.overwrite_configfiles]
+planning_check(check_config, config, read_schema(SCHEMA), CONFIG_FILES)
 validate(config, schema=str(SCHEMA))  # fills the schema's defaults
 
 PROJECT = Path(workflow.basedir)
 MIRROR = (PROJECT / config["mirror"]).resolve()
+
+
+def beside_config(path):
+    """A relative input path as the planner means it: beside the config file (of --configfile, the last first) that
+    holds it when it is there, else as given (relative to the mirror)."""
+    if not isinstance(path, str) or Path(path).is_absolute() or "{" in path:
+        return path
+    for folder in [Path(f).resolve().parent for f in reversed(workflow.overwrite_configfiles)]:
+        if (folder / path).exists():
+            return str(folder / path)
+    return path
+
+
+def resolved_sources(sources):
+    """``sources`` with each path found beside a config file made absolute (editions by kind and lists too)."""
+    if isinstance(sources, dict):
+        return {key: resolved_sources(value) for key, value in sources.items()}
+    if isinstance(sources, list):
+        return [resolved_sources(value) for value in sources]
+    return beside_config(sources)
+
+
+config["sources"] = resolved_sources(config["sources"])
+config["own_sites"] = [{**entry, "path": beside_config(entry["path"])} for entry in config["own_sites"]]
+config["networks"]["sources"] = [{**entry, **({"path": beside_config(entry["path"])} if "path" in entry else {})}
+                                 for entry in config["networks"]["sources"]]  # fmt: skip
 
 
 def in_mirror(path):
@@ -92,8 +124,25 @@ def plan_input(name):
 
 TERRITORIES = Territories.read(plan_input("departement_regions"), plan_input("regions"))
 DEPARTEMENTS = planning_check(TERRITORIES.select, config["departements"])
-planning_check(check_run_departements, config, DEPARTEMENTS)
+planning_check(check_run_departements, config, DEPARTEMENTS, CONFIG_FILES)
 REGIONS = TERRITORIES.regions(DEPARTEMENTS)
+# The planner's own files are checked now, before any job: each file their config names is there (the workflow's
+# defaults are fetched, or said missing, when a job needs them), an SAE folder's three files, each list's rows.
+DEFAULTS = yaml.safe_load(CONFIG_FILES[0].read_text(encoding="utf-8"))
+planning_check(check_present, {
+    **({f"sources.sae[{i}]": path for i, edition in enumerate(SAE_EDITIONS.values())
+        for path in ([edition] if isinstance(edition, str) else edition.values())}
+       if config["sources"]["sae"] != DEFAULTS["sources"]["sae"] else {}),
+    **{f"own_sites[{i}].path": entry["path"] for i, entry in enumerate(config["own_sites"])},
+    **{f"networks.sources[{i}].path": entry["path"] for i, entry in enumerate(config["networks"]["sources"])
+       if entry.get("path") and "{" not in entry["path"] and entry not in DEFAULTS["networks"]["sources"]},
+}, MIRROR, Downloads.from_config(config["downloads"]))  # fmt: skip
+for edition in SAE_EDITIONS.values():
+    if isinstance(edition, str) and Path(in_mirror(edition)).is_dir():
+        planning_check(find_edition, in_mirror(edition))
+if OWN_SITES:
+    planning_check(check_own_lists, OWN_SITES, plan_input("population"), plan_input("departements"),
+                   config["facilities"]["departement_tolerance_km"])
 
 
 def fitted_departements():

@@ -65,6 +65,7 @@ rule logs:
             *expand(f"{EDITION_FOLDER}/logs/warnings_facilities.csv", edition=EARLIER_EDITIONS),
             *expand("data/processed/logs/warnings_{step}_{departement}.csv", step=["network", "access"],
                     departement=DEPARTEMENTS),
+            *(["data/processed/logs/warnings_calibration.csv"] if CALIBRATION_DEPARTEMENTS else []),
         ],
     output:
         rejects="data/processed/rejects.csv",

@@ -147,8 +147,10 @@ rule report:
         pictures=[*rules.area_static_maps.output.pngs, "maps/static/usp_beds_per_100k.png"],
         ranking=rules.area_static_maps.output.ranking,
         facilities=rules.facilities.output.csv,
+        earlier=expand(f"{EDITION_FOLDER}/facilities.csv", edition=EARLIER_EDITIONS),
         validation=CALIBRATION_OUTPUTS[1:2],
         driven=CALIBRATION_OUTPUTS[3:4],
+        judged=CALIBRATION_OUTPUTS[2:3],
         fitted=FITTED_SPEEDS,
         change=CHANGE_OUTPUTS[:2],
     output:

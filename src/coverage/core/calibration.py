@@ -73,6 +73,30 @@ NOTES = {
     "beyond_edge": "its nearest site as the crow flies lies beyond the network's open edge",
     "too_few": "its département has too few judged communes: not fitted on",
 }
+"""Why a reference commune is not judged, by note code (the ``note`` column of :attr:`Calibration.communes`)."""
+UNJUDGED = {
+    "off_network": "off the network",
+    "site_off_network": "whose nearest site as the crow flies is off the network",
+    "beyond_edge": "whose nearest site as the crow flies lies beyond the network's open edge",
+    "host": "hosting a site (0 min by the reference's convention)",
+    "too_few": "in départements with too few judged communes (calibration.min_communes)",
+}
+"""The same reasons, as a count of communes goes on (``3 off the network``)."""
+
+
+def unjudged_counts(communes: pd.DataFrame) -> dict[str, int]:
+    """Note code -> how many reference communes of :attr:`Calibration.communes` are not judged for that reason."""
+    codes = {text: code for code, text in NOTES.items()}
+    counts = communes["note"].map(codes).value_counts()
+    return {code: int(counts[code]) for code in UNJUDGED if code in counts}
+
+
+def not_fitted_reason(communes: pd.DataFrame, departements: list[str]) -> str:
+    """Why no model could be fitted on ``departements``, from their reference communes and notes."""
+    if communes.empty:
+        return f"no commune of {', '.join(departements)} has an official time in the reference table"
+    counts = "; ".join(f"{count} {UNJUDGED[code]}" for code, count in unjudged_counts(communes).items())
+    return f"none of the {len(communes)} communes of {', '.join(departements)} with an official time is judged: {counts}"
 
 
 @dataclass(frozen=True)
@@ -644,7 +668,7 @@ class Calibration:
         Model evaluations of the fit (along the kept paths).
     fitted
         Whether a model was fitted: False when no département had enough judged communes (``models["fitted"]``
-        is then the starting model, unchanged).
+        is then the starting model, unchanged; ``not_fitted`` says why).
     routings
         Routings of the fit, and of the whole calibration (``routings_in_all``: the held-out fits and the models
         compared too).
@@ -663,6 +687,7 @@ class Calibration:
     fits: int = 0
     converged: bool = True
     method: str = METHOD
+    not_fitted: str = ""
 
 
 def calibrate(
@@ -678,8 +703,8 @@ def calibrate(
     The fit runs first; the held-out fits and the compared models then start from the paths it kept, in
     ``workers`` processes. The progress log says which fit of how many runs, and each of its routings.
     """
-    references = [r if r.judged >= min_communes else replace(r, notes=np.where(r.notes == "off_network", r.notes,
-                                                                                "too_few")) for r in references]  # fmt: skip
+    references = [r if r.judged >= min_communes else replace(r, notes=np.where(r.counted, "too_few", r.notes))
+                  for r in references]  # fmt: skip
     usable = [r for r in references if r.judged]
     rng = np.random.default_rng(seed)
     held_out = {"k_fold": [rng.integers(0, folds, len(r.observed)) for r in usable]} if usable else {}
@@ -736,7 +761,8 @@ def calibrate(
             table = validation_table(rows["reference_minutes"].to_numpy(float), rows[f"{role}_minutes"].to_numpy(float),
                                      rows["population"].to_numpy(float))  # fmt: skip
             tables.append(table.assign(role=role, model=name, departements=scope))
-    validation = pd.concat(tables, ignore_index=True).assign(fitted_on=" ".join(r.departement for r in usable))
+    empty = validation_table(np.zeros(0), np.zeros(0), np.zeros(0)).iloc[:0].assign(role="", model="", departements="")
+    validation = pd.concat(tables or [empty], ignore_index=True).assign(fitted_on=" ".join(r.departement for r in usable))
     first = ["role", "model", "departements", "fitted_on"]
     return Calibration(
         communes=communes, validation=validation[[*first, *[c for c in validation.columns if c not in first]]],
@@ -745,6 +771,7 @@ def calibrate(
         evaluations=fit.evaluations if fit else 0, fitted=fit is not None, routings=fit.routings if fit else 0,
         routings_in_all=routes.routings + sum(j.routings for j in judged), fits=fits,
         converged=(fit is None or fit.converged) and all(j.converged for j in judged),
+        not_fitted="" if fit else not_fitted_reason(communes, [r.departement for r in references]),
     )  # fmt: skip
 
 
@@ -769,7 +796,7 @@ def config_fragment(calibration: Calibration, label: str) -> str:
                 f"(reference {100 * stats['reference_population_beyond_30']:.1f} %)")  # fmt: skip
 
     if not calibration.fitted:
-        header = [f"# Not fitted on {label}: no département has enough judged communes (calibration.min_communes).",
+        header = [f"# Not fitted on {label}: {calibration.not_fitted}.",
                   "# The starting model, unchanged:"]  # fmt: skip
     else:
         groups = calibration.exposure

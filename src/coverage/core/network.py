@@ -387,7 +387,7 @@ def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
 
 def load_network(
     kind: str, path: str | Path | None, polygon, crs: str, *, converter_defaults_kph: dict | None = None,
-    overpass_url: str = "",
+    overpass_url: str = "", area: str = "the area asked for",
 ) -> RoadNetwork:  # fmt: skip
     """Load the drivable network of a source inside a WGS84 (multi)polygon, as arrays with road features.
 
@@ -407,11 +407,13 @@ def load_network(
         See :func:`to_arrays`.
     overpass_url
         The Overpass server a download asks (a local instance, a mirror); empty: osmnx's default.
+    area
+        What ``polygon`` is, in words: a source without a road inside it is an :class:`InputError` saying so.
     """
-    if kind == "osm":
-        from .osm import read_osm
+    from .osm import has_roads, read_osm
 
-        return read_osm(_existing(path), crs, polygon)
+    if kind == "osm":
+        return read_osm(_existing(path), crs, polygon, area=area)
     if kind == "graphml":
         import osmnx as ox
 
@@ -422,7 +424,8 @@ def load_network(
         graph = _download(polygon, overpass_url)
     else:
         raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
-    return cut_to(to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph), polygon)
+    network = cut_to(to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph), polygon)
+    return has_roads(network, path or overpass_url or "Overpass", area)
 
 
 def _download(polygon, overpass_url: str = "") -> nx.MultiDiGraph:
@@ -636,8 +639,8 @@ class HorizonNetwork:
     truncated: int
 
     def warnings(self, area: list[str], *, horizon_min: float, buffer_km: float) -> list[tuple[None, str, str]]:
-        """Row-log entries (line, id, text) for the pieces dropped and the nodes the cut of ``buffer_km``
-        around ``area`` (its codes) truncated."""
+        """Row-log entries (line, id, text) for the pieces dropped, the nodes the cut of ``buffer_km`` around
+        ``area`` (its codes) truncated, and a network whose roads carry no ``maxspeed`` at all."""
         text = "{} nodes around ({:.4f}, {:.4f}) not strongly connected to the main network [rule connected]: dropped"
         rows = [(None, f"piece-{i + 1}", text.format(*piece)) for i, piece in enumerate(self.pieces)]
         if self.truncated:
@@ -645,6 +648,13 @@ class HorizonNetwork:
                 f"{self.truncated} nodes within {horizon_min:g} minutes of {', '.join(area)} lie where the "
                 f"{buffer_km:g} km cut removed roads [rule horizon-inside-buffer]: trips through them may be longer "
                 "than on the whole network; raise networks.buffer_km"
+            )))  # fmt: skip
+        if len(self.network.source) and not np.isfinite(self.network.maxspeed_kph).any():
+            rows.append((None, "maxspeed", (
+                f"no road within {horizon_min:g} minutes of {', '.join(area)} carries a maxspeed tag [rule "
+                "maxspeed-tags]: the speed model's maxspeed rule changes nothing, every road runs at its class speed "
+                "(a network written without that tag, or with only its converter's defaults: "
+                "networks.sources[].converter_default_maxspeeds)"
             )))  # fmt: skip
         return rows
 

@@ -159,11 +159,13 @@ def road_network(ways: Ways, crs: str, polygon=None) -> RoadNetwork:
     went_on = (np.concatenate([[False], same_way]) & ~before) | (np.concatenate([same_way, [False]]) & ~after)
     # Segments run in order; an edge starts at each segment that leaves a node and runs to the next such one.
     seg_from = np.flatnonzero(segment)
+    if len(seg_from) == 0:  # no road inside: no node, no edge
+        node[:] = False
     starts = np.flatnonzero(node[seg_from])
     seg_length = great_circle(lat[seg_from], lon[seg_from], lat[seg_from + 1], lon[seg_from + 1])
     length = np.add.reduceat(seg_length, starts) if len(starts) else np.zeros(0)
     first = seg_from[starts]
-    last = seg_from[np.append(starts[1:], len(seg_from)) - 1] + 1
+    last = seg_from[np.append(starts[1:], len(seg_from)) - 1] + 1 if len(starts) else first
     node_ids, node_index = np.unique(ref[node], return_index=True)
     node_points = np.flatnonzero(node)[node_index]
     cut = np.isin(node_ids, ref[held & went_on])  # the way went on, outside
@@ -201,13 +203,13 @@ def _inside(polygon, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return inside
 
 
-def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
+def read_osm(path: str | Path, crs: str, polygon=None, *, area: str = "the area asked for") -> RoadNetwork:
     """The drivable network of an OpenStreetMap extract (``.osm.pbf`` or ``.osm``) inside ``polygon``.
 
     The network's extent is the polygon, within the box the extract's header says it covers: a
     place beyond the extract's border is off the network, not snapped to the last road before it.
     An unreadable file is an :class:`InputError` naming it; an extract without drivable roads in
-    the area too.
+    the area too (``area`` says which, in the message).
     """
     logger.info("reading the drivable ways of %s", Path(path).name)
     try:
@@ -220,8 +222,13 @@ def read_osm(path: str | Path, crs: str, polygon=None) -> RoadNetwork:
     logger.info("%d drivable ways read: splitting them at their junctions", len(ways.highway))
     network = road_network(ways, crs, polygon)
     logger.info("network of %d nodes and %d edges", network.n_nodes, len(network.source))
+    return has_roads(network, path, area)
+
+
+def has_roads(network: RoadNetwork, path: str | Path, area: str) -> RoadNetwork:
+    """``network``, unless it has no road: then an :class:`InputError` naming the source and the ``area``."""
     if len(network.source) == 0:
-        raise InputError(path, Problem("drivable highway ways inside the area asked for", value="none"))
+        raise InputError(path, Problem(f"drivable roads within {area}", value="no road there"))
     return network
 
 

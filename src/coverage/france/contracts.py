@@ -26,9 +26,11 @@ class LocationSource(StrEnum):
     FINESS = "finess"
     """The coordinates of the FINESS edition."""
     COMMUNE = "commune"
-    """The point of the site's commune: absent from FINESS, coordinates unusable, or a list row without them."""
+    """The point of the site's commune: absent from FINESS, or its coordinates unusable."""
     LIST = "list"
     """The coordinates of a planner's own list."""
+    LIST_COMMUNE = "list_commune"
+    """A planner's list row without coordinates: the point of its commune."""
     NONE = "none"
     """Not located: no coordinates and no known commune."""
 
@@ -202,7 +204,7 @@ def flag() -> Rule:
 
 def non_negative(meaning: str, required: bool = False) -> Rule:
     """A number not below 0; an empty cell means "not applicable" unless ``required``."""
-    expected = f"a non-negative number of {meaning}"
+    expected = f"a non-negative number of {meaning}" + (" (required: a cell never left empty)" if required else "")
     return Rule("non-negative-number", expected, lambda cells: (numbers(cells) >= 0) | (~required & (cells == "")))
 
 

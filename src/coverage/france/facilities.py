@@ -108,7 +108,21 @@ def _sae_rows(inputs: Inputs) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd
     ]
     unlisted = _absent_departements(files["ID"], identification, inputs.departements, SAE_SERVICES)
     rejects = [id_rejects, palia_unlisted, palia_rejects, had_unlisted, had_rejects]
-    return rows, rejects, [palia_warnings, *fixes], unlisted
+    return rows, rejects, [palia_warnings, *fixes, _id_year_warning(inputs.sae)], unlisted
+
+
+def _id_year_warning(edition: SaeEdition) -> pd.DataFrame:
+    """A warning when the identification file is of a year none of the tables is: most likely a stale download of
+    ID beside newer tables (an edition may mix years, PALIA being surveyed every other year, but its ID is that of
+    one of its tables)."""
+    years = edition.years
+    if years["ID"] in {year for kind, year in years.items() if kind != "ID"}:
+        return warnings_frame(edition.files["ID"], [])
+    tables = ", ".join(f"{kind} {year}" for kind, year in years.items() if kind != "ID")
+    text = (f"identification file of {years['ID']} beside tables of other years ({tables}) [rule id-year]: the "
+            f"establishments are those ID lists (département, commune, address) and the edition is cited as "
+            f"{edition.label!r}; check that ID is the file of the tables' year")
+    return warnings_frame(edition.files["ID"], [(None, "", text)])
 
 
 def _listed_in_id(
@@ -299,13 +313,25 @@ def build_facilities(inputs: Inputs) -> Result:
     unlisted = _not_replaced(pd.concat([sae_unlisted, msp_unlisted], ignore_index=True), inputs.own_lists)
     return Result(
         facilities=facilities,
-        rejects=pd.concat([*rejects, msp_rejects, *own_rejects], ignore_index=True),
+        rejects=_listed_instead(pd.concat([*rejects, msp_rejects, *own_rejects], ignore_index=True), rows, inputs),
         warnings=pd.concat(
             [*warnings, _unlisted_warnings(unlisted), location_warnings, finess_fixes, *own_warnings, far_warnings],
             ignore_index=True,
         ),
         unlisted=unlisted,
     )
+
+
+def _listed_instead(rejects: pd.DataFrame, rows: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """A national row left out (no activity declared) whose site a planner's list gives says so, so that the
+    rejects do not read as if the planner's site were refused."""
+    rejects = rejects.copy()
+    from_lists = rows[rows["location_source"].isin([LocationSource.LIST, LocationSource.LIST_COMMUNE])]
+    for own in inputs.own_lists:
+        given = from_lists.loc[from_lists["edition"] == own.label, "finess"]
+        listed = rejects["id"].isin(given) & ~rejects["reason"].str.contains(" replaced by the list ", regex=False)
+        rejects.loc[listed, "reason"] += f"; the site is given by the list {own.path.name} ({own.label})"
+    return rejects
 
 
 def _not_replaced(unlisted: pd.DataFrame, own_lists: tuple[OwnList, ...]) -> pd.DataFrame:

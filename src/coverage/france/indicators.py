@@ -43,13 +43,9 @@ class GapRule:
             return float(self.threshold)
         return float(self.fraction_of_national) * float(national[self.indicator])
 
-    def describe(self, national: pd.Series) -> str:
-        """French sentence stating the rule with its bar, e.g. for reports."""
-        sign = "<" if self.comparison == "below" else ">"
-        relative = (
-            f" ({self.fraction_of_national:g} × valeur nationale)" if self.fraction_of_national is not None else ""
-        )
-        return f"{self.label} : {self.indicator} {sign} {self.bar(national):.6g}{relative}"
+    def code(self, national: pd.Series) -> str:
+        """The rule as its test reads: ``usp_count < 1``."""
+        return f"{self.indicator} {'<' if self.comparison == 'below' else '>'} {self.bar(national):.6g}"
 
 
 def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:

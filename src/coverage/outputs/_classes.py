@@ -95,8 +95,20 @@ def minute_classes(thresholds_min: list[float], horizon_min: float) -> list[tupl
 
 
 def unreached_label(horizon_min: float) -> str:
-    """French label of the communes without a site within the horizon (or off the network)."""
+    """French label of the communes without a site within the horizon."""
     return f"aucun site à moins de {horizon_min:g} min"
+
+
+UNKNOWN_COLOR = "#ffffff"
+UNKNOWN_LABEL = "temps inconnu : commune hors du réseau routier"
+"""A commune off the road network: its minutes are unknown, neither near nor far."""
+
+
+def off_network(communes: pd.DataFrame) -> np.ndarray:
+    """Which communes of ``access_commune.csv`` rows are off the road network (their minutes unknown)."""
+    if "on_network" not in communes.columns:
+        return np.zeros(len(communes), dtype=bool)
+    return ~communes["on_network"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
 
 
 CHANGE_COLORS = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")  # ColorBrewer RdBu: less -> more

@@ -63,9 +63,10 @@ def change_markdown(by_departement: pd.DataFrame, national: pd.DataFrame, shown:
     return "\n".join(lines) + "\n"
 
 
-def change_section(by_departement: pd.DataFrame, departements: list[str]) -> list[str]:
-    """Markdown lines of a report's section on the change between editions in ``departements``."""
-    lines = ["## Évolution entre éditions de la SAE", "", METHOD, ""]
+def change_section(by_departement: pd.DataFrame, departements: list[str], caveats: list[str] = ()) -> list[str]:
+    """Markdown lines of a report's section on the change between editions in ``departements``, with the data to
+    read with care (``caveats``) before the table."""
+    lines = ["## Évolution entre éditions de la SAE", "", METHOD, "", *(line for c in caveats for line in (c, ""))]
     rows = []
     for r in by_departement[by_departement["departement"].isin(departements)].itertuples():
         places = decimals_of(r.indicator)

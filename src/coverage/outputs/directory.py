@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ..constants import SERVICES
-from .report import SERVICE_NAMES, UNIT_NAMES
+from .report import SERVICE_NAMES, capacity_text
 
 EARTH_RADIUS_KM = 6371.0088
 ENTRY_COLUMNS = ["commune", "service", "rank", "finess", "minutes", "km"]
@@ -142,7 +142,7 @@ def directory_payload(
                 r.phone,
                 round(float(r.lat), 5),
                 round(float(r.lon), 5),
-                _capacity_text(r.capacity, r.capacity_unit),
+                capacity_text(r.capacity, r.capacity_unit),
                 maps.get(r.departement, NATIONAL_MAP),
             ]
             for r in table.itertuples()
@@ -160,16 +160,6 @@ def directory_payload(
             for r in communes.itertuples()
         ],  # fmt: skip
     }
-
-
-def _capacity_text(capacity: float, unit: str) -> str:
-    """``12 lits``, ``1 équipe``: the site's capacity in French, singular when it is one. Nothing for a
-    structure (MSP): "1 structure" tells a reader nothing, and FINESS does not list the professions present."""
-    if not np.isfinite(capacity) or unit == "structure":
-        return ""
-    word = UNIT_NAMES[unit]
-    number = f"{capacity:g}".replace(".", ",")
-    return f"{number} {word.removesuffix('s') if capacity == 1 else word}"
 
 
 def directory_page(payload: dict, label: str, editions: list[str], method: str) -> str:

@@ -30,7 +30,7 @@ from ._classes import (
 from .change_report import change_text
 from .maps import service_entries, site_rows
 from .page import Page, page_map, topology
-from .report import decimals_of, french_number, gap_labels
+from .report import counted, decimals_of, french_number, gap_labels
 
 INSETS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 """Départements drawn in an inset beside metropolitan France, with their inset's label."""
@@ -178,10 +178,10 @@ def _percent(share: float) -> str:
 def departement_tooltip(row: pd.Series, rules: list[GapRule]) -> str:
     """HTML tooltip of a département: population, supply of each service and the gaps."""
     supply = [
-        f"USP : {french_number(row['usp_count'])} ({french_number(row['usp_capacity'])} lits)",
-        f"EMSP : {french_number(row['emsp_count'])} équipes",
-        f"LISP : {french_number(row['lisp_capacity'])} lits dans {french_number(row['lisp_count'])} établissements",
-        f"HAD : {french_number(row['had_capacity'])} places",
+        f"USP : {french_number(row['usp_count'])} ({counted(row['usp_capacity'], 'lit')})",
+        f"EMSP : {counted(row['emsp_count'], 'équipe')}",
+        f"LISP : {counted(row['lisp_capacity'], 'lit')} dans {counted(row['lisp_count'], 'établissement')}",
+        f"HAD : {counted(row['had_capacity'], 'place')}",
         f"MSP : {french_number(row['msp_count'])}",
     ]
     gaps = gap_labels(row, rules)

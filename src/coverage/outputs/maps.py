@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..constants import SERVICES
 from ..france.contracts import LocationSource
-from ._classes import UNREACHED_COLOR, minute_classes, unreached_label
+from ._classes import UNKNOWN_COLOR, UNKNOWN_LABEL, UNREACHED_COLOR, minute_classes, off_network, unreached_label
 from .page import Page, page_map, topology
-from .report import SERVICE_NAMES, UNIT_NAMES, french_number
+from .report import SERVICE_NAMES, capacity_text, french_number
 
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")
@@ -28,6 +28,7 @@ LOCATION_NOTES = {
     LocationSource.FINESS: "{edition} ; localisation FINESS",
     LocationSource.COMMUNE: "{edition} ; localisation approchée (point de la commune)",
     LocationSource.LIST: "liste « {edition} » ; localisation donnée par la liste",
+    LocationSource.LIST_COMMUNE: "liste « {edition} » ; localisation approchée (point de la commune)",
     LocationSource.NONE: "{edition} ; non localisé",
 }
 """What a popup says of a site's source and location, by ``location_source`` (``edition`` is the row's)."""
@@ -42,10 +43,9 @@ SITING_COLORS = ("#6a3d9a", "#b15928", "#1f78b4", "#33a02c", "#e31a1c")
 
 def site_popup(row: pd.Series) -> str:
     """HTML popup of a site: name, service, capacity, address, phone, FINESS number and sources."""
-    unit = UNIT_NAMES[row["capacity_unit"]]
     lines = [f"<b>{html.escape(str(row['name']))}</b>", SERVICE_NAMES[row["service"]]]
-    if row["capacity_unit"] != "structure":  # an MSP is one structure; FINESS does not list its professions
-        lines.append(f"Capacité : {french_number(float(row['capacity']))} {unit}")
+    if capacity := capacity_text(float(row["capacity"]), row["capacity_unit"]):
+        lines.append(f"Capacité : {capacity}")
     if row["service"] == "EMSP" and np.isfinite(row.get("emsp_fte", np.nan)):
         lines.append(f"Personnel salarié : {french_number(float(row['emsp_fte']), 2)} ETP")
     if row["address"]:
@@ -79,12 +79,14 @@ def minutes_title(service: str) -> str:
     return f"Minutes jusqu'au site {service} le plus proche"
 
 
-def _class_digits(minutes: pd.Series, classes: list[tuple[float, str, str]]) -> str:
-    """The class of each commune's minutes as one digit (the last class: no site within the horizon)."""
+def _class_digits(minutes: pd.Series, classes: list[tuple[float, str, str]], unknown: np.ndarray) -> str:
+    """The class of each commune's minutes as one digit (then: no site within the horizon; then: ``unknown``, off
+    the network)."""
     bounds = np.array([upper for upper, _, _ in classes])
     values = minutes.astype(float).to_numpy()
     index = np.where(np.isfinite(values), np.searchsorted(bounds, values, side="left"), len(classes))
-    return "".join(map(str, np.minimum(index, len(classes)).tolist()))
+    index = np.where(unknown, len(classes) + 1, np.minimum(index, len(classes)))
+    return "".join(map(str, index.tolist()))
 
 
 def _band_text(service: str, band: pd.Series) -> str:
@@ -152,6 +154,7 @@ def build_area_map(
     names = sorted(set().union(*(set(communes[f"{s.lower()}_nearest"].dropna()) for s in services)))
     known = dict(zip(sites["finess"], sites["name"], strict=True))
     name_index = {finess: i for i, finess in enumerate(names)}
+    unknown = off_network(communes)
     entries = []
     for service in services:
         minutes = communes[f"{service.lower()}_minutes"].astype(float)
@@ -160,8 +163,9 @@ def build_area_map(
         entries.append({
             "code": service, "title": minutes_title(service),
             "minutes": [french_number(m) if ok else "" for m, ok in zip(minutes, reached, strict=True)],
-            "nearest": [name_index[n] if ok else -1 for n, ok in zip(nearest, reached, strict=True)],
-            "classes": _class_digits(minutes.where(reached), classes),
+            "nearest": [name_index[n] if ok else -2 if off else -1
+                        for n, ok, off in zip(nearest, reached, unknown, strict=True)],
+            "classes": _class_digits(minutes.where(reached), classes, unknown),
         })  # fmt: skip
     bands = {s: isochrones[isochrones["service"] == s].reset_index(drop=True) for s in services}
     upper = {bound: i for i, (bound, _, _) in enumerate(classes)}
@@ -178,8 +182,9 @@ def build_area_map(
         "services": entries, "opening": minutes_title(map_service), "theme": MINUTES_THEME,
         "site_names": [known.get(finess, finess) for finess in names],
         "classes": [{"color": color, "label": text} for _, color, text in classes]
-        + [{"color": UNREACHED_COLOR, "label": unreached_label(horizon_min)}],
-        "unreached": unreached_label(horizon_min),
+        + [{"color": UNREACHED_COLOR, "label": unreached_label(horizon_min)}]
+        + [{"color": UNKNOWN_COLOR, "label": UNKNOWN_LABEL}] * bool(unknown.any()),
+        "unreached": unreached_label(horizon_min), "unknown": UNKNOWN_LABEL,
         "bands": {s: [[_band_text(s, band), upper[float(band["min_to"])]] for _, band in b.iterrows()]
                   for s, b in bands.items()},
         "site_services": service_entries(shown=(map_service,)), "sites": site_rows(sites),

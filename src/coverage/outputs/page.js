@@ -82,6 +82,17 @@ var coverageShared = (function () {
     });
   }
 
+  // The legend of the site markers on the map: each service shown, its colour, and what a numbered disc is.
+  function siteLegend(map, services, clusters) {
+    var shown = services.filter(function (service, k) { return map.hasLayer(clusters[k].layer); });
+    if (!shown.length) return "";
+    return '<div class="sites"><b>Sites</b> (disque numéroté : sites regroupés, cliquer pour les détailler)<br>'
+      + shown.map(function (service) {
+        return '<i class="site" style="background:' + service.color + '"></i>'
+          + escapeHtml(service.name + " (" + service.code + ")");
+      }).join("<br>") + "</div>";
+  }
+
   function osmTiles() {
     return L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                        {attribution: "© contributeurs OpenStreetMap", maxZoom: 19});
@@ -144,7 +155,8 @@ var coverageShared = (function () {
   }
 
   return {escapeHtml: escapeHtml, plain: plain, layersOf: layersOf, fillPicker: fillPicker,
-          legendControl: legendControl, legendRows: legendRows, siteClusters: siteClusters, osmTiles: osmTiles,
+          legendControl: legendControl, legendRows: legendRows, siteClusters: siteClusters, siteLegend: siteLegend,
+          osmTiles: osmTiles,
           controls: controls, centreOnHash: centreOnHash, searchBox: searchBox};
 })();
 
@@ -239,6 +251,7 @@ function coverageExplorer(map, DATA) {
       ? '<br><i style="background:#fff;border:2px dashed #c00;height:7px"></i>écart à une règle de cet indicateur' : "";
     legend.getContainer().innerHTML = "<b>" + escapeHtml(ind.title) + "</b>" + S.legendRows(ind.legend) + gapRow
       + '<div class="france">' + escapeHtml(ind.national_text) + "</div>"
+      + (clusters ? S.siteLegend(map, DATA.services, clusters) : "")
       + '<div class="method">' + escapeHtml(ind.method) + "</div>";
   }
 
@@ -367,9 +380,10 @@ function coverageExplorer(map, DATA) {
   // Overlays, folded: the rule outlines, the sites of each service with their contacts, the background.
   var gapLayer = L.layerGroup();
   map.on("overlayadd overlayremove", function (event) {
-    if (event.layer !== gapLayer) return;
-    state.gaps = event.type === "overlayadd";
-    features.forEach(function (f) { restyle(f.properties.i); });
+    if (event.layer === gapLayer) {
+      state.gaps = event.type === "overlayadd";
+      features.forEach(function (f) { restyle(f.properties.i); });
+    }
     drawLegend();
   });
   var clusters = S.siteClusters(DATA.services, DATA.sites);
@@ -425,7 +439,8 @@ function coverageAreaMap(map, DATA) {
                  "Population : " + communes.population[i]];
     DATA.services.forEach(function (service) {
       var nearest = service.nearest[i];
-      lines.push(service.code + " : " + (nearest < 0 ? escapeHtml(DATA.unreached)
+      lines.push(service.code + " : " + (nearest === -2 ? escapeHtml(DATA.unknown)
+        : nearest < 0 ? escapeHtml(DATA.unreached)
         : service.minutes[i] + " min (" + escapeHtml(DATA.site_names[nearest]) + ")"));
     });
     return lines.join("<br>");
@@ -469,6 +484,7 @@ function coverageAreaMap(map, DATA) {
     container.dataset.layer = state.service.title;
     container.innerHTML = "<b>" + escapeHtml(state.service.title) + "</b>"
       + S.legendRows(DATA.classes.map(function (c) { return [c.color, c.label]; }))
+      + (clusters ? S.siteLegend(map, DATA.site_services, clusters) : "")
       + '<div class="method">' + escapeHtml(DATA.sources) + "</div>";
   }
 
@@ -540,6 +556,7 @@ function coverageAreaMap(map, DATA) {
   var clusters = S.siteClusters(DATA.site_services, DATA.sites);
   S.controls(map, [{label: "Fond de carte OpenStreetMap (en ligne)", layer: S.osmTiles(), shown: true}].concat(
     isochrones, [outlines], clusters, proposals));
+  map.on("overlayadd overlayremove", drawLegend);
 
   show(state.service.title);
   window.coverageAreaMap = window.coveragePage = {map: map, show: show, find: find, centreOn: centreOn,

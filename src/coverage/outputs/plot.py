@@ -18,11 +18,14 @@ from ..constants import LAMBERT_93  # noqa: E402
 from ..core.calibration import Calibration  # noqa: E402
 from ._classes import (  # noqa: E402
     NO_DATA_COLOR,
+    UNKNOWN_COLOR,
+    UNKNOWN_LABEL,
     UNREACHED_COLOR,
     legend_rows,
     minute_classes,
     quantile_classes,
     LESS_IS_BETTER,
+    off_network,
     unreached_label,
     value_decimals,
 )
@@ -98,6 +101,8 @@ def plot_area_minutes(
         UNREACHED_COLOR if not np.isfinite(m) else next(color for upper, color, _ in classes if m <= upper)
         for m in minutes
     ]
+    unknown = off_network(communes)
+    colors = [UNKNOWN_COLOR if off else color for color, off in zip(colors, unknown, strict=True)]
     figure, axis = plt.subplots(figsize=(7, 8.5), dpi=150)
     shapes = communes.to_crs(LAMBERT_93)
     shapes.plot(ax=axis, color=colors, edgecolor="#777777", linewidth=0.2)
@@ -105,6 +110,8 @@ def plot_area_minutes(
     axis.set_axis_off()
     handles = [Patch(facecolor=color, edgecolor="#777777", label=text) for _, color, text in classes]
     handles.append(Patch(facecolor=UNREACHED_COLOR, edgecolor="#777777", label=unreached_label(horizon_min)))
+    if unknown.any():
+        handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="#777777", label=UNKNOWN_LABEL))
     axis.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, bbox_to_anchor=(1.0, 0.0))
     figure.suptitle(title, fontsize=12)
     figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)
@@ -124,6 +131,13 @@ def plot_observed_vs_modelled(
     observed: np.ndarray, modelled: dict[str, np.ndarray], title: str, sources: str, path: str | Path
 ) -> None:
     """Write a PNG of modelled against official minutes, one panel per model, with the 1:1 line and ±5 min."""
+    if len(observed) == 0:
+        figure = plt.figure(figsize=(7, 3), dpi=130)
+        figure.text(0.5, 0.5, "Aucune commune jugeable : le modèle de vitesse n'a pas été ajusté.", ha="center")
+        figure.suptitle(title, fontsize=12)
+        figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
+        _save(figure, path)
+        return
     figure, axes = plt.subplots(1, len(modelled), figsize=(5 * len(modelled), 5.4), dpi=130, squeeze=False)
     top = float(np.nanmax([observed.max(), *(np.nanmax(m) for m in modelled.values())])) * 1.05
     line = np.array([0.0, top])

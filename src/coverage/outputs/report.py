@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.calibration import unjudged_counts
 from ..errors import ConfigError
 from ..france.candidates import CandidateRule
 from ..france.indicators import GapRule
@@ -21,7 +22,8 @@ SERVICE_NAMES = {
     "USP": "Unités de soins palliatifs",
     "LISP": "Lits identifiés de soins palliatifs",
 }
-UNIT_NAMES = {"structure": "structures", "places": "places", "team": "équipes", "beds": "lits"}
+UNIT_NAMES = {"structure": "structure", "places": "place", "team": "équipe", "beds": "lit"}
+"""The French word of each capacity unit, singular: :func:`agreed` gives it its number."""
 DEPARTEMENT_COLUMNS = {
     "departement": "Code",
     "nom": "Département",
@@ -46,6 +48,56 @@ def french_number(value: float, decimals: int = 0) -> str:
         return "–"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def agreed(value: float, word: str) -> str:
+    """A French noun agreeing with the number before it: singular below 2 (« 1 équipe », « 0 lit », « 2 sites »)."""
+    return word if abs(value) < 2 else word + "s"
+
+
+def counted(value: float, word: str) -> str:
+    """« 1 équipe », « 12 lits », « 2 sites »: a count and its noun in agreement."""
+    return f"{french_number(value)} {agreed(value, word)}"
+
+
+def capacity_text(capacity: float, unit: str) -> str:
+    """``12 lits``, ``1 équipe``, ``0,5 place``: a capacity in French. Nothing for a structure (MSP): "1 structure"
+    tells a reader nothing, and FINESS does not list the professions present."""
+    if not np.isfinite(capacity) or unit == "structure":
+        return ""
+    return f"{capacity:g}".replace(".", ",") + f" {agreed(capacity, UNIT_NAMES[unit])}"
+
+
+UNIT_ABSENT = {"beds": "sans lit", "places": "sans place"}
+"""How a site declared with no capacity is said, by capacity unit (teams and structures always count one)."""
+
+
+def capacity_caveats(editions: list[pd.DataFrame], codes: list[str]) -> list[str]:
+    """French sentences for each site of the area declared with a service but no bed nor place, by edition: counted
+    as a site, without capacity, which a reader sees as a jump between editions (« Lits d'USP 0 → 12 »)."""
+    lines = []
+    for table in editions:
+        empty = table[table["departement"].isin(codes) & table["capacity_unit"].isin(list(UNIT_ABSENT))
+                      & (pd.to_numeric(table["capacity"], errors="coerce") == 0)]  # fmt: skip
+        for (edition, departement, service), group in empty.groupby(["edition", "departement", "service"], sort=True):
+            sites = ", ".join(f"{name} (FINESS {finess})" for name, finess in zip(group["name"], group["finess"],
+                                                                                  strict=True))  # fmt: skip
+            lines.append(f"Donnée à lire avec prudence ({edition}, département {departement}) : "
+                         f"{SERVICE_NAMES[service]} ({service}) déclarées {UNIT_ABSENT[group['capacity_unit'].iloc[0]]} "
+                         f"à {sites} ; comptées comme site, sans capacité : une évolution des lits ou places du "
+                         "département entre éditions peut venir de cette déclaration.")  # fmt: skip
+    return lines
+
+
+def rule_text(rule: GapRule, national: pd.Series) -> str:
+    """A gap rule in words, its bar as a French number (and how it follows the national value), its code last
+    (« Moins d'un lit d'USP pour 100 000 habitants (seuil : 1 ; règle `usp_beds_per_100k < 1`) »)."""
+    decimals = max(decimals_of(rule.indicator), 0 if float(rule.bar(national)).is_integer() else 1)
+    bar = french_number(rule.bar(national), decimals)
+    if rule.fraction_of_national is not None:
+        share = "la moitié" if rule.fraction_of_national == 0.5 else f"{french_number(rule.fraction_of_national, 2)} fois"
+        bar += f", {share} de la valeur nationale, {french_number(float(national[rule.indicator]), decimals)}"
+    return f"{rule.label} (seuil : {bar} ; règle `{rule.code(national)}`)"
 
 
 def decimals_of(indicator: str) -> int:
@@ -95,7 +147,7 @@ def indicators_markdown(
             [
                 SERVICE_NAMES[r.service],
                 french_number(r.sites),
-                f"{french_number(r.capacity)} {UNIT_NAMES[r.capacity_unit]}",
+                counted(r.capacity, UNIT_NAMES[r.capacity_unit]),
                 french_number(r.per_1000, 3),
                 french_number(r.departements_without_service),
             ]
@@ -110,7 +162,7 @@ def indicators_markdown(
     ]  # fmt: skip
     lines += [""] if totals["departements_unknown"].any() else []
     lines += ["## Règles d'écart", ""]
-    lines += [f"- **{rule.id}** — {rule.describe(national)}. Source : {rule.source}" for rule in rules]
+    lines += [f"- **{rule.id}** — {rule_text(rule, national)}. Source : {rule.source}" for rule in rules]
     lines += ["", "## Indicateurs par département", ""]
     rows = [
         [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
@@ -151,7 +203,10 @@ def _unknown_note(coverage: pd.DataFrame) -> list[str]:
 
 
 def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[float, ...]) -> list[float]:
-    """Population-weighted quantiles (the value below which that share of inhabitants lives)."""
+    """Population-weighted quantiles (the value below which that share of inhabitants lives); NaN without anybody
+    (no commune reached)."""
+    if not weights.sum() > 0:
+        return [np.nan for _ in quantiles]
     order = np.argsort(values.to_numpy())
     cumulative = np.cumsum(weights.to_numpy()[order]) / weights.sum()
     return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
@@ -238,7 +293,7 @@ def area_report_markdown(
                 [
                     departement,
                     column.removesuffix("_access").upper(),
-                    *(french_number(v, 4) for v in (low, median, high)),
+                    *(french_number(v, 4) if np.isfinite(v) else "non calculé" for v in (low, median, high)),
                 ]
             )
     lines += markdown_table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
@@ -275,7 +330,7 @@ def area_report_markdown(
     lines += ["## Sources, normes et méthode", ""]
     lines += [f"- {edition}" for edition in editions]
     lines += ["", "Règles d'écart :", ""]
-    lines += [f"- {rule.describe(national)}. Source : {rule.source}" for rule in rules]
+    lines += [f"- {rule_text(rule, national)}. Source : {rule.source}" for rule in rules]
     lines += ["", "Méthode :", ""] + [f"- {text}" for text in method["notes"]]
     return "\n".join(lines) + "\n"
 
@@ -381,10 +436,13 @@ ROLE_WORDS = {
 }
 
 
-def calibration_text(validation: pd.DataFrame, label: str, driven: pd.DataFrame | None = None) -> list[str]:
+def calibration_text(
+    validation: pd.DataFrame, label: str, driven: pd.DataFrame | None = None, communes: pd.DataFrame | None = None
+) -> list[str]:
     """French sentences stating where the run's model was fitted and how close each model is to the official times,
     on the communes of the fit and on communes it never saw (``validation.csv``), and the speed as driven on each
-    class group by the fitting trips (``class_groups.csv``)."""
+    class group by the fitting trips (``class_groups.csv``); when nothing was fitted, why, from the reference
+    communes' notes (``communes.csv``)."""
     every = validation[(validation["band"] == "all") & (validation["departements"] == "all")].set_index("role")
     lines = []
     if "fitted" in every.index:
@@ -394,10 +452,10 @@ def calibration_text(validation: pd.DataFrame, label: str, driven: pd.DataFrame 
                      "sont à 0 min par convention du distancier : elles sont exclues de l'ajustement et des écarts, et "
                      "comptées dans la population.")  # fmt: skip
     else:
-        lines.append(f"Aucun département du calcul n'a assez de communes jugeables dans les temps officiels ({label}) : "
-                     "le modèle livré avec le projet est gardé.")  # fmt: skip
+        lines.append(f"Le modèle de vitesse n'a pas pu être ajusté sur les temps officiels ({label}) : "
+                     f"{_not_judged_text(communes)}. Le modèle livré avec le projet est gardé.")  # fmt: skip
     for role, words in ROLE_WORDS.items():
-        if role not in every.index:
+        if role not in every.index or not every.loc[role, "timed"] > 0:  # no commune to judge it on
             continue
         row = every.loc[role]
         lines.append(
@@ -416,16 +474,39 @@ def calibration_text(validation: pd.DataFrame, label: str, driven: pd.DataFrame 
     return lines
 
 
-def method_notes(settings: dict, validation: pd.DataFrame | None = None, driven: pd.DataFrame | None = None) -> dict:
-    """French sentences describing the method, from the configuration and the calibration's validation table and
-    class groups (none: the run kept the shipped model, whose source says where it was fitted)."""
+UNJUDGED_WORDS = {
+    "off_network": "hors du réseau routier",
+    "site_off_network": "dont le site le plus proche à vol d'oiseau est hors du réseau",
+    "beyond_edge": "dont le site le plus proche à vol d'oiseau est au-delà du bord du réseau",
+    "host": "qui accueillent un site (0 min par convention du distancier)",
+    "too_few": "de départements qui en ont trop peu de jugeables (calibration.min_communes)",
+}
+"""Why a reference commune is not judged, in French, by note code (:data:`coverage.core.calibration.UNJUDGED`)."""
+
+
+def _not_judged_text(communes: pd.DataFrame | None) -> str:
+    """Why no reference commune could be judged, in French."""
+    if communes is None or communes.empty:
+        return "aucune commune des départements du calcul n'a de temps officiel dans la table de référence"
+    counts = " ; ".join(f"{french_number(n)} {UNJUDGED_WORDS[code]}" for code, n in unjudged_counts(communes).items())
+    return f"aucune des {french_number(len(communes))} communes qui y ont un temps n'est jugeable ({counts})"
+
+
+def method_notes(
+    settings: dict, validation: pd.DataFrame | None = None, driven: pd.DataFrame | None = None,
+    communes: pd.DataFrame | None = None,
+) -> dict:  # fmt: skip
+    """French sentences describing the method, from the configuration and the calibration's validation table,
+    class groups and reference communes (none: the run kept the shipped model, whose source says where it was
+    fitted)."""
     access, e2sfca, siting, speeds = settings["access"], settings["e2sfca"], settings["siting"], settings["speeds"]
     steps = ", ".join(f"{french_number(s['weight'], 2)} jusqu'à {s['max_min']:g} min" for s in e2sfca["steps"])
     directions = ", ".join(f"{service} : {'patient vers le site' if d == 'to_site' else 'équipe vers le patient'}"
                            for service, d in access["directions"].items())  # fmt: skip
     model, alternative = speeds["model"], speeds["alternative"]
     calibration = settings.get("calibration")
-    fit = calibration_text(validation, calibration["label"], driven) if validation is not None and calibration else []
+    fit = (calibration_text(validation, calibration["label"], driven, communes)
+           if validation is not None and calibration else [])  # fmt: skip
     origin = {
         "densest_junctions": "au nœud routier de la commune qui a le plus de carrefours à moins de 300 m (son "
         "quartier le plus dense)",

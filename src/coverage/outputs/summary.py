@@ -10,7 +10,7 @@ from ..constants import SERVICES, UNITS
 from ..france.indicators import GapRule, national_values
 from ._classes import value_text
 from .change_report import signed
-from .report import SERVICE_NAMES, UNIT_NAMES, decimals_of, french_number, markdown_table
+from .report import SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table
 
 RATES = {
     "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
@@ -36,8 +36,8 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
         s = service.lower()
         source = source_of(editions, "FINESS" if service == "MSP" else "SAE")
         unit = UNIT_NAMES[UNITS[service]]
-        supply = [f"{french_number(v[f'{s}_count'])} sites" if service == "MSP" else
-                  f"{french_number(v[f'{s}_capacity'])} {unit} ({french_number(v[f'{s}_count'])} sites)"
+        supply = [counted(v[f"{s}_count"], "site") if service == "MSP" else
+                  f"{counted(v[f'{s}_capacity'], unit)} ({counted(v[f'{s}_count'], 'site')})"
                   for v in (area, france)]  # fmt: skip
         rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
         column, title = RATES[service]
@@ -66,8 +66,10 @@ def _drive_rows(coverage: pd.DataFrame, minutes: float) -> list[list[str]]:
         rows = at[at["service"] == service]
         beyond = float((rows["population"] - rows["population_within"] - rows["population_unknown"]).sum())
         share = beyond / float(rows["population"].sum()) if rows["population"].sum() else np.nan
-        lines.append([f"Habitants à plus de {minutes:g} min par la route d'un site {service}",
-                      f"{french_number(beyond)} ({french_number(100 * share, 1)} %)", "non calculé",
+        value = f"{french_number(beyond)} ({french_number(100 * share, 1)} %)"
+        if rows["share_within"].isna().any():  # too many inhabitants off the network: the shares are left empty
+            value = f"non calculé ({counted(rows['population_unknown'].sum(), 'habitant')} hors du réseau routier)"
+        lines.append([f"Habitants à plus de {minutes:g} min par la route d'un site {service}", value, "non calculé",
                       f"{road} ; temps de trajet calculés par le projet"])  # fmt: skip
     return lines
 
@@ -97,12 +99,13 @@ def _change_rows(
 def summary_section(
     label: str, table: pd.DataFrame, codes: list[str], rules: list[GapRule], editions: list[str],
     coverage: pd.DataFrame, drive_time_min: float,
-    changes: tuple[pd.DataFrame, pd.DataFrame, list[str]] | None = None,
+    changes: tuple[pd.DataFrame, pd.DataFrame, list[str]] | None = None, caveats: list[str] = (),
 ) -> list[str]:  # fmt: skip
     """Markdown lines of the summary page: population, each service's supply and rate, the gaps, the inhabitants
     far from each service by road, and the change between editions; the area's figure beside France's, each with
     its source. ``table`` holds every département (France's figures), ``codes`` the area's; ``changes`` is the
-    change by département and nationally, and the indicators to quote."""
+    change by département and nationally, and the indicators to quote; ``caveats`` the data to read with care
+    (:func:`.report.capacity_caveats`), said under the table."""
     rows = table[table["departement"].isin(codes)]
     area, france = national_values(rows), national_values(table)
     lines = [f"## L'essentiel : {label}", ""]
@@ -118,6 +121,6 @@ def summary_section(
     ]  # fmt: skip
     lines += markdown_table(["Chiffre", label, "France", "Source"], body)
     lines += ["", "France : les départements de la table nationale ; une offre inconnue (service absent d'un "
-              "fichier national) n'est comptée ni dans les sites ni dans la population du taux.", "", PAGE_BREAK,
-              ""]  # fmt: skip
+              "fichier national) n'est comptée ni dans les sites ni dans la population du taux.", ""]  # fmt: skip
+    lines += [line for caveat in caveats for line in (caveat, "")] + [PAGE_BREAK, ""]
     return lines

@@ -8,6 +8,7 @@ models that exist). Messages are a few lines, never the schema itself.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -26,19 +27,53 @@ def read_schema(path: str | Path) -> dict:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
-def check_config(config: dict, schema: dict) -> None:
-    """Raise one :class:`ConfigError` listing every fault of ``config``: against ``schema``, then the cross-key rules."""
+def check_config(config: dict, schema: dict, files: list[str | Path] = ()) -> None:
+    """Raise one :class:`ConfigError` listing every fault of ``config``: against ``schema``, then the cross-key rules.
+
+    ``files``: the YAML files the config was read from, later ones overriding earlier ones: each fault names the
+    last that sets its key, and the line."""
     faults = schema_faults(config, schema)
-    _raise_if_any(
-        faults
-        or [*order_faults(config), *model_faults(config), *siting_faults(config), *edition_faults(config),
-            *change_faults(config)]
-    )  # fmt: skip
+    faults = faults or [*order_faults(config), *model_faults(config), *siting_faults(config), *edition_faults(config),
+                        *change_faults(config)]  # fmt: skip
+    _raise_if_any([located(fault, files) for fault in faults])
 
 
-def check_run_departements(config: dict, departements: list[str]) -> None:
+def check_run_departements(config: dict, departements: list[str], files: list[str | Path] = ()) -> None:
     """Raise a :class:`ConfigError` when a key that must name départements of the run names others."""
-    _raise_if_any(list(calibration_faults(config, departements)))
+    _raise_if_any([located(fault, files) for fault in calibration_faults(config, departements)])
+
+
+def located(fault: str, files: list[str | Path]) -> str:
+    """A fault (``'key.path': ...``) followed by the file and line that set its key, when one of ``files`` does."""
+    key = fault.split("'")[1] if fault.startswith("'") else ""
+    path = [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", key)]
+    for file in reversed(list(files)):
+        line = _line_of(Path(file), path)
+        if line is not None:
+            return f"{fault} ({file}, line {line})"
+    return fault
+
+
+def _line_of(file: Path, path: list) -> int | None:
+    """The line of ``file`` (YAML) where the key at ``path`` is set, or None when the file does not set it."""
+    try:
+        node = yaml.compose(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not found:
+                return None
+            key, node = found[-1]
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return None
+    return line
 
 
 def _raise_if_any(faults: list[str]) -> None:
@@ -94,6 +129,8 @@ def _unknown_keys(key: str, error: jsonschema.ValidationError) -> Iterator[str]:
 def _allowed(error: jsonschema.ValidationError) -> str:
     """What the schema allows where ``error`` failed, in plain words."""
     value, description = error.validator_value, error.schema.get("description", "")
+    if "x-expected" in error.schema:  # the schema's own words for a pattern or a choice of forms
+        return error.schema["x-expected"] + (f" ({description})" if description else "")
     allowed = {
         "minimum": lambda: f"a number of at least {value}",
         "exclusiveMinimum": lambda: f"a number above {value}",

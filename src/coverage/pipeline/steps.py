@@ -48,7 +48,7 @@ from ..france.facilities import Inputs, build_facilities
 from ..france.geography import build_communes
 from ..france.indicators import GapRule, compute_indicators, national_totals, national_values
 from ..france.sources.boundaries import load_area_departements, load_commune_polygons, load_departements
-from ..france.sources.chefs_lieux import load_chefs_lieux
+from ..france.sources.chefs_lieux import load_chefs_lieux, missing_chefs_lieux
 from ..france.sources.finess import edition_label, load_finess
 from ..france.sources.own_sites import OwnList
 from ..france.sources.population import load_population, load_postcodes
@@ -61,6 +61,7 @@ from ..france.territories import check_boundaries_cover
 from ..outputs.change_report import change_markdown, change_section
 from ..outputs.report import (
     area_report_markdown,
+    capacity_caveats,
     html_to_pdf,
     indicators_markdown,
     markdown_to_html,
@@ -68,7 +69,7 @@ from ..outputs.report import (
     picture_caption,
     write_text,
 )
-from ..tables import read_csv, read_strings, sources_of, with_sources, write_csv, write_gpkg
+from ..tables import SOURCES, read_csv, read_strings, sources_of, with_sources, write_csv, write_gpkg
 from .configuration import adopt_fitted
 from .provenance import build_manifest, write_manifest
 
@@ -91,7 +92,7 @@ def communes(
     merged, polygon_warnings = build_communes(table, load_commune_polygons(polygons), polygons, points)
     write_gpkg(merged, communes, "communes")
     write_csv(population_rejects, rejects)
-    write_csv(polygon_warnings, warnings)
+    write_csv(pd.concat([polygon_warnings, missing_chefs_lieux(merged, chefs_lieux)], ignore_index=True), warnings)
 
 
 def _read_communes(path: Path) -> gpd.GeoDataFrame:
@@ -141,6 +142,16 @@ def _editions(facilities_table: pd.DataFrame, labels: dict) -> list[str]:
     configured = [labels["population"], *([labels["population_by_age"]] if "population_by_age" in labels else []),
                   labels["boundaries"], *labels.get("networks", []), *labels.get("origins", [])]  # fmt: skip
     return sorted(facilities_table["edition"].unique()) + configured
+
+
+def _cited_by_row(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """A commune whose trips do not start at its chef-lieu (none in the file) does not cite the chefs-lieux."""
+    origins = labels.get("origins", [])
+    elsewhere = (table["point_source"] != "chef_lieu").to_numpy()
+    if origins and elsewhere.any():
+        cited = [source for source in table[SOURCES].iloc[0].split(" ; ") if source not in origins]
+        table.loc[elsewhere, SOURCES] = " ; ".join(cited)
+    return table
 
 
 def indicators(
@@ -271,9 +282,11 @@ def prepare_network(
     shapes = load_area_departements(departements, codes)
     crs = area_crs(shapes)
     polygon = buffered_area(shapes, crs, buffer_km)
+    area = f"{'département' if len(codes) == 1 else 'départements'} {', '.join(codes)} and the {buffer_km:g} km around"
     source = load_network(
-        kind, path or None, polygon, crs, converter_defaults_kph=converter_defaults, overpass_url=overpass_url
-    )
+        kind, path or None, polygon, crs, converter_defaults_kph=converter_defaults, overpass_url=overpass_url,
+        area=f"{area} (networks.buffer_km)",
+    )  # fmt: skip
     source.save(prepared)
 
 
@@ -320,7 +333,7 @@ def access(
     cited = _editions(facilities_table, editions)
     result = commune_access(router, places, facilities_table, model)
     other = alternative and commune_access(Router(router.network.under_alternative()), places, facilities_table, model)
-    write_csv(with_sources(result.communes.sort_values("commune"), cited), access)
+    write_csv(_cited_by_row(with_sources(result.communes.sort_values("commune"), cited), editions), access)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), sites)
     limit = settings["max_unknown_share"]
     table = coverage_by_departement(
@@ -366,14 +379,15 @@ def reference_sites(*, sites: Path, finess: Path, table: Path, rejects: Path) ->
 
 def calibration(
     *, networks: list[Path], communes: Path, reference: Path, sites: Path, departements: Path, codes: list[str],
-    settings: dict, speeds: dict, fit: dict, workers: int, fitted: Path, validation: Path, commune_times: Path,
-    groups: Path, plot: Path,
+    origin: str, settings: dict, speeds: dict, fit: dict, workers: int, fitted: Path, validation: Path, commune_times: Path,
+    groups: Path, plot: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """Fit the speed model on the reference communes of départements ``codes`` (on their prepared ``networks``,
     in that order), judge it on communes it never saw, and compare the shipped model and the alternative.
 
     A département with fewer than ``fit["min_communes"]`` judged communes is not fitted on; with none left, the
-    shipped model is kept (``fitted`` then holds it, said so) and only compared. Départements prepared from one
+    shipped model is kept (``fitted`` then holds it, said so, and ``warnings``, about ``origin``, the configured
+    reference times, says why) and only compared. Départements prepared from one
     source share its network (loaded once, routed once per model); the fits that judge the model run in
     ``workers`` processes.
     """
@@ -403,6 +417,8 @@ def calibration(
     write_csv(with_sources(result.exposure, [label]), groups)
     write_text(config_fragment(result, label), fitted)
     plot_calibration(result, label, plot)
+    kept = f"speed model not fitted, the shipped model {shipped.name!r} kept: {result.not_fitted}"
+    write_csv(warnings_frame(origin, [(None, "", kept)] if not result.fitted else []), warnings)
 
 
 def merge_tables(*, parts: list[Path], merged: list[Path]) -> None:
@@ -577,16 +593,19 @@ def area_static_maps(
 
 def report(
     *, indicators: Path, coverage: Path, access: Path, scores: Path, siting: list[Path], pictures: list[Path],
-    ranking: Path, facilities: Path, validation: list[Path], driven: list[Path], fitted: list[Path],
+    ranking: Path, facilities: Path, earlier: list[Path], validation: list[Path], driven: list[Path],
+    judged: list[Path], fitted: list[Path],
     change: list[Path], label: str, codes: list[str], gaps: list[dict], editions: dict, settings: dict,
     titles: dict[str, str], drive_time_min: float, change_layers: list[str], markdown: Path, html: Path,
 ) -> None:  # fmt: skip
     """The report of a study area, as Markdown and as a self-contained HTML page, opening on its summary page.
 
-    ``validation``: the calibration's validation table, cited in the method (none when the run has none), and
-    ``fitted`` its fitted model, which the run drove at (none: the shipped model).
+    ``validation``: the calibration's validation table, cited in the method (none when the run has none),
+    ``judged`` its reference communes (why none was judged, when nothing was fitted), and ``fitted`` its fitted
+    model, which the run drove at (none: the shipped model).
     ``change``: the change between editions by département and nationally, reported for the area's départements
-    and its ``change_layers`` indicators quoted in the summary (none: no section).
+    and its ``change_layers`` indicators quoted in the summary (none: no section); ``earlier`` the facilities of
+    the earlier editions, whose sites declared without beds or places are said with the figures they affect.
     """
     from ..outputs.summary import summary_section
 
@@ -598,7 +617,9 @@ def report(
     coverage_table = read_csv(coverage)
     changes_table = read_csv(change[0]) if change else None
     quoted = (changes_table, read_csv(change[1]), change_layers) if change else None
-    summary = summary_section(label, indicators_table, codes, rules, cited, coverage_table, drive_time_min, quoted)
+    caveats = capacity_caveats([read_csv(path) for path in [*earlier, facilities]], codes)
+    summary = summary_section(label, indicators_table, codes, rules, cited, coverage_table, drive_time_min, quoted,
+                              caveats)  # fmt: skip
     if changes_table is not None:
         cited = [s for s in sources_of(changes_table) if s.startswith("SAE ") and s not in cited] + cited
     text = area_report_markdown(
@@ -613,8 +634,9 @@ def report(
         relative,
         cited,
         method_notes({**settings, "speeds": adopt_fitted(settings["speeds"], fitted)},
-                     read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None),
-        change_section(changes_table, codes) if changes_table is not None else [],
+                     read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None,
+                     read_csv(judged[0]) if judged else None),
+        change_section(changes_table, codes, caveats) if changes_table is not None else [],
         summary,
         os.path.relpath(ranking, markdown.parent),
     )

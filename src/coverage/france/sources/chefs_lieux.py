@@ -16,6 +16,7 @@ import pandas as pd
 from ..._csvio import read_delimited
 from ..contracts import COMMUNE_PATTERN, Column, Contract, in_range, numbers, pattern
 from ..geography import current_code_map
+from .rejects import warnings_frame
 
 CONTRACT = Contract(
     "chef-lieu points",
@@ -40,3 +41,21 @@ def load_chefs_lieux(path: str | Path, communes: pd.DataFrame) -> pd.DataFrame:
     current = frame["code"].map(current_code_map(communes))
     points = pd.DataFrame({"code": frame["code"], "lon": numbers(frame["lon"]), "lat": numbers(frame["lat"])})
     return points[(current == frame["code"]) & points["lon"].notna() & points["lat"].notna()].reset_index(drop=True)
+
+
+def missing_chefs_lieux(communes: pd.DataFrame, path: str | Path, examples: int = 5) -> pd.DataFrame:
+    """A warning per département whose communes (``code``, ``departement``, ``chef_lieu_lon``) the chef-lieu file
+    ``path`` leaves without a point: their trips start elsewhere (access.origin ``chef_lieu`` falls back to the road
+    nearest the commune's point), by minutes that may differ from the official ones."""
+    missing = communes[communes["chef_lieu_lon"].isna()].sort_values("code")
+    rows = [
+        (None, departement, (
+            f"{len(group)} {'commune' if len(group) == 1 else 'communes'} of département {departement} "
+            f"{'has' if len(group) == 1 else 'have'} no chef-lieu point in this file (e.g. "
+            f"{', '.join(group['code'].head(examples))}) [rule chef-lieu-known]: with access.origin chef_lieu their "
+            "trips start from the road nearest the commune's point instead (point_source nearest_road), and their "
+            "rows do not cite this file"
+        ))
+        for departement, group in missing.groupby("departement", sort=True)
+    ]  # fmt: skip
+    return warnings_frame(path, rows)

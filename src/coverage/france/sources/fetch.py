@@ -182,3 +182,21 @@ def _extract(archive: Path, member: str, url: str) -> bytes:
         raise InputError(
             url, Problem(f"an archive holding {member}", value=str(error), rule="archive-member")
         ) from None
+
+
+def check_present(configured: dict[str, str], mirror: Path, downloads: Downloads) -> None:
+    """Raise one :class:`InputError` naming every configured input (config key -> path as configured) that is
+    neither where it points (absolute, beside the config, or in ``mirror``) nor in the download cache nor
+    downloadable: a planner's typo stops the planning, not a job minutes later."""
+    problems = []
+    for key, path in configured.items():
+        downloadable = not downloads.offline and any(
+            name == path or name.startswith(path.rstrip("/") + "/") for name, remote in downloads.files.items()
+            if remote.url
+        )  # fmt: skip
+        if (mirror / path).exists() or (downloads.cache / path).exists() or downloadable:
+            continue
+        where = "" if Path(path).is_absolute() else f" (relative to the config file or to the mirror {mirror})"
+        problems.append(Problem(f"an existing file or folder for {key}{where}", value=path, rule="present"))
+    if problems:
+        raise InputError("config", problems)

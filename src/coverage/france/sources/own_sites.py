@@ -31,6 +31,8 @@ from ..contracts import (
     whole_number,
 )  # fmt: skip
 from ..geography import current_code_map, distance_to_departement_km
+from .boundaries import load_departements
+from .population import load_population
 from .rejects import warnings_frame
 
 MODES = ("add", "replace")
@@ -40,7 +42,8 @@ CONTRACT = Contract(
         Column("finess", (finess_number(),), normalise=padded(9)),
         Column("name", (not_empty("the site's name"),)),
         Column("service", (one_of(SERVICES, "a service"),), normalise=lambda c: c.str.upper().astype(object)),
-        Column("capacity", (non_negative("beds, places or teams", required=True),
+        Column("capacity", (non_negative("beds for a USP or LISP, places for an HAD, teams for an EMSP, 1 for an MSP",
+                                         required=True),
                             whole_number("beds, places, teams or structures"))),
         Column("lon", (pattern("number", r"-?\d+([.,]\d+)?", "a longitude in degrees (WGS84)", optional=True),),
                required=False),
@@ -136,7 +139,7 @@ def load_own_list(
     -------
     rows
         ``finess``, ``name``, ``service``, ``capacity``, ``departement``, ``commune``, ``lon``, ``lat``,
-        ``location_source`` (``list`` or ``commune``), ``edition``, ``address``, ``phone``.
+        ``location_source`` (``list`` or ``list_commune``), ``edition``, ``address``, ``phone``.
     warnings
         Rows used after a fix: codes whose leading zeros were restored, sites placed at their commune.
 
@@ -148,6 +151,18 @@ def load_own_list(
         (unless the list trusts its coordinates: the site then counts where it lies, with a warning),
         sites outside the scope of a ``replace`` list.
     """
+    frame, commune, departement, lon, lat = check_own_list(own, communes, departements, tolerance_km)
+    return _rows(frame, own, commune, departement, lon, lat, communes)
+
+
+def check_own_list(
+    own: OwnList, communes: pd.DataFrame, departements: gpd.GeoDataFrame, tolerance_km: float = 5.0
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Check a planner's list against its contract (see :func:`load_own_list`), before any point is placed: it
+    needs of ``communes`` only their ``code``, ``departement`` and ``former_codes``, so that the workflow runs it
+    while planning, on the population file.
+
+    Returns the checked rows with each row's current commune, département, lon and lat."""
     frame, problems = CONTRACT.check(read_table(own.path))
     if any(p.rule == "required-column" for p in problems):
         raise_if_any(own.path, problems)
@@ -177,7 +192,7 @@ def load_own_list(
     notes = ("coordinates " + distance.round(1).astype(str) + " km from département " + claimed + " of its " + reason
              + " [rule plausible-location]: kept (trust_coordinates), counted in département " + departement)  # fmt: skip
     frame[FIXES] = add_note(frame[FIXES], moved, notes)
-    return _rows(frame, own, commune, departement, lon, lat, communes)
+    return frame, commune, departement, lon, lat
 
 
 def _claimed_departement(
@@ -241,7 +256,7 @@ def _rows(
             "lon": lon.where(~at_commune, commune.map(points["lon"])),
             "lat": lat.where(~at_commune, commune.map(points["lat"])),
             "location_source": pd.Series(LocationSource.LIST.value, index=frame.index).where(
-                ~at_commune, LocationSource.COMMUNE.value
+                ~at_commune, LocationSource.LIST_COMMUNE.value
             ),
             "edition": own.label,
             "address": frame["address"],
@@ -255,3 +270,14 @@ def _rows(
         own.path, list(zip(frame.loc[fixed, LINE].astype(int), frame.loc[fixed, "finess"], notes[fixed], strict=True))
     )
     return rows, warnings
+
+
+def check_own_lists(entries: list[dict], population: str | Path, boundaries: str | Path, tolerance_km: float) -> None:
+    """Check every planner's list of the config (``own_sites``, paths resolved) while planning: each fault names its
+    file, line, column and value, before any job runs. Communes are those of the population file."""
+    if not entries:
+        return
+    departements = load_departements(boundaries)
+    communes, _ = load_population(population, set(departements["code"]))
+    for entry in entries:
+        check_own_list(OwnList.from_config(entry), communes, departements, tolerance_km)
