@@ -74,7 +74,9 @@ def test_national_dry_run_plans_one_job_per_departement_with_resources(tmp_path:
 
 
 def test_a_france_extract_is_split_once_then_prepared_per_departement(tmp_path: Path, default_config):
-    """One national PBF with ``split: true``: one osmium-tool pass, then one piece, prepared network and job set each."""
+    """One national PBF with ``split: true``: one osmium-tool pass, then one piece, prepared network and job set each.
+    (Only planned: the file is a stand-in, which the planning's check finds where the config says.)"""
+    (tmp_path / "france-latest.osm.pbf").touch()
     config = {
         "sources": {"sae": str(SAE)},
         "departements": "all",
@@ -161,6 +163,8 @@ def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
 def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, default_config):
     """The national plan through the SLURM profile: the 707 département jobs go in 96 submissions (one group job per
     département, the six small ones — Corsica and four DROM — together), 346 submissions instead of 957."""
+    (tmp_path / "roads").mkdir()
+    (tmp_path / "roads/france-latest.osm.pbf").touch()  # only planned: a stand-in beside the config
     config = {"sources": {"sae": str(SAE)}, "departements": "all",
               "networks": {"sources": [{"departements": "all", "source": "osm", "path": "roads/france-latest.osm.pbf",
                                         "split": True}]}}  # fmt: skip
