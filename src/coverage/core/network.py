@@ -410,9 +410,9 @@ def load_network(
     area
         What ``polygon`` is, in words: a source without a road inside it is an :class:`InputError` saying so.
     """
-    from .osm import has_roads, read_osm
-
     if kind == "osm":
+        from .osm import read_osm
+
         return read_osm(_existing(path), crs, polygon, area=area)
     if kind == "graphml":
         import osmnx as ox
@@ -426,6 +426,13 @@ def load_network(
         raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
     network = cut_to(to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph), polygon)
     return has_roads(network, path or overpass_url or "Overpass", area)
+
+
+def has_roads(network: RoadNetwork, path: str | Path, area: str) -> RoadNetwork:
+    """``network``, unless it has no road: then an :class:`InputError` naming the source and the ``area``."""
+    if len(network.source) == 0:
+        raise InputError(path, Problem(f"drivable roads within {area}", value="no road there"))
+    return network
 
 
 def _download(polygon, overpass_url: str = "") -> nx.MultiDiGraph:

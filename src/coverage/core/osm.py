@@ -22,7 +22,7 @@ import shapely
 import shapely.geometry
 
 from ..errors import ConfigError, InputError, Problem
-from .network import RoadNetwork, parse_maxspeed
+from .network import RoadNetwork, has_roads, parse_maxspeed
 
 logger = logging.getLogger(__name__)
 
@@ -223,13 +223,6 @@ def read_osm(path: str | Path, crs: str, polygon=None, *, area: str = "the area 
     network = road_network(ways, crs, polygon)
     logger.info("network of %d nodes and %d edges", network.n_nodes, len(network.source))
     return has_roads(network, path, area)
-
-
-def has_roads(network: RoadNetwork, path: str | Path, area: str) -> RoadNetwork:
-    """``network``, unless it has no road: then an :class:`InputError` naming the source and the ``area``."""
-    if len(network.source) == 0:
-        raise InputError(path, Problem(f"drivable roads within {area}", value="no road there"))
-    return network
 
 
 def split_extract(
