@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -193,9 +194,10 @@ def run_corsica(run, corsica, default_config):
 
 
 def snakemake(
-    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml", cores: int = 2
-) -> subprocess.CompletedProcess:
-    """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``."""
+    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml", cores: int = 2, wait: bool = True
+) -> subprocess.CompletedProcess | subprocess.Popen:
+    """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``; with
+    ``wait=False``, the process started (its output read with ``communicate``)."""
     directory.mkdir(parents=True, exist_ok=True)
     configfile = directory / config_name
     configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -207,18 +209,41 @@ def snakemake(
         sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", str(cores),
         "--directory", str(directory), "--configfile", str(configfile),
     ]  # fmt: skip
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+                                cwd=directory)  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=directory)
 
 
 @pytest.fixture(scope="session")
 def run(tmp_path_factory) -> Path:
     """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions), through
-    the workflow's local profile (jobs packed by their declared memory)."""
-    directory = tmp_path_factory.mktemp("run")
-    profile = str(ROOT / "workflow" / "profiles" / "local")
-    result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--workflow-profile", profile)
-    assert result.returncode == 0, result.stderr[-3000:]
+    the workflow's local profile (jobs packed by their declared memory).
+
+    Built once for the whole test run: under pytest-xdist, the first worker to ask builds it in the folder both
+    workers share while the other waits on its lock. Tests read it; a test that changes a run changes a copy."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    directory, done = shared / "run", shared / "run.done"
+    with open(shared / "run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            profile = str(ROOT / "workflow" / "profiles" / "local")
+            result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--workflow-profile", profile)
+            assert result.returncode == 0, result.stderr[-3000:]
+            done.touch()
     return directory
+
+
+# The longest files first, so that neither core is left with one at the end (`make test` gives each core whole files).
+LONGEST_FILES = ("test_slurm.py", "test_options.py", "test_benchmarks.py", "test_pipeline.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the tests by file length (the longest first), each file's tests in their own order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def write_pbf(network, path: Path, box_lonlat: tuple[float, float, float, float] | None = None, nodes=None) -> Path:

@@ -383,11 +383,14 @@ def check_pages_and_pdf(folder: Path, region: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(run: Path, corsica, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
-    """Every row run from its own copy of the default run, two rows at a time on one core each (a row's jobs
-    wait on each other more than they run side by side)."""
+def built(run: Path, corsica, tmp_path_factory, request) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """The rows this test run selected (``-k`` picks one: only that one is built), each run from its own copy of the
+    default run, two rows at a time on one core each (a row's jobs wait on each other more than they run side by
+    side)."""
+    selected = [item.callspec.params["name"] for item in request.session.items
+                if item.path == request.path and item.originalname == test_option_builds_every_default_target.__name__]
     fixtures, prepared = {"corsica": corsica}, {}
-    for name, row in ROWS.items():
+    for name, row in ((name, ROWS[name]) for name in selected):
         folder = tmp_path_factory.mktemp(name)
         (folder / "planner").mkdir()
         config = merged(BASE_CONFIG, row.config(folder / "planner", *[fixtures[f] for f in row.fixtures] or [None]))

@@ -66,7 +66,15 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(cluster, tmp_path_factory, default_config) -> tuple[Path, list[dict[str, str]]]:
+def local_process(tmp_path_factory, default_config) -> tuple[Path, subprocess.Popen]:
+    """The same plan run on this machine, started before the SLURM run and beside it (that one mostly waits on the
+    scheduler)."""
+    folder = tmp_path_factory.mktemp("local-run")
+    return folder, snakemake(folder, three_departements(default_config), wait=False)
+
+
+@pytest.fixture(scope="module")
+def slurm_run(cluster, local_process, tmp_path_factory, default_config) -> tuple[Path, list[dict[str, str]]]:
     folder = tmp_path_factory.mktemp("slurm-run")
     result = through_slurm(cluster, folder, three_departements(default_config))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
@@ -74,10 +82,10 @@ def slurm_run(cluster, tmp_path_factory, default_config) -> tuple[Path, list[dic
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory, default_config) -> Path:
-    folder = tmp_path_factory.mktemp("local-run")
-    result = snakemake(folder, three_departements(default_config))
-    assert result.returncode == 0, result.stderr[-3000:]
+def local_run(local_process) -> Path:
+    folder, process = local_process
+    _, err = process.communicate(timeout=3600)
+    assert process.returncode == 0, err[-3000:]
     return folder
 
 
