@@ -17,6 +17,7 @@ from coverage.core.access import (
     coverage_by_departement,
     population_points,
     ranked_sites,
+    sites_without_backup,
     unknown_access_warnings,
 )
 from coverage.core.e2sfca import DecaySteps, e2sfca_scores, travel_pairs
@@ -310,3 +311,26 @@ def test_trips_start_at_the_chef_lieu_where_the_commune_has_one():
     model = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000, origin="chef_lieu")
     result = commune_access(router, places, facilities(), model)
     assert result.communes.iloc[0]["usp_minutes"] == pytest.approx(3.0), "from node 3, three edges of 60 s"
+
+
+def test_sites_without_backup_counted_by_hand():
+    """Four communes of two départements around sites A and B (USP): by hand, who is within 30 minutes of their
+    site and of no other, their next site's minutes, and a site nobody goes to first listed with zeros."""
+    communes = pd.DataFrame({
+        "commune": ["1", "2", "3", "4"], "departement": ["01", "01", "01", "02"],
+        "population": [100, 200, 300, 400], "population_75_plus": [10.0, 20.0, 30.0, 40.0],
+        "usp_minutes": [10.0, 25.0, 50.0, 20.0], "usp_nearest": ["A", "A", "A", "B"],
+        "usp_backup_minutes": [20.0, 40.0, np.nan, 90.0],
+    })  # fmt: skip
+    sites = pd.DataFrame({"finess": ["A", "B", "C"], "service": "USP", "departement": ["01", "02", "01"]})
+    table = sites_without_backup(communes, ["USP"], [30, 60], site_id="finess", sites=sites)
+    rows = {(r.departement, r.finess, r.threshold_min): r for r in table.itertuples()}
+    a30, a60, b30, c30 = rows["01", "A", 30], rows["01", "A", 60], rows["02", "B", 30], rows["01", "C", 30]
+    assert (a30.population_served, a30.population_without_backup) == (300, 200)
+    assert a30.population_75_plus_without_backup == 20
+    assert (a30.median_backup_min, a30.worst_backup_min, a30.population_beyond_horizon) == (40.0, 40.0, 0)
+    assert (a60.population_served, a60.population_without_backup, a60.population_beyond_horizon) == (600, 300, 300)
+    assert np.isnan(a60.median_backup_min) and np.isnan(a60.worst_backup_min), "half of them have no site left"
+    assert (b30.population_without_backup, b30.median_backup_min) == (400, 90.0)
+    assert (c30.population_served, c30.population_without_backup) == (0, 0) and ("02", "C", 30) not in rows
+    assert len(table) == 6

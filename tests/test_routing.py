@@ -11,12 +11,16 @@ from hypothesis import strategies as st
 from coverage.core.routing import nearest_sites, travel_matrix, within_time
 
 
-def kernel(edges: list[tuple[int, int, float]], n: int, sites: list[int], offsets: list[float], direction: str):
+def kernel(
+    edges: list[tuple[int, int, float]], n: int, sites: list[int], offsets: list[float], direction: str,
+    backup: bool = False,
+):
     source, target, weight = (np.array(column) for column in zip(*edges, strict=True)) if edges else ([],) * 3
     forward = travel_matrix(
         np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64), np.asarray(weight, dtype=float), n
     )
-    return nearest_sites(forward, forward.T.tocsr(), np.array(sites), np.array(offsets, dtype=float), direction)
+    return nearest_sites(forward, forward.T.tocsr(), np.array(sites), np.array(offsets, dtype=float), direction,
+                         backup=backup)  # fmt: skip
 
 
 def reference(edges, n, sites, offsets, direction):
@@ -56,6 +60,33 @@ def test_kernel_equals_networkx_on_generated_graphs(case, data):
     assert (got.site[~finite] == -1).all()
     for node in np.flatnonzero(finite):  # the reported site is one that achieves the minimum (ties included)
         assert per_site[got.site[node]][node] == pytest.approx(expected[node])
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=graphs, data=st.data())
+def test_backup_is_the_nearest_other_site_as_networkx_finds_it(case, data):
+    """The time to the nearest site other than the reported one, equal to networkx's distances from every other
+    site (the reported site left out as if it closed)."""
+    n, edges, sites, direction = case
+    offsets = data.draw(st.lists(st.integers(0, 20).map(float), min_size=len(sites), max_size=len(sites)))
+    got = kernel(edges, n, sites, offsets, direction, backup=True)
+    _, per_site = reference(edges, n, sites, offsets, direction)
+    for node in range(n):
+        others = [per_site[j].get(node, np.inf) for j in range(len(sites)) if j != got.site[node]]
+        expected = min(others, default=np.inf) if got.site[node] >= 0 else np.inf
+        assert got.backup[node] == pytest.approx(expected), node
+
+
+def test_backup_on_a_road_between_two_sites():
+    """Sites at both ends of a three-node road: each node's backup is the other end; a third site on the middle
+    node makes the middle's backup the nearer end."""
+    edges = [(0, 1, 10.0), (1, 0, 10.0), (1, 2, 30.0), (2, 1, 30.0)]
+    got = kernel(edges, 3, [0, 2], [0.0, 5.0], "to_site", backup=True)
+    assert got.site.tolist() == [0, 0, 1] and got.backup.tolist() == [45.0, 35.0, 40.0]
+    third = kernel(edges, 3, [0, 2, 1], [0.0, 5.0, 0.0], "to_site", backup=True)
+    assert third.site.tolist() == [0, 2, 1] and third.backup.tolist() == [10.0, 10.0, 30.0]
+    alone = kernel(edges, 3, [0], [0.0], "from_site", backup=True)
+    assert np.isinf(alone.backup).all()
 
 
 def test_one_way_street_both_directions():

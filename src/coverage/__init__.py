@@ -20,7 +20,9 @@ call, write), its entries bound by name (:mod:`.pipeline.script`).
 """
 
 from .constants import LAMBERT_93, SERVICES, UNITS, WGS84, metric_crs
-from .core.access import AccessModel, Router, commune_access, coverage_by_departement, population_points, ranked_sites
+from .core.access import (
+    AccessModel, Router, commune_access, coverage_by_departement, population_points, ranked_sites, sites_without_backup,
+)  # fmt: skip
 from .core.calibration import FitSettings, calibrate, fit_speed_model, reference_communes, validation_table
 from .core.e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
 from .core.isochrones import edges_leaving, fidelity, isochrone_table
@@ -50,5 +52,5 @@ __all__ = [
     "isochrone_table", "load_chefs_lieux", "load_commune_polygons", "load_departements", "load_finess",
     "load_home_hospitalisation", "load_identification", "load_network", "load_palliative", "load_population",
     "load_reference_times", "main_component", "metric_crs", "national_values", "population_points", "ranked_sites",
-    "reference_communes", "speed_models", "travel_pairs", "validation_table",
+    "reference_communes", "sites_without_backup", "speed_models", "travel_pairs", "validation_table",
 ]  # fmt: skip

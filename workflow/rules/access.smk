@@ -94,10 +94,12 @@ rule access:
         network=rules.network.output.network,
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
+        population_by_age="data/raw/population_by_age.xls",
     output:
         access=f"{DEPARTEMENT_FOLDER}/access_commune.csv",
         sites=f"{DEPARTEMENT_FOLDER}/access_sites.csv",
         coverage=f"{DEPARTEMENT_FOLDER}/coverage_departement.csv",
+        critical=f"{DEPARTEMENT_FOLDER}/critical_sites.csv",
         times=f"{DEPARTEMENT_FOLDER}/node_times.npz",
         warnings="data/processed/logs/warnings_access_{departement}.csv",
     params:
@@ -106,6 +108,7 @@ rule access:
         settings=access_settings("max_unknown_share", "thresholds_min"),
         editions=departement_editions,
         alternative=config["speeds"]["alternative"],
+        age_year=config["population_75_plus"]["year"],
     group:
         departement_group
     threads: departement_resource("access", "threads")

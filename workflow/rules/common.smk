@@ -168,6 +168,7 @@ DEPARTEMENT_TABLES = [
     "access_commune.csv",
     "access_sites.csv",
     "coverage_departement.csv",
+    "critical_sites.csv",
     "isochrones.gpkg",
     "travel_times.parquet",
     "nearest_sites.csv",

@@ -70,6 +70,8 @@ rule area_map:
         map_service=config["access"]["map_service"],
         thresholds=config["access"]["thresholds_min"],
         horizon_min=config["access"]["horizon_min"],
+        drive_time_min=config["maps"]["drive_time_min"],
+        directions=config["access"]["directions"],
         editions=region_editions,
     threads: other_resource("threads")
     resources:
@@ -96,6 +98,7 @@ rule directory:
         maps={code: f"{region}.html" for region, entry in REGIONS.items() for code in entry.departements},
         settings=config["access"],
         sites_per_service=config["directory"]["sites_per_service"],
+        drive_time_min=config["maps"]["drive_time_min"],
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),

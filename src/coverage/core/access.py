@@ -106,11 +106,14 @@ class Router:
             distance[located], node[located] = self._tree.query(project(lon[located], lat[located], self.network.crs))
         return Snapped(node=node, distance_m=distance, on_network=distance <= max_snap_m)
 
-    def nearest(self, sites: Snapped, offroad_kph: float, direction: str) -> tuple[Nearest, np.ndarray]:
-        """Nearest-site search from the sites on the network; returns it and those sites' positions."""
+    def nearest(
+        self, sites: Snapped, offroad_kph: float, direction: str, *, backup: bool = False
+    ) -> tuple[Nearest, np.ndarray]:
+        """Nearest-site search from the sites on the network (with ``backup``, the nearest other site's time too:
+        :func:`coverage.core.routing.nearest_sites`); returns it and those sites' positions."""
         usable = np.flatnonzero(sites.on_network)
         offsets = sites.offroad_seconds(offroad_kph)[usable]
-        return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction), usable
+        return nearest_sites(self.forward, self.backward, sites.node[usable], offsets, direction, backup=backup), usable
 
 
 ORIGINS = ("chef_lieu", "nearest_road", "densest_junctions")
@@ -277,7 +280,9 @@ class Access:
     communes
         ``commune``, ``nom``, the ``area``, ``population``, ``lon``, ``lat`` (the point used),
         ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN when
-        unreachable) and ``S_nearest`` (``site_id`` of the nearest site).
+        unreachable), ``S_nearest`` (``site_id`` of the nearest site) and ``S_backup_minutes``, the minutes to
+        the nearest other site of the service, where the commune's people would go if their nearest closed
+        (NaN when no other site is within the horizon).
     sites
         ``site_id``, ``service``, ``area``, ``snap_m``, ``on_network`` of the sites on the network and of
         the area's own sites (flagged when off the network).
@@ -329,15 +334,17 @@ def commune_access(
                 snap_m=snapped.distance_m[considered].round(1), on_network=snapped.on_network[considered]
             )
         )
-        nearest, usable = router.nearest(snapped, model.offroad_kph, direction)
+        nearest, usable = router.nearest(snapped, model.offroad_kph, direction, backup=True)
         node_seconds[service] = (nearest.seconds, direction)
         seconds = nearest.seconds[points.node] + commune_offroad
+        backup = nearest.backup[points.node] + commune_offroad
         site = nearest.site[points.node]
         reached = points.on_network & (seconds <= model.horizon_min * 60)
         codes = sites[site_id].to_numpy()[usable]
         s = service.lower()
         access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
         access[f"{s}_nearest"] = np.where(reached, codes[np.clip(site, 0, None)] if len(codes) else "", "")
+        access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
 
 
@@ -370,6 +377,60 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
         return np.nan
     value = minutes[order][np.searchsorted(cumulative, share * cumulative[-1])]
     return float(value) if np.isfinite(value) else np.nan
+
+
+def sites_without_backup(
+    communes: pd.DataFrame, services: list[str], thresholds: list[float], *, site_id: str = SITE_ID,
+    area: str = AREA, sites: pd.DataFrame | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """The people each site alone brings within each threshold: beyond it if that site closed.
+
+    For every site of each service nearest to some commune of ``communes`` within the largest threshold (the
+    :attr:`Access.communes` table, with ``S_minutes``, ``S_nearest`` and ``S_backup_minutes``), by ``area`` of
+    the communes and threshold:
+    ``population_served``, the people whose nearest site it is within the threshold, and
+    ``population_without_backup``, those of them with no other site of the service within the threshold. For
+    these, ``median_backup_min`` and ``worst_backup_min`` are the minutes to their next-nearest site (the
+    median by population; empty when it lies beyond the horizon), and ``population_beyond_horizon`` counts
+    those left with no site within the horizon. ``sites`` (``site_id``, ``service``, ``area``) adds a row of
+    zeros for each site of an area that is nobody's nearest. A ``population_75_plus`` column of ``communes`` is
+    summed the same way (``population_75_plus_without_backup``).
+    """
+    rows, elderly = [], "population_75_plus" in communes
+    for service in services:
+        s = service.lower()
+        nearest, minutes, backup = (f"{s}_nearest", f"{s}_minutes", f"{s}_backup_minutes")
+        served = communes[communes[nearest].fillna("") != ""]
+        served = served[served[minutes] <= max(thresholds)]
+        for (code, site), group in served.groupby([area, nearest]):
+            for threshold in thresholds:
+                within = group[group[minutes] <= threshold]
+                alone = within[~(within[backup] <= threshold)]
+                people = alone["population"].to_numpy(float)
+                rows.append({
+                    area: code, "service": service, site_id: site, "threshold_min": threshold,
+                    "population_served": int(within["population"].sum()),
+                    "population_without_backup": int(people.sum()),
+                    "median_backup_min": population_quantile(alone[backup].to_numpy(float), people, 0.5),
+                    "worst_backup_min": alone[backup].max() if alone[backup].notna().all() else np.nan,
+                    "population_beyond_horizon": int(alone.loc[alone[backup].isna(), "population"].sum()),
+                    **({"population_75_plus_without_backup": alone["population_75_plus"].sum()} if elderly else {}),
+                })  # fmt: skip
+    columns = [area, "service", site_id, "threshold_min", "population_served", "population_without_backup",
+               "median_backup_min", "worst_backup_min", "population_beyond_horizon"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=[*columns, *(["population_75_plus_without_backup"] if elderly else [])])
+    if sites is not None:
+        listed = sites[sites[area].isin(communes[area]) & sites["service"].isin(services)]
+        idle = listed.merge(table[[area, "service", site_id]].drop_duplicates(), how="left", indicator=True)
+        idle = idle.loc[idle["_merge"] == "left_only", [area, "service", site_id]].drop_duplicates()
+        zeros = [idle.assign(threshold_min=threshold) for threshold in thresholds]
+        counted = [column for column in table.columns if column.startswith("population_")]
+        table = pd.concat([table, *zeros], ignore_index=True).fillna(dict.fromkeys(counted, 0))
+    counts = ["population_served", "population_without_backup", "population_beyond_horizon"]
+    return table.astype({column: int for column in counts}).sort_values(
+        [area, "service", "threshold_min", "population_without_backup", site_id],
+        ascending=[True, True, True, False, True], ignore_index=True,
+    )
 
 
 def coverage_by_departement(

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ..constants import SERVICES
-from .report import SERVICE_NAMES, capacity_text
+from .report import SERVICE_NAMES, alone_text, capacity_text
 
 EARTH_RADIUS_KM = 6371.0088
 ENTRY_COLUMNS = ["commune", "service", "rank", "finess", "minutes", "km"]
@@ -109,7 +109,7 @@ def directory_entries(communes: pd.DataFrame, by_road: pd.DataFrame, sites: pd.D
 
 def directory_payload(
     communes: pd.DataFrame, entries: pd.DataFrame, sites: pd.DataFrame, directions: dict[str, str],
-    maps: dict[str, str] | None = None,
+    maps: dict[str, str] | None = None, alone: dict[tuple[str, str], str] | None = None,
 ) -> dict:
     """The page's data, compact: sites once, and the communes (``commune``, ``nom``, ``departement``,
     ``postcodes``, ``population``, ``lon``) with, per service, the listed sites as ``[site index, whole
@@ -117,7 +117,9 @@ def directory_payload(
 
     A site's map is the drive-time map of its département's area (``maps``: département -> map file), so that
     a site across a regional border opens its own région's map; the national map where no area has it.
+    ``alone`` ((service, FINESS) -> a sentence, :func:`backup_text`) says how many people only that site serves.
     """
+    alone = alone or {}
     maps = maps or {}
     listed = sites.drop_duplicates(["service", "finess"]).set_index(["service", "finess"])
     keys = pd.MultiIndex.from_frame(entries[["service", "finess"]].drop_duplicates())
@@ -144,6 +146,7 @@ def directory_payload(
                 round(float(r.lon), 5),
                 capacity_text(r.capacity, r.capacity_unit),
                 maps.get(r.departement, NATIONAL_MAP),
+                alone.get((r.service, r.finess)),
             ]
             for r in table.itertuples()
         ],  # fmt: skip
@@ -160,6 +163,17 @@ def directory_payload(
             for r in communes.itertuples()
         ],  # fmt: skip
     }
+
+
+def backup_text(table: pd.DataFrame, label: str) -> dict[tuple[str, str], str]:
+    """A sentence per site with people only it brings within the threshold, from a
+    :func:`coverage.core.access.sites_without_backup` table of the whole area at one threshold."""
+    counted = table.groupby(["service", "finess", "threshold_min"], as_index=False)["population_without_backup"].sum()
+    return {
+        (r.service, r.finess): f"{alone_text(r.threshold_min, r.population_without_backup)} ({label}) : s'il "
+        "fermait, ils en seraient plus loin."
+        for r in counted[counted["population_without_backup"] > 0].itertuples()
+    }  # fmt: skip
 
 
 def directory_page(payload: dict, label: str, editions: list[str], method: str) -> str:

@@ -20,7 +20,7 @@ from ..constants import SERVICES
 from ..france.contracts import LocationSource
 from ._classes import UNKNOWN_COLOR, UNKNOWN_LABEL, UNREACHED_COLOR, minute_classes, off_network, unreached_label
 from .page import Page, page_map, topology
-from .report import SERVICE_NAMES, capacity_text, french_number
+from .report import SERVICE_NAMES, alone_text, capacity_text, french_number, minutes_text
 
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")
@@ -120,11 +120,46 @@ def _siting_entries(siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]], positi
     return entries
 
 
+ALONE_RADIUS_PX = (4, 28)
+"""Radius of a site without backup on the map, from a site serving nobody alone to the one serving most alone (by
+area: the square root of its people)."""
+
+
+def _alone_popup(service: str, site: pd.Series, threshold: float) -> str:
+    """Popup of a site without backup: name, service, its people alone and their next site ("non atteint": beyond
+    the horizon)."""
+    return (
+        f"<b>{html.escape(str(site['name']))}</b><br>{SERVICE_NAMES[service]}<br>"
+        f"{alone_text(threshold, site['population_without_backup'])}<br>"
+        f"S'il fermait, site suivant : {minutes_text(site['median_backup_min'])} (médiane), "
+        f"{minutes_text(site['worst_backup_min'])} au plus"
+    )
+
+
+def _alone_entries(alone: pd.DataFrame, sites: pd.DataFrame) -> list[dict]:
+    """Each service's sites with people only they bring within the threshold, largest first:
+    ``[lat, lon, radius in pixels, popup]`` (:data:`ALONE_RADIUS_PX`, one scale for every service)."""
+    located = sites.drop_duplicates(["service", "finess"])[["service", "finess", "name", "lat", "lon"]]
+    counted = alone[alone["population_without_backup"] > 0].merge(located, on=["service", "finess"])
+    most = counted["population_without_backup"].max() if len(counted) else 1
+    low, high = ALONE_RADIUS_PX
+    entries = []
+    for service in [s for s in SERVICES if s in set(counted["service"])]:
+        own = counted[counted["service"] == service].sort_values("population_without_backup", ascending=False)
+        radius = low + (high - low) * np.sqrt(own["population_without_backup"] / most)
+        entries.append({"service": service, "color": SERVICE_COLORS[service], "sites": [
+            [round(float(site["lat"]), 5), round(float(site["lon"]), 5), round(float(r), 1),
+             _alone_popup(service, site, site["threshold_min"])]
+            for (_, site), r in zip(own.iterrows(), radius, strict=True)
+        ]})  # fmt: skip
+    return entries
+
+
 def build_area_map(
     label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
     departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
     editions: list[str], siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None, *,
-    region: str = "", national: str = "index.html",
+    region: str = "", national: str = "index.html", alone: pd.DataFrame | None = None,
 ) -> folium.Map:  # fmt: skip
     """Drive-time map of a study area.
 
@@ -147,6 +182,9 @@ def build_area_map(
     region, national
         The file-name slug of the area (its directory is ``annuaire-<region>.html``) and the national map's file:
         the header links to both.
+    alone
+        The sites without backup of the whole area at one threshold
+        (:func:`coverage.core.access.sites_without_backup`), drawn per service as circles sized by their people.
     """
     services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
     classes = minute_classes(thresholds_min, horizon_min)
@@ -190,6 +228,8 @@ def build_area_map(
         "site_services": service_entries(shown=(map_service,)), "sites": site_rows(sites),
         "siting": _siting_entries(siting or {}, {code: i for i, code in enumerate(communes["commune"])}),
         "siting_colors": list(SITING_COLORS),
+        "alone": _alone_entries(alone, sites) if alone is not None else [],
+        "alone_threshold": float(alone["threshold_min"].iloc[0]) if alone is not None and len(alone) else None,
         "view": [[south, west], [north, east]],
         "sources": f"{label} — sources : " + " ; ".join(editions),
     }  # fmt: skip

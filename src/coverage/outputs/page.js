@@ -485,6 +485,9 @@ function coverageAreaMap(map, DATA) {
     container.innerHTML = "<b>" + escapeHtml(state.service.title) + "</b>"
       + S.legendRows(DATA.classes.map(function (c) { return [c.color, c.label]; }))
       + (clusters ? S.siteLegend(map, DATA.site_services, clusters) : "")
+      + (alone && alone.some(function (entry) { return map.hasLayer(entry.layer); })
+        ? '<div class="alone">Sites sans relais : disque proportionnel aux habitants que seul ce site du service met à'
+          + " moins de " + DATA.alone_threshold + " min (ils en seraient plus loin s'il fermait)</div>" : "")
       + '<div class="method">' + escapeHtml(DATA.sources) + "</div>";
   }
 
@@ -553,9 +556,21 @@ function coverageAreaMap(map, DATA) {
       });
     })};
   });
+  // Each service's sites without backup: a circle sized by the people only that site brings within the threshold.
+  var alone = DATA.alone.map(function (entry) {
+    return {label: "Sites sans relais " + entry.service + " (" + DATA.alone_threshold + " min)", shown: false,
+            layer: lazy(function (group) {
+              entry.sites.forEach(function (site) {
+                L.circleMarker([site[0], site[1]], {
+                  radius: site[2], color: "#222", weight: 1.5, fill: true, fillColor: entry.color, fillOpacity: 0.55,
+                  className: "coverage-alone",
+                }).bindPopup(site[3], {maxWidth: 300}).addTo(group);
+              });
+            })};
+  });
   var clusters = S.siteClusters(DATA.site_services, DATA.sites);
   S.controls(map, [{label: "Fond de carte OpenStreetMap (en ligne)", layer: S.osmTiles(), shown: true}].concat(
-    isochrones, [outlines], clusters, proposals));
+    isochrones, [outlines], clusters, proposals, alone));
   map.on("overlayadd overlayremove", drawLegend);
 
   show(state.service.title);

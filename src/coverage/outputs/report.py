@@ -212,7 +212,12 @@ def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[
     return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
 
 
-def _minutes(value: float) -> str:
+def alone_text(threshold_min: float, people: float) -> str:
+    """What a site without backup means to its people, in French (map popups, directory cards)."""
+    return f"Seul site du service à moins de {threshold_min:g} min pour {french_number(people)} habitants"
+
+
+def minutes_text(value: float) -> str:
     """Minutes as a French number, or "non atteint" when there is no time (beyond the horizon)."""
     return "non atteint" if value is None or not np.isfinite(value) else f"{french_number(value)} min"
 
@@ -238,17 +243,53 @@ def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
     return lines + markdown_table(header, rows) + [""]
 
 
+def backup_section(table: pd.DataFrame, drive_time_min: float, horizon_min: float, count: int = 10) -> list[str]:
+    """The ``count`` sites whose closure would put the most people beyond ``drive_time_min`` (every service
+    together), from a :func:`coverage.core.access.sites_without_backup` table of the whole area, named
+    (:func:`coverage.france.backup.named_sites`) with ``site_commune_name``, at ``drive_time_min`` and a longer
+    threshold."""
+    longer = table["threshold_min"].max()
+    near, far = (table[table["threshold_min"] == t].set_index(["service", "finess"]) for t in (drive_time_min, longer))
+    ranked = near[near["population_without_backup"] > 0].sort_values(
+        ["population_without_backup", "finess"], ascending=[False, True]
+    ).head(count)
+    lines = [
+        "## Sites sans relais", "",
+        f"Habitants à moins de {drive_time_min:g} min d'un site et d'aucun autre site du même service : si ce site "
+        f"fermait, ils seraient au-delà de {drive_time_min:g} min. Les {count} sites dont la fermeture éloignerait le "
+        "plus d'habitants, tous services confondus, et le temps de trajet de ces habitants jusqu'au site suivant.", "",
+    ]  # fmt: skip
+    if ranked.empty:
+        return lines + [f"Aucun site n'est seul à moins de {drive_time_min:g} min de ses habitants.", ""]
+    header = ["Rang", "Établissement", "Service", "FINESS", "Commune", f"Habitants sans relais à {drive_time_min:g} min",
+              "dont 75 ans et plus (estimation)", f"Sans relais à {longer:g} min", "Site suivant : médiane",
+              "le plus loin"]  # fmt: skip
+    rows = [
+        [str(rank), str(row["name"]), service, finess, str(row["site_commune_name"]),
+         french_number(row["population_without_backup"]), french_number(row["population_75_plus_without_backup"]),
+         french_number(far["population_without_backup"].get((service, finess), 0)),
+         minutes_text(row["median_backup_min"]), minutes_text(row["worst_backup_min"])]
+        for rank, ((service, finess), row) in enumerate(ranked.iterrows(), start=1)
+    ]  # fmt: skip
+    return lines + markdown_table(header, rows) + [
+        "",
+        f"« non atteint » : aucun autre site du service à moins de {horizon_min:g} min pour une partie de ces "
+        "habitants. Les 75 ans et plus sont estimés par la part de leur département (l'INSEE publie les âges par "
+        "département). Le tableau complet, par département et par seuil, est `critical_sites.csv`.", "",
+    ]  # fmt: skip
+
+
 def area_report_markdown(
     label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
     editions: list[str], method: dict, change_section: list[str] | None = None, summary: list[str] | None = None,
-    ranking: str | None = None,
+    ranking: str | None = None, backup: list[str] | None = None,
 ) -> str:  # fmt: skip
     """The report of a study area for policy writers, in French; every number comes from the tables.
 
     ``change_section``: Markdown lines on the change between editions, placed after the supply; ``summary``:
     the summary page's lines, at the head; ``ranking``: the path of the départements' ranking picture, under
-    the supply table.
+    the supply table; ``backup``: the sites without backup (:func:`backup_section`), after the drive times.
     """
     lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
     lines += summary or []
@@ -270,12 +311,13 @@ def area_report_markdown(
         cells = [_beyond(r) for r in group.sort_values("threshold_min").itertuples() if r.threshold_min >= 30]
         known = np.isfinite(group["share_within"].iloc[0])
         rows.append([departement, service, *cells,
-                     *(_minutes(group[c].iloc[0]) if known else "inconnu" for c in ("median_min", "p90_min"))])  # fmt: skip
+                     *(minutes_text(group[c].iloc[0]) if known else "inconnu" for c in ("median_min", "p90_min"))])  # fmt: skip
     lines += markdown_table(header + ["Médiane", "9 habitants sur 10 à moins de"], rows)
     lines += ["", "La médiane est le temps en deçà duquel vit la moitié des habitants du département.", ""]
     lines += [*_unknown_note(coverage), ""] if (coverage["population_unknown"] > 0).any() else []
     if method["speeds"]["alternative"] is not None:
         lines += _sensitivity(coverage, method["speeds"])
+    lines += ["", *backup] if backup else []
     lines += ["", "## Accessibilité tenant compte des capacités (E2SFCA)", ""]
     lines += [
         "Capacité accessible pour 1000 habitants, pondérée par le temps de trajet et par la population qui se "

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..core.access import (
+    Access,
     AccessModel,
     Router,
     commune_access,
@@ -25,6 +26,7 @@ from ..core.access import (
     save_node_times,
     service_sites,
     sites_once,
+    sites_without_backup,
     unknown_access_warnings,
 )  # fmt: skip
 from ..core.calibration import FitSettings, ReferenceNetwork, calibrate, config_fragment, reference_communes
@@ -42,6 +44,7 @@ from ..core.network import (
 )  # fmt: skip
 from ..core.osm import split_extract
 from ..core.siting import greedy_scenario
+from ..france.backup import estimated_elderly, named_sites
 from ..france.candidates import CandidateRule, candidate_sites
 from ..france.changes import compare_editions, edition_sources
 from ..france.facilities import Inputs, build_facilities
@@ -61,6 +64,7 @@ from ..france.territories import check_boundaries_cover
 from ..outputs.change_report import change_markdown, change_section
 from ..outputs.report import (
     area_report_markdown,
+    backup_section,
     capacity_caveats,
     html_to_pdf,
     indicators_markdown,
@@ -315,15 +319,17 @@ def network(
 
 
 def access(
-    *, network: Path, communes: Path, facilities: Path, origin: str, codes: list[str], settings: dict, editions: dict,
-    alternative: str | None, access: Path, sites: Path, coverage: Path, times: Path, warnings: Path,
+    *, network: Path, communes: Path, facilities: Path, population_by_age: Path, origin: str, codes: list[str],
+    settings: dict, editions: dict, alternative: str | None, age_year: int, access: Path, sites: Path, coverage: Path,
+    critical: Path, times: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """Minutes to the nearest site of each service for the communes of some départements (``access``), and
     ``coverage`` (under the run's speed model, and its shares under the ``alternative`` model; empty without one).
 
-    ``times`` keeps the time between every network node and the nearest site, for the isochrones;
-    ``warnings`` (about ``origin``, the planner's road network) lists the départements with people off
-    the network, whose access is unknown.
+    ``critical``: the people each site alone brings within each threshold (:func:`sites_without_backup`), those
+    aged 75 and over estimated at their département's share. ``times`` keeps the time between every network node
+    and the nearest site, for the isochrones; ``warnings`` (about ``origin``, the planner's road network) lists the
+    départements with people off the network, whose access is unknown.
     """
     router = Router(RoadNetwork.load(network))
     places = _read_communes(communes)
@@ -341,8 +347,21 @@ def access(
         alternative=other.communes if other else None, max_unknown_share=limit,
     )
     write_csv(with_sources(table, cited), coverage)
+    write_csv(with_sources(_critical_sites(result, facilities_table, population_by_age, age_year, settings), cited),
+              critical)  # fmt: skip
     save_node_times(result.node_seconds, times)
     write_csv(warnings_frame(origin, unknown_access_warnings(table, result.communes, limit)), warnings)
+
+
+def _critical_sites(
+    result: Access, facilities: pd.DataFrame, population_by_age: Path, age_year: int, settings: dict
+) -> pd.DataFrame:
+    """The sites without backup of an access result, named, with the people aged 75+ estimated by département."""
+    elderly = load_population_by_age(population_by_age, age_year, set(result.communes["departement"]))
+    communes = result.communes.assign(population_75_plus=estimated_elderly(result.communes, elderly))
+    table = sites_without_backup(communes, list(settings["directions"]), settings["thresholds_min"],
+                                 sites=result.sites)  # fmt: skip
+    return named_sites(table.round({"population_75_plus_without_backup": 0}), facilities)
 
 
 def isochrones(
@@ -449,9 +468,10 @@ def select_departements(*, table: Path, codes: list[str], selected: Path) -> Non
 def area_map(
     *, access: Path, isochrones: Path, sites: Path, facilities: Path, communes: Path, departements: Path,
     siting: list[Path], codes: list[str], region: str, label: str, map_service: str, thresholds: list[float],
-    horizon_min: float, editions: dict, page: Path,
+    horizon_min: float, drive_time_min: float, directions: dict[str, str], editions: dict, page: Path,
 ) -> None:  # fmt: skip
-    """The drive-time map of one study area (``maps/<region>.html``), with the siting proposals.
+    """The drive-time map of one study area (``maps/<region>.html``), with the siting proposals and the sites
+    without backup within ``drive_time_min`` (of each service of ``directions``).
 
     ``siting`` holds, per service, ``siting_<service>.csv`` then ``siting_<service>_communes.csv``.
     """
@@ -476,6 +496,7 @@ def area_map(
             for proposals, covered in zip(siting[::2], siting[1::2], strict=True)
         },
         region=region,
+        alone=sites_without_backup(places.assign(zone=label), list(directions), [drive_time_min], area="zone"),
     )
     write_map(fmap, page)
 
@@ -515,12 +536,14 @@ def nearest_sites(
 
 def directory(
     *, access: Path, nearest: Path, facilities: Path, population: Path, label: str, maps: dict[str, str],
-    settings: dict, sites_per_service: int, page: Path,
+    settings: dict, sites_per_service: int, drive_time_min: float, page: Path,
 ) -> None:  # fmt: skip
     """The directory page of a région (``maps/annuaire-<région>.html``): for each of its communes and each
     service, the nearest sites by road (else as the crow flies) with their contacts, each linked to the map of
-    its département's area (``maps``: département -> map file), else to the national map."""
+    its département's area (``maps``: département -> map file), else to the national map; a site's card says
+    how many of the région's people it alone brings within ``drive_time_min``."""
     from ..outputs.directory import (
+        backup_text,
         directory_entries,
         directory_method,
         directory_page,
@@ -534,7 +557,9 @@ def directory(
     )
     facilities_table = read_csv(facilities)
     entries = directory_entries(places, read_csv(nearest), facilities_table, sites_per_service)
-    payload = directory_payload(places, entries, facilities_table, settings["directions"], maps)
+    alone = sites_without_backup(access_table, list(settings["directions"]), [drive_time_min], area="departement")
+    payload = directory_payload(places, entries, facilities_table, settings["directions"], maps,
+                                backup_text(alone, label))  # fmt: skip
     method = directory_method(settings["horizon_min"])
     write_directory(directory_page(payload, label, sources_of(access_table), method), page)
 
@@ -639,9 +664,26 @@ def report(
         change_section(changes_table, codes, caveats) if changes_table is not None else [],
         summary,
         os.path.relpath(ranking, markdown.parent),
+        _backup_lines(read_csv(access), indicators_table, read_csv(facilities), label, settings["access"],
+                      drive_time_min),  # fmt: skip
     )
     write_text(text, markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", markdown.parent), html)
+
+
+def _backup_lines(
+    access: pd.DataFrame, indicators: pd.DataFrame, facilities: pd.DataFrame, label: str, settings: dict,
+    drive_time_min: float,
+) -> list[str]:  # fmt: skip
+    """The report's sites without backup, counted over the whole area (a site's people of every département)."""
+    elderly = indicators[["departement", "population_75_plus"]].dropna()
+    communes = access.assign(population_75_plus=estimated_elderly(access, elderly), zone=label)
+    thresholds = sorted({drive_time_min, max(settings["thresholds_min"])})
+    table = named_sites(sites_without_backup(communes, list(settings["directions"]), thresholds, area="zone"),
+                        facilities)  # fmt: skip
+    names = access.set_index("commune")["nom"]
+    return backup_section(table.assign(site_commune_name=table["site_commune"].map(names).fillna(table["site_commune"])),
+                          drive_time_min, settings["horizon_min"])  # fmt: skip
 
 
 def report_pdf(*, html: Path, pdf: Path) -> None:
