@@ -101,6 +101,32 @@ def test_national_totals_equal_the_sums_of_the_source_columns(run: Path):
     assert (totals["departements"] == 101).all()
 
 
+def palia_mco_beds(folder: Path) -> pd.Series:
+    """PALIA_A2 (LISP beds in acute care, MCO) of the establishments with LISP (PALIA_A1) of an SAE edition, by
+    département of its ID file, read here."""
+    departement = {r["FI"]: SAE_OVERSEAS.get(r["DEP"], r["DEP"]) for r in read_sae("ID", folder)}
+    beds: dict[str, float] = defaultdict(float)
+    for r in read_sae("PALIA", folder):
+        if r["PALIA_A1"] == "1":
+            beds[departement[r["FI"]]] += number(r["PALIA_A2"])
+    return pd.Series(beds)
+
+
+@pytest.mark.parametrize(("edition", "published"), [("", 5557), ("editions/sae-2021/", 5566)])
+def test_lisp_beds_in_acute_care_as_the_national_observatory_publishes_them(run: Path, edition: str, published: int):
+    """The LISP beds in MCO (PALIA_A2) beside the total of every sector: nationally, the sum of the column in the
+    edition's file (5,566 in SAE 2021, as the observatory's Atlas publishes it; 5,557 in SAE 2023), and by
+    département."""
+    folder = SAE if not edition else SAE_2021
+    totals = read_table(run / f"data/processed/{edition}national_totals.csv").set_index("service")
+    assert totals.loc["LISP", "capacity_mco"] == palia_mco_beds(folder).sum() == published
+    assert totals.loc["LISP", "capacity"] > published and totals["capacity_mco"].drop("LISP").isna().all()
+    table = read_table(run / f"data/processed/{edition}indicators_departement.csv").set_index("departement")
+    by_departement = palia_mco_beds(folder).reindex(table.index, fill_value=0)
+    assert table["lisp_mco_capacity"].tolist() == by_departement.tolist()
+    assert np.allclose(table["lisp_mco_per_1000"], table["lisp_mco_capacity"] / table["population"] * 1000)
+
+
 def test_people_aged_75_and_over_and_the_supply_set_against_them(run: Path):
     """Read from INSEE's file with pandas: each département's people aged 75+ in 2023, and USP beds per 100,000."""
     sheet = pd.read_excel(SHARED / "population/estim-pop-dep-sexe-gca-1975-2023.xls", sheet_name="2023", header=None,
@@ -649,6 +675,10 @@ def test_report_opens_on_a_summary_page_whose_figures_are_the_tables(run: Path):
     assert rows["Lits d'USP pour 100 000 habitants"][:2] == [
         number(usp["capacity"].sum() / population * 1e5, 2), number(totals.loc["USP", "per_1000"] * 100, 2)
     ]
+    corsica_mco = palia_mco_beds(SAE).reindex(["2A", "2B"]).sum()
+    mco = next(row for label, row in rows.items() if label.startswith("dont lits en MCO") and "PALIA_A2" in label)
+    assert mco == [f"{number(corsica_mco)} lits", f"{number(5557)} lits", "SAE 2023"]
+    assert rows["Lits identifiés de soins palliatifs (LISP, tous secteurs)"][1].startswith(number(6993))
     coverage = read_table(run / "data/processed/coverage_departement.csv")
     coverage = coverage.query("service == 'USP' and threshold_min == 30")
     beyond = (coverage["population"] - coverage["population_within"] - coverage["population_unknown"]).sum()

@@ -61,12 +61,22 @@ def _service_columns(facilities: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
             columns[f"{service.lower()}_{measure}"] = values.reindex(codes, fill_value=0)
     table = pd.DataFrame(columns, index=codes)
     table["usp_units"] = facilities.groupby("departement")["usp_units"].sum().reindex(codes, fill_value=0.0)
+    table["lisp_mco_capacity"] = _lisp_mco_beds(facilities).reindex(codes, fill_value=0.0)
     teams = facilities[facilities["service"] == "EMSP"].groupby("departement")["emsp_fte"].sum(min_count=1)
     table["emsp_fte"] = teams.reindex(codes).where(table["emsp_count"] > 0, 0.0)  # unknown FTE stays empty
     return table
 
 
-SERVICE_DETAILS = {"USP": ["usp_units"], "EMSP": ["emsp_fte"]}
+def _lisp_mco_beds(facilities: pd.DataFrame) -> pd.Series:
+    """LISP beds in acute care (MCO, SAE ``PALIA_A2``) by département, the count the national palliative-care
+    observatory publishes; unknown (empty) where a LISP site does not say it (a planner's list without the detail,
+    a table without the column)."""
+    lisp = facilities[facilities["service"] == "LISP"]
+    beds = lisp["lisp_beds_mco"] if "lisp_beds_mco" in lisp else pd.Series(np.nan, index=lisp.index)
+    return beds.groupby(lisp["departement"]).agg(lambda part: part.sum() if part.notna().all() else np.nan)
+
+
+SERVICE_DETAILS = {"USP": ["usp_units"], "EMSP": ["emsp_fte"], "LISP": ["lisp_mco_capacity"]}
 
 
 def _unknown_where_unlisted(table: pd.DataFrame, unlisted: pd.DataFrame | None) -> pd.DataFrame:
@@ -88,12 +98,14 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
         if "population_75_plus" in table:
             table[f"{s}_per_100k_75plus"] = table[f"{s}_capacity"] / table["population_75_plus"].astype(float) * 1e5
     table["usp_beds_per_100k"] = table["usp_capacity"] / population * 100_000
+    if "lisp_mco_capacity" in table:
+        table["lisp_mco_per_1000"] = table["lisp_mco_capacity"].astype(float) / population * 1000
     with np.errstate(divide="ignore"):
         table["inhabitants_per_emsp"] = population / table["emsp_count"].astype(float)
     return table
 
 
-SERVICE_RATES = {"USP": ["usp_beds_per_100k"], "EMSP": ["inhabitants_per_emsp"]}
+SERVICE_RATES = {"USP": ["usp_beds_per_100k"], "EMSP": ["inhabitants_per_emsp"], "LISP": ["lisp_mco_per_1000"]}
 
 
 def national_values(table: pd.DataFrame) -> pd.Series:
@@ -114,6 +126,8 @@ def national_values(table: pd.DataFrame) -> pd.Series:
         for column in [c for c in rates.index if c.startswith(f"{s}_per_")] + SERVICE_RATES.get(service, []):
             national[column] = rates[column]
         national[f"{s}_population"] = known["population"]
+    if "lisp_mco_capacity" in table and (table["lisp_mco_capacity"].isna() & table["lisp_count"].notna()).any():
+        national[["lisp_mco_capacity", "lisp_mco_per_1000"]] = np.nan  # a département's part unknown
     return national
 
 
@@ -170,8 +184,9 @@ def compute_indicators(
 
 
 def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per service: sites, capacity, unit, population where the service is known, national rate, and
-    départements without the service or where it is unknown."""
+    """One row per service: sites, capacity, unit, the LISP beds in acute care (``capacity_mco``: SAE ``PALIA_A2``,
+    the count the national palliative-care observatory publishes; empty for the other services), population where
+    the service is known, national rate, and départements without the service or where it is unknown."""
     rows = []
     for service in SERVICES:
         s = service.lower()
@@ -181,6 +196,7 @@ def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
                 "sites": int(national[f"{s}_count"]),
                 "capacity": float(national[f"{s}_capacity"]),
                 "capacity_unit": UNITS[service],
+                "capacity_mco": float(national["lisp_mco_capacity"]) if service == "LISP" else np.nan,
                 "population": int(national[f"{s}_population"]),
                 "per_1000": float(national[f"{s}_per_1000"]),
                 "per_100k_75plus": float(national.get(f"{s}_per_100k_75plus", np.nan)),

@@ -180,7 +180,8 @@ def departement_tooltip(row: pd.Series, rules: list[GapRule]) -> str:
     supply = [
         f"USP : {french_number(row['usp_count'])} ({counted(row['usp_capacity'], 'lit')})",
         f"EMSP : {counted(row['emsp_count'], 'équipe')}",
-        f"LISP : {counted(row['lisp_capacity'], 'lit')} dans {counted(row['lisp_count'], 'établissement')}",
+        f"LISP : {counted(row['lisp_capacity'], 'lit')} dans {counted(row['lisp_count'], 'établissement')} "
+        f"(dont {counted(row['lisp_mco_capacity'], 'lit')} en MCO)",
         f"HAD : {counted(row['had_capacity'], 'place')}",
         f"MSP : {french_number(row['msp_count'])}",
     ]

@@ -24,6 +24,12 @@ SERVICE_NAMES = {
 }
 UNIT_NAMES = {"structure": "structure", "places": "place", "team": "équipe", "beds": "lit"}
 """The French word of each capacity unit, singular: :func:`agreed` gives it its number."""
+LISP_MCO_NOTE = (
+    "Lits identifiés de soins palliatifs : la capacité ci-dessus compte tous les secteurs (MCO, SSR et autres : "
+    "SAE, PALIA_A2 + PALIA_A3 + PALIA_A4). L'Observatoire national des soins palliatifs publie les seuls lits en "
+    "MCO (PALIA_A2) : {beds} ici."
+)
+"""How the LISP capacity relates to the count the national observatory publishes, in French."""
 DEPARTEMENT_COLUMNS = {
     "departement": "Code",
     "nom": "Département",
@@ -34,7 +40,8 @@ DEPARTEMENT_COLUMNS = {
     "usp_per_100k_75plus": "Lits USP / 100 000 hab. de 75 ans et plus",
     "emsp_count": "EMSP",
     "inhabitants_per_emsp": "Hab. / EMSP",
-    "lisp_capacity": "LISP",
+    "lisp_capacity": "LISP (tous secteurs)",
+    "lisp_mco_capacity": "dont LISP en MCO",
     "lisp_per_1000": "LISP / 1000 hab.",
     "had_capacity": "Places HAD",
     "had_per_1000": "HAD / 1000 hab.",
@@ -154,7 +161,8 @@ def indicators_markdown(
             for r in totals.itertuples()
         ],  # fmt: skip
     )
-    lines += ["", f"Population des {len(table)} départements : {french_number(national['population'])} habitants.", ""]
+    lines += ["", LISP_MCO_NOTE.format(beds=counted(national["lisp_mco_capacity"], "lit")), ""]
+    lines += [f"Population des {len(table)} départements : {french_number(national['population'])} habitants.", ""]
     lines += [
         f"{SERVICE_NAMES[r.service]} : offre inconnue dans {french_number(r.departements_unknown)} département(s), "
         "dont le fichier national ne liste aucun établissement (cellules vides ci-dessous, voir warnings.csv)."

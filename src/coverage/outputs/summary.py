@@ -15,7 +15,7 @@ from .report import SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_numb
 RATES = {
     "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
     "EMSP": ("inhabitants_per_emsp", "Habitants par équipe mobile (EMSP)"),
-    "LISP": ("lisp_per_1000", "Lits identifiés (LISP) pour 1000 habitants"),
+    "LISP": ("lisp_per_1000", "Lits identifiés (LISP, tous secteurs) pour 1000 habitants"),
     "HAD": ("had_per_1000", "Places d'HAD pour 1000 habitants"),
     "MSP": ("msp_per_1000", "MSP pour 1000 habitants"),
 }
@@ -39,10 +39,23 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
         supply = [counted(v[f"{s}_count"], "site") if service == "MSP" else
                   f"{counted(v[f'{s}_capacity'], unit)} ({counted(v[f'{s}_count'], 'site')})"
                   for v in (area, france)]  # fmt: skip
-        rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
+        rows.append([f"{SERVICE_NAMES[service]} ({service}{', tous secteurs' if service == 'LISP' else ''})",
+                     *supply, source])  # fmt: skip
         column, title = RATES[service]
         rows.append([title, *(value_text(column, float(v[column])) for v in (area, france)), source])
+        if service == "LISP":
+            rows += _lisp_mco_rows(area, france, source)
     return rows
+
+
+def _lisp_mco_rows(area: pd.Series, france: pd.Series, source: str) -> list[list[str]]:
+    """The LISP beds in acute care (MCO) and their rate, as the national palliative-care observatory counts them."""
+    return [
+        ["dont lits en MCO (décompte publié par l'Observatoire national des soins palliatifs, PALIA_A2)",
+         *(counted(v["lisp_mco_capacity"], "lit") for v in (area, france)), source],
+        ["Lits identifiés en MCO pour 1000 habitants",
+         *(value_text("lisp_mco_per_1000", float(v["lisp_mco_per_1000"])) for v in (area, france)), source],
+    ]  # fmt: skip
 
 
 def _gap_rows(rows: pd.DataFrame, table: pd.DataFrame, rules: list[GapRule]) -> list[list[str]]:
