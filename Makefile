@@ -72,10 +72,10 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# Every test, the files shared between both cores (a file's tests, and the runs they share, on one core; the longest
-# files first), with the slowest steps listed at the end.
+# Every test, on both cores (a file's tests, and the runs they share, on one core, the option matrix's rows on either;
+# the longest files first: tests/conftest.py), with the slowest steps listed at the end.
 test: install install-slurm chromium osmium poppler slurm lint docs
-	$(BIN)/python -m pytest -m 'integration or not integration' -n $(CORES) --dist loadfile \
+	$(BIN)/python -m pytest -m 'integration or not integration' -n $(CORES) --dist loadgroup \
 		--no-loadscope-reorder --durations=25
 
 clean:

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -382,22 +381,28 @@ def check_pages_and_pdf(folder: Path, region: str) -> None:
     assert "A4" in info.stdout
 
 
+class Built:
+    """The option rows built so far in this process, each run when a test first asks for it, from its own copy of the
+    default run (``-k`` with one row builds that row only; under ``make test`` the rows go to either core)."""
+
+    def __init__(self, run: Path, corsica, tmp_path_factory):
+        self.run, self.fixtures, self.tmp_path_factory = run, {"corsica": corsica}, tmp_path_factory
+        self.rows: dict[str, tuple[Path, subprocess.CompletedProcess]] = {}
+
+    def __getitem__(self, name: str) -> tuple[Path, subprocess.CompletedProcess]:
+        if name not in self.rows:
+            row, folder = ROWS[name], self.tmp_path_factory.mktemp(name)
+            (folder / "planner").mkdir()
+            config = merged(BASE_CONFIG, row.config(folder / "planner",
+                                                    *[self.fixtures[f] for f in row.fixtures] or [None]))  # fmt: skip
+            copy = copy_of_run(self.run, folder / "run")
+            self.rows[name] = (copy, snakemake(copy, config, config_name="row.yaml"))
+        return self.rows[name]
+
+
 @pytest.fixture(scope="module")
-def built(run: Path, corsica, tmp_path_factory, request) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
-    """The rows this test run selected (``-k`` picks one: only that one is built), each run from its own copy of the
-    default run, two rows at a time on one core each (a row's jobs wait on each other more than they run side by
-    side)."""
-    selected = [item.callspec.params["name"] for item in request.session.items
-                if item.path == request.path and item.originalname == test_option_builds_every_default_target.__name__]
-    fixtures, prepared = {"corsica": corsica}, {}
-    for name, row in ((name, ROWS[name]) for name in selected):
-        folder = tmp_path_factory.mktemp(name)
-        (folder / "planner").mkdir()
-        config = merged(BASE_CONFIG, row.config(folder / "planner", *[fixtures[f] for f in row.fixtures] or [None]))
-        prepared[name] = (copy_of_run(run, folder / "run"), config)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda item: snakemake(*item, config_name="row.yaml", cores=1), prepared.values())
-        return {name: (prepared[name][0], result) for name, result in zip(prepared, results, strict=True)}
+def built(run: Path, corsica, tmp_path_factory) -> Built:
+    return Built(run, corsica, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", ROWS)
