@@ -72,10 +72,10 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# Every test, on both cores (a file's tests, and the runs they share, on one core, the option matrix's rows on either;
-# the longest files first: tests/conftest.py), with the slowest steps listed at the end.
+# Every test, on both cores: a file's tests, and the runs they share, on one core (a test class is a unit of its
+# own: the option matrix's two halves), the longest files first (tests/conftest.py); the slowest steps listed last.
 test: install install-slurm chromium osmium poppler slurm lint docs
-	$(BIN)/python -m pytest -m 'integration or not integration' -n $(CORES) --dist loadgroup \
+	$(BIN)/python -m pytest -m 'integration or not integration' -n $(CORES) --dist loadscope \
 		--no-loadscope-reorder --durations=25
 
 clean:

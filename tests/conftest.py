@@ -238,20 +238,12 @@ def run(tmp_path_factory) -> Path:
 
 # The longest files first, so that neither core is left with one at the end.
 LONGEST_FILES = ("test_slurm.py", "test_options.py", "test_benchmarks.py", "test_pipeline.py")
-SPREAD = ("test_option_builds_every_default_target",)
-"""Tests whose cases go to either core one by one (each builds its own run); every other file's tests stay
-together on one core, with the fixtures they share (`make test`: pytest-xdist's ``--dist loadgroup``)."""
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the tests by file length (the longest first), each file's tests in their own order, and keep each
-    file's tests on one core (:data:`SPREAD` apart)."""
+    """Order the tests by file length (the longest first), each file's tests in their own order."""
     rank = {name: i for i, name in enumerate(LONGEST_FILES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-    for item in items:
-        if getattr(item, "originalname", None) not in SPREAD:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def write_pbf(network, path: Path, box_lonlat: tuple[float, float, float, float] | None = None, nodes=None) -> Path:

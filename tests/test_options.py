@@ -405,16 +405,41 @@ def built(run: Path, corsica, tmp_path_factory) -> Built:
     return Built(run, corsica, tmp_path_factory)
 
 
-@pytest.mark.parametrize("name", ROWS)
-def test_option_builds_every_default_target(name: str, built):
-    row = ROWS[name]
-    folder, result = built[name]
-    assert result.returncode == 0, result.stderr[-4000:]
-    expected = {f"data/processed/departements/{code}/access_commune.csv" for code in row.departements}
-    pages = [page.format(region=row.region) for page in PAGES]
-    assert all((folder / path).exists() for path in [*pages, *expected, "data/processed/manifest.json"])
-    check_pages_and_pdf(folder, row.region)
-    row.check(folder)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each class's rows."""
+    if metafunc.cls is not None and "name" in metafunc.fixturenames:
+        metafunc.parametrize("name", metafunc.cls.rows)
+
+
+class TestRowsOnTheDefaultRoads:
+    """The rows routing on the default run's roads at its speeds (their sites, editions, départements or drawing
+    change). Two classes, so that ``make test`` can give each half of the matrix to a core (pytest-xdist's
+    ``--dist loadscope``: a class is one unit of work)."""
+
+    rows = ("planner-lists-add-csv-xlsx-trusted", "planner-lists-replace-xlsx-csv", "one-sae-edition",
+            "edition-of-tables-of-different-years", "exact-isochrones", "corse-du-sud-only",
+            "departement-unlisted-in-national-files")  # fmt: skip
+
+    def test_option_builds_every_default_target(self, name: str, built: Built):
+        row = ROWS[name]
+        folder, result = built[name]
+        assert result.returncode == 0, result.stderr[-4000:]
+        expected = {f"data/processed/departements/{code}/access_commune.csv" for code in row.departements}
+        pages = [page.format(region=row.region) for page in PAGES]
+        assert all((folder / path).exists() for path in [*pages, *expected, "data/processed/manifest.json"])
+        check_pages_and_pdf(folder, row.region)
+        row.check(folder)
+
+
+class TestRowsOnOtherRoadsOrSpeeds(TestRowsOnTheDefaultRoads):
+    """The rows with another network, other speeds, or no calibration."""
+
+    rows = ("legal-limits-calibrated-alternative", "legal-limits-no-alternative", "no-calibration",
+            "paris-saclay-graph-alone", "osm-pbf-network", "network-covering-none-of-the-departement")  # fmt: skip
+
+
+def test_the_two_classes_hold_every_row_once():
+    assert sorted(TestRowsOnTheDefaultRoads.rows + TestRowsOnOtherRoadsOrSpeeds.rows) == sorted(ROWS)
 
 
 def test_a_failing_step_leaves_its_traceback_in_its_own_log(run: Path, tmp_path: Path):
