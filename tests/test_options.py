@@ -18,12 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from browser import Browser
 from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake, write_pbf
 
+from coverage.outputs.report import MCO_UNKNOWN
 from coverage.tables import read_csv as read_table
 
 pytestmark = pytest.mark.integration
@@ -127,6 +129,9 @@ def check_lists_added(folder: Path) -> None:
     assert "SAE 2023 ; localisation FINESS" in popups["2A0002614", "HAD"], "the national HAD of Sartène is kept"
     report = (folder / "reports/corse.md").read_text(encoding="utf-8")
     assert ADD_LABEL in report and TRUSTED_LABEL in report
+    # The listed LISP gives no split by sector: its département's MCO beds, and France's, are unknown, said so.
+    assert np.isnan(indicators.loc["2A", "lisp_mco_capacity"]) and indicators.loc["2B", "lisp_mco_capacity"] >= 0
+    assert "dont lits en MCO" in report and f"| {MCO_UNKNOWN} | {MCO_UNKNOWN} |" in report
 
 
 def lists_replacing(planner: Path, _) -> dict:

@@ -30,7 +30,7 @@ from ._classes import (
 from .change_report import change_text
 from .maps import service_entries, site_rows
 from .page import Page, page_map, topology
-from .report import counted, decimals_of, french_number, gap_labels
+from .report import counted, decimals_of, french_number, gap_labels, mco_beds_text
 
 INSETS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 """Départements drawn in an inset beside metropolitan France, with their inset's label."""
@@ -48,6 +48,7 @@ THEMES = {
 TIME_EDGES = [0.0, 0.5, 0.75, 0.9, 0.95, 1.0]
 QUANTILE_METHOD = "Classes : quantiles des départements (effectifs égaux)"
 UNKNOWN_SUPPLY = "offre inconnue (service absent du fichier national)"
+NATIONAL_UNKNOWN = "inconnu (la donnée manque dans une partie des départements)"
 NOT_COMPUTED = "temps d'accès non calculé"
 
 
@@ -113,8 +114,9 @@ def supply_indicator(
     return Indicator(
         id=indicator, title=title, theme="elderly" if indicator.endswith("_75plus") else "population",
         raw=raw[indicator].tolist(), colors=[classes.color_of(v) for v in values], texts=_texts(indicator, values),
-        legend=rows, method=QUANTILE_METHOD, national=national_value,
-        national_text=f"France : {value_text(indicator, national_value)}",
+        legend=rows, method=QUANTILE_METHOD, national=national_value if np.isfinite(national_value) else None,
+        national_text=f"France : {value_text(indicator, national_value)}" if np.isfinite(national_value)
+        else f"France : {NATIONAL_UNKNOWN}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
         missing=NO_TEAM if indicator.startswith(LESS_IS_BETTER) else UNKNOWN_SUPPLY,
         better="low" if indicator.startswith(LESS_IS_BETTER) else "high",
@@ -181,7 +183,7 @@ def departement_tooltip(row: pd.Series, rules: list[GapRule]) -> str:
         f"USP : {french_number(row['usp_count'])} ({counted(row['usp_capacity'], 'lit')})",
         f"EMSP : {counted(row['emsp_count'], 'équipe')}",
         f"LISP : {counted(row['lisp_capacity'], 'lit')} dans {counted(row['lisp_count'], 'établissement')} "
-        f"(dont {counted(row['lisp_mco_capacity'], 'lit')} en MCO)",
+        f"(en MCO : {mco_beds_text(float(row['lisp_mco_capacity']))})",
         f"HAD : {counted(row['had_capacity'], 'place')}",
         f"MSP : {french_number(row['msp_count'])}",
     ]

@@ -30,6 +30,12 @@ LISP_MCO_NOTE = (
     "MCO (PALIA_A2) : {beds} ici."
 )
 """How the LISP capacity relates to the count the national observatory publishes, in French."""
+MCO_UNKNOWN = "non disponible (un site de LISP sans le détail par secteur, d'une liste de sites)"
+
+
+def mco_beds_text(beds: float) -> str:
+    """LISP beds in MCO as counted text, or why they are not available."""
+    return counted(beds, "lit") if np.isfinite(beds) else MCO_UNKNOWN
 DEPARTEMENT_COLUMNS = {
     "departement": "Code",
     "nom": "Département",
@@ -161,7 +167,7 @@ def indicators_markdown(
             for r in totals.itertuples()
         ],  # fmt: skip
     )
-    lines += ["", LISP_MCO_NOTE.format(beds=counted(national["lisp_mco_capacity"], "lit")), ""]
+    lines += ["", LISP_MCO_NOTE.format(beds=mco_beds_text(float(national["lisp_mco_capacity"]))), ""]
     lines += [f"Population des {len(table)} départements : {french_number(national['population'])} habitants.", ""]
     lines += [
         f"{SERVICE_NAMES[r.service]} : offre inconnue dans {french_number(r.departements_unknown)} département(s), "

@@ -10,7 +10,9 @@ from ..constants import SERVICES, UNITS
 from ..france.indicators import GapRule, national_values
 from ._classes import value_text
 from .change_report import signed
-from .report import SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table
+from .report import (
+    MCO_UNKNOWN, SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table, mco_beds_text,
+)  # fmt: skip
 
 RATES = {
     "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
@@ -52,9 +54,10 @@ def _lisp_mco_rows(area: pd.Series, france: pd.Series, source: str) -> list[list
     """The LISP beds in acute care (MCO) and their rate, as the national palliative-care observatory counts them."""
     return [
         ["dont lits en MCO (décompte publié par l'Observatoire national des soins palliatifs, PALIA_A2)",
-         *(counted(v["lisp_mco_capacity"], "lit") for v in (area, france)), source],
+         *(mco_beds_text(float(v["lisp_mco_capacity"])) for v in (area, france)), source],
         ["Lits identifiés en MCO pour 1000 habitants",
-         *(value_text("lisp_mco_per_1000", float(v["lisp_mco_per_1000"])) for v in (area, france)), source],
+         *(value_text("lisp_mco_per_1000", float(v["lisp_mco_per_1000"])) if np.isfinite(v["lisp_mco_per_1000"])
+           else MCO_UNKNOWN for v in (area, france)), source],
     ]  # fmt: skip
 
 
