@@ -99,7 +99,8 @@ def main() -> None:
         command = [sys.executable, "-m", "coverage", *arguments_of("directory", {
             "access": access, "nearest": run / "data/processed/nearest_sites.csv",
             "facilities": run / "data/processed/facilities.csv", "population": run / "data/raw/population.json",
-            "label": "France", "maps": {}, "settings": SETTINGS, "sites_per_service": 3, "page": page,
+            "label": "France", "maps": {}, "settings": SETTINGS, "sites_per_service": 3,
+            "drive_time_min": 30, "page": page,
         })]  # fmt: skip
         job = measured(command, arguments.cap_gb) | {"page_mb": round(page.stat().st_size / 2**20, 2)}
         chromium = in_chromium(page, work / "profile")

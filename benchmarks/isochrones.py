@@ -121,9 +121,11 @@ def split(run: Path, scratch: Path) -> dict:
                   buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], fitted=fitted,
                   network=network, warnings=scratch / "warnings.csv")  # fmt: skip
     steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
-                 origin=source["path"], codes=codes, settings=settings, editions=editions,
-                 alternative=CONFIG["speeds"]["alternative"], access=access, sites=scratch / "sites.csv",
-                 coverage=scratch / "coverage.csv", times=times, warnings=scratch / "warnings_access.csv")  # fmt: skip
+                 population_by_age=run / "data/raw/population_by_age.xls", origin=source["path"], codes=codes,
+                 settings=settings, editions=editions, alternative=CONFIG["speeds"]["alternative"],
+                 age_year=CONFIG["population_75_plus"]["year"], access=access, sites=scratch / "sites.csv",
+                 coverage=scratch / "coverage.csv", critical=scratch / "critical.csv", times=times,
+                 warnings=scratch / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
                      settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip
     parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]

@@ -108,11 +108,12 @@ def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: 
             "codes": codes, "buffer_km": buffer_km, "horizon_min": settings["horizon_min"],
             "speeds": CONFIG["speeds"], "fitted": [], "network": network, "warnings": out / "warnings.csv"}),
         "access": ("access", {
-            "network": network, "communes": communes, "facilities": facilities, "origin": str(source), "codes": codes,
+            "network": network, "communes": communes, "facilities": facilities,
+            "population_by_age": run / "data/raw/population_by_age.xls", "origin": str(source), "codes": codes,
             "settings": settings, "editions": {**CONFIG["editions"], "networks": []},
-            "alternative": CONFIG["speeds"]["alternative"], "access": access,
-            "sites": out / "access_sites.csv", "coverage": out / "coverage.csv", "times": times,
-            "warnings": out / "warnings_access.csv"}),
+            "alternative": CONFIG["speeds"]["alternative"], "age_year": CONFIG["population_75_plus"]["year"],
+            "access": access, "sites": out / "access_sites.csv", "coverage": out / "coverage.csv",
+            "critical": out / "critical_sites.csv", "times": times, "warnings": out / "warnings_access.csv"}),
         "isochrones": ("isochrones", {
             "network": network, "times": times, "access": access, "departements": boundaries, "codes": codes,
             "settings": settings, "isochrones": out / "isochrones.gpkg"}),

@@ -126,9 +126,11 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                   fitted=[processed / "calibration/speeds_fitted.yaml"], network=network_npz,
                   warnings=tmp_path / "warnings.csv")  # fmt: skip
     steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
-                 origin=network["path"], codes=codes, settings=settings, editions=editions,
-                 alternative=default_config["speeds"]["alternative"], access=access, sites=tmp_path / "access_sites.csv",
-                 coverage=tmp_path / "coverage_departement.csv", times=times,
+                 population_by_age=run / "data/raw/population_by_age.xls", origin=network["path"], codes=codes,
+                 settings=settings, editions=editions, alternative=default_config["speeds"]["alternative"],
+                 age_year=default_config["population_75_plus"]["year"], access=access,
+                 sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv",
+                 critical=tmp_path / "critical_sites.csv", times=times,
                  warnings=tmp_path / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
                      settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
@@ -136,7 +138,8 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                              e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
     steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
                           e2sfca=default_config["e2sfca"], scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
-    for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "e2sfca_commune.csv"):
+    for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "critical_sites.csv",
+                 "e2sfca_commune.csv"):
         one, merged = (sorted_rows(read_csv(folder / name)) for folder in (tmp_path, processed))
         pd.testing.assert_frame_equal(merged, one, check_exact=False, rtol=1e-9, obj=name)
     one, merged = (sorted_rows(pd.read_parquet(folder / "travel_times.parquet")) for folder in (tmp_path, processed))

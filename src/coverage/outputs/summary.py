@@ -17,7 +17,7 @@ from .report import (
 RATES = {
     "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
     "EMSP": ("inhabitants_per_emsp", "Habitants par équipe mobile (EMSP)"),
-    "LISP": ("lisp_per_1000", "Lits identifiés (LISP, tous secteurs) pour 1000 habitants"),
+    "LISP": ("lisp_per_1000", "LISP pour 1000 habitants (MCO, SSR, autres)"),
     "HAD": ("had_per_1000", "Places d'HAD pour 1000 habitants"),
     "MSP": ("msp_per_1000", "MSP pour 1000 habitants"),
 }
@@ -41,8 +41,7 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
         supply = [counted(v[f"{s}_count"], "site") if service == "MSP" else
                   f"{counted(v[f'{s}_capacity'], unit)} ({counted(v[f'{s}_count'], 'site')})"
                   for v in (area, france)]  # fmt: skip
-        rows.append([f"{SERVICE_NAMES[service]} ({service}{', tous secteurs' if service == 'LISP' else ''})",
-                     *supply, source])  # fmt: skip
+        rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
         column, title = RATES[service]
         rows.append([title, *(value_text(column, float(v[column])) for v in (area, france)), source])
         if service == "LISP":
@@ -51,13 +50,13 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
 
 
 def _lisp_mco_rows(area: pd.Series, france: pd.Series, source: str) -> list[list[str]]:
-    """The LISP beds in acute care (MCO) and their rate, as the national palliative-care observatory counts them."""
+    """The LISP beds in acute care (MCO) and their rate, as the national palliative-care observatory counts them
+    (one row: the summary holds on one page)."""
     return [
-        ["dont lits en MCO (décompte publié par l'Observatoire national des soins palliatifs, PALIA_A2)",
-         *(mco_beds_text(float(v["lisp_mco_capacity"])) for v in (area, france)), source],
-        ["Lits identifiés en MCO pour 1000 habitants",
-         *(value_text("lisp_mco_per_1000", float(v["lisp_mco_per_1000"])) if np.isfinite(v["lisp_mco_per_1000"])
-           else MCO_UNKNOWN for v in (area, france)), source],
+        ["dont lits en MCO (Observatoire national, PALIA_A2)",
+         *(f"{mco_beds_text(float(v['lisp_mco_capacity']))} "
+           f"({value_text('lisp_mco_per_1000', float(v['lisp_mco_per_1000']))} pour 1000 hab.)"
+           if np.isfinite(v["lisp_mco_capacity"]) else MCO_UNKNOWN for v in (area, france)), source],
     ]  # fmt: skip
 
 

@@ -557,7 +557,8 @@ def directory(
     )
     facilities_table = read_csv(facilities)
     entries = directory_entries(places, read_csv(nearest), facilities_table, sites_per_service)
-    alone = sites_without_backup(access_table, list(settings["directions"]), [drive_time_min], area="departement")
+    routed = [s for s in settings["directions"] if f"{s.lower()}_backup_minutes" in access_table]  # else: none
+    alone = sites_without_backup(access_table, routed, [drive_time_min], area="departement")
     payload = directory_payload(places, entries, facilities_table, settings["directions"], maps,
                                 backup_text(alone, label))  # fmt: skip
     method = directory_method(settings["horizon_min"])
