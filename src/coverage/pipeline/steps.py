@@ -639,11 +639,12 @@ def report(
     rules = [GapRule.from_config(entry) for entry in gaps]
     captions = {picture: picture_caption(picture, titles) for picture in pictures}
     relative = {captions[p]: os.path.relpath(p, markdown.parent) for p in pictures}
-    cited = _editions(read_csv(facilities), editions)
+    facilities_table, access_table = read_csv(facilities), read_csv(access)
+    cited = _editions(facilities_table, editions)
     coverage_table = read_csv(coverage)
     changes_table = read_csv(change[0]) if change else None
     quoted = (changes_table, read_csv(change[1]), change_layers) if change else None
-    caveats = capacity_caveats([read_csv(path) for path in [*earlier, facilities]], codes)
+    caveats = capacity_caveats([*map(read_csv, earlier), facilities_table], codes)
     summary = summary_section(label, indicators_table, codes, rules, cited, coverage_table, drive_time_min, quoted,
                               caveats)  # fmt: skip
     if changes_table is not None:
@@ -654,7 +655,7 @@ def report(
         rules,
         national_values(indicators_table),
         coverage_table,
-        read_csv(access),
+        access_table,
         read_csv(scores),
         {_service_of(path): read_csv(path) for path in siting},
         relative,
@@ -665,7 +666,7 @@ def report(
         change_section(changes_table, codes, caveats) if changes_table is not None else [],
         summary,
         os.path.relpath(ranking, markdown.parent),
-        _backup_lines(read_csv(access), indicators_table, read_csv(facilities), label, settings["access"],
+        _backup_lines(access_table, indicators_table, facilities_table, label, settings["access"],
                       drive_time_min),  # fmt: skip
     )
     write_text(text, markdown)
