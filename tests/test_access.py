@@ -13,6 +13,7 @@ from shapely.geometry import box
 from coverage.core.access import (
     AccessModel,
     Router,
+    catchments,
     commune_access,
     coverage_by_departement,
     population_points,
@@ -334,3 +335,30 @@ def test_sites_without_backup_counted_by_hand():
     assert (b30.population_without_backup, b30.median_backup_min) == (400, 90.0)
     assert (c30.population_served, c30.population_without_backup) == (0, 0) and ("02", "C", 30) not in rows
     assert len(table) == 6
+
+
+def test_catchments_by_hand():
+    """Three communes go to A, one to B, one reaches no site; C is nobody's nearest: each site's people, capacity
+    per 100,000 (of them, and of those aged 75+), median and longest minutes, by hand."""
+    communes = pd.DataFrame({
+        "commune": ["1", "2", "3", "4", "5"], "population": [1000, 3000, 1000, 4000, 500],
+        "population_75_plus": [100.0, 300.0, 100.0, 800.0, 50.0],
+        "usp_minutes": [5.0, 20.0, 40.0, 10.0, np.nan], "usp_nearest": ["A", "A", "A", "B", ""],
+    })  # fmt: skip
+    sites = pd.DataFrame({"finess": ["A", "B", "C"], "capacity": [10.0, 2.0, 5.0]})
+    table = catchments(communes, sites, "USP", "capacity", site_id="finess").set_index("finess")
+    assert table.loc["A", ["communes", "population", "population_75_plus"]].tolist() == [3, 5000, 500]
+    assert table.loc["A", "capacity_per_100k"] == pytest.approx(10 / 5000 * 1e5)
+    assert table.loc["A", "capacity_per_100k_75plus"] == pytest.approx(10 / 500 * 1e5)
+    assert (table.loc["A", "median_min"], table.loc["A", "max_min"]) == (20.0, 40.0)
+    assert table.loc["B", "capacity_per_100k"] == pytest.approx(2 / 4000 * 1e5)
+    assert table.loc["C", ["communes", "population"]].tolist() == [0, 0] and np.isnan(table.loc["C", "capacity_per_100k"])
+
+
+@pytest.mark.parametrize("order", [["2B0000003", "2B0000002"], ["2B0000002", "2B0000003"]])
+def test_two_sites_at_one_address_report_the_smaller_finess_and_back_each_other_up(order):
+    """Two USP at the same point tie for every commune: the smaller FINESS is the nearest, whatever the order of the
+    table, and each is the other's backup (at the same minutes)."""
+    same = pd.DataFrame({"finess": order, "service": "USP", "departement": "2B", "lon": 9.0, "lat": 42.0})
+    result = commune_access(Router(line_network()), communes(), same, MODEL).communes.iloc[0]
+    assert result["usp_nearest"] == "2B0000002" and result["usp_backup_minutes"] == result["usp_minutes"]

@@ -134,3 +134,41 @@ def test_the_directory_card_says_how_many_people_only_that_site_serves(run: Path
         card = browser.evaluate(f"document.querySelector('.site[data-finess=\"{site}\"] .relais').textContent")
     people = f"{totals.loc[('USP', site), 'population_without_backup']:,}".replace(",", "\u202f")
     assert card.startswith(f"Seul site du service à moins de {drive:g} min pour {people} habitants (Corse)")
+
+
+@pytest.mark.parametrize("service", ["USP", "EMSP"])
+def test_each_commune_is_in_the_catchment_of_its_nearest_site_by_another_search(run: Path, service: str):
+    """Each commune in the catchment of the first site of nearest_sites.csv (one bounded search per site: another
+    kernel than the access step's), each catchment's people and capacity per 100,000 summed here; every commune
+    in one catchment."""
+    table = read_table(run / f"data/processed/catchments_{service.lower()}.csv").set_index("finess")
+    nearest = read_table(run / "data/processed/nearest_sites.csv").query(f"service == '{service}' and rank == 1")
+    access = read_table(run / "data/processed/access_commune.csv").set_index("commune")
+    first = nearest.set_index("commune")["finess"]
+    assert table["communes"].sum() == len(access) == len(first)
+    people = access["population"].groupby(first.reindex(access.index)).sum()
+    assert table.loc[people.index, "population"].tolist() == people.tolist()
+    facilities = read_table(run / "data/processed/facilities.csv").query(f"service == '{service}'")
+    capacity = facilities.drop_duplicates("finess").set_index("finess")["capacity" if service == "USP" else "emsp_fte"]
+    expected = capacity.loc[people.index] / people * 1e5
+    assert np.allclose(table.loc[people.index, "capacity_per_100k"], expected)
+
+
+def test_the_region_map_draws_each_catchment_once(run: Path, tmp_path: Path):
+    """In Chromium: the USP layer, once shown, draws one merged polygon per catchment of critical_sites' région; a
+    popup gives the site's people and beds per 100,000."""
+    from browser import Browser
+
+    table = read_table(run / "data/processed/catchments_usp.csv")
+    with Browser(tmp_path / "profile") as browser:
+        browser.open((run / "maps/corse.html").as_uri())
+        browser.evaluate("""[...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+          .find(l => l.textContent.trim() === 'Aires de recrutement USP').querySelector('input').click(), 1""")
+        drawn = browser.evaluate("document.querySelectorAll('path.coverage-catchment').length")
+        browser.evaluate("document.querySelector('path.coverage-catchment').dispatchEvent("
+                         "new MouseEvent('click', {bubbles: true})), 1")  # fmt: skip
+        popup = browser.evaluate("document.querySelector('.leaflet-popup-content').innerText")
+        assert browser.script_errors() == []
+    assert drawn == (table["communes"] > 0).sum() == 2
+    site = table[table["name"] == popup.splitlines()[0].removeprefix("Aire de recrutement : ")].iloc[0]
+    assert f"{site.population:,} habitants".replace(",", "\u202f") in popup

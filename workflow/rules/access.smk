@@ -258,11 +258,14 @@ rule capacity_access:
         travel_times="data/processed/travel_times.parquet",
         access="data/processed/access_commune.csv",
         facilities=rules.facilities.output.csv,
+        indicators="data/processed/indicators_departement.csv",
     output:
         scores="data/processed/e2sfca_commune.csv",
+        catchment_tables=[f"data/processed/catchments_{service.lower()}.csv" for service in CATCHMENT_SERVICES],
     params:
         settings=access_settings(),
         e2sfca=config["e2sfca"],
+        catchment_services=CATCHMENT_SERVICES,
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),

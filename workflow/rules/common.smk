@@ -173,6 +173,7 @@ DEPARTEMENT_TABLES = [
     "travel_times.parquet",
     "nearest_sites.csv",
 ] + [f"siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")]
+CATCHMENT_SERVICES = [service for service in config["catchments"]["services"] if service in config["access"]["directions"]]
 RUN_TABLES = DEPARTEMENT_TABLES + ["e2sfca_commune.csv"]
 REGION_TABLES = [table for table in DEPARTEMENT_TABLES if table != "travel_times.parquet"]  # what maps and reports read
 

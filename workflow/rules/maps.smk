@@ -61,6 +61,7 @@ rule area_map:
         communes=rules.communes.output.communes,
         departements="data/raw/departements.geojson",
         siting=[f"{REGION_FOLDER}/siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")],
+        catchment_tables=rules.capacity_access.output.catchment_tables,
     output:
         page="maps/{region}.html",
     params:
@@ -155,6 +156,7 @@ rule report:
         driven=CALIBRATION_OUTPUTS[3:4],
         judged=CALIBRATION_OUTPUTS[2:3],
         fitted=FITTED_SPEEDS,
+        catchment_tables=rules.capacity_access.output.catchment_tables,
         change=CHANGE_OUTPUTS[:2],
     output:
         markdown="reports/{region}.md",

@@ -5,6 +5,7 @@ PUBLISHED = [
     *rules.html_map.output,
     *expand("maps/static/{indicator}.png", indicator=list(config["maps"]["indicators"])),
     *expand("data/processed/{table}", table=RUN_TABLES),
+    *rules.capacity_access.output.catchment_tables,
     *expand("maps/{region}.html", region=REGIONS),
     *expand("maps/annuaire-{region}.html", region=REGIONS),
     *expand("reports/{region}.{suffix}", region=REGIONS, suffix=["md", "html", "pdf"]),

@@ -178,9 +178,10 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
 
 
 def service_sites(facilities: pd.DataFrame, service: str, *, site_id: str = SITE_ID) -> pd.DataFrame:
-    """Located sites of one service (one row per site, as identified by the ``site_id`` column)."""
+    """Located sites of one service (one row per site, as identified by the ``site_id`` column), in the order of
+    their ids: a tie between sites goes to the smaller id."""
     sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
-    return sites.drop_duplicates(site_id).reset_index(drop=True)
+    return sites.drop_duplicates(site_id).sort_values(site_id, kind="stable").reset_index(drop=True)
 
 
 def snapped_sites(
@@ -338,14 +339,26 @@ def commune_access(
         node_seconds[service] = (nearest.seconds, direction)
         seconds = nearest.seconds[points.node] + commune_offroad
         backup = nearest.backup[points.node] + commune_offroad
-        site = nearest.site[points.node]
-        reached = points.on_network & (seconds <= model.horizon_min * 60)
         codes = sites[site_id].to_numpy()[usable]
+        site = first_of_colocated(codes, snapped.node[usable], snapped.distance_m[usable])[nearest.site[points.node]]
+        reached = points.on_network & (seconds <= model.horizon_min * 60)
         s = service.lower()
         access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
         access[f"{s}_nearest"] = np.where(reached, codes[np.clip(site, 0, None)] if len(codes) else "", "")
         access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
+
+
+def first_of_colocated(codes: np.ndarray, nodes: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """For each site, the position of the site with the smallest code snapped to the same node from the same
+    distance (itself when alone); one more entry, -1, so that an unreached node's ``-1`` stays -1.
+
+    Such sites (two establishments at one address) tie for every commune: the search reports either, and this
+    makes it the smaller code, whatever the order of the sites."""
+    frame = pd.DataFrame({"code": codes, "node": nodes, "distance": distances})
+    first = frame.sort_values("code", kind="stable").groupby(["node", "distance"], sort=False).head(1)
+    representative = frame.merge(first.reset_index(), on=["node", "distance"], how="left")["index"]
+    return np.append(representative.to_numpy(np.int64), -1)
 
 
 def save_node_times(node_seconds: dict[str, tuple[np.ndarray, str]], path: str | Path) -> None:
@@ -431,6 +444,44 @@ def sites_without_backup(
         [area, "service", "threshold_min", "population_without_backup", site_id],
         ascending=[True, True, True, False, True], ignore_index=True,
     )
+
+
+def catchments(
+    communes: pd.DataFrame, sites: pd.DataFrame, service: str, capacity: str, *, site_id: str = SITE_ID,
+) -> pd.DataFrame:  # fmt: skip
+    """Each site's travel-time catchment: the communes whose nearest site of ``service`` by road it is, their
+    people, and the site's capacity per 100,000 of them.
+
+    Unlike E2SFCA (:func:`coverage.core.e2sfca.e2sfca_scores`), which shares each site's capacity over every
+    commune within reach, weighted by time, a catchment gives each commune one site, its nearest: the population a
+    unit or a team answers for first. ``communes`` is the :attr:`Access.communes` table (``S_nearest``,
+    ``S_minutes``, ``population``; a ``population_75_plus`` column is summed too); ``sites`` the service's sites
+    with ``site_id`` and the ``capacity`` column (each site once; those nearest to no commune get an empty
+    catchment). Communes reaching no site within the horizon are in none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id``, ``capacity``, ``communes``, ``population``, ``capacity_per_100k``, ``median_min`` and
+        ``max_min`` (minutes of its communes, the median by population), and with ``population_75_plus`` that
+        column and ``capacity_per_100k_75plus``; a site without people has no rate (empty).
+    """
+    s = service.lower()
+    own = sites.drop_duplicates(site_id).set_index(site_id)[capacity].astype(float)
+    reached = communes[communes[f"{s}_nearest"].fillna("").isin(own.index)]
+    summed = ["population", *(["population_75_plus"] if "population_75_plus" in communes else [])]
+    groups = reached.groupby(f"{s}_nearest")
+    table = pd.DataFrame({"capacity": own, "communes": groups.size()}).fillna({"communes": 0})
+    table = table.join(groups[summed].sum()).fillna(dict.fromkeys(summed, 0))
+    table["median_min"] = groups.apply(lambda g: population_quantile(g[f"{s}_minutes"].to_numpy(float),
+                                                                     g["population"].to_numpy(float), 0.5))  # fmt: skip
+    table["max_min"] = groups[f"{s}_minutes"].max()
+    rates = {"population": "capacity_per_100k", "population_75_plus": "capacity_per_100k_75plus"}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for column in summed:
+            table[rates[column]] = (table["capacity"] / table[column].astype(float) * 1e5).where(table[column] > 0)
+    table = table.astype({"communes": int, "population": int})
+    return table.rename_axis(site_id).reset_index().sort_values([site_id], ignore_index=True)
 
 
 def coverage_by_departement(

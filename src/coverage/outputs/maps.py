@@ -155,11 +155,45 @@ def _alone_entries(alone: pd.DataFrame, sites: pd.DataFrame) -> list[dict]:
     return entries
 
 
+CATCHMENT_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+
+
+def _catchment_popup(service: str, site: pd.Series) -> str:
+    """Popup of a catchment: the site, its communes and people, its capacity per 100,000 of them."""
+    unit = "ETP" if service == "EMSP" else "lits"
+    return (
+        f"<b>Aire de recrutement : {html.escape(str(site['name']))}</b><br>{SERVICE_NAMES[service]}<br>"
+        f"{french_number(site['communes'])} communes, {french_number(site['population'])} habitants "
+        f"(dont {french_number(site['population_75_plus'])} de 75 ans et plus, estimation)<br>"
+        f"Capacité : {french_number(site['capacity'], 2 if service == 'EMSP' else 0)} {unit}, soit "
+        f"{french_number(site['capacity_per_100k'], 2)} pour 100 000 habitants, "
+        f"{french_number(site['capacity_per_100k_75plus'], 2)} pour 100 000 de 75 ans et plus"
+    )
+
+
+def _catchment_entries(communes: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[dict]:
+    """Each service's catchments drawn on the area: the positions of the area's communes each site is nearest to
+    (the page merges their polygons), a colour, and the popup of the whole catchment (its communes beyond the area
+    included)."""
+    entries = []
+    for service, table in tables.items():
+        nearest = communes[f"{service.lower()}_nearest"].fillna("")
+        sites = table.set_index("finess")
+        rows = []
+        for number, (finess, positions) in enumerate(nearest.groupby(nearest).groups.items()):
+            if finess in sites.index:
+                rows.append({"communes": [int(i) for i in positions], "color": number % len(CATCHMENT_COLORS),
+                             "popup": _catchment_popup(service, sites.loc[finess])})  # fmt: skip
+        entries.append({"service": service, "catchments": rows})
+    return entries
+
+
 def build_area_map(
     label: str, communes: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame, sites: pd.DataFrame,
     departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
     editions: list[str], siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None, *,
     region: str = "", national: str = "index.html", alone: pd.DataFrame | None = None,
+    catchments: dict[str, pd.DataFrame] | None = None,
 ) -> folium.Map:  # fmt: skip
     """Drive-time map of a study area.
 
@@ -185,6 +219,9 @@ def build_area_map(
     alone
         The sites without backup of the whole area at one threshold
         (:func:`coverage.core.access.sites_without_backup`), drawn per service as circles sized by their people.
+    catchments
+        Service -> the catchment of each site of the run (:func:`coverage.core.access.catchments`, named), drawn
+        as the area's communes each site is nearest to, merged.
     """
     services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
     classes = minute_classes(thresholds_min, horizon_min)
@@ -229,6 +266,7 @@ def build_area_map(
         "siting": _siting_entries(siting or {}, {code: i for i, code in enumerate(communes["commune"])}),
         "siting_colors": list(SITING_COLORS),
         "alone": _alone_entries(alone, sites) if alone is not None else [],
+        "catchments": _catchment_entries(communes, catchments or {}), "catchment_colors": list(CATCHMENT_COLORS),
         "alone_threshold": float(alone["threshold_min"].iloc[0]) if alone is not None and len(alone) else None,
         "view": [[south, west], [north, east]],
         "sources": f"{label} — sources : " + " ; ".join(editions),

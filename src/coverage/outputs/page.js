@@ -568,9 +568,26 @@ function coverageAreaMap(map, DATA) {
               });
             })};
   });
+  // Each service's catchments: the communes each site is nearest to, merged along the borders they share.
+  var geometries = [];
+  (DATA.topology.objects.communes ? DATA.topology.objects.communes.geometries : []).forEach(function (g) {
+    geometries[g.properties.i] = g;
+  });
+  var catchments = DATA.catchments.map(function (entry) {
+    return {label: "Aires de recrutement " + entry.service, shown: false, layer: lazy(function (group) {
+      entry.catchments.forEach(function (catchment) {
+        var parts = catchment.communes.map(function (i) { return geometries[i]; }).filter(Boolean);
+        if (!parts.length) return;
+        var color = DATA.catchment_colors[catchment.color];
+        L.geoJSON(topojson.merge(DATA.topology, parts), {style: function () {
+          return {fillColor: color, fillOpacity: 0.55, color: "#000", weight: 3, className: "coverage-catchment"};
+        }}).bindPopup(catchment.popup, {maxWidth: 320}).addTo(group);
+      });
+    })};
+  });
   var clusters = S.siteClusters(DATA.site_services, DATA.sites);
   S.controls(map, [{label: "Fond de carte OpenStreetMap (en ligne)", layer: S.osmTiles(), shown: true}].concat(
-    isochrones, [outlines], clusters, proposals, alone));
+    isochrones, [outlines], clusters, proposals, alone, catchments));
   map.on("overlayadd overlayremove", drawLegend);
 
   show(state.service.title);

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..constants import UNITS
 from ..core.calibration import unjudged_counts
 from ..errors import ConfigError
 from ..france.candidates import CandidateRule
@@ -226,6 +227,34 @@ def _weighted_quantiles(values: pd.Series, weights: pd.Series, quantiles: tuple[
     return [float(values.to_numpy()[order][np.searchsorted(cumulative, q)]) for q in quantiles]
 
 
+def catchment_section(tables: dict[str, pd.DataFrame], codes: list[str], e2sfca: str) -> list[str]:
+    """Each service's catchments of the area's sites: the communes whose nearest site it is by road, their people
+    and the capacity per 100,000 of them (:func:`coverage.core.access.catchments`, named)."""
+    lines = [
+        "## Aires de recrutement", "",
+        "Chaque commune est rattachée au site le plus proche par la route (à égalité, le plus petit numéro FINESS) : "
+        "l'aire de recrutement d'un site est l'ensemble des communes dont il est le plus proche. Contrairement à "
+        f"l'accessibilité tenant compte des capacités ({e2sfca}), qui partage la capacité de chaque site entre toutes "
+        "les communes à sa portée, une aire donne à chaque commune un seul site : la population dont une unité ou une "
+        "équipe répond en premier. Les habitants de 75 ans et plus sont estimés par la part de leur département.", "",
+    ]  # fmt: skip
+    for service, table in tables.items():
+        own = table[table["departement"].isin(codes)].sort_values(["departement", "population"],
+                                                                    ascending=[True, False])  # fmt: skip
+        unit = "ETP" if service == "EMSP" else UNIT_NAMES[UNITS[service]] + "s"
+        lines += [f"### {SERVICE_NAMES[service]} ({service})", ""]
+        lines += markdown_table(
+            ["Établissement", "FINESS", "Département", "Communes", "Habitants", "dont 75 ans et plus (estimation)",
+             f"Capacité ({unit})", "Pour 100 000 hab.", "Pour 100 000 hab. de 75 ans et plus", "Trajet médian"],
+            [[str(r.name), r.finess, r.departement, french_number(r.communes), french_number(r.population),
+              french_number(r.population_75_plus), french_number(r.capacity, 2 if service == "EMSP" else 0),
+              french_number(r.capacity_per_100k, 2), french_number(r.capacity_per_100k_75plus, 2),
+              minutes_text(r.median_min)]
+             for r in own.itertuples()],
+        ) + [""]  # fmt: skip
+    return lines
+
+
 def alone_text(threshold_min: float, people: float) -> str:
     """What a site without backup means to its people, in French (map popups, directory cards)."""
     return f"Seul site du service à moins de {threshold_min:g} min pour {french_number(people)} habitants"
@@ -297,13 +326,14 @@ def area_report_markdown(
     label: str, indicators: pd.DataFrame, rules: list[GapRule], national: pd.Series, coverage: pd.DataFrame,
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
     editions: list[str], method: dict, change_section: list[str] | None = None, summary: list[str] | None = None,
-    ranking: str | None = None, backup: list[str] | None = None,
+    ranking: str | None = None, backup: list[str] | None = None, catchment: list[str] | None = None,
 ) -> str:  # fmt: skip
     """The report of a study area for policy writers, in French; every number comes from the tables.
 
     ``change_section``: Markdown lines on the change between editions, placed after the supply; ``summary``:
     the summary page's lines, at the head; ``ranking``: the path of the départements' ranking picture, under
-    the supply table; ``backup``: the sites without backup (:func:`backup_section`), after the drive times.
+    the supply table; ``backup``: the sites without backup (:func:`backup_section`), after the drive times;
+    ``catchment``: the catchments (:func:`catchment_section`), after the capacity-aware access.
     """
     lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
     lines += summary or []
@@ -353,6 +383,7 @@ def area_report_markdown(
                 ]
             )
     lines += markdown_table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
+    lines += ["", *catchment] if catchment else []
     lines += ["", "## Propositions d'implantation", ""]
     lines += [
         (

@@ -19,6 +19,7 @@ from ..core.access import (
     Access,
     AccessModel,
     Router,
+    catchments,
     commune_access,
     coverage_by_departement,
     load_node_times,
@@ -65,6 +66,7 @@ from ..outputs.change_report import change_markdown, change_section
 from ..outputs.report import (
     area_report_markdown,
     backup_section,
+    catchment_section,
     capacity_caveats,
     html_to_pdf,
     indicators_markdown,
@@ -468,7 +470,8 @@ def select_departements(*, table: Path, codes: list[str], selected: Path) -> Non
 def area_map(
     *, access: Path, isochrones: Path, sites: Path, facilities: Path, communes: Path, departements: Path,
     siting: list[Path], codes: list[str], region: str, label: str, map_service: str, thresholds: list[float],
-    horizon_min: float, drive_time_min: float, directions: dict[str, str], editions: dict, page: Path,
+    horizon_min: float, drive_time_min: float, directions: dict[str, str], editions: dict,
+    catchment_tables: list[Path], page: Path,
 ) -> None:  # fmt: skip
     """The drive-time map of one study area (``maps/<region>.html``), with the siting proposals and the sites
     without backup within ``drive_time_min`` (of each service of ``directions``).
@@ -497,13 +500,15 @@ def area_map(
         },
         region=region,
         alone=sites_without_backup(places.assign(zone=label), list(directions), [drive_time_min], area="zone"),
+        catchments={_service_of(path): read_csv(path) for path in catchment_tables},
     )
     write_map(fmap, page)
 
 
-def _service_of(siting_table: Path) -> str:
-    """The service of a siting table, from its name (``siting_usp.csv``: USP)."""
-    return siting_table.stem.removeprefix("siting_").upper()
+def _service_of(table: Path) -> str:
+    """The service of a siting or catchment table, from its name (``siting_usp.csv``, ``catchments_usp.csv``:
+    USP)."""
+    return table.stem.removeprefix("siting_").removeprefix("catchments_").upper()
 
 
 def _router_and_communes(network: Path, access: Path, settings: dict) -> tuple[Router, pd.DataFrame, AccessModel]:
@@ -566,18 +571,38 @@ def directory(
 
 
 def capacity_access(
-    *, travel_times: Path, access: Path, facilities: Path, settings: dict, e2sfca: dict, scores: Path
-) -> None:
-    """E2SFCA access per commune and service, from the commune-site times of every département of the run.
+    *, travel_times: Path, access: Path, facilities: Path, indicators: Path, settings: dict, e2sfca: dict,
+    catchment_services: list[str], scores: Path, catchment_tables: list[Path],
+) -> None:  # fmt: skip
+    """E2SFCA access per commune and service, from the commune-site times of every département of the run, and
+    the travel-time catchment of each site of the ``catchment_services`` (``catchment_tables``, in that order).
 
     Each site's demand sums the communes of every département within its catchment, so the scores
     are computed once for the whole run, not per département.
     """
     places = read_csv(access)
+    facilities_table = read_csv(facilities)
     supply = {service: e2sfca["supply"][service] for service in settings["directions"]}
     steps = DecaySteps.from_config(e2sfca["steps"])
-    table = e2sfca_scores(pd.read_parquet(travel_times), places, read_csv(facilities), supply, steps)
+    table = e2sfca_scores(pd.read_parquet(travel_times), places, facilities_table, supply, steps)
     write_csv(with_sources(table, sources_of(places)), scores)
+    elderly = read_csv(indicators)[["departement", "population_75_plus"]].dropna()
+    places = places.assign(population_75_plus=estimated_elderly(places, elderly))
+    for service, path in zip(catchment_services, catchment_tables, strict=True):
+        write_csv(with_sources(_catchment_table(places, facilities_table, service, supply[service]),
+                               sources_of(places)), path)  # fmt: skip
+
+
+def _catchment_table(places: pd.DataFrame, facilities: pd.DataFrame, service: str, capacity: str) -> pd.DataFrame:
+    """The catchment of each located site of a service in the run's départements or nearest to one of its
+    communes, named, its département beside it, its people aged 75+ rounded (an estimate)."""
+    sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
+    table = catchments(places, sites, service, capacity).assign(service=service)
+    table = table.join(sites.drop_duplicates("finess").set_index("finess")["departement"], on="finess")
+    table = table[table["departement"].isin(places["departement"]) | (table["communes"] > 0)]
+    table = named_sites(table.round({"population_75_plus": 0}), facilities)
+    first = ["service", "finess", "name", "site_commune", "departement"]
+    return table[first + [column for column in table.columns if column not in first]]
 
 
 def siting(
@@ -620,7 +645,7 @@ def area_static_maps(
 def report(
     *, indicators: Path, coverage: Path, access: Path, scores: Path, siting: list[Path], pictures: list[Path],
     ranking: Path, facilities: Path, earlier: list[Path], validation: list[Path], driven: list[Path],
-    judged: list[Path], fitted: list[Path],
+    judged: list[Path], fitted: list[Path], catchment_tables: list[Path],
     change: list[Path], label: str, codes: list[str], gaps: list[dict], editions: dict, settings: dict,
     titles: dict[str, str], drive_time_min: float, change_layers: list[str], markdown: Path, html: Path,
 ) -> None:  # fmt: skip
@@ -649,6 +674,9 @@ def report(
                               caveats)  # fmt: skip
     if changes_table is not None:
         cited = [s for s in sources_of(changes_table) if s.startswith("SAE ") and s not in cited] + cited
+    method = method_notes({**settings, "speeds": adopt_fitted(settings["speeds"], fitted)},
+                          read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None,
+                          read_csv(judged[0]) if judged else None)  # fmt: skip
     text = area_report_markdown(
         label,
         indicators_table[indicators_table["departement"].isin(codes)],
@@ -660,14 +688,14 @@ def report(
         {_service_of(path): read_csv(path) for path in siting},
         relative,
         cited,
-        method_notes({**settings, "speeds": adopt_fitted(settings["speeds"], fitted)},
-                     read_csv(validation[0]) if validation else None, read_csv(driven[0]) if driven else None,
-                     read_csv(judged[0]) if judged else None),
+        method,
         change_section(changes_table, codes, caveats) if changes_table is not None else [],
         summary,
         os.path.relpath(ranking, markdown.parent),
         _backup_lines(access_table, indicators_table, facilities_table, label, settings["access"],
                       drive_time_min),  # fmt: skip
+        catchment_section({_service_of(path): read_csv(path) for path in catchment_tables}, codes,
+                          method["e2sfca"]),  # fmt: skip
     )
     write_text(text, markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", markdown.parent), html)
