@@ -45,7 +45,8 @@ def test_config_error_is_reported_without_traceback(tmp_path: Path):
         sys.executable, "-m", "coverage", "indicators", "--facilities", str(facilities),
         "--communes", str(tmp_path / "missing.gpkg"), "--departements", str(tmp_path / "missing.geojson"),
         "--unlisted", str(tmp_path / "missing.csv"), "--population-by-age", str(tmp_path / "missing.xls"),
-        "--age-year", "2023",
+        "--age-year", "2023", "--deaths", str(tmp_path / "missing.csv"), "--cancer-deaths", str(tmp_path / "missing.csv"),
+        "--need", "{}", "--origins", "{}", "--warnings", "d",
         "--gaps", json.dumps([{"id": "x", "indicator": "nope", "comparison": "below", "threshold": 1}]),
         "--editions", "{}", "--csv", "a", "--national", "b", "--markdown", "c",
     ]  # fmt: skip

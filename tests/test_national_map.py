@@ -115,7 +115,8 @@ def test_picking_an_indicator_redraws_the_map_and_a_ranking_equal_to_the_table(n
             assert browser.evaluate(FILLS) != before, "the map is redrawn"
         national_line = browser.evaluate("document.querySelector('#coverage-ranking text').textContent")
         assert browser.script_errors() == []
-    assert groups[:3] == ["Offre pour la population", "Offre pour les 75 ans et plus", "Évolution entre éditions"]
+    assert groups[:4] == ["Offre pour la population", "Offre pour les 75 ans et plus", "Offre rapportée aux décès (besoin)",
+                          "Évolution entre éditions"]
     assert {"usp_beds_per_100k", "had_per_100k_75plus", "change_usp_capacity", "time_usp"} <= set(options)
     # The national rate, from the table's sums: HAD places per 100,000 inhabitants aged 75 and over.
     known = values["had_capacity"] != ""
@@ -266,3 +267,21 @@ def test_the_region_map_paints_each_commune_in_the_class_of_its_minutes(run: Pat
         colour = expected(access.loc[code, f"{service.lower()}_minutes"])
         assert abs(alpha - 0.7 * 255) <= 1, (service, code)  # the fill's opacity; rounding of the canvas's alpha
         assert np.abs(np.array(painted) - [int(colour[i : i + 2], 16) for i in (1, 3, 5)]).max() <= 2, (service, code)
+
+
+def test_the_need_theme_ranks_the_departements_whose_deaths_are_given(national, tmp_path: Path):
+    """The « besoin » theme's indicators: the ranking holds the départements the deaths file gives; Mayotte, which
+    it does not give, reads « non disponible », and the legend says why."""
+    page, table = national
+    known = table.loc[table["usp_per_1000_deaths"] != "", "departement"]
+    with Browser(tmp_path / "profile") as browser:
+        opened(browser, page, 1366, 768)
+        groups = browser.evaluate("[...document.querySelectorAll('#coverage-indicator optgroup')].map(g => g.label)")
+        pick(browser, "usp_per_1000_deaths")
+        bars = ranking(browser)
+        mayotte = browser.evaluate("coverageExplorer.indicators['usp_per_1000_deaths'].texts[coverageExplorer.find('976')]")
+        legend = browser.evaluate("document.querySelector('.coverage-legend').innerText")
+        assert browser.script_errors() == []
+    assert "Offre rapportée aux décès (besoin)" in groups and len(known) == 100
+    assert sorted(code for code, _ in bars) == sorted(known)
+    assert mayotte == "non disponible" and "non disponible (la source des décès ne donne pas ce département)" in legend

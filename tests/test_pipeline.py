@@ -143,6 +143,41 @@ def test_people_aged_75_and_over_and_the_supply_set_against_them(run: Path):
     assert "estimations de population au 1er janvier 2023" in table["sources"].iloc[0]
 
 
+def test_supply_counted_against_deaths_from_the_files_own_cells(run: Path):
+    """Deaths read here with the csv module: USP and LISP beds per 1,000 deaths of 2023, EMSP per 10,000 deaths at
+    75+, USP + LISP beds per 1,000 cancer deaths of 2022, by département and for France (the 1,960 USP beds of SAE
+    2023 over the 637,324 deaths of the 100 départements INSEE gives); Mayotte, absent from INSEE's file, empty in
+    the tables, « non disponible » in the Markdown and listed in warnings.csv, naming the configured file."""
+    with open(SHARED / "population/deces-departements-ages-2019-2022-2023.csv", encoding="utf-8", newline="") as f:
+        rows = {r["Zone"].removeprefix("Dept_"): r for r in csv.DictReader(f, delimiter=";")}
+    deaths = pd.Series({code: int(r["Total_Deces2023"]) for code, r in rows.items()})
+    elderly = pd.Series({code: int(r["Total_75_84ans_Deces2023"]) + int(r["Total_85ans_plus_Deces2023"])
+                         for code, r in rows.items()})  # fmt: skip
+    cancer: Counter = Counter()
+    with open(SHARED / "population/deces-tumeurs-departements-1990-2022.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f, delimiter=";"):
+            cancer[r["departement_de_domicile"]] += int(r["effectif_de_deces"]) if r["annee_de_deces"] == "2022" else 0
+    table = read_table(run / "data/processed/indicators_departement.csv").set_index("departement")
+    known = table.drop(index="976")
+    assert known["deaths"].astype(int).to_dict() == deaths.to_dict()
+    assert np.allclose(known["usp_per_1000_deaths"], known["usp_capacity"] / deaths * 1000)
+    assert np.allclose(known["lisp_per_1000_deaths"], known["lisp_capacity"] / deaths * 1000)
+    assert np.allclose(known["emsp_per_10k_elderly_deaths"], known["emsp_count"] / elderly * 10_000)
+    beds = table["usp_capacity"] + table["lisp_capacity"]
+    assert np.allclose(table["palliative_beds_per_1000_cancer_deaths"], beds / pd.Series(cancer) * 1000)
+    assert table.loc["976", ["deaths", "usp_per_1000_deaths", "emsp_per_10k_elderly_deaths"]].isna().all()
+    totals = read_table(run / "data/processed/national_totals.csv").set_index("service")
+    assert deaths.sum() == 637_324 and known["usp_capacity"].sum() == 1960 - table.loc["976", "usp_capacity"]
+    assert totals.loc["USP", "per_1000_deaths"] == pytest.approx(known["usp_capacity"].sum() / 637_324 * 1000)
+    assert "Inserm CépiDc, décès de 2022" in table["sources"].iloc[0] and "décès domiciliés de 2023" in table["sources"].iloc[0]
+    markdown = (run / "data/processed/indicators_departement.md").read_text(encoding="utf-8")
+    mayotte = next(line for line in markdown.splitlines() if line.startswith("| Mayotte (976)"))
+    assert mayotte.count("non disponible") == 5 and "Non disponible pour Mayotte : la source ne donne pas" in markdown
+    warnings = read_table(run / "data/processed/warnings.csv")
+    listed = warnings[warnings["file"].str.endswith("deces-departements-ages-2019-2022-2023.csv")]
+    assert listed["id"].tolist() == ["976"] and "no deaths for this département in 2023" in listed["warning"].iloc[0]
+
+
 def test_every_departement_matches_an_independent_computation(run: Path):
     table = read_table(run / "data/processed/indicators_departement.csv").set_index("departement")
     assert len(table) == 101 and table.index.is_unique
@@ -243,7 +278,7 @@ def test_static_maps_are_pictures(run: Path, default_config):
     from matplotlib.image import imread
 
     pictures = sorted((run / "maps/static").glob("*.png"))
-    assert [p.stem for p in pictures] == sorted(default_config["maps"]["indicators"]) and len(pictures) == 11
+    assert [p.stem for p in pictures] == sorted(default_config["maps"]["indicators"]) and len(pictures) == 15
     for picture in pictures:
         height, width, _ = imread(picture).shape
         assert width > 1000 and height > 1000
@@ -271,7 +306,7 @@ def test_map_opens_offline_in_chromium_and_draws_its_layers(run: Path, tmp_path:
     assert sites == drawn.classes["coverage-site-usp"] + drawn.classes["coverage-site-emsp"] > 0
     picked = len(default_config["maps"]["indicators"]) + len(default_config["changes"]["maps"]) + len(SERVICES)
     assert drawn.tags["option"] - 101 == picked, "the picker's choices, beside the search's 101 départements"
-    assert drawn.tags["optgroup"] == 4 and drawn.classes["leaflet-control-layers-selector"] == 1 + 5 + 1
+    assert drawn.tags["optgroup"] == 5 and drawn.classes["leaflet-control-layers-selector"] == 1 + 5 + 1
     assert "leaflet-control-layers-expanded" not in drawn.classes, "overlays folded"
     assert "Évolution entre éditions" in dom and "Lits d'USP : évolution SAE 2021 → SAE 2023" in dom
     assert 'href="corse.html"' in dom
@@ -725,8 +760,13 @@ def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):
     assert table["sources"].unique().tolist() == [
         "FINESS (mis à jour jusqu'au 2021-01-08) ; SAE 2023 ; " + "INSEE, populations légales en vigueur au 1er janvier"
         " 2026 (découpage administratif 6.0.0) ; INSEE, estimations de population au 1er janvier 2023 (provisoires),"
-        " 75 ans et plus ; IGN Admin Express COG 2018, simplifié"
+        " 75 ans et plus ; IGN Admin Express COG 2018, simplifié ; INSEE, état civil, décès domiciliés de 2023 par"
+        " département et tranche d'âge (provisoires) ; Inserm CépiDc, décès de 2022 dont la cause initiale est une"
+        " tumeur, par département de domicile"
     ]
+    deaths = SHARED / "population/deces-departements-ages-2019-2022-2023.csv"
+    assert inputs["data/raw/deaths.csv"]["sha256"] == hashlib.sha256(deaths.read_bytes()).hexdigest()
+    assert inputs["data/raw/cancer_deaths.csv"]["edition"].startswith("Inserm CépiDc, décès de 2022")
     access = read_table(run / "data/processed/access_commune.csv")
     assert access["sources"].str.contains("© contributeurs OpenStreetMap (corse-drive.graphml) ; ", regex=False).all()
     assert access["sources"].str.endswith("IGN Admin Express, chefs-lieux des communes (2020, via comhisto)").all()

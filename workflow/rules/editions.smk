@@ -40,10 +40,13 @@ use rule indicators as edition_indicators with:
         communes=rules.communes.output.communes,
         departements="data/raw/departements.geojson",
         population_by_age="data/raw/population_by_age.xls",
+        deaths="data/raw/deaths.csv",
+        cancer_deaths="data/raw/cancer_deaths.csv",
     output:
         csv=f"{EDITION_FOLDER}/indicators_departement.csv",
         national=f"{EDITION_FOLDER}/national_totals.csv",
         markdown=f"{EDITION_FOLDER}/indicators_departement.md",
+        warnings=f"{EDITION_FOLDER}/logs/warnings_indicators.csv",
     wildcard_constraints:
         edition="|".join(re.escape(key) for key in SAE_EDITIONS),
     log:

@@ -66,6 +66,7 @@ rule logs:
             *expand("data/processed/logs/warnings_{step}_{departement}.csv", step=["network", "access"],
                     departement=DEPARTEMENTS),
             *(["data/processed/logs/warnings_calibration.csv"] if CALIBRATION_DEPARTEMENTS else []),
+            "data/processed/logs/warnings_indicators.csv",
         ],
     output:
         rejects="data/processed/rejects.csv",

@@ -61,7 +61,7 @@ rule raw_file:
     output:
         target="data/raw/{name}.{ext}",
     wildcard_constraints:
-        name="finess|population|population_by_age|departements|chefs_lieux|reference_times|reference_sites",
+        name="finess|population|population_by_age|deaths|cancer_deaths|departements|chefs_lieux|reference_times|reference_sites",
         ext="csv|json|geojson|xls",
     params:
         relative=lambda wildcards: config["sources"][wildcards.name],

@@ -107,13 +107,52 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
 
 SERVICE_RATES = {"USP": ["usp_beds_per_100k"], "EMSP": ["inhabitants_per_emsp"], "LISP": ["lisp_mco_per_1000"]}
 
+NEED_RATES = {
+    "usp_per_1000_deaths": (["usp_capacity"], "deaths", 1000),
+    "lisp_per_1000_deaths": (["lisp_capacity"], "deaths", 1000),
+    "emsp_per_10k_elderly_deaths": (["emsp_count"], "deaths_75_plus", 10_000),
+    "palliative_beds_per_1000_cancer_deaths": (["usp_capacity", "lisp_capacity"], "cancer_deaths", 1000),
+}
+"""Supply counted against need (palliative need follows deaths, cancer deaths first): indicator -> (the supply
+columns summed, the deaths column, per how many deaths)."""
+NEED_COUNTS = ("deaths", "deaths_75_plus", "cancer_deaths")
+
+
+def _need_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """Add each :data:`NEED_RATES` indicator where the deaths are given: empty where a source does not give the
+    département's deaths (Mayotte in INSEE's file), never 0."""
+    for indicator, (supply, deaths, per) in NEED_RATES.items():
+        if deaths in table:
+            table[indicator] = table[supply].astype(float).sum(axis=1, min_count=len(supply)) / table[deaths] * per
+    return table
+
+
+def _national_need_rates(table: pd.DataFrame, national: pd.Series) -> None:
+    """Each national :data:`NEED_RATES` value over the départements where both the supply and the deaths are
+    known, and the deaths summed where given."""
+    for column in [c for c in NEED_COUNTS if c in table]:
+        national[column] = table[column].sum(min_count=1)
+    for indicator, (supply, deaths, per) in NEED_RATES.items():
+        if deaths in table:
+            national[indicator] = _per_deaths(table, supply, deaths, per)
+
+
+def _per_deaths(table: pd.DataFrame, supply: list[str], deaths: str, per: float) -> float:
+    """The ``supply`` columns summed per ``per`` deaths, over the départements where both are known (NaN without
+    the deaths column)."""
+    if deaths not in table:
+        return np.nan
+    known = table[deaths].notna() & table[supply].notna().all(axis=1)
+    return float(table.loc[known, supply].to_numpy(float).sum() / table.loc[known, deaths].sum() * per)
+
 
 def national_values(table: pd.DataFrame) -> pd.Series:
     """National values: sums of counts, capacities and population, and the rates they give.
 
     A service's rates are over the population of the départements where it is known (``<s>_population``).
     """
-    summed = table.drop(columns=["nom"]).filter(regex=r"(_count|_capacity|population|_75_plus|usp_units|emsp_fte)$").sum()
+    summed = table.drop(columns=["nom", *NEED_COUNTS], errors="ignore")
+    summed = summed.filter(regex=r"(_count|_capacity|population|_75_plus|usp_units|emsp_fte)$").sum()
     national = _rates(summed.to_frame().T).iloc[0]
     for service in SERVICES:
         s = service.lower()
@@ -128,12 +167,13 @@ def national_values(table: pd.DataFrame) -> pd.Series:
         national[f"{s}_population"] = known["population"]
     if "lisp_mco_capacity" in table and (table["lisp_mco_capacity"].isna() & table["lisp_count"].notna()).any():
         national[["lisp_mco_capacity", "lisp_mco_per_1000"]] = np.nan  # a département's part unknown
+    _national_need_rates(table, national)
     return national
 
 
 def compute_indicators(
     facilities: pd.DataFrame, communes: pd.DataFrame, departements: pd.DataFrame, rules: list[GapRule],
-    unlisted: pd.DataFrame | None = None, elderly: pd.DataFrame | None = None,
+    unlisted: pd.DataFrame | None = None, elderly: pd.DataFrame | None = None, deaths: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:  # fmt: skip
     """Compute one row of indicators for every département of ``departements``.
 
@@ -155,6 +195,10 @@ def compute_indicators(
         ``departement``, ``population_75_plus``: adds that column and each service's capacity per
         100,000 inhabitants aged 75 and over (``<s>_per_100k_75plus``), the people palliative care
         mostly serves.
+    deaths
+        ``departement`` and any of ``deaths``, ``deaths_75_plus`` (deaths of residents, all causes) and
+        ``cancer_deaths`` (with their years, ``deaths_year``, ``cancer_deaths_year``): adds those columns and the
+        supply per deaths (:data:`NEED_RATES`), empty for a département the table does not give.
 
     Returns
     -------
@@ -171,7 +215,10 @@ def compute_indicators(
     )
     if elderly is not None:
         table["population_75_plus"] = elderly.set_index("departement")["population_75_plus"].reindex(codes).values
+    if deaths is not None:
+        table = table.join(deaths.set_index("departement").reindex(codes).astype(float))
     table = _rates(_unknown_where_unlisted(table.join(_service_columns(facilities, codes)), unlisted))
+    table = _need_rates(table)
     national = national_values(table)
     for rule in rules:
         if rule.indicator not in table.columns:
@@ -186,7 +233,9 @@ def compute_indicators(
 def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     """One row per service: sites, capacity, unit, the LISP beds in acute care (``capacity_mco``: SAE ``PALIA_A2``,
     the count the national palliative-care observatory publishes; empty for the other services), population where
-    the service is known, national rate, and départements without the service or where it is unknown."""
+    the service is known, national rate, the capacity per 1,000 deaths and per 1,000 cancer deaths and the sites per
+    10,000 deaths at 75 and over (over the départements whose deaths are given), and départements without the service
+    or where it is unknown."""
     rows = []
     for service in SERVICES:
         s = service.lower()
@@ -200,6 +249,9 @@ def national_totals(national: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
                 "population": int(national[f"{s}_population"]),
                 "per_1000": float(national[f"{s}_per_1000"]),
                 "per_100k_75plus": float(national.get(f"{s}_per_100k_75plus", np.nan)),
+                "per_1000_deaths": _per_deaths(table, [f"{s}_capacity"], "deaths", 1000),
+                "per_1000_cancer_deaths": _per_deaths(table, [f"{s}_capacity"], "cancer_deaths", 1000),
+                "sites_per_10k_deaths_75plus": _per_deaths(table, [f"{s}_count"], "deaths_75_plus", 10_000),
                 "departements": len(table),
                 "departements_without_service": int((table[f"{s}_count"] == 0).sum()),
                 "departements_unknown": int(table[f"{s}_count"].isna().sum()),

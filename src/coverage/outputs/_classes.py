@@ -15,6 +15,7 @@ NO_DATA_COLOR = "#d9d9d9"
 MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
 UNREACHED_COLOR = "#969696"
 NO_TEAM = "aucune équipe dans le département"
+NEED_MISSING = "non disponible"
 CLASSES = 5
 # Indicators where a higher value means less supply (reversed colours: dark is better covered).
 LESS_IS_BETTER = ("inhabitants_per_",)
@@ -52,15 +53,17 @@ def quantile_classes(values: pd.Series, indicator: str) -> Classes:
 def value_text(indicator: str, value: float) -> str:
     """French text of an indicator value (inhabitants per team: none when there is no team)."""
     if not np.isfinite(value):
-        return "aucune équipe" if indicator.startswith("inhabitants_per_") else "–"
+        return "aucune équipe" if indicator.startswith("inhabitants_per_") else NEED_MISSING if "_deaths" in indicator else "–"
     return french_number(value, value_decimals(indicator))
 
 
 def value_decimals(indicator: str) -> int:
     """Decimals an indicator's values are shown with: whole inhabitants, rates per 100,000 with 2, rates per
-    100,000 aged 75 and over with 1, rates per 1000 with 3."""
+    100,000 aged 75 and over and per deaths with 1, rates per 1000 with 3."""
     if indicator.startswith("inhabitants_per_"):
         return 0
+    if "_deaths" in indicator:
+        return 1
     return 2 if indicator.endswith("_per_100k") else 1 if indicator.endswith("_75plus") else 3
 
 

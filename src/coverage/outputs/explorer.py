@@ -30,7 +30,7 @@ from ._classes import (
 from .change_report import change_text
 from .maps import service_entries, site_rows
 from .page import Page, page_map, topology
-from .report import counted, decimals_of, french_number, gap_labels, mco_beds_text
+from .report import NEED_TITLES, NEED_UNKNOWN, counted, decimals_of, french_number, gap_labels, mco_beds_text
 
 INSETS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 """Départements drawn in an inset beside metropolitan France, with their inset's label."""
@@ -42,6 +42,7 @@ MAX_ZOOM = 10
 THEMES = {
     "population": "Offre pour la population",
     "elderly": "Offre pour les 75 ans et plus",
+    "need": "Offre rapportée aux décès (besoin)",
     "change": "Évolution entre éditions",
     "time": "Temps d'accès par la route (où il est calculé)",
 }
@@ -107,21 +108,27 @@ def supply_indicator(
     classes = quantile_classes(values, indicator)
     rows = legend_rows(classes, indicator)
     if values.isna().any():
-        rows.append((NO_DATA_COLOR, UNKNOWN_SUPPLY))
+        rows.append((NO_DATA_COLOR, NEED_UNKNOWN if indicator in NEED_TITLES else UNKNOWN_SUPPLY))
     gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
     gaps = table[gap_columns].fillna(False).astype(bool).any(axis=1) if gap_columns else pd.Series(False, table.index)
     national_value = float(national[indicator])
     return Indicator(
-        id=indicator, title=title, theme="elderly" if indicator.endswith("_75plus") else "population",
+        id=indicator, title=title, theme=_supply_theme(indicator),
         raw=raw[indicator].tolist(), colors=[classes.color_of(v) for v in values], texts=_texts(indicator, values),
         legend=rows, method=QUANTILE_METHOD, national=national_value if np.isfinite(national_value) else None,
         national_text=f"France : {value_text(indicator, national_value)}" if np.isfinite(national_value)
         else f"France : {NATIONAL_UNKNOWN}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
-        missing=NO_TEAM if indicator.startswith(LESS_IS_BETTER) else UNKNOWN_SUPPLY,
+        missing=NO_TEAM if indicator.startswith(LESS_IS_BETTER) else NEED_UNKNOWN if indicator in NEED_TITLES
+        else UNKNOWN_SUPPLY,
         better="low" if indicator.startswith(LESS_IS_BETTER) else "high",
         gaps=gaps.tolist(),
     )  # fmt: skip
+
+
+def _supply_theme(indicator: str) -> str:
+    """The picker's theme of a column of the indicators table: supply against deaths, the elderly or everyone."""
+    return "need" if indicator in NEED_TITLES else "elderly" if indicator.endswith("_75plus") else "population"
 
 
 def change_indicator(change: pd.DataFrame, raw: pd.DataFrame, national: pd.DataFrame, codes: list[str]) -> Indicator:
@@ -252,7 +259,7 @@ def national_indicators(
     national = national_values(table)
     supply = [supply_indicator(c, title, table, raw, rules, national, sources) for c, title in layers.items()]
     codes = table["departement"].tolist()
-    chosen = [ind for theme in ("population", "elderly") for ind in supply if ind.theme == theme]
+    chosen = [ind for theme in ("population", "elderly", "need") for ind in supply if ind.theme == theme]
     if changes is not None:
         by_departement, by_departement_raw, france = changes
         for indicator, rows in by_departement.groupby("indicator", sort=False):

@@ -34,6 +34,49 @@ LISP_MCO_NOTE = (
 MCO_UNKNOWN = "non disponible (un site de LISP sans le détail par secteur, d'une liste de sites)"
 
 
+NEED_TITLES = {
+    "usp_per_1000_deaths": "Lits d'USP pour 1000 décès",
+    "lisp_per_1000_deaths": "Lits identifiés (LISP, tous secteurs) pour 1000 décès",
+    "emsp_per_10k_elderly_deaths": "Équipes mobiles (EMSP) pour 10 000 décès à 75 ans et plus",
+    "palliative_beds_per_1000_cancer_deaths": "Lits d'USP et LISP pour 1000 décès par cancer",
+}
+"""The supply counted against deaths (:data:`coverage.france.indicators.NEED_RATES`), in French."""
+NEED_UNKNOWN = "non disponible (la source des décès ne donne pas ce département)"
+
+
+def need_section(table: pd.DataFrame, national: pd.Series) -> list[str]:
+    """Markdown lines: the supply counted against deaths in each département of ``table`` and in France, each
+    figure's year; « non disponible » with its reason where a source does not give the département."""
+    if "deaths" not in table:
+        return []
+    deaths_year, cancer_year = (int(table[c].dropna().iloc[0]) for c in ("deaths_year", "cancer_deaths_year"))
+    missing = table.loc[table["deaths"].isna(), "nom"].tolist() + table.loc[table["cancer_deaths"].isna(), "nom"].tolist()
+    lines = [
+        "## Offre rapportée aux décès", "",
+        "Le besoin en soins palliatifs suit les décès, ceux par cancer d'abord, plus que la population : l'offre "
+        f"rapportée aux décès domiciliés de {deaths_year} (INSEE, état civil), aux décès à 75 ans et plus, et aux décès "
+        f"par cancer de {cancer_year} (Inserm CépiDc, cause initiale). France : les départements dont les décès sont "
+        f"connus ({french_number(national['deaths'])} décès en {deaths_year}, "
+        f"{french_number(national['cancer_deaths'])} par cancer en {cancer_year})."
+        + (f" Non disponible pour {', '.join(dict.fromkeys(missing))} : la source ne donne pas ses décès." if missing else ""),
+        "",
+    ]  # fmt: skip
+    columns = ["deaths", "deaths_75_plus", "cancer_deaths", *NEED_TITLES]
+    header = ["Département", f"Décès {deaths_year}", "dont 75 ans et plus", f"Décès par cancer {cancer_year}",
+              *NEED_TITLES.values()]  # fmt: skip
+    rows = [[f"{row['nom']} ({row['departement']})", *(need_text(c, row[c]) for c in columns)]
+            for _, row in table.iterrows()]  # fmt: skip
+    rows.append(["France", *(need_text(c, national.get(c, np.nan)) for c in columns)])
+    return lines + markdown_table(header, rows) + [""]
+
+
+def need_text(column: str, value: float) -> str:
+    """A count of deaths or a supply per deaths in French; « non disponible » where unknown."""
+    if value is None or not np.isfinite(float(value)):
+        return "non disponible"
+    return french_number(float(value), 0 if column in ("deaths", "deaths_75_plus", "cancer_deaths") else 1)
+
+
 def mco_beds_text(beds: float) -> str:
     """LISP beds in MCO as counted text, or why they are not available."""
     return counted(beds, "lit") if np.isfinite(beds) else MCO_UNKNOWN
@@ -116,6 +159,8 @@ def rule_text(rule: GapRule, national: pd.Series) -> str:
 
 def decimals_of(indicator: str) -> int:
     """Decimals shown for an indicator: counts whole, FTE and rates with their precision."""
+    if "_deaths" in indicator:
+        return 1
     if indicator.endswith("_per_1000"):
         return 3
     if indicator.endswith(("_per_100k", "_fte")):
@@ -178,6 +223,7 @@ def indicators_markdown(
     lines += [""] if totals["departements_unknown"].any() else []
     lines += ["## Règles d'écart", ""]
     lines += [f"- **{rule.id}** — {rule_text(rule, national)}. Source : {rule.source}" for rule in rules]
+    lines += need_section(table, national)
     lines += ["", "## Indicateurs par département", ""]
     rows = [
         [_cell(c, row[c]) for c in DEPARTEMENT_COLUMNS] + ["; ".join(gap_labels(row, rules)) or "–"]
@@ -343,6 +389,7 @@ def area_report_markdown(
         for _, row in indicators.iterrows()
     ]
     lines += markdown_table([*DEPARTEMENT_COLUMNS.values(), "Écarts"], rows)
+    lines += ["", *need_section(indicators, national)] if "deaths" in indicators else []
     if ranking:
         lines += ["", f"![Classement des départements de la zone sur chaque indicateur d'offre]({ranking})", ""]
     lines += ["", *change_section] if change_section else []

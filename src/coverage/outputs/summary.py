@@ -11,7 +11,8 @@ from ..france.indicators import GapRule, national_values
 from ._classes import value_text
 from .change_report import signed
 from .report import (
-    MCO_UNKNOWN, SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table, mco_beds_text,
+    MCO_UNKNOWN, NEED_TITLES, SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table,
+    mco_beds_text, need_text,
 )  # fmt: skip
 
 RATES = {
@@ -58,6 +59,36 @@ def _lisp_mco_rows(area: pd.Series, france: pd.Series, source: str) -> list[list
            f"({value_text('lisp_mco_per_1000', float(v['lisp_mco_per_1000']))} pour 1000 hab.)"
            if np.isfinite(v["lisp_mco_capacity"]) else MCO_UNKNOWN for v in (area, france)), source],
     ]  # fmt: skip
+
+
+def _need_rows(rows: pd.DataFrame, area: pd.Series, france: pd.Series, editions: list[str]) -> list[list[str]]:
+    """The supply counted against deaths, two indicators a row (the summary holds on one page), each with the year
+    of its deaths and their source; « non disponible » where a source does not give the area's deaths."""
+    if "deaths" not in rows:
+        return []
+    deaths, cancer = (_year(rows, c) for c in ("deaths_year", "cancer_deaths_year"))
+    supply, insee, cepidc = (source_of(editions, p) for p in ("SAE", "INSEE, état civil", "Inserm CépiDc"))
+    pairs = [
+        ("usp_per_1000_deaths", deaths, "lisp_per_1000_deaths", deaths, f"{supply} ; {insee}"),
+        ("emsp_per_10k_elderly_deaths", deaths, "palliative_beds_per_1000_cancer_deaths", cancer,
+         f"{supply} ; {insee} ; {cepidc}"),
+    ]  # fmt: skip
+    return [
+        [f"{NEED_TITLES[first]} ({first_year}) ; {_lower_first(NEED_TITLES[second])} ({second_year})",
+         *(f"{need_text(first, v[first])} ; {need_text(second, v[second])}" for v in (area, france)), source]
+        for first, first_year, second, second_year, source in pairs
+    ]  # fmt: skip
+
+
+def _year(rows: pd.DataFrame, column: str) -> str:
+    """The year of a deaths source in the area's rows; « année inconnue » when no département has it."""
+    known = rows[column].dropna()
+    return str(int(known.iloc[0])) if len(known) else "année inconnue"
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with a lowercase first letter (a title after a semicolon)."""
+    return text[:1].lower() + text[1:]
 
 
 def _gap_rows(rows: pd.DataFrame, table: pd.DataFrame, rules: list[GapRule]) -> list[list[str]]:
@@ -130,6 +161,7 @@ def summary_section(
         ["Habitants de 75 ans et plus", french_number(area["population_75_plus"]),
          french_number(france["population_75_plus"]), source_of(editions, "INSEE, estimations")],
         *_supply_rows(area, france, editions),
+        *_need_rows(rows, area, france, editions),
         *_gap_rows(rows, table, rules),
         *_drive_rows(coverage, drive_time_min),
         *(_change_rows(changes[0], changes[1], codes, changes[2]) if changes is not None else []),

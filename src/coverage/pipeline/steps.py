@@ -56,6 +56,7 @@ from ..france.sources.chefs_lieux import load_chefs_lieux, missing_chefs_lieux
 from ..france.sources.finess import edition_label, load_finess
 from ..france.sources.own_sites import OwnList
 from ..france.sources.population import load_population, load_postcodes
+from ..france.sources.deaths import load_cancer_deaths, load_deaths, missing_deaths_warnings
 from ..france.sources.population_by_age import load_population_by_age
 from ..france.sources.emergency import emergency_sites, find_emergency_tables
 from ..france.sources.reference import load_reference_sites, load_reference_times
@@ -161,23 +162,34 @@ def _cited_by_row(table: pd.DataFrame, labels: dict) -> pd.DataFrame:
 
 
 def indicators(
-    *, facilities: Path, unlisted: Path, communes: Path, departements: Path, population_by_age: Path, age_year: int,
-    gaps: list[dict], editions: dict[str, str], csv: Path, national: Path, markdown: Path,
+    *, facilities: Path, unlisted: Path, communes: Path, departements: Path, population_by_age: Path, deaths: Path,
+    cancer_deaths: Path, age_year: int, need: dict, gaps: list[dict], editions: dict[str, str],
+    origins: dict[str, str], csv: Path, national: Path, markdown: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """Indicators by département (``csv``), national totals and the Markdown table for policy writers.
 
     ``unlisted``: the (département, service) pairs a national file does not cover, left unknown.
     ``population_by_age``: INSEE's estimates by age band, read for ``age_year`` (need-adjusted supply).
+    ``deaths``, ``cancer_deaths``: the deaths of ``need``'s years (supply against need); ``warnings`` lists the
+    départements they do not give, about the planner's files (``origins``).
     """
     table_facilities = read_csv(facilities)
     rules = [GapRule.from_config(entry) for entry in gaps]
     shapes = load_departements(departements)
-    elderly = load_population_by_age(population_by_age, age_year, set(shapes["code"]))
+    codes = set(shapes["code"])
+    elderly = load_population_by_age(population_by_age, age_year, codes)
+    counted = {"deaths": load_deaths(deaths, need["deaths_year"], codes),
+               "cancer_deaths": load_cancer_deaths(cancer_deaths, need["cancer_deaths_year"], codes)}  # fmt: skip
+    died = counted["deaths"].table.assign(deaths_year=counted["deaths"].year).merge(
+        counted["cancer_deaths"].table.assign(cancer_deaths_year=counted["cancer_deaths"].year), on="departement",
+        how="outer")  # fmt: skip
     table, sums = compute_indicators(
-        table_facilities, _read_communes(communes), shapes, rules, read_csv(unlisted), elderly
+        table_facilities, _read_communes(communes), shapes, rules, read_csv(unlisted), elderly, died
     )
     totals = national_totals(sums, table)
-    cited = _editions(table_facilities, editions)
+    cited = _editions(table_facilities, editions) + [editions["deaths"], editions["cancer_deaths"]]
+    write_csv(pd.concat([warnings_frame(origins[name], missing_deaths_warnings(result))
+                         for name, result in counted.items()], ignore_index=True), warnings)  # fmt: skip
     write_csv(with_sources(table, cited), csv)
     write_csv(with_sources(totals, cited), national)
     write_text(indicators_markdown(table, totals, sums, rules, cited), markdown)
@@ -666,6 +678,7 @@ def report(
     relative = {captions[p]: os.path.relpath(p, markdown.parent) for p in pictures}
     facilities_table, access_table = read_csv(facilities), read_csv(access)
     cited = _editions(facilities_table, editions)
+    cited += [editions[name] for name in ("deaths", "cancer_deaths") if name in editions]
     coverage_table = read_csv(coverage)
     changes_table = read_csv(change[0]) if change else None
     quoted = (changes_table, read_csv(change[1]), change_layers) if change else None
