@@ -125,6 +125,8 @@ def split(run: Path, scratch: Path) -> dict:
                  settings=settings, editions=editions, alternative=CONFIG["speeds"]["alternative"],
                  age_year=CONFIG["population_75_plus"]["year"], access=access, sites=scratch / "sites.csv",
                  coverage=scratch / "coverage.csv", critical=scratch / "critical.csv", times=times,
+                 ehpad=processed / "ehpad.csv", referral=CONFIG["referral"],
+                 **{f"referral_{kind}": scratch / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
                  warnings=scratch / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
                      settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip

@@ -113,7 +113,9 @@ def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: 
             "settings": settings, "editions": {**CONFIG["editions"], "networks": []},
             "alternative": CONFIG["speeds"]["alternative"], "age_year": CONFIG["population_75_plus"]["year"],
             "access": access, "sites": out / "access_sites.csv", "coverage": out / "coverage.csv",
-            "critical": out / "critical_sites.csv", "times": times, "warnings": out / "warnings_access.csv"}),
+            "critical": out / "critical_sites.csv", "times": times, "warnings": out / "warnings_access.csv",
+            "ehpad": run / "data/processed/ehpad.csv", "referral": CONFIG["referral"],
+            **{f"referral_{kind}": out / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")}}),
         "isochrones": ("isochrones", {
             "network": network, "times": times, "access": access, "departements": boundaries, "codes": codes,
             "settings": settings, "isochrones": out / "isochrones.gpkg"}),

@@ -16,6 +16,7 @@ from coverage.core.access import (
     catchments,
     commune_access,
     coverage_by_departement,
+    place_access,
     population_points,
     ranked_sites,
     sites_without_backup,
@@ -32,6 +33,7 @@ from coverage.core.isochrones import (
     reached_segments,
 )  # fmt: skip
 from coverage.core.network import RoadNetwork, project
+from coverage.france.referral import referral_shares
 from coverage.core.siting import greedy_scenario
 
 LON = np.array([9.00, 9.01, 9.02, 9.03])
@@ -362,3 +364,31 @@ def test_two_sites_at_one_address_report_the_smaller_finess_and_back_each_other_
     same = pd.DataFrame({"finess": order, "service": "USP", "departement": "2B", "lon": 9.0, "lat": 42.0})
     result = commune_access(Router(line_network()), communes(), same, MODEL).communes.iloc[0]
     assert result["usp_nearest"] == "2B0000002" and result["usp_backup_minutes"] == result["usp_minutes"]
+
+
+def test_places_read_their_minutes_and_nearest_site_from_the_access_search():
+    """A place on node 3 is 3 minutes of road from the site on node 0 (no off-road leg: both on a node); one without
+    coordinates and one 50 km away are off the network, unknown; a service the search did not route is refused."""
+    router = Router(line_network())
+    result = commune_access(router, communes(), facilities(), MODEL)
+    places = pd.DataFrame({"finess": ["A", "B", "C"], "lon": [LON[3], np.nan, 9.6], "lat": [42.0, np.nan, 42.3]})
+    table = place_access(router, result, places, ["USP"], MODEL, place_id="finess").set_index("finess")
+    assert table.loc["A", "usp_minutes"] == pytest.approx(3.0) and table.loc["A", "usp_nearest"] == "2B0000001"
+    assert not table.loc["B", "on_network"] and not table.loc["C", "on_network"]
+    assert table.loc[["B", "C"], "usp_minutes"].isna().all() and (table.loc[["B", "C"], "usp_nearest"] == "").all()
+    with pytest.raises(ValueError, match=r"services \['EMSP'\] not in the access result"):
+        place_access(router, result, places, ["EMSP"], MODEL, place_id="finess")
+
+
+def test_referral_shares_by_hand():
+    """Three EHPAD in 01 (one 20 min from an EMSP, one 45, one off the network) and none in 02; two LISP sites, one
+    beyond 60 min of a USP: the shares count the places known only."""
+    ehpad = pd.DataFrame({"departement": ["01", "01", "01"], "on_network": [True, True, False],
+                          "emsp_minutes": [20.0, 45.0, np.nan], "had_minutes": [10.0, np.nan, np.nan]})  # fmt: skip
+    lisp = pd.DataFrame({"departement": ["01", "01"], "on_network": [True, True], "usp_minutes": [30.0, 75.0]})
+    table = referral_shares(ehpad, lisp, ["01", "02"], ehpad_min=30, lisp_min=60, ehpad_services=["EMSP", "HAD"])
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["ehpad"], first["ehpad_unknown"], first["ehpad_beyond_emsp"]) == (3, 1, 1)
+    assert first["share_ehpad_beyond_emsp"] == 0.5 and first["share_ehpad_beyond_had"] == 0.5, "unreached is beyond"
+    assert (first["lisp"], first["lisp_beyond_usp"], first["share_lisp_beyond_usp"]) == (2, 1, 0.5)
+    assert second["ehpad"] == 0 and np.isnan(second["share_ehpad_beyond_emsp"])

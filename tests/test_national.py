@@ -130,7 +130,9 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                  settings=settings, editions=editions, alternative=default_config["speeds"]["alternative"],
                  age_year=default_config["population_75_plus"]["year"], access=access,
                  sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv",
-                 critical=tmp_path / "critical_sites.csv", times=times,
+                 critical=tmp_path / "critical_sites.csv", times=times, ehpad=processed / "ehpad.csv",
+                 referral=default_config["referral"],
+                 **{f"referral_{kind}": tmp_path / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
                  warnings=tmp_path / "warnings_access.csv")  # fmt: skip
     steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
                      settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip

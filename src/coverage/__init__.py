@@ -21,8 +21,8 @@ call, write), its entries bound by name (:mod:`.pipeline.script`).
 
 from .constants import LAMBERT_93, SERVICES, UNITS, WGS84, metric_crs
 from .core.access import (
-    AccessModel, Router, catchments, commune_access, coverage_by_departement, population_points, ranked_sites,
-    sites_without_backup,
+    AccessModel, Router, catchments, commune_access, coverage_by_departement, place_access, population_points,
+    ranked_sites, sites_without_backup,
 )  # fmt: skip
 from .core.calibration import FitSettings, calibrate, fit_speed_model, reference_communes, validation_table
 from .core.e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
@@ -48,11 +48,12 @@ __version__ = "0.3.0"
 __all__ = [
     "LAMBERT_93", "SERVICES", "UNITS", "WGS84", "AccessModel", "CandidateRule", "ConfigError", "DecaySteps",
     "FitSettings", "GapRule", "InputError", "Inputs", "RoadNetwork", "Router", "SpeedModel", "area_crs",
-    "build_communes", "build_facilities", "calibrate", "candidate_sites", "catchments", "commune_access", "compute_indicators",
-    "coverage_by_departement", "e2sfca", "e2sfca_scores", "edges_leaving", "emergency_sites", "fidelity",
-    "find_edition", "find_emergency_tables", "fit_speed_model", "greedy_scenario", "horizon_network",
-    "isochrone_table", "load_cancer_deaths", "load_chefs_lieux", "load_commune_polygons", "load_deaths", "load_departements", "load_finess",
-    "load_home_hospitalisation", "load_identification", "load_network", "load_palliative", "load_population",
-    "load_reference_times", "main_component", "metric_crs", "national_values", "population_points", "ranked_sites",
-    "reference_communes", "sites_without_backup", "speed_models", "travel_pairs", "validation_table",
+    "build_communes", "build_facilities", "calibrate", "candidate_sites", "catchments", "commune_access",
+    "compute_indicators", "coverage_by_departement", "e2sfca", "e2sfca_scores", "edges_leaving", "emergency_sites",
+    "fidelity", "find_edition", "find_emergency_tables", "fit_speed_model", "greedy_scenario", "horizon_network",
+    "isochrone_table", "load_cancer_deaths", "load_chefs_lieux", "load_commune_polygons", "load_deaths",
+    "load_departements", "load_finess", "load_home_hospitalisation", "load_identification", "load_network",
+    "load_palliative", "load_population", "load_reference_times", "main_component", "metric_crs", "national_values",
+    "place_access", "population_points", "ranked_sites", "reference_communes", "sites_without_backup", "speed_models",
+    "travel_pairs", "validation_table"
 ]  # fmt: skip

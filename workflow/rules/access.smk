@@ -95,12 +95,16 @@ rule access:
         communes=rules.communes.output.communes,
         facilities=rules.facilities.output.csv,
         population_by_age="data/raw/population_by_age.xls",
+        ehpad="data/processed/ehpad.csv",
     output:
         access=f"{DEPARTEMENT_FOLDER}/access_commune.csv",
         sites=f"{DEPARTEMENT_FOLDER}/access_sites.csv",
         coverage=f"{DEPARTEMENT_FOLDER}/coverage_departement.csv",
         critical=f"{DEPARTEMENT_FOLDER}/critical_sites.csv",
         times=f"{DEPARTEMENT_FOLDER}/node_times.npz",
+        referral_ehpad=f"{DEPARTEMENT_FOLDER}/referral_ehpad.csv",
+        referral_lisp=f"{DEPARTEMENT_FOLDER}/referral_lisp.csv",
+        referral_departement=f"{DEPARTEMENT_FOLDER}/referral_departement.csv",
         warnings="data/processed/logs/warnings_access_{departement}.csv",
     params:
         origin=network_origin,
@@ -109,6 +113,7 @@ rule access:
         editions=departement_editions,
         alternative=config["speeds"]["alternative"],
         age_year=config["population_75_plus"]["year"],
+        referral=config["referral"],
     group:
         departement_group
     threads: departement_resource("access", "threads")

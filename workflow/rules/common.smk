@@ -172,6 +172,9 @@ DEPARTEMENT_TABLES = [
     "isochrones.gpkg",
     "travel_times.parquet",
     "nearest_sites.csv",
+    "referral_ehpad.csv",
+    "referral_lisp.csv",
+    "referral_departement.csv",
 ] + [f"siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")]
 CATCHMENT_SERVICES = [service for service in config["catchments"]["services"] if service in config["access"]["directions"]]
 RUN_TABLES = DEPARTEMENT_TABLES + ["e2sfca_commune.csv"]

@@ -51,6 +51,29 @@ rule facilities:
         "../scripts/step.py"
 
 
+rule ehpad:
+    input:
+        finess="data/raw/finess.csv",
+        communes="data/processed/communes.gpkg",
+        departements="data/raw/departements.geojson",
+    output:
+        csv="data/processed/ehpad.csv",
+        warnings="data/processed/logs/warnings_ehpad.csv",
+    params:
+        category=config["facilities"]["ehpad_category"],
+        tolerance_km=config["facilities"]["departement_tolerance_km"],
+    threads: other_resource("threads")
+    resources:
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/ehpad.log",
+    script:
+        "../scripts/step.py"
+
+
 rule logs:
     input:
         rejects_parts=[
@@ -67,6 +90,7 @@ rule logs:
                     departement=DEPARTEMENTS),
             *(["data/processed/logs/warnings_calibration.csv"] if CALIBRATION_DEPARTEMENTS else []),
             "data/processed/logs/warnings_indicators.csv",
+            "data/processed/logs/warnings_ehpad.csv",
         ],
     output:
         rejects="data/processed/rejects.csv",

@@ -62,6 +62,7 @@ rule area_map:
         departements="data/raw/departements.geojson",
         siting=[f"{REGION_FOLDER}/siting_{service}{suffix}.csv" for service in SITING_SERVICES for suffix in ("", "_communes")],
         catchment_tables=rules.capacity_access.output.catchment_tables,
+        referral_ehpad=f"{REGION_FOLDER}/referral_ehpad.csv",
     output:
         page="maps/{region}.html",
     params:
@@ -157,6 +158,7 @@ rule report:
         judged=CALIBRATION_OUTPUTS[2:3],
         fitted=FITTED_SPEEDS,
         catchment_tables=rules.capacity_access.output.catchment_tables,
+        referral=[f"{REGION_FOLDER}/referral_{kind}.csv" for kind in ("departement", "ehpad", "lisp")],
         change=CHANGE_OUTPUTS[:2],
     output:
         markdown="reports/{region}.md",

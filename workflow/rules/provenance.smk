@@ -2,6 +2,7 @@ PUBLISHED = [
     *rules.facilities.output,
     *rules.logs.output,
     *rules.indicators.output,
+    rules.ehpad.output.csv,
     *rules.html_map.output,
     *expand("maps/static/{indicator}.png", indicator=list(config["maps"]["indicators"])),
     *expand("data/processed/{table}", table=RUN_TABLES),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
@@ -289,11 +289,15 @@ class Access:
         the area's own sites (flagged when off the network).
     node_seconds
         Service -> (seconds between every node and the nearest site, direction), for isochrones.
+    node_sites
+        Service -> ``site_id`` of every node's nearest site (``""`` where none is reached), for
+        :func:`place_access`.
     """
 
     communes: pd.DataFrame
     sites: pd.DataFrame
     node_seconds: dict[str, tuple[np.ndarray, str]]
+    node_sites: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def commune_access(
@@ -324,7 +328,7 @@ def commune_access(
             "on_network": points.on_network,
         }
     )
-    site_rows, node_seconds = [], {}
+    site_rows, node_seconds, node_sites = [], {}, {}
     for number, (service, direction) in enumerate(model.directions.items(), start=1):
         logger.info("%s (%d of %d): routing %d communes to the nearest site", service, number, len(model.directions),
                     len(communes))  # fmt: skip
@@ -340,13 +344,41 @@ def commune_access(
         seconds = nearest.seconds[points.node] + commune_offroad
         backup = nearest.backup[points.node] + commune_offroad
         codes = sites[site_id].to_numpy()[usable]
-        site = first_of_colocated(codes, snapped.node[usable], snapped.distance_m[usable])[nearest.site[points.node]]
+        node_site = first_of_colocated(codes, snapped.node[usable], snapped.distance_m[usable])[nearest.site]
+        node_sites[service] = np.where(node_site >= 0, codes[np.clip(node_site, 0, None)] if len(codes) else "", "")
         reached = points.on_network & (seconds <= model.horizon_min * 60)
         s = service.lower()
         access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
-        access[f"{s}_nearest"] = np.where(reached, codes[np.clip(site, 0, None)] if len(codes) else "", "")
+        access[f"{s}_nearest"] = np.where(reached, node_sites[service][points.node], "")
         access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
-    return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds)
+    return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds,
+                  node_sites=node_sites)  # fmt: skip
+
+
+def place_access(
+    router: Router, access: Access, places: pd.DataFrame, services: list[str], model: AccessModel, *, place_id: str,
+) -> pd.DataFrame:  # fmt: skip
+    """Minutes between each place (``place_id``, ``lon``, ``lat``: a nursing home, a hospital) and the nearest site
+    of each of ``services``, in the direction of that service's access, read from ``access``'s node times: no new
+    search.
+
+    The place is snapped and given its off-road leg as a commune's point is. Returns ``place_id``, ``snap_m``,
+    ``on_network`` and per service S ``S_minutes`` (NaN off the network or beyond the horizon) and ``S_nearest``
+    (the nearest site's id, ``""`` then).
+    """
+    missing = [service for service in services if service not in access.node_sites]
+    if missing:
+        raise ValueError(f"services {missing} not in the access result (it has {sorted(access.node_sites)})")
+    points = router.snap(places["lon"].to_numpy(float), places["lat"].to_numpy(float), model.max_snap_m)
+    offroad = points.offroad_seconds(model.offroad_kph)
+    table = pd.DataFrame({place_id: places[place_id].to_numpy(), "snap_m": points.distance_m.round(1),
+                          "on_network": points.on_network})  # fmt: skip
+    for service in services:
+        seconds = access.node_seconds[service][0][points.node] + offroad
+        reached = points.on_network & (seconds <= model.horizon_min * 60)
+        table[f"{service.lower()}_minutes"] = np.where(reached, seconds / 60, np.nan)
+        table[f"{service.lower()}_nearest"] = np.where(reached, access.node_sites[service][points.node], "")
+    return table
 
 
 def first_of_colocated(codes: np.ndarray, nodes: np.ndarray, distances: np.ndarray) -> np.ndarray:

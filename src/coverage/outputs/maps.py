@@ -155,6 +155,30 @@ def _alone_entries(alone: pd.DataFrame, sites: pd.DataFrame) -> list[dict]:
     return entries
 
 
+def _ehpad_popup(home: pd.Series, teams: list[str]) -> str:
+    """Popup of an EHPAD: its name and commune, the nearest base of each team and its minutes."""
+    lines = [f"<b>{html.escape(str(home['name']))}</b> (EHPAD)", html.escape(str(home["address"]))]
+    for service in teams:
+        s = service.lower()
+        site = f" : {html.escape(str(home[f'{s}_nearest_name']))}" if home[f"{s}_nearest_name"] else ""
+        lines.append(f"{service} la plus proche{site}, {minutes_text(home[f'{s}_minutes'])}")
+    return "<br>".join(lines)
+
+
+def _ehpad_entries(ehpad: pd.DataFrame, classes: list[tuple[float, str, str]], teams: list[str]) -> list[list]:
+    """Each placed EHPAD: ``[lat, lon, colour, popup]``, coloured by the minutes from the nearest base of the first
+    of ``teams`` (EMSP) in the map's classes (grey beyond the horizon or off the network)."""
+    if ehpad is None or not teams:
+        return []
+    placed = ehpad[ehpad["lon"].notna() & ehpad["lat"].notna()]
+    minutes = placed[f"{teams[0].lower()}_minutes"].astype(float)
+    bounds = [bound for bound, _, _ in classes]
+    colors = [classes[min(int(np.searchsorted(bounds, m, side="left")), len(classes) - 1)][1]
+              if np.isfinite(m) else UNREACHED_COLOR for m in minutes]  # fmt: skip
+    return [[round(float(home["lat"]), 5), round(float(home["lon"]), 5), color, _ehpad_popup(home, teams)]
+            for (_, home), color in zip(placed.iterrows(), colors, strict=True)]  # fmt: skip
+
+
 CATCHMENT_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
@@ -193,7 +217,7 @@ def build_area_map(
     departements: gpd.GeoDataFrame, map_service: str, thresholds_min: list[float], horizon_min: float,
     editions: list[str], siting: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None, *,
     region: str = "", national: str = "index.html", alone: pd.DataFrame | None = None,
-    catchments: dict[str, pd.DataFrame] | None = None,
+    catchments: dict[str, pd.DataFrame] | None = None, ehpad: pd.DataFrame | None = None,
 ) -> folium.Map:  # fmt: skip
     """Drive-time map of a study area.
 
@@ -222,6 +246,9 @@ def build_area_map(
     catchments
         Service -> the catchment of each site of the run (:func:`coverage.core.access.catchments`, named), drawn
         as the area's communes each site is nearest to, merged.
+    ehpad
+        The area's nursing homes with the minutes from the nearest EMSP and HAD (``referral_ehpad.csv``), drawn
+        as points coloured by the minutes from the nearest EMSP base.
     """
     services = [s for s in SERVICES if f"{s.lower()}_minutes" in communes.columns]
     classes = minute_classes(thresholds_min, horizon_min)
@@ -267,6 +294,7 @@ def build_area_map(
         "siting_colors": list(SITING_COLORS),
         "alone": _alone_entries(alone, sites) if alone is not None else [],
         "catchments": _catchment_entries(communes, catchments or {}), "catchment_colors": list(CATCHMENT_COLORS),
+        "ehpad": _ehpad_entries(ehpad, classes, [s for s in ("EMSP", "HAD") if s in services]),
         "alone_threshold": float(alone["threshold_min"].iloc[0]) if alone is not None and len(alone) else None,
         "view": [[south, west], [north, east]],
         "sources": f"{label} — sources : " + " ; ".join(editions),

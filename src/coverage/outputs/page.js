@@ -488,6 +488,9 @@ function coverageAreaMap(map, DATA) {
       + (alone && alone.some(function (entry) { return map.hasLayer(entry.layer); })
         ? '<div class="alone">Sites sans relais : disque proportionnel aux habitants que seul ce site du service met à'
           + " moins de " + DATA.alone_threshold + " min (ils en seraient plus loin s'il fermait)</div>" : "")
+      + (ehpad && ehpad.some(function (entry) { return map.hasLayer(entry.layer); })
+        ? '<div class="ehpad">EHPAD : point coloré selon les minutes depuis la base de l\'EMSP la plus proche'
+          + " (mêmes classes que les communes)</div>" : "")
       + '<div class="method">' + escapeHtml(DATA.sources) + "</div>";
   }
 
@@ -568,6 +571,16 @@ function coverageAreaMap(map, DATA) {
               });
             })};
   });
+  // The nursing homes (EHPAD), coloured by the minutes from the nearest EMSP base in the map's classes.
+  var ehpad = DATA.ehpad.length ? [{label: "EHPAD : minutes depuis l'EMSP la plus proche", shown: false,
+    layer: lazy(function (group) {
+      DATA.ehpad.forEach(function (home) {
+        L.circleMarker([home[0], home[1]], {
+          radius: 5, color: "#222", weight: 1, fill: true, fillColor: home[2], fillOpacity: 0.9,
+          className: "coverage-ehpad",
+        }).bindPopup(home[3], {maxWidth: 300}).addTo(group);
+      });
+    })}] : [];
   // Each service's catchments: the communes each site is nearest to, merged along the borders they share.
   var geometries = [];
   (DATA.topology.objects.communes ? DATA.topology.objects.communes.geometries : []).forEach(function (g) {
@@ -587,7 +600,7 @@ function coverageAreaMap(map, DATA) {
   });
   var clusters = S.siteClusters(DATA.site_services, DATA.sites);
   S.controls(map, [{label: "Fond de carte OpenStreetMap (en ligne)", layer: S.osmTiles(), shown: true}].concat(
-    isochrones, [outlines], clusters, proposals, alone, catchments));
+    isochrones, [outlines], clusters, proposals, alone, catchments, ehpad));
   map.on("overlayadd overlayremove", drawLegend);
 
   show(state.service.title);

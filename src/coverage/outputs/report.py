@@ -301,6 +301,60 @@ def catchment_section(tables: dict[str, pd.DataFrame], codes: list[str], e2sfca:
     return lines
 
 
+REFERRAL_SHOWN = 10
+"""EHPAD listed by name in the report: the farthest from an EMSP base."""
+
+
+def referral_section(shares: pd.DataFrame, ehpad: pd.DataFrame, lisp: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
+    """The referral between tiers, in French: per département the EHPAD beyond the threshold of an EMSP base and of
+    an HAD site, the LISP establishments beyond the threshold of a USP; the EHPAD farthest from an EMSP and every LISP
+    establishment beyond (:mod:`coverage.france.referral`)."""
+    if not len(shares):
+        return []
+    home_min, lisp_min = (float(shares[c].iloc[0]) for c in ("ehpad_threshold_min", "lisp_threshold_min"))
+    names = indicators.set_index("departement")["nom"]
+    teams = [s for s in ("EMSP", "HAD") if f"share_ehpad_beyond_{s.lower()}" in shares]
+    lines = [
+        "## Recours : EHPAD et établissements avec des LISP", "",
+        f"Les équipes mobiles (EMSP) et l'HAD se déplacent jusqu'aux résidents des EHPAD (catégorie FINESS 500) : temps "
+        f"de trajet depuis la base la plus proche, et part des EHPAD à plus de {home_min:g} min. Un établissement avec "
+        f"des lits identifiés (LISP) adresse ses patients à une unité (USP) : temps de trajet jusqu'à l'USP la plus "
+        f"proche, et part des établissements à plus de {lisp_min:g} min. Tableaux complets : referral_ehpad.csv, "
+        "referral_lisp.csv.", "",
+    ]  # fmt: skip
+    units = ["USP"] if "share_lisp_beyond_usp" in shares else []
+    header = ["Département", "EHPAD", *(f"à plus de {home_min:g} min d'une {s}" for s in teams),
+              "Établissements avec LISP", *(f"à plus de {lisp_min:g} min d'une {s}" for s in units)]  # fmt: skip
+    rows = [[f"{names.get(r['departement'], r['departement'])} ({r['departement']})", french_number(r["ehpad"]),
+             *(_count_share(r[f"ehpad_beyond_{s.lower()}"], r[f"share_ehpad_beyond_{s.lower()}"]) for s in teams),
+             french_number(r["lisp"]), *(_count_share(r["lisp_beyond_usp"], r["share_lisp_beyond_usp"]) for _ in units)]
+            for _, r in shares.iterrows()]  # fmt: skip
+    lines += markdown_table(header, rows) + [""]
+    if "emsp_minutes" in ehpad and len(ehpad):
+        far = ehpad.assign(order=ehpad["emsp_minutes"].fillna(np.inf)).sort_values("order", ascending=False)
+        lines += [f"Les {REFERRAL_SHOWN} EHPAD les plus éloignés d'une base d'EMSP :", ""]
+        lines += markdown_table(
+            ["EHPAD", "FINESS", "Département", "EMSP la plus proche", "Trajet"],
+            [[str(r.name), r.finess, r.departement, str(r.emsp_nearest_name) or "–", minutes_text(r.emsp_minutes)]
+             for r in far.head(REFERRAL_SHOWN).itertuples()],
+        ) + [""]  # fmt: skip
+    beyond = lisp[~(lisp["usp_minutes"] <= lisp_min)] if "usp_minutes" in lisp else lisp.iloc[0:0]
+    if len(beyond):
+        lines += [f"Établissements avec des LISP à plus de {lisp_min:g} min d'une USP :", ""]
+        lines += markdown_table(
+            ["Établissement", "FINESS", "Département", "Lits identifiés", "USP la plus proche", "Trajet"],
+            [[str(r.name), r.finess, r.departement, french_number(r.lisp_beds), str(r.usp_nearest_name) or "–",
+              minutes_text(r.usp_minutes)] for r in beyond.sort_values("usp_minutes", na_position="first",
+                                                                        ascending=False).itertuples()],
+        ) + [""]  # fmt: skip
+    return lines
+
+
+def _count_share(count: float, share: float) -> str:
+    """« 3 (12,5 %) »: a count and its share; the share « inconnue » when nothing is known."""
+    return f"{french_number(count)} ({_share(share)})"
+
+
 def alone_text(threshold_min: float, people: float) -> str:
     """What a site without backup means to its people, in French (map popups, directory cards)."""
     return f"Seul site du service à moins de {threshold_min:g} min pour {french_number(people)} habitants"
@@ -373,13 +427,15 @@ def area_report_markdown(
     access: pd.DataFrame, scores: pd.DataFrame, siting: dict[str, pd.DataFrame], pictures: dict[str, str],
     editions: list[str], method: dict, change_section: list[str] | None = None, summary: list[str] | None = None,
     ranking: str | None = None, backup: list[str] | None = None, catchment: list[str] | None = None,
+    referral: list[str] | None = None,
 ) -> str:  # fmt: skip
     """The report of a study area for policy writers, in French; every number comes from the tables.
 
     ``change_section``: Markdown lines on the change between editions, placed after the supply; ``summary``:
     the summary page's lines, at the head; ``ranking``: the path of the départements' ranking picture, under
     the supply table; ``backup``: the sites without backup (:func:`backup_section`), after the drive times;
-    ``catchment``: the catchments (:func:`catchment_section`), after the capacity-aware access.
+    ``catchment``: the catchments (:func:`catchment_section`), after the capacity-aware access; ``referral``: the
+    EHPAD and LISP establishments (:func:`referral_section`), after the catchments.
     """
     lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
     lines += summary or []
@@ -431,6 +487,7 @@ def area_report_markdown(
             )
     lines += markdown_table(["Département", "Service", "10 %", "Médiane", "90 %"], rows)
     lines += ["", *catchment] if catchment else []
+    lines += ["", *referral] if referral else []
     lines += ["", "## Propositions d'implantation", ""]
     lines += [
         (

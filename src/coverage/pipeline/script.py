@@ -36,6 +36,7 @@ STEPS: dict[str, Callable[..., None]] = {
     "edition_facilities": steps.facilities,
     "logs": steps.merge_logs,
     "indicators": steps.indicators,
+    "ehpad": steps.ehpad,
     "edition_indicators": steps.indicators,
     "changes": steps.changes,
     "split_network": steps.split_network,

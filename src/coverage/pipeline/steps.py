@@ -23,6 +23,7 @@ from ..core.access import (
     commune_access,
     coverage_by_departement,
     load_node_times,
+    place_access,
     ranked_sites,
     save_node_times,
     service_sites,
@@ -56,6 +57,7 @@ from ..france.sources.chefs_lieux import load_chefs_lieux, missing_chefs_lieux
 from ..france.sources.finess import edition_label, load_finess
 from ..france.sources.own_sites import OwnList
 from ..france.sources.population import load_population, load_postcodes
+from ..france.referral import build_ehpad, referral_shares, referral_table
 from ..france.sources.deaths import load_cancer_deaths, load_deaths, missing_deaths_warnings
 from ..france.sources.population_by_age import load_population_by_age
 from ..france.sources.emergency import emergency_sites, find_emergency_tables
@@ -68,6 +70,7 @@ from ..outputs.report import (
     area_report_markdown,
     backup_section,
     catchment_section,
+    referral_section,
     capacity_caveats,
     html_to_pdf,
     indicators_markdown,
@@ -333,9 +336,10 @@ def network(
 
 
 def access(
-    *, network: Path, communes: Path, facilities: Path, population_by_age: Path, origin: str, codes: list[str],
-    settings: dict, editions: dict, alternative: str | None, age_year: int, access: Path, sites: Path, coverage: Path,
-    critical: Path, times: Path, warnings: Path,
+    *, network: Path, communes: Path, facilities: Path, population_by_age: Path, ehpad: Path, origin: str,
+    codes: list[str], settings: dict, editions: dict, alternative: str | None, age_year: int, referral: dict,
+    access: Path, sites: Path, coverage: Path, critical: Path, times: Path, referral_ehpad: Path,
+    referral_lisp: Path, referral_departement: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """Minutes to the nearest site of each service for the communes of some départements (``access``), and
     ``coverage`` (under the run's speed model, and its shares under the ``alternative`` model; empty without one).
@@ -343,7 +347,9 @@ def access(
     ``critical``: the people each site alone brings within each threshold (:func:`sites_without_backup`), those
     aged 75 and over estimated at their département's share. ``times`` keeps the time between every network node
     and the nearest site, for the isochrones; ``warnings`` (about ``origin``, the planner's road network) lists the
-    départements with people off the network, whose access is unknown.
+    départements with people off the network, whose access is unknown. ``referral_ehpad``, ``referral_lisp`` and
+    ``referral_departement``: the minutes between the départements' EHPAD (``ehpad``) and the teams, their LISP
+    establishments and a USP, and the shares beyond ``referral``'s minutes (:mod:`coverage.france.referral`).
     """
     router = Router(RoadNetwork.load(network))
     places = _read_communes(communes)
@@ -364,7 +370,48 @@ def access(
     write_csv(with_sources(_critical_sites(result, facilities_table, population_by_age, age_year, settings), cited),
               critical)  # fmt: skip
     save_node_times(result.node_seconds, times)
+    homes, hospitals = _referrals(router, result, model, read_csv(ehpad), facilities_table, codes)
+    shares = referral_shares(homes, hospitals, codes, ehpad_min=referral["ehpad_minutes"],
+                             lisp_min=referral["lisp_minutes"], ehpad_services=_teams(model))  # fmt: skip
+    for referred, path in ((homes, referral_ehpad), (hospitals, referral_lisp), (shares, referral_departement)):
+        write_csv(with_sources(referred, cited), path)
     write_csv(warnings_frame(origin, unknown_access_warnings(table, result.communes, limit)), warnings)
+
+
+def _teams(model: AccessModel) -> list[str]:
+    """The services that travel to a nursing home, among those the run routes."""
+    return [service for service in ("EMSP", "HAD") if service in model.directions]
+
+
+def _referrals(
+    router: Router, result: Access, model: AccessModel, ehpad: pd.DataFrame, facilities: pd.DataFrame,
+    codes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The départements' EHPAD with the minutes from the nearest team, and their LISP establishments with the
+    minutes to the nearest USP, read from the access search's node times."""
+    homes = ehpad[ehpad["departement"].isin(codes)].reset_index(drop=True)
+    teams = _teams(model)
+    homes = referral_table(homes.drop(columns=["edition", "sources"]),
+                           place_access(router, result, homes, teams, model, place_id="finess"), facilities, teams)
+    lisp = facilities[(facilities["service"] == "LISP") & facilities["departement"].isin(codes)]
+    lisp = lisp.drop_duplicates("finess")[["finess", "name", "departement", "commune", "capacity", "lon", "lat"]]
+    units = ["USP"] if "USP" in model.directions else []
+    hospitals = referral_table(lisp.reset_index(drop=True),
+                               place_access(router, result, lisp, units, model, place_id="finess"), facilities, units)
+    return homes, hospitals.rename(columns={"capacity": "lisp_beds"})
+
+
+def ehpad(
+    *, finess: Path, communes: Path, departements: Path, category: str, tolerance_km: float, csv: Path,
+    warnings: Path,
+) -> None:  # fmt: skip
+    """The EHPAD of FINESS (``category``) placed in their communes (``csv``) and the warnings about them."""
+    register = load_finess(finess)
+    label = edition_label(register, f"FINESS ({finess.name})")
+    table, logged = build_ehpad(register, finess, label, _read_communes(communes), load_departements(departements),
+                                category, tolerance_km)  # fmt: skip
+    write_csv(with_sources(table, [label]), csv)
+    write_csv(logged, warnings)
 
 
 def _critical_sites(
@@ -483,7 +530,7 @@ def area_map(
     *, access: Path, isochrones: Path, sites: Path, facilities: Path, communes: Path, departements: Path,
     siting: list[Path], codes: list[str], region: str, label: str, map_service: str, thresholds: list[float],
     horizon_min: float, drive_time_min: float, directions: dict[str, str], editions: dict,
-    catchment_tables: list[Path], page: Path,
+    catchment_tables: list[Path], referral_ehpad: Path, page: Path,
 ) -> None:  # fmt: skip
     """The drive-time map of one study area (``maps/<region>.html``), with the siting proposals and the sites
     without backup within ``drive_time_min`` (of each service of ``directions``).
@@ -513,6 +560,7 @@ def area_map(
         region=region,
         alone=sites_without_backup(places.assign(zone=label), list(directions), [drive_time_min], area="zone"),
         catchments={_service_of(path): read_csv(path) for path in catchment_tables},
+        ehpad=read_csv(referral_ehpad),
     )
     write_map(fmap, page)
 
@@ -657,7 +705,7 @@ def area_static_maps(
 def report(
     *, indicators: Path, coverage: Path, access: Path, scores: Path, siting: list[Path], pictures: list[Path],
     ranking: Path, facilities: Path, earlier: list[Path], validation: list[Path], driven: list[Path],
-    judged: list[Path], fitted: list[Path], catchment_tables: list[Path],
+    judged: list[Path], fitted: list[Path], catchment_tables: list[Path], referral: list[Path],
     change: list[Path], label: str, codes: list[str], gaps: list[dict], editions: dict, settings: dict,
     titles: dict[str, str], drive_time_min: float, change_layers: list[str], markdown: Path, html: Path,
 ) -> None:  # fmt: skip
@@ -709,6 +757,7 @@ def report(
                       drive_time_min),  # fmt: skip
         catchment_section({_service_of(path): read_csv(path) for path in catchment_tables}, codes,
                           method["e2sfca"]),  # fmt: skip
+        referral_section(*(read_csv(path) for path in referral), indicators_table),
     )
     write_text(text, markdown)
     write_text(markdown_to_html(text, f"Soins palliatifs : {label}", markdown.parent), html)
