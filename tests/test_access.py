@@ -354,7 +354,8 @@ def test_catchments_by_hand():
     assert table.loc["A", "capacity_per_100k_75plus"] == pytest.approx(10 / 500 * 1e5)
     assert (table.loc["A", "median_min"], table.loc["A", "max_min"]) == (20.0, 40.0)
     assert table.loc["B", "capacity_per_100k"] == pytest.approx(2 / 4000 * 1e5)
-    assert table.loc["C", ["communes", "population"]].tolist() == [0, 0] and np.isnan(table.loc["C", "capacity_per_100k"])
+    assert table.loc["C", ["communes", "population"]].tolist() == [0, 0]
+    assert np.isnan(table.loc["C", "capacity_per_100k"])
 
 
 @pytest.mark.parametrize("order", [["2B0000003", "2B0000002"], ["2B0000002", "2B0000003"]])

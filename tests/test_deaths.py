@@ -31,13 +31,15 @@ def test_deaths_of_each_year_add_up_to_the_files_own_sums(year: int, published: 
     own = {r["Zone"].removeprefix("Dept_"): r for r in rows_of(DEATHS)}
     table = read.table.set_index("departement")
     assert table["deaths"].to_dict() == {code: int(r[f"Total_Deces{year}"]) for code, r in own.items()}
-    elderly = {code: int(r[f"Total_75_84ans_Deces{year}"]) + int(r[f"Total_85ans_plus_Deces{year}"]) for code, r in own.items()}
+    elderly = {code: int(r[f"Total_75_84ans_Deces{year}"]) + int(r[f"Total_85ans_plus_Deces{year}"])
+               for code, r in own.items()}  # fmt: skip
     assert table["deaths_75_plus"].to_dict() == elderly
     assert table["deaths"].sum() == published and read.missing == ["976"] and read.year == year
 
 
 def test_the_latest_year_is_read_when_none_is_given():
-    assert load_deaths(DEATHS, None, BOUNDARIES).year == 2023 and load_cancer_deaths(CANCER, None, BOUNDARIES).year == 2022
+    assert load_deaths(DEATHS, None, BOUNDARIES).year == 2023
+    assert load_cancer_deaths(CANCER, None, BOUNDARIES).year == 2022
 
 
 @pytest.mark.parametrize(("year", "france"), [(2019, 171_075), (2022, 171_630)])

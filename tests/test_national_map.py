@@ -115,8 +115,8 @@ def test_picking_an_indicator_redraws_the_map_and_a_ranking_equal_to_the_table(n
             assert browser.evaluate(FILLS) != before, "the map is redrawn"
         national_line = browser.evaluate("document.querySelector('#coverage-ranking text').textContent")
         assert browser.script_errors() == []
-    assert groups[:4] == ["Offre pour la population", "Offre pour les 75 ans et plus", "Offre rapportée aux décès (besoin)",
-                          "Évolution entre éditions"]
+    assert groups[:4] == ["Offre pour la population", "Offre pour les 75 ans et plus",
+                          "Offre rapportée aux décès (besoin)", "Évolution entre éditions"]
     assert {"usp_beds_per_100k", "had_per_100k_75plus", "change_usp_capacity", "time_usp"} <= set(options)
     # The national rate, from the table's sums: HAD places per 100,000 inhabitants aged 75 and over.
     known = values["had_capacity"] != ""
@@ -279,7 +279,8 @@ def test_the_need_theme_ranks_the_departements_whose_deaths_are_given(national, 
         groups = browser.evaluate("[...document.querySelectorAll('#coverage-indicator optgroup')].map(g => g.label)")
         pick(browser, "usp_per_1000_deaths")
         bars = ranking(browser)
-        mayotte = browser.evaluate("coverageExplorer.indicators['usp_per_1000_deaths'].texts[coverageExplorer.find('976')]")
+        mayotte = browser.evaluate("coverageExplorer.indicators['usp_per_1000_deaths']"
+                                   ".texts[coverageExplorer.find('976')]")  # fmt: skip
         legend = browser.evaluate("document.querySelector('.coverage-legend').innerText")
         assert browser.script_errors() == []
     assert "Offre rapportée aux décès (besoin)" in groups and len(known) == 100

@@ -53,7 +53,9 @@ def quantile_classes(values: pd.Series, indicator: str) -> Classes:
 def value_text(indicator: str, value: float) -> str:
     """French text of an indicator value (inhabitants per team: none when there is no team)."""
     if not np.isfinite(value):
-        return "aucune équipe" if indicator.startswith("inhabitants_per_") else NEED_MISSING if "_deaths" in indicator else "–"
+        if indicator.startswith("inhabitants_per_"):
+            return "aucune équipe"
+        return NEED_MISSING if "_deaths" in indicator else "–"
     return french_number(value, value_decimals(indicator))
 
 

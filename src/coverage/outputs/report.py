@@ -50,15 +50,17 @@ def need_section(table: pd.DataFrame, national: pd.Series) -> list[str]:
     if "deaths" not in table:
         return []
     deaths_year, cancer_year = (int(table[c].dropna().iloc[0]) for c in ("deaths_year", "cancer_deaths_year"))
-    missing = table.loc[table["deaths"].isna(), "nom"].tolist() + table.loc[table["cancer_deaths"].isna(), "nom"].tolist()
+    missing = [*table.loc[table["deaths"].isna(), "nom"], *table.loc[table["cancer_deaths"].isna(), "nom"]]
     lines = [
         "## Offre rapportée aux décès", "",
         "Le besoin en soins palliatifs suit les décès, ceux par cancer d'abord, plus que la population : l'offre "
-        f"rapportée aux décès domiciliés de {deaths_year} (INSEE, état civil), aux décès à 75 ans et plus, et aux décès "
+        f"rapportée aux décès domiciliés de {deaths_year} (INSEE, état civil), aux décès à 75 ans et plus, et aux "
+        "décès "
         f"par cancer de {cancer_year} (Inserm CépiDc, cause initiale). France : les départements dont les décès sont "
         f"connus ({french_number(national['deaths'])} décès en {deaths_year}, "
         f"{french_number(national['cancer_deaths'])} par cancer en {cancer_year})."
-        + (f" Non disponible pour {', '.join(dict.fromkeys(missing))} : la source ne donne pas ses décès." if missing else ""),
+        + (f" Non disponible pour {', '.join(dict.fromkeys(missing))} : la source ne donne pas ses décès."
+           if missing else ""),
         "",
     ]  # fmt: skip
     columns = ["deaths", "deaths_75_plus", "cancer_deaths", *NEED_TITLES]
@@ -305,7 +307,9 @@ REFERRAL_SHOWN = 10
 """EHPAD listed by name in the report: the farthest from an EMSP base."""
 
 
-def referral_section(shares: pd.DataFrame, ehpad: pd.DataFrame, lisp: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
+def referral_section(
+    shares: pd.DataFrame, ehpad: pd.DataFrame, lisp: pd.DataFrame, indicators: pd.DataFrame
+) -> list[str]:
     """The referral between tiers, in French: per département the EHPAD beyond the threshold of an EMSP base and of
     an HAD site, the LISP establishments beyond the threshold of a USP; the EHPAD farthest from an EMSP and every LISP
     establishment beyond (:mod:`coverage.france.referral`)."""
@@ -316,10 +320,10 @@ def referral_section(shares: pd.DataFrame, ehpad: pd.DataFrame, lisp: pd.DataFra
     teams = [s for s in ("EMSP", "HAD") if f"share_ehpad_beyond_{s.lower()}" in shares]
     lines = [
         "## Recours : EHPAD et établissements avec des LISP", "",
-        f"Les équipes mobiles (EMSP) et l'HAD se déplacent jusqu'aux résidents des EHPAD (catégorie FINESS 500) : temps "
-        f"de trajet depuis la base la plus proche, et part des EHPAD à plus de {home_min:g} min. Un établissement avec "
-        f"des lits identifiés (LISP) adresse ses patients à une unité (USP) : temps de trajet jusqu'à l'USP la plus "
-        f"proche, et part des établissements à plus de {lisp_min:g} min. Tableaux complets : referral_ehpad.csv, "
+        "Les équipes mobiles (EMSP) et l'HAD se déplacent jusqu'aux résidents des EHPAD : temps de trajet depuis la "
+        f"base la plus proche, et part des EHPAD à plus de {home_min:g} min. Un établissement avec des lits identifiés "
+        "(LISP) adresse ses patients à une unité (USP) : temps de trajet jusqu'à l'USP la plus proche, et part des "
+        f"établissements à plus de {lisp_min:g} min. Tableaux complets : referral_ehpad.csv, "
         "referral_lisp.csv.", "",
     ]  # fmt: skip
     units = ["USP"] if "share_lisp_beyond_usp" in shares else []

@@ -59,7 +59,8 @@ def load_deaths(path: str | Path, year: int | None, departements: set[str]) -> D
     absent = [c for c in needed if c not in table.columns]
     if absent:
         found = ", ".join(str(y) for y in years)
-        raise InputError(path, [Problem(f"a column {c} (years in the file: {found})", line=1, column=c) for c in absent])
+        raise InputError(path, [Problem(f"a column {c} (years in the file: {found})", line=1, column=c)
+                                for c in absent])  # fmt: skip
     rows, problems = [], []
     for record in table.to_dict("records"):
         zone = ZONE.fullmatch(record["Zone"].strip())
@@ -116,7 +117,8 @@ def load_cancer_deaths(path: str | Path, year: int | None, departements: set[str
         raise InputError(path, Problem(f"rows for the year {year} (years in the file: {found})",
                                        column="annee_de_deces", value=str(year)))  # fmt: skip
     rows = table[years == year]
-    summed = rows["effectif_de_deces"].astype(int).groupby(rows["departement_de_domicile"].str.strip().str.upper()).sum()
+    codes = rows["departement_de_domicile"].str.strip().str.upper()
+    summed = rows["effectif_de_deces"].astype(int).groupby(codes).sum()
     found = summed.rename("cancer_deaths").rename_axis("departement").reset_index()
     return _of(found, year, departements)
 
