@@ -374,13 +374,24 @@ def copy_of_run(run: Path, folder: Path) -> Path:
     return folder
 
 
+SHOW_EVERY_OVERLAY = """(() => {
+  const hidden = [...document.querySelectorAll('.leaflet-control-layers-overlays input')].filter(i => !i.checked);
+  hidden.forEach(i => i.click());
+  return hidden.length;
+})()"""
+
+
 def check_pages_and_pdf(folder: Path, region: str) -> None:
-    """Every page opens offline in Chromium without a script error; the PDF report is printed on A4."""
+    """Every page opens offline in Chromium without a script error, the région map with every overlay shown (sites
+    without backup, catchments, EHPAD...); the PDF report is printed on A4."""
     with Browser(folder / "profile") as browser:
         for page in (page.format(region=region) for page in PAGES):
             browser.open((folder / page).as_uri())
             assert browser.script_errors() == [], page
             assert browser.evaluate("document.body.innerText.length") > 100, page
+            if page == f"maps/{region}.html":
+                assert browser.evaluate(SHOW_EVERY_OVERLAY) >= 10, "the région map's overlays"
+                assert browser.script_errors() == [], f"{page}, every overlay shown"
     info = subprocess.run(["pdfinfo", str(folder / f"reports/{region}.pdf")], capture_output=True, text=True,
                           check=True)  # fmt: skip
     assert "A4" in info.stdout
