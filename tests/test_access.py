@@ -393,3 +393,11 @@ def test_referral_shares_by_hand():
     assert first["share_ehpad_beyond_emsp"] == 0.5 and first["share_ehpad_beyond_had"] == 0.5, "unreached is beyond"
     assert (first["lisp"], first["lisp_beyond_usp"], first["share_lisp_beyond_usp"]) == (2, 1, 0.5)
     assert second["ehpad"] == 0 and np.isnan(second["share_ehpad_beyond_emsp"])
+
+
+def test_catchments_where_no_commune_reaches_a_site_are_empty_not_an_error():
+    """A network covering none of the area (the option matrix's row): every site's catchment is empty."""
+    communes = pd.DataFrame({"commune": ["1"], "population": [1000], "usp_minutes": [np.nan], "usp_nearest": [""]})
+    table = catchments(communes, pd.DataFrame({"finess": ["A"], "capacity": [10.0]}), "USP", "capacity",
+                       site_id="finess")  # fmt: skip
+    assert table[["communes", "population"]].values.tolist() == [[0, 0]] and np.isnan(table.loc[0, "median_min"])

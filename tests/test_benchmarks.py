@@ -56,7 +56,7 @@ def test_national_and_region_maps_beside_the_pages_they_replaced(run: Path):
     """Timings are the benchmark's to report (a loaded test machine makes them noisy); the weights are exact."""
     figures = benchmark("maps", "--run", str(run), "--smoke")
     assert figures["script_errors"] == [] and figures["region"]["name"] == "corse"
-    for page, commit, choices in (("national", "223eee8", 20), ("region", "077266f", 5)):
+    for page, commit, choices in (("national", "223eee8", 24), ("region", "077266f", 5)):
         compared = figures[page]["baseline"] == commit
         assert compared or figures[page]["baseline"].startswith("unavailable: "), "only a clone without the commit"
         new, old = figures[page]["new"], figures[page]["old"]

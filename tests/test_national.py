@@ -139,7 +139,9 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     steps.commune_site_times(network=network_npz, access=access, facilities=facilities, settings=settings,
                              e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
     steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
-                          e2sfca=default_config["e2sfca"], scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
+                          indicators=processed / "indicators_departement.csv", catchment_services=[],
+                          catchment_tables=[], e2sfca=default_config["e2sfca"],
+                          scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
     for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "critical_sites.csv",
                  "e2sfca_commune.csv"):
         one, merged = (sorted_rows(read_csv(folder / name)) for folder in (tmp_path, processed))
@@ -167,7 +169,7 @@ def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, default_config):
     """The national plan through the SLURM profile: the 707 département jobs go in 96 submissions (one group job per
-    département, the six small ones — Corsica and four DROM — together), 346 submissions instead of 957."""
+    département, the six small ones — Corsica and four DROM — together), 349 submissions instead of 960."""
     (tmp_path / "roads").mkdir()
     (tmp_path / "roads/france-latest.osm.pbf").touch()  # only planned: a stand-in beside the config
     config = {"sources": {"sae": str(SAE)}, "departements": "all",
@@ -180,6 +182,6 @@ def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, d
     stats = result.stdout[result.stdout.index("Job stats:") :]
     counts = {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE)}
     grouped = sum(counts[rule] for rule in (*PER_DEPARTEMENT, "nearest_sites"))
-    assert grouped == 101 * 7 and counts["total"] == 957
+    assert grouped == 101 * 7 and counts["total"] == 960
     assert len(groups) == 96 and groups.count("small_departements") == 1
-    assert counts["total"] - grouped + len(groups) == 346
+    assert counts["total"] - grouped + len(groups) == 349

@@ -505,8 +505,9 @@ def catchments(
     groups = reached.groupby(f"{s}_nearest")
     table = pd.DataFrame({"capacity": own, "communes": groups.size()}).fillna({"communes": 0})
     table = table.join(groups[summed].sum()).fillna(dict.fromkeys(summed, 0))
-    table["median_min"] = groups.apply(lambda g: population_quantile(g[f"{s}_minutes"].to_numpy(float),
-                                                                     g["population"].to_numpy(float), 0.5))  # fmt: skip
+    table["median_min"] = pd.Series({site: population_quantile(g[f"{s}_minutes"].to_numpy(float),
+                                                               g["population"].to_numpy(float), 0.5)
+                                     for site, g in groups}, dtype=float)  # fmt: skip
     table["max_min"] = groups[f"{s}_minutes"].max()
     rates = {"population": "capacity_per_100k", "population_75_plus": "capacity_per_100k_75plus"}
     with np.errstate(divide="ignore", invalid="ignore"):
