@@ -656,9 +656,9 @@ def capacity_access(
 def _catchment_table(places: pd.DataFrame, facilities: pd.DataFrame, service: str, capacity: str) -> pd.DataFrame:
     """The catchment of each located site of a service in the run's départements or nearest to one of its
     communes, named, its département beside it, its people aged 75+ rounded (an estimate)."""
-    sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
+    sites = service_sites(facilities, service)
     table = catchments(places, sites, service, capacity).assign(service=service)
-    table = table.join(sites.drop_duplicates("finess").set_index("finess")["departement"], on="finess")
+    table = table.join(sites.set_index("finess")["departement"], on="finess")
     table = table[table["departement"].isin(places["departement"]) | (table["communes"] > 0)]
     table = named_sites(table.round({"population_75_plus": 0}), facilities)
     first = ["service", "finess", "name", "site_commune", "departement"]
