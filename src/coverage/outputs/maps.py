@@ -79,13 +79,18 @@ def minutes_title(service: str) -> str:
     return f"Minutes jusqu'au site {service} le plus proche"
 
 
-def _class_digits(minutes: pd.Series, classes: list[tuple[float, str, str]], unknown: np.ndarray) -> str:
-    """The class of each commune's minutes as one digit (then: no site within the horizon; then: ``unknown``, off
-    the network)."""
+def _class_index(minutes: pd.Series, classes: list[tuple[float, str, str]]) -> np.ndarray:
+    """The class of each value of minutes, ``len(classes)`` for no time (no site within the horizon)."""
     bounds = np.array([upper for upper, _, _ in classes])
     values = minutes.astype(float).to_numpy()
     index = np.where(np.isfinite(values), np.searchsorted(bounds, values, side="left"), len(classes))
-    index = np.where(unknown, len(classes) + 1, np.minimum(index, len(classes)))
+    return np.minimum(index, len(classes))
+
+
+def _class_digits(minutes: pd.Series, classes: list[tuple[float, str, str]], unknown: np.ndarray) -> str:
+    """The class of each commune's minutes as one digit (then: no site within the horizon; then: ``unknown``, off
+    the network)."""
+    index = np.where(unknown, len(classes) + 1, _class_index(minutes, classes))
     return "".join(map(str, index.tolist()))
 
 
@@ -171,10 +176,8 @@ def _ehpad_entries(ehpad: pd.DataFrame, classes: list[tuple[float, str, str]], t
     if ehpad is None or not teams:
         return []
     placed = ehpad[ehpad["lon"].notna() & ehpad["lat"].notna()]
-    minutes = placed[f"{teams[0].lower()}_minutes"].astype(float)
-    bounds = [bound for bound, _, _ in classes]
-    colors = [classes[min(int(np.searchsorted(bounds, m, side="left")), len(classes) - 1)][1]
-              if np.isfinite(m) else UNREACHED_COLOR for m in minutes]  # fmt: skip
+    palette = [color for _, color, _ in classes] + [UNREACHED_COLOR]
+    colors = [palette[i] for i in _class_index(placed[f"{teams[0].lower()}_minutes"], classes)]
     return [[round(float(home["lat"]), 5), round(float(home["lon"]), 5), color, _ehpad_popup(home, teams)]
             for (_, home), color in zip(placed.iterrows(), colors, strict=True)]  # fmt: skip
 
