@@ -341,15 +341,13 @@ def commune_access(
         )
         nearest, usable = router.nearest(snapped, model.offroad_kph, direction, backup=True)
         node_seconds[service] = (nearest.seconds, direction)
-        seconds = nearest.seconds[points.node] + commune_offroad
         backup = nearest.backup[points.node] + commune_offroad
         codes = sites[site_id].to_numpy()[usable]
         node_site = first_of_colocated(codes, snapped.node[usable], snapped.distance_m[usable])[nearest.site]
         node_sites[service] = np.where(node_site >= 0, codes[np.clip(node_site, 0, None)] if len(codes) else "", "")
-        reached = points.on_network & (seconds <= model.horizon_min * 60)
         s = service.lower()
-        access[f"{s}_minutes"] = np.where(reached, seconds / 60, np.nan)
-        access[f"{s}_nearest"] = np.where(reached, node_sites[service][points.node], "")
+        access[f"{s}_minutes"], access[f"{s}_nearest"], reached = _nearest_of_points(
+            nearest.seconds, node_sites[service], points, commune_offroad, model.horizon_min)  # fmt: skip
         access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds,
                   node_sites=node_sites)  # fmt: skip
@@ -374,11 +372,20 @@ def place_access(
     table = pd.DataFrame({place_id: places[place_id].to_numpy(), "snap_m": points.distance_m.round(1),
                           "on_network": points.on_network})  # fmt: skip
     for service in services:
-        seconds = access.node_seconds[service][0][points.node] + offroad
-        reached = points.on_network & (seconds <= model.horizon_min * 60)
-        table[f"{service.lower()}_minutes"] = np.where(reached, seconds / 60, np.nan)
-        table[f"{service.lower()}_nearest"] = np.where(reached, access.node_sites[service][points.node], "")
+        s = service.lower()
+        table[f"{s}_minutes"], table[f"{s}_nearest"], _ = _nearest_of_points(
+            access.node_seconds[service][0], access.node_sites[service], points, offroad, model.horizon_min)
     return table
+
+
+def _nearest_of_points(
+    node_seconds: np.ndarray, node_sites: np.ndarray, points: Snapped, offroad: np.ndarray, horizon_min: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minutes to the nearest site of each snapped point (its node's time plus its off-road leg), that site's id,
+    and whether it is reached: on the network and within the horizon (else NaN and ``""``)."""
+    seconds = node_seconds[points.node] + offroad
+    reached = points.on_network & (seconds <= horizon_min * 60)
+    return np.where(reached, seconds / 60, np.nan), np.where(reached, node_sites[points.node], ""), reached
 
 
 def first_of_colocated(codes: np.ndarray, nodes: np.ndarray, distances: np.ndarray) -> np.ndarray:
