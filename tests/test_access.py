@@ -33,6 +33,7 @@ from coverage.core.isochrones import (
     reached_segments,
 )  # fmt: skip
 from coverage.core.network import RoadNetwork, project
+from coverage.errors import ArgumentError
 from coverage.france.referral import referral_shares
 from coverage.core.siting import greedy_scenario
 
@@ -377,7 +378,7 @@ def test_places_read_their_minutes_and_nearest_site_from_the_access_search():
     assert table.loc["A", "usp_minutes"] == pytest.approx(3.0) and table.loc["A", "usp_nearest"] == "2B0000001"
     assert not table.loc["B", "on_network"] and not table.loc["C", "on_network"]
     assert table.loc[["B", "C"], "usp_minutes"].isna().all() and (table.loc[["B", "C"], "usp_nearest"] == "").all()
-    with pytest.raises(ValueError, match=r"services \['EMSP'\] not in the access result"):
+    with pytest.raises(ArgumentError, match=r"services: \['EMSP'\]: expected services routed by the model's"):
         place_access(router, result, places, ["EMSP"], MODEL, place_id="finess")
 
 

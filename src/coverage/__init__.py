@@ -29,7 +29,7 @@ from .core.e2sfca import DecaySteps, e2sfca, e2sfca_scores, travel_pairs
 from .core.isochrones import edges_leaving, fidelity, isochrone_table
 from .core.network import RoadNetwork, SpeedModel, area_crs, horizon_network, load_network, main_component, speed_models
 from .core.siting import greedy_scenario
-from .errors import ConfigError, InputError
+from .errors import ArgumentError, ArgumentTypeError, ConfigError, CoverageError, InputError
 from .france.candidates import CandidateRule, candidate_sites
 from .france.facilities import Inputs, build_facilities
 from .france.geography import build_communes
@@ -46,14 +46,14 @@ from .france.sources.sae import find_edition, load_home_hospitalisation, load_id
 __version__ = "0.3.0"
 
 __all__ = [
-    "LAMBERT_93", "SERVICES", "UNITS", "WGS84", "AccessModel", "CandidateRule", "ConfigError", "DecaySteps",
-    "FitSettings", "GapRule", "InputError", "Inputs", "RoadNetwork", "Router", "SpeedModel", "area_crs",
-    "build_communes", "build_facilities", "calibrate", "candidate_sites", "catchments", "commune_access",
-    "compute_indicators", "coverage_by_departement", "e2sfca", "e2sfca_scores", "edges_leaving", "emergency_sites",
-    "fidelity", "find_edition", "find_emergency_tables", "fit_speed_model", "greedy_scenario", "horizon_network",
-    "isochrone_table", "load_cancer_deaths", "load_chefs_lieux", "load_commune_polygons", "load_deaths",
-    "load_departements", "load_finess", "load_home_hospitalisation", "load_identification", "load_network",
-    "load_palliative", "load_population", "load_reference_times", "main_component", "metric_crs", "national_values",
-    "place_access", "population_points", "ranked_sites", "reference_communes", "sites_without_backup", "speed_models",
-    "travel_pairs", "validation_table"
+    "LAMBERT_93", "SERVICES", "UNITS", "WGS84", "AccessModel", "ArgumentError", "ArgumentTypeError", "CandidateRule",
+    "ConfigError", "CoverageError", "DecaySteps", "FitSettings", "GapRule", "InputError", "Inputs", "RoadNetwork",
+    "Router", "SpeedModel", "area_crs", "build_communes", "build_facilities", "calibrate", "candidate_sites",
+    "catchments", "commune_access", "compute_indicators", "coverage_by_departement", "e2sfca", "e2sfca_scores",
+    "edges_leaving", "emergency_sites", "fidelity", "find_edition", "find_emergency_tables", "fit_speed_model",
+    "greedy_scenario", "horizon_network", "isochrone_table", "load_cancer_deaths", "load_chefs_lieux",
+    "load_commune_polygons", "load_deaths", "load_departements", "load_finess", "load_home_hospitalisation",
+    "load_identification", "load_network", "load_palliative", "load_population", "load_reference_times",
+    "main_component", "metric_crs", "national_values", "place_access", "population_points", "ranked_sites",
+    "reference_communes", "sites_without_backup", "speed_models", "travel_pairs", "validation_table"
 ]  # fmt: skip

@@ -54,7 +54,35 @@ class Problem:
         return f"{text} [rule {self.rule}]" if self.rule else text
 
 
-class InputError(Exception):
+class CoverageError(Exception):
+    """Base of the errors the project raises itself: a bad input file, configuration or library argument."""
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: its repr, cut to 200 characters."""
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class ArgumentError(CoverageError, ValueError):
+    """A library function given a value it cannot use; the message names the argument, the value and what was
+    expected, never a plausible wrong result."""
+
+    def __init__(self, argument: str, value: object, expected: str):
+        self.argument, self.value, self.expected = argument, value, expected
+        super().__init__(f"{argument}: {_shown(value)}: expected {expected}")
+
+
+class ArgumentTypeError(CoverageError, TypeError):
+    """A library function given a value of the wrong type (text where numbers are expected...); the message names
+    the argument, the value and what was expected."""
+
+    def __init__(self, argument: str, value: object, expected: str):
+        self.argument, self.value, self.expected = argument, value, expected
+        super().__init__(f"{argument}: {_shown(value)}: expected {expected}")
+
+
+class InputError(CoverageError):
     """Raised when an input file does not hold what the pipeline needs."""
 
     def __init__(self, path: str | Path, problems: list[Problem] | Problem):
@@ -75,7 +103,7 @@ class InputError(Exception):
         return "\n".join(lines)
 
 
-class ConfigError(ValueError):
+class ConfigError(CoverageError, ValueError):
     """Raised when a configuration value is inconsistent with the data (e.g. an unknown indicator)."""
 
 

@@ -17,6 +17,10 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ..constants import AREA, SITE_ID, WGS84
+from ..errors import ArgumentError
+from .checks import (
+    degrees_not_labelled_metres, known_values, routed_services, travel_times_set, unique_keys, wgs84_points,
+)  # fmt: skip
 from .network import RoadNetwork, project
 from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
 
@@ -81,8 +85,10 @@ class Router:
 
     @cached_property
     def forward(self) -> sp.csr_matrix:
-        """Travel times of the network's edges as a sparse matrix (:func:`coverage.core.routing.travel_matrix`)."""
+        """Travel times of the network's edges as a sparse matrix (:func:`coverage.core.routing.travel_matrix`); a
+        network without times (as a reader gives it, before :meth:`RoadNetwork.with_times`) is refused."""
         network = self.network
+        travel_times_set(network.travel_time_s, network.length_m)
         return travel_matrix(network.source, network.target, network.travel_time_s, network.n_nodes)
 
     @cached_property
@@ -292,12 +298,16 @@ class Access:
     node_sites
         Service -> ``site_id`` of every node's nearest site (``""`` where none is reached), for
         :func:`place_access`.
+    dropped_sites
+        ``site_id``, ``service``, ``area``, ``snap_m`` of the sites of other areas further than ``max_snap_m``
+        from the network (outside its extent: infinite), not routed.
     """
 
     communes: pd.DataFrame
     sites: pd.DataFrame
     node_seconds: dict[str, tuple[np.ndarray, str]]
     node_sites: dict[str, np.ndarray] = field(default_factory=dict)
+    dropped_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def commune_access(
@@ -309,11 +319,23 @@ def commune_access(
     ``communes`` has ``code``, ``nom``, the ``area`` column, ``population``, ``lon``, ``lat`` and a
     polygon; ``facilities`` the sites' ``site_id``, ``service``, ``area``, ``lon``, ``lat``. Every
     located site is snapped, whatever its area (a patient may cross a border); sites and communes
-    further than ``max_snap_m`` from the network are flagged and not routed. Times beyond the model's
-    horizon are left empty.
+    further than ``max_snap_m`` from the network are flagged and not routed (those of other areas are listed in
+    :attr:`Access.dropped_sites`, never silently left out). Times beyond the model's horizon are left empty.
+
+    Raises
+    ------
+    ArgumentError
+        A commune without population, a commune code or a (site, service) given twice, coordinates that are not
+        WGS84 degrees, no commune or no site of a service within reach of the network (swapped lon/lat...).
+    ArgumentTypeError
+        Coordinates that are not numbers.
     """
+    _check_communes(communes, area)
+    wgs84_points(facilities, "facilities")
+    unique_keys(facilities, [site_id, "service"], "facilities")
     placed = population_points(router, communes, model.origin)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
+    not_swapped(router, placed, points, model.max_snap_m, "communes")
     commune_offroad = points.offroad_seconds(model.offroad_kph)
     access = pd.DataFrame(
         {
@@ -328,12 +350,15 @@ def commune_access(
             "on_network": points.on_network,
         }
     )
-    site_rows, node_seconds, node_sites = [], {}, {}
+    site_rows, node_seconds, node_sites, dropped = [], {}, {}, []
     for number, (service, direction) in enumerate(model.directions.items(), start=1):
         logger.info("%s (%d of %d): routing %d communes to the nearest site", service, number, len(model.directions),
                     len(communes))  # fmt: skip
         sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, site_id=site_id)
+        not_swapped(router, sites, snapped, model.max_snap_m, "facilities")
         considered = snapped.on_network | sites[area].isin(communes[area]).to_numpy()
+        dropped.append(sites.loc[~considered, [site_id, "service", area]].assign(
+            snap_m=snapped.distance_m[~considered]))  # fmt: skip
         site_rows.append(
             sites.loc[considered, [site_id, "service", area]].assign(
                 snap_m=snapped.distance_m[considered].round(1), on_network=snapped.on_network[considered]
@@ -350,7 +375,39 @@ def commune_access(
             nearest.seconds, node_sites[service], points, commune_offroad, model.horizon_min)  # fmt: skip
         access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds,
-                  node_sites=node_sites)  # fmt: skip
+                  node_sites=node_sites, dropped_sites=pd.concat(dropped, ignore_index=True))  # fmt: skip
+
+
+def not_swapped(router: Router, points: pd.DataFrame, snapped: Snapped, max_snap_m: float, argument: str) -> None:
+    """Refuse points off the network that would be on it with ``lon`` and ``lat`` swapped (a column order mistaken:
+    the points would silently reach nothing)."""
+    off = ~snapped.on_network & np.isfinite(points["lon"].to_numpy(float)) & np.isfinite(points["lat"].to_numpy(float))
+    if not off.any():
+        return
+    lon, lat = points["lon"].to_numpy(float)[off], points["lat"].to_numpy(float)[off]
+    swapped = router.snap(lat, lon, max_snap_m).on_network
+    if swapped.any():
+        first = np.flatnonzero(swapped)[0]
+        raise ArgumentError(f"{argument}[['lon', 'lat']]", f"{int(swapped.sum())} points off the network that lie "
+                            f"on it with lon and lat swapped (first: lon {lon[first]:g}, lat {lat[first]:g})",
+                            "longitudes in 'lon' and latitudes in 'lat' (WGS84 degrees)")  # fmt: skip
+
+
+def _routed(access: pd.DataFrame) -> list[str]:
+    """The services an access table has minutes for (``S_minutes`` columns)."""
+    return [c.removesuffix("_minutes").upper() for c in access.columns if c.endswith("_minutes") and
+            not c.endswith("_backup_minutes")]  # fmt: skip
+
+
+def _check_communes(communes: pd.DataFrame, area: str) -> None:
+    """Communes the access can count: each code once, a population each, points in degrees, a CRS that is theirs."""
+    for column in ("code", area):
+        known_values(communes, column, "communes", f"a {column} for every commune")
+    unique_keys(communes, ["code"], "communes")
+    known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none): a "
+                 "missing one would drop its people from every total")  # fmt: skip
+    wgs84_points(communes, "communes")
+    degrees_not_labelled_metres(communes, "communes")
 
 
 def place_access(
@@ -364,9 +421,8 @@ def place_access(
     ``on_network`` and per service S ``S_minutes`` (NaN off the network or beyond the horizon) and ``S_nearest``
     (the nearest site's id, ``""`` then).
     """
-    missing = [service for service in services if service not in access.node_sites]
-    if missing:
-        raise ValueError(f"services {missing} not in the access result (it has {sorted(access.node_sites)})")
+    routed_services(services, list(access.node_sites), "services")
+    wgs84_points(places, "places")
     points = router.snap(places["lon"].to_numpy(float), places["lat"].to_numpy(float), model.max_snap_m)
     offroad = points.offroad_seconds(model.offroad_kph)
     table = pd.DataFrame({place_id: places[place_id].to_numpy(), "snap_m": points.distance_m.round(1),
@@ -448,6 +504,8 @@ def sites_without_backup(
     zeros for each site of an area that is nobody's nearest. A ``population_75_plus`` column of ``communes`` is
     summed the same way (``population_75_plus_without_backup``).
     """
+    routed_services(services, _routed(communes), "services")
+    known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none)")
     rows, elderly = [], "population_75_plus" in communes
     for service in services:
         s = service.lower()
@@ -505,6 +563,8 @@ def catchments(
         ``max_min`` (minutes of its communes, the median by population), and with ``population_75_plus`` that
         column and ``capacity_per_100k_75plus``; a site without people has no rate (empty).
     """
+    routed_services([service], _routed(communes), "service")
+    unique_keys(sites, [site_id], "sites")
     s = service.lower()
     own = sites.drop_duplicates(site_id).set_index(site_id)[capacity].astype(float)
     reached = communes[communes[f"{s}_nearest"].fillna("").isin(own.index)]
@@ -539,6 +599,8 @@ def coverage_by_departement(
     threshold. With ``alternative`` (the same table under the alternative speed model, same rows),
     the share within each threshold under that model too (``share_within_alternative``, empty without one).
     """
+    routed_services(services, _routed(access), "services")
+    known_values(access, "population", "access", "a number of inhabitants for every commune (0 for none)")
     rows = []
     for code, group in access.groupby(area):
         total = group["population"].sum()

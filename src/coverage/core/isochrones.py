@@ -15,6 +15,7 @@ import shapely
 from scipy import ndimage
 
 from ..constants import WGS84
+from ..errors import ArgumentError
 from .geometry import nearest_code_of_points, polygonal
 from .network import RoadNetwork, project
 
@@ -441,7 +442,16 @@ def edges_leaving(network: RoadNetwork, departements: gpd.GeoDataFrame, codes: l
 
     A node outside every outline (a bridge, a causeway) belongs to the nearest département, so that each
     road is drawn by exactly one of the départements whose networks hold it.
+
+    Raises
+    ------
+    ArgumentError
+        ``codes`` that are not all codes of ``departements``.
     """
+    unknown = sorted(set(codes) - set(departements["code"]))
+    if unknown:
+        raise ArgumentError("codes", unknown, f"codes of the departements table's 'code' column (it has "
+                            f"{sorted(departements['code'])[:10]}...)")  # fmt: skip
     owner = nearest_code_of_points(pd.Series(network.lon), pd.Series(network.lat), departements, network.crs)
     return owner.isin(codes).to_numpy()[network.source]
 
@@ -456,7 +466,15 @@ def isochrone_table(
     leaving a node of the départements at hand) are drawn, so that the bands of neighbouring
     départements, computed on overlapping networks, meet without overlapping. ``method``: ``grid``
     (:class:`ContouredGrid`) or ``exact`` (:class:`BufferedRoads`).
+
+    Raises
+    ------
+    ArgumentError
+        ``edges`` that select no road (bands of nothing would still report the people of ``access``).
     """
+    if not np.asarray(edges, dtype=bool).any():
+        raise ArgumentError("edges", "no road selected", "a mask selecting the roads to draw (edges_leaving(...) "
+                            "with the codes of the area's départements)")  # fmt: skip
     frames = []
     drawing = METHODS[method](network, edges, buffer_m)
     for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):

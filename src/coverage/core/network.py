@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from ..constants import WGS84, metric_crs
 from ..errors import InputError, Problem
+from .checks import projected_crs, wgs84_polygon
 from .routing import travel_matrix, within_time
 
 logger = logging.getLogger(__name__)
@@ -409,7 +410,14 @@ def load_network(
         The Overpass server a download asks (a local instance, a mirror); empty: osmnx's default.
     area
         What ``polygon`` is, in words: a source without a road inside it is an :class:`InputError` saying so.
+
+    Raises
+    ------
+    ArgumentError
+        A ``crs`` that is not projected in metres, a ``polygon`` that is not in WGS84 degrees.
     """
+    projected_crs(crs)
+    wgs84_polygon(polygon)
     if kind == "osm":
         from .osm import read_osm
 
