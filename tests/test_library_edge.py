@@ -14,8 +14,7 @@ from test_access import MODEL, communes, facilities, line_network
 
 import coverage as cov
 from coverage.core.access import AccessModel, Router, commune_access, coverage_by_departement
-from coverage.core.e2sfca import DecaySteps, e2sfca_scores
-from coverage.core.isochrones import edges_leaving, isochrone_table
+from coverage.core.isochrones import edges_leaving
 from coverage.errors import ArgumentError, ArgumentTypeError, CoverageError
 
 
@@ -77,14 +76,6 @@ def test_a_service_not_routed_and_an_empty_selection_are_errors():
     shapes = gpd.GeoDataFrame({"code": ["2B"]}, geometry=[box(8.9, 41.9, 9.1, 42.1)], crs="EPSG:4326")
     with pytest.raises(ArgumentError, match=r"^codes: \['2B001'\]: expected codes of the departements table"):
         edges_leaving(line_network(), shapes, ["2B001"])
-    with pytest.raises(ArgumentError, match=r"^edges: 'no road selected'"):
-        isochrone_table(line_network(), result.node_seconds, result.communes, [30], buffer_m=100,
-                        edges=np.zeros(6, dtype=bool))  # fmt: skip
-    pairs = pd.DataFrame({"commune": ["2B001"], "finess": ["2B0000001"], "service": ["USP"], "minutes": [2.0]})
-    beds = facilities().assign(capacity=10.0, service=["USP", "USP", "EMSP"])
-    with pytest.raises(ArgumentError, match=r"^supply: 'EMSP': expected a service of the pairs"):
-        e2sfca_scores(pairs, result.communes, beds, {"USP": "capacity", "EMSP": "capacity"},
-                      DecaySteps.from_config([{"max_min": 30, "weight": 1}]))  # fmt: skip
 
 
 def swap_some(frame: pd.DataFrame, rows: list[int]) -> pd.DataFrame:

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..constants import AREA, SITE_ID
-from ..errors import ArgumentError
 from .checks import known_values
 from .access import AccessModel, Router, service_sites, site_commune_seconds
 
@@ -121,15 +120,9 @@ def e2sfca_scores(
     Raises
     ------
     ArgumentError
-        A service of ``supply`` whose sites have no pair at all (not routed: missing from the model's directions
-        when the pairs were built), or a commune without population.
+        A commune without population.
     """
     known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none)")
-    for service in supply:
-        if len(service_sites(facilities, service, site_id=site_id)) and not (pairs["service"] == service).any():
-            routed = sorted(set(pairs["service"]))
-            raise ArgumentError("supply", service, f"a service of the pairs (they have {routed}: travel_pairs "
-                                "routes the services of the model's directions)")  # fmt: skip
     population = communes.set_index("commune")["population"]
     table = communes[["commune", area]].copy()
     for service, column in supply.items():

@@ -465,16 +465,10 @@ def isochrone_table(
     ``times`` maps each service to its node times (seconds) and direction; only the ``edges`` selected (those
     leaving a node of the départements at hand) are drawn, so that the bands of neighbouring
     départements, computed on overlapping networks, meet without overlapping. ``method``: ``grid``
-    (:class:`ContouredGrid`) or ``exact`` (:class:`BufferedRoads`).
-
-    Raises
-    ------
-    ArgumentError
-        ``edges`` that select no road (bands of nothing would still report the people of ``access``).
+    (:class:`ContouredGrid`) or ``exact`` (:class:`BufferedRoads`). A band's population comes from the communes'
+    minutes in ``access``, not from its polygon: with no edge selected (a network covering none of the area) the
+    polygons are empty and the people are still counted.
     """
-    if not np.asarray(edges, dtype=bool).any():
-        raise ArgumentError("edges", "no road selected", "a mask selecting the roads to draw (edges_leaving(...) "
-                            "with the codes of the area's départements)")  # fmt: skip
     frames = []
     drawing = METHODS[method](network, edges, buffer_m)
     for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):
