@@ -373,7 +373,8 @@ def commune_access(
         s = service.lower()
         access[f"{s}_minutes"], access[f"{s}_nearest"], reached = _nearest_of_points(
             nearest.seconds, node_sites[service], points, commune_offroad, model.horizon_min)  # fmt: skip
-        access[f"{s}_backup_minutes"] = np.where(reached & (backup <= model.horizon_min * 60), backup / 60, np.nan)
+        backed = reached & np.isfinite(backup) & (backup <= model.horizon_min * 60)
+        access[f"{s}_backup_minutes"] = np.where(backed, backup / 60, np.nan)
     return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds,
                   node_sites=node_sites, dropped_sites=pd.concat(dropped, ignore_index=True))  # fmt: skip
 
@@ -438,9 +439,10 @@ def _nearest_of_points(
     node_seconds: np.ndarray, node_sites: np.ndarray, points: Snapped, offroad: np.ndarray, horizon_min: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minutes to the nearest site of each snapped point (its node's time plus its off-road leg), that site's id,
-    and whether it is reached: on the network and within the horizon (else NaN and ``""``)."""
+    and whether it is reached: on the network, routed to a site and within the horizon (else NaN and ``""``, never
+    ``inf``: the horizon may be infinite)."""
     seconds = node_seconds[points.node] + offroad
-    reached = points.on_network & (seconds <= horizon_min * 60)
+    reached = points.on_network & np.isfinite(seconds) & (seconds <= horizon_min * 60)
     return np.where(reached, seconds / 60, np.nan), np.where(reached, node_sites[points.node], ""), reached
 
 
