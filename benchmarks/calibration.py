@@ -35,7 +35,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.sparse.csgraph import dijkstra
 
 from coverage.core.access import AccessModel, Router
@@ -53,10 +52,11 @@ from coverage.core.routing import travel_matrix
 from coverage.france.sources.emergency import emergency_sites, find_emergency_tables
 from coverage.france.sources.finess import load_finess
 from coverage.france.sources.reference import load_reference_times
+from coverage.pipeline.configuration import read_config
 from coverage.pipeline.steps import _read_communes
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+CONFIG = read_config(ROOT / "workflow/config/config.yaml")
 MIRROR = (ROOT / CONFIG["mirror"]).resolve()
 SACLAY = MIRROR / "roads" / "paris-saclay-drive.graphml"
 TERRAINS = {"2B": "corsica", "78": "saclay", "91": "saclay"}

@@ -47,14 +47,14 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 import shapely
-import yaml
 
 from coverage.core.network import RoadNetwork, speed_models
 from coverage.france.territories import departement_sizes
 from coverage.pipeline.cli import arguments_of
+from coverage.pipeline.configuration import read_config
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+CONFIG = read_config(ROOT / "workflow/config/config.yaml")
 JOBS = ("prepare_network", "network", "access", "isochrones", "commune_site_times", "nearest_sites", "siting")
 NETWORK_JOBS = ("prepare_network", "network")  # they read the source: skipped when the arrays are written directly
 CLASSES = {"residential": 0.55, "unclassified": 0.15, "tertiary": 0.17, "secondary": 0.08, "primary": 0.05}

@@ -46,9 +46,10 @@ from maps import OLD_REGION_PAGE, SWITCH_NEW, blank_page, measure, old_page  # n
 from network import generate  # noqa: E402  (the synthetic Geofabrik-like extract)
 
 from coverage.france.territories import Territories, slug  # noqa: E402
+from coverage.pipeline.configuration import read_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+CONFIG = read_config(ROOT / "workflow/config/config.yaml")
 MIRROR = (ROOT / CONFIG["mirror"]).resolve()
 LORRAINE = ["54", "55", "57", "88"]
 SMOKE = {"departements": ["90"], "nodes": 300_000, "buffer_km": 30}

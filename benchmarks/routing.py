@@ -20,10 +20,10 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pyproj
-import yaml
 
 from coverage.core.network import RoadNetwork, speed_models, to_arrays
 from coverage.core.routing import nearest_sites, travel_matrix
+from coverage.pipeline.configuration import read_config
 
 ROOT = Path(__file__).resolve().parents[1]
 # Sites per service and who travels, as in the default configuration.
@@ -33,7 +33,7 @@ SERVICES = {"MSP": (60, "to_site"), "HAD": (25, "from_site"), "EMSP": (30, "from
 
 def corsica(mirror: Path) -> RoadNetwork:
     """The Corsica road network with the default speed model."""
-    config = yaml.safe_load((ROOT / "workflow/config/config.yaml").read_text(encoding="utf-8"))
+    config = read_config(ROOT / "workflow/config/config.yaml")
     area = config["networks"]["sources"][0]
     graph = ox.load_graphml(mirror / area["path"])
     network = to_arrays(graph, "EPSG:2154", converter_defaults_kph=area["converter_default_maxspeeds"])

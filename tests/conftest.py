@@ -151,7 +151,9 @@ def tiny_communes() -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def default_config() -> dict:
     """The pipeline's default configuration."""
-    return yaml.safe_load((ROOT / "workflow" / "config" / "config.yaml").read_text(encoding="utf-8"))
+    from coverage.pipeline.configuration import read_config
+
+    return read_config(ROOT / "workflow/config/config.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -199,7 +199,7 @@ def test_calibration_outputs_of_the_default_run(run: Path, default_config):
     assert "(232 communes : 2B)" in fitted["calibrated"]["source"]
     groups = pd.read_csv(folder / "class_groups.csv").set_index("group")
     assert not groups.loc["motorway", "fitted"] and groups.loc["primary", "fitted"] and groups.loc["primary", "km"] > 1000
-    assert fitted["calibrated"]["class_kph"]["motorway"] == default_config["calibration"]["prior"]["class_kph"]["motorway"]
+    assert fitted["calibrated"]["class_kph"]["motorway"] == default_config["speeds"]["models"][default_config["calibration"]["prior"]]["class_kph"]["motorway"]
     assert (folder / "observed_vs_modelled.png").stat().st_size > 10_000
     method = (run / "reports/corse.md").read_text(encoding="utf-8")
     assert "Modèle de vitesse ajusté pour ce calcul sur les temps officiels de 232 communes (2B ;" in method

@@ -78,7 +78,7 @@ def test_a_mistyped_key_names_the_nearest_valid_one(default_config):
         (lambda c: c["siting"]["candidates"].pop("EMSP"),
          "'siting.candidates': no entry for EMSP: expected where a new site of each service of siting.services"),
         (lambda c: c["speeds"].update(model="calibre"),
-         "'speeds.model': value 'calibre' is not allowed: expected a model of speeds.models (calibrated, legal_limits)"),
+         "'speeds.model': value 'calibre' is not allowed: expected a model of speeds.models (calibrated, legal_limits, osrm_car)"),
     ],
 )  # fmt: skip
 def test_a_value_out_of_its_domain_names_key_value_and_what_is_allowed(default_config, change, expected):

@@ -42,6 +42,7 @@ from .france.sources.finess import load_finess
 from .france.sources.population import load_population
 from .france.sources.reference import load_reference_times
 from .france.sources.sae import find_edition, load_home_hospitalisation, load_identification, load_palliative
+from . import speeds  # noqa: E402  (the shipped speed models: coverage.speeds.CALIBRATED, ...)
 
 __version__ = "0.3.0"
 
@@ -55,5 +56,5 @@ __all__ = [
     "load_commune_polygons", "load_deaths", "load_departements", "load_finess", "load_home_hospitalisation",
     "load_identification", "load_network", "load_palliative", "load_population", "load_reference_times",
     "main_component", "metric_crs", "national_values", "place_access", "population_points", "ranked_sites",
-    "reference_communes", "sites_without_backup", "speed_models", "travel_pairs", "validation_table"
+    "reference_communes", "sites_without_backup", "speed_models", "speeds", "travel_pairs", "validation_table"
 ]  # fmt: skip

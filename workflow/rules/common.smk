@@ -10,7 +10,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from coverage.core.access import AccessModel
-from coverage.pipeline.configuration import calibration_departements, check_config, check_run_departements, read_schema
+from coverage.pipeline.configuration import (
+    calibration_departements, check_config, check_run_departements, read_schema, with_shipped,
+)
 from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
 from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
 from coverage.pipeline.script import check_rules
@@ -38,6 +40,7 @@ def planning_check(check, *arguments):
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 # The config files in the order they override each other: the workflow's, then those of --configfile.
 CONFIG_FILES = [Path(workflow.basedir) / "workflow" / "config" / "config.yaml", *workflow.overwrite_configfiles]
+config.update(with_shipped(config))  # the shipped speed models and converter defaults the config names or overrides
 planning_check(check_config, config, read_schema(SCHEMA), CONFIG_FILES)
 validate(config, schema=str(SCHEMA))  # fills the schema's defaults
 

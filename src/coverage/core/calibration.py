@@ -343,7 +343,8 @@ class FitSettings:
 
     @classmethod
     def from_config(cls, settings: dict, models: dict) -> FitSettings:
-        """Build from the config's ``calibration`` section and ``speeds.models`` (its ``limits`` model's speeds).
+        """Build from the config's ``calibration`` section and ``speeds.models`` (the class speeds of its ``limits``
+        and ``prior`` models).
 
         The class groups are taken in the order of their names, so that the fit does not depend on the order a
         config file lists them in."""
@@ -352,7 +353,7 @@ class FitSettings:
             scalars=list(settings["fit"]), initial=settings["initial"],
             loss=settings["loss"], scale_min=settings["loss_scale_min"],
             limits=models[settings["limits"]]["class_kph"], floors=settings["floors_kph"],
-            prior=settings["prior"]["class_kph"], min_exposure_km=settings["min_exposure_km"],
+            prior=models[settings["prior"]]["class_kph"], min_exposure_km=settings["min_exposure_km"],
         )  # fmt: skip
 
     def limit(self, road: str) -> float:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -16,7 +18,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..constants import WGS84, metric_crs
-from ..errors import InputError, Problem
+from ..errors import ArgumentError, ArgumentTypeError, InputError, Problem
 from .checks import projected_crs, wgs84_polygon
 from .routing import travel_matrix, within_time
 
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:  # osmnx and networkx (with the matplotlib osmnx loads) only for GraphML and downloads
     import networkx as nx
 
-SOURCES = ("graphml", "osm", "download")
+SOURCES = ("graphml", "graph", "osm", "download")
 TEXT_FIELDS = ("crs", "extent")
 NODE_FIELDS = ("node_id", "lon", "lat", "neighbours", "nearby_junctions", "cut")
 EDGE_FIELDS = ("source", "target", "length_m", "sinuosity", "maxspeed_kph", "highway", "travel_time_s",
@@ -387,25 +389,32 @@ def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
 
 
 def load_network(
-    kind: str, path: str | Path | None, polygon, crs: str, *, converter_defaults_kph: dict | None = None,
-    overpass_url: str = "", area: str = "the area asked for",
+    kind: str, source: str | Path | nx.MultiDiGraph | None, polygon, crs: str, *,
+    converter_defaults_kph: dict | None = None, overpass_url: str = "", area: str = "the area asked for",
 ) -> RoadNetwork:  # fmt: skip
     """Load the drivable network of a source inside a WGS84 (multi)polygon, as arrays with road features.
+
+    Drive times are zero until :meth:`RoadNetwork.with_times`: ``.with_times(coverage.speeds.CALIBRATED)`` drives
+    at the pipeline's shipped speeds.
 
     Parameters
     ----------
     kind
-        ``graphml`` (an osmnx GraphML file), ``osm`` (an ``.osm.pbf`` or ``.osm`` extract, read in one
-        streaming pass by :func:`coverage.osm.read_osm`) or ``download`` (osmnx downloads the ``drive``
-        network inside ``polygon``; needs an Overpass server).
-    path
-        The file, for ``graphml`` and ``osm``.
+        ``graphml`` (an osmnx GraphML file), ``graph`` (an osmnx ``MultiDiGraph`` in memory, unprojected),
+        ``osm`` (an ``.osm.pbf`` or ``.osm`` extract, read in one streaming pass by :func:`coverage.osm.read_osm`)
+        or ``download`` (osmnx downloads the ``drive`` network inside ``polygon``; needs an Overpass server).
+    source
+        The file, for ``graphml`` and ``osm``; the graph, for ``graph``.
     polygon
-        The area to keep (WGS84); the network's ``extent``.
+        The area to keep (WGS84); the network's ``extent``. ``None`` with ``graphml`` or ``graph``: the whole
+        graph, its extent the convex hull of its nodes.
     crs
-        The metric CRS of the area.
+        The metric CRS of the area (:func:`area_crs` picks one).
     converter_defaults_kph
-        See :func:`to_arrays`.
+        ``maxspeed`` values the network's converter wrote where OSM had no tag, per class: an edge carrying its
+        class's value is treated as untagged. Needed for graphs converted by eqasim/pt2matsim (the project's
+        Corsica and Paris-Saclay GraphML files): ``coverage.speeds.EQASIM_CONVERTER_DEFAULTS``; left out, their
+        residential streets are driven at 15 km/h. None (the default): every tag is OSM's own.
     overpass_url
         The Overpass server a download asks (a local instance, a mirror); empty: osmnx's default.
     area
@@ -414,26 +423,76 @@ def load_network(
     Raises
     ------
     ArgumentError
-        A ``crs`` that is not projected in metres, a ``polygon`` that is not in WGS84 degrees.
+        A ``crs`` that is not projected in metres, a ``polygon`` that is not in WGS84 degrees, a projected graph.
     """
+    if kind not in SOURCES:
+        raise ArgumentError("kind", kind, f"a network source among {', '.join(SOURCES)}")
     projected_crs(crs)
-    wgs84_polygon(polygon)
+    if polygon is not None or kind not in ("graphml", "graph"):
+        wgs84_polygon(polygon)
     if kind == "osm":
         from .osm import read_osm
 
-        return read_osm(_existing(path), crs, polygon, area=area)
+        return read_osm(_existing(source), crs, polygon, area=area)
     if kind == "graphml":
         import osmnx as ox
 
-        logger.info("reading the GraphML file %s", Path(path).name)
-        graph = ox.load_graphml(_existing(path))
-        check_graph(graph, path)
-    elif kind == "download":
-        graph = _download(polygon, overpass_url)
+        logger.info("reading the GraphML file %s", Path(source).name)
+        graph = ox.load_graphml(_existing(source))
+        check_graph(graph, source)
+    elif kind == "graph":
+        graph = unprojected_graph(source)
+        check_graph(graph, "graph")
     else:
-        raise InputError("config", Problem(f"a network source among {', '.join(SOURCES)}", value=kind))
-    network = cut_to(to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph), polygon)
-    return has_roads(network, path or overpass_url or "Overpass", area)
+        graph = _download(polygon, overpass_url)
+    network = to_arrays(graph, crs, converter_defaults_kph=converter_defaults_kph)
+    if converter_defaults_kph is None:
+        warn_converter_defaults(network, source if kind == "graphml" else kind)
+    network = cut_to(network, polygon) if polygon is not None else whole(network)
+    label = "graph" if kind == "graph" else source or overpass_url or "Overpass"
+    return has_roads(network, label, area)
+
+
+def whole(network: RoadNetwork) -> RoadNetwork:
+    """A network kept whole: its extent the convex hull of its nodes (with a metre's margin: every node inside)."""
+    hull = shapely.MultiPoint(np.column_stack([network.lon, network.lat])).convex_hull.buffer(1e-5)
+    return replace(network, extent=shapely.to_wkt(hull, rounding_precision=6))
+
+
+def converter_fingerprint(network: RoadNetwork, min_edges: int = 50, share: float = 0.9) -> dict[str, float]:
+    """Road classes (with at least ``min_edges`` edges) whose edges carry one ``maxspeed`` value at ``share`` of them
+    or more, and that value: what a converter writes where OSM had no tag (OSM's own tags vary within a class)."""
+    frame = pd.DataFrame({"highway": network.highway, "maxspeed": network.maxspeed_kph})
+    found = {}
+    for road, speeds in frame.groupby("highway")["maxspeed"]:
+        counts = speeds.value_counts()
+        if len(speeds) >= min_edges and len(counts) and counts.iloc[0] >= share * len(speeds):
+            found[str(road)] = float(counts.index[0])
+    return found
+
+
+def warn_converter_defaults(network: RoadNetwork, source: object) -> None:
+    """Warn when three classes or more carry one maxspeed each on nearly every edge, and no converter defaults were
+    given: that maxspeed is a converter's default, and would be driven as a limit (residential streets at 15)."""
+    found = converter_fingerprint(network)
+    if len(found) >= 3:
+        warnings.warn(f"{source}: nearly every edge of {', '.join(f'{k} ({v:g} km/h)' for k, v in found.items())} "
+                      "carries one maxspeed: a network converter's default where OSM had no tag? Pass it as "
+                      "converter_defaults_kph (coverage.speeds.EQASIM_CONVERTER_DEFAULTS for the eqasim/pt2matsim "
+                      "graphs) so that these roads count as untagged", stacklevel=3)  # fmt: skip
+
+
+def unprojected_graph(graph: object) -> nx.MultiDiGraph:
+    """An osmnx graph in WGS84 longitudes and latitudes (as osmnx builds it), else an :class:`ArgumentError`."""
+    import networkx as nx
+
+    if not isinstance(graph, nx.MultiDiGraph):
+        raise ArgumentTypeError("source", type(graph).__name__, "an osmnx MultiDiGraph with kind='graph'")
+    graph_crs = graph.graph.get("crs")
+    if graph_crs is not None and not pyproj.CRS.from_user_input(graph_crs).is_geographic:
+        raise ArgumentError("source.graph['crs']", str(graph_crs), "an unprojected osmnx graph (longitudes and "
+                            "latitudes): ox.project_graph(G, to_latlong=True)")  # fmt: skip
+    return graph
 
 
 def has_roads(network: RoadNetwork, path: str | Path, area: str) -> RoadNetwork:

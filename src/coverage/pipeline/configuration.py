@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..france.sources.sae import edition_key, sae_editions
+from ..speeds import CONVERTER_DEFAULTS, with_presets
 
 MAX_LISTED = 8
 
@@ -25,6 +26,29 @@ MAX_LISTED = 8
 def read_schema(path: str | Path) -> dict:
     """The configuration schema (YAML)."""
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def read_config(path: str | Path) -> dict:
+    """A config file with the shipped speed models and converter defaults it names (:func:`with_shipped`)."""
+    return with_shipped(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def with_shipped(config: dict) -> dict:
+    """``config`` with the speed models of :mod:`coverage.speeds` under its own ``speeds.models`` (a model of a
+    shipped name overrides the keys it gives) and each network source's ``converter_default_maxspeeds`` given by
+    name replaced by the set it names (an unknown name is left for the config check to report)."""
+    speeds = config.get("speeds") or {}
+    sources = (config.get("networks") or {}).get("sources") or []
+    shipped_sources = [
+        {**source, "converter_default_maxspeeds": CONVERTER_DEFAULTS[source["converter_default_maxspeeds"]]}
+        if source.get("converter_default_maxspeeds") in CONVERTER_DEFAULTS else source
+        for source in sources
+    ]  # fmt: skip
+    return {
+        **config,
+        **({"speeds": {**speeds, "models": with_presets(speeds.get("models") or {})}} if "speeds" in config else {}),
+        **({"networks": {**config["networks"], "sources": shipped_sources}} if sources else {}),
+    }
 
 
 def check_config(config: dict, schema: dict, files: list[str | Path] = ()) -> None:
@@ -187,6 +211,7 @@ def model_faults(config: dict) -> Iterator[str]:
     if config["calibration"]:
         named["calibration.model"] = config["calibration"]["model"]
         named["calibration.limits"] = config["calibration"]["limits"]
+        named["calibration.prior"] = config["calibration"]["prior"]
     for key, name in named.items():
         if name not in models:
             yield f"'{key}': value {name!r} is not allowed: expected a model of speeds.models ({', '.join(models)})"
