@@ -1,7 +1,8 @@
 # Set-up and commands of palliative-coverage. Everything installs from the package registries:
-# Python packages pinned in requirements.lock (into .venv/), the map assets pinned in
-# workflow/envs/map-assets/package.json (npm, into .venv/web/), Chromium for the map tests and osmium-tool
-# for splitting national extracts (apt).
+# Python packages pinned in requirements.lock (into .venv/), the web assets pinned in
+# workflow/envs/map-assets/package.json (npm, into .venv/web/: the documentation's offline search shim; the maps'
+# Leaflet files ship in the package, copied from there by `make vendor`), Chromium for the map tests and
+# osmium-tool for splitting national extracts (apt).
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -15,7 +16,7 @@ PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
 SLURM_STAMP := $(VENV)/.slurm-installed
 
-.PHONY: install install-slurm run test lint docs chromium osmium poppler slurm clean
+.PHONY: install install-slurm run test lint docs vendor chromium osmium poppler slurm clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -30,6 +31,12 @@ $(ASSETS_STAMP): workflow/envs/map-assets/package.json | $(PYTHON_STAMP)
 	cp $< $(VENV)/web/package.json
 	cd $(VENV)/web && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The maps' Leaflet, jQuery and topojson-client files shipped in the package (src/coverage/outputs/vendor), copied
+# from the npm pins of workflow/envs/map-assets/package.json: run after changing a pin, and commit the copies.
+vendor: $(ASSETS_STAMP)
+	$(BIN)/python -c "from pathlib import Path; from coverage.outputs._web_assets import copy_assets; \
+		copy_assets(Path('$(VENV)/web/node_modules'), Path('src/coverage/outputs/vendor'))"
 
 # The SLURM executor plugin for cluster runs (workflow/profiles/slurm); `make test` installs it too.
 install-slurm: $(SLURM_STAMP)

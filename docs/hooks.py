@@ -58,18 +58,20 @@ def configuration_reference() -> str:
 
 
 def public_modules() -> dict[str, list[str]]:
-    """Module -> the names of ``coverage.__all__`` it defines, read from the package's imports."""
+    """Module -> the names of ``coverage.__all__`` it defines, read from the package's imports (those of its
+    ``if TYPE_CHECKING:`` block too: the map functions, imported when first used)."""
     tree = ast.parse(PACKAGE.read_text(encoding="utf-8"))
     exported = next(
         ast.literal_eval(node.value) for node in tree.body
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
     )  # fmt: skip
     modules: dict[str, list[str]] = {}
-    for node in tree.body:
+    imports = [*tree.body, *(n for n in tree.body if isinstance(n, ast.If) for n in n.body)]  # and TYPE_CHECKING's
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             for alias in node.names:
-                if alias.name in exported:
-                    modules.setdefault(f"coverage.{node.module}", []).append(alias.name)
+                if alias.name in exported:  # a module (``from . import speeds``) under the package
+                    modules.setdefault(f"coverage.{node.module}" if node.module else "coverage", []).append(alias.name)
     return modules
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -196,19 +198,20 @@ def run_corsica(run, corsica, default_config):
 
 
 def snakemake(
-    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml", cores: int = 2, wait: bool = True
+    directory: Path, config: dict, *targets: str, config_name: str = "config.yaml", cores: int = 2, wait: bool = True,
+    python: Path = Path(sys.executable),
 ) -> subprocess.CompletedProcess | subprocess.Popen:
-    """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``; with
-    ``wait=False``, the process started (its output read with ``communicate``)."""
+    """Run the workflow in ``directory`` with a config file (``config_name``) holding only ``config``, by the Snakemake
+    of ``python``'s venv; with ``wait=False``, the process started (its output read with ``communicate``)."""
     directory.mkdir(parents=True, exist_ok=True)
     configfile = directory / config_name
     configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
-    # Without the venv on PATH, as a user running .venv/bin/snakemake would: the rules must find their Python.
-    venv = str(Path(sys.executable).parent)
-    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p) != Path(venv))
+    # Without the venvs on PATH, as a user running .venv/bin/snakemake would: the rules must find their Python.
+    venvs = {Path(sys.executable).parent, python.parent}
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p) not in venvs)
     environment = {**os.environ, "PATH": path}
     command = [
-        sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", str(cores),
+        str(python), "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", str(cores),
         "--directory", str(directory), "--configfile", str(configfile),
     ]  # fmt: skip
     if not wait:
@@ -217,25 +220,77 @@ def snakemake(
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=directory)
 
 
-@pytest.fixture(scope="session")
-def run(tmp_path_factory) -> Path:
-    """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions), through
-    the workflow's local profile (jobs packed by their declared memory).
-
-    Built once for the whole test run: under pytest-xdist, the first worker to ask builds it in the folder both
-    workers share while the other waits on its lock. Tests read it; a test that changes a run changes a copy."""
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``build`` fills once for the whole test run: under pytest-xdist, the first worker to
+    ask builds it in the folder both workers share while the other waits on its lock."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    directory, done = shared / "run", shared / "run.done"
-    with open(shared / "run.lock", "w") as lock:
+    folder, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
-            profile = str(ROOT / "workflow" / "profiles" / "local")
-            result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--workflow-profile", profile)
-            assert result.returncode == 0, result.stderr[-3000:]
+            build(folder)
             done.touch()
-    return directory
+    return folder
+
+
+def fresh_venv(folder: Path, *requirements: str) -> Path:
+    """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries, as
+    a researcher's; its Python."""
+    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return python
+
+
+def build_wheel(folder: Path) -> None:
+    """The package's wheel, built from a copy of what it is made of (the repository gets no build/ folder)."""
+    source = folder / "source"
+    for part in ("pyproject.toml", "README.md"):
+        source.mkdir(parents=True, exist_ok=True)
+        (source / part).write_bytes((ROOT / part).read_bytes())
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "-w",
+               str(folder), str(source)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The package's wheel (``pip wheel``), built once."""
+    return next(built_once(tmp_path_factory, "wheel", build_wheel).glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def pipeline_python(tmp_path_factory, wheel: Path) -> Path:
+    """The Python of a fresh venv holding the wheel with its ``pipeline`` extra, at the pins of requirements.lock (the
+    versions the other tests compute with): the package as ``pip install palliative-coverage[pipeline]`` installs it,
+    without the repository's sources."""
+    lock = str(ROOT / "requirements.lock")
+    folder = built_once(tmp_path_factory, "pipeline-venv", lambda f: fresh_venv(f, f"{wheel}[pipeline]", "-c", lock))
+    return folder / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory, pipeline_python: Path) -> Path:
+    """A complete run in a fresh folder, with a config file that sets only ``sources.sae`` (two editions), through
+    the workflow's local profile (jobs packed by their declared memory), by the Snakemake of the installed wheel
+    (``pipeline_python``).
+
+    Built once for the whole test run (:func:`built_once`). Tests read it; a test that changes a run changes a
+    copy."""
+
+    def build(directory: Path) -> None:
+        profile = str(ROOT / "workflow" / "profiles" / "local")
+        result = snakemake(directory, {"sources": {"sae": [str(SAE_2021), str(SAE)]}}, "--workflow-profile", profile,
+                           python=pipeline_python)  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    return built_once(tmp_path_factory, "run", build)
 
 
 # The longest files first, so that neither core is left with one at the end.

@@ -148,6 +148,22 @@ def test_examples_run_as_written(page: str):
 
 
 @pytest.mark.integration
+def test_the_siting_page_states_the_runs_proposals(run: Path):
+    """The shares docs/researchers/siting.md gives, before and after each added USP, are siting_usp.csv's (and the
+    coverage table's before), rounded as printed, in the order the sites were added."""
+    text = " ".join((DOCS / "researchers/siting.md").read_text(encoding="utf-8").split())
+    proposals = read_table(run / "data/processed/siting_usp.csv")
+    before = read_table(run / "data/processed/coverage_departement.csv").set_index(["departement", "service",
+                                                                                    "threshold_min"])  # fmt: skip
+    for departement, label in (("2A", "Corse-du-Sud"), ("2B", "Haute-Corse")):
+        shares = proposals[proposals["departement"] == departement].sort_values("rank")["share_covered_after"]
+        stated = re.search(rf"from ([\d.]+) % to ([\d.]+), ([\d.]+) and ([\d.]+) % in {label}", text).groups()
+        expected = [before.loc[(departement, "USP", 30), "share_within"], *shares]
+        assert list(stated) == [f"{100 * share:.1f}" for share in expected], departement
+    assert text.index("Polyclinique de Furiani") < text.index("CH de Corte"), "Furiani first, as siting_usp.csv"
+
+
+@pytest.mark.integration
 def test_readme_table_states_the_runs_coverage(run: Path):
     """The README's figures are the default run's coverage_departement.csv, rounded as printed."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -286,8 +286,8 @@ class Access:
     ----------
     communes
         ``commune``, ``nom``, the ``area``, ``population``, ``lon``, ``lat`` (the point used),
-        ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN when
-        unreachable), ``S_nearest`` (``site_id`` of the nearest site) and ``S_backup_minutes``, the minutes to
+        ``point_source``, ``snap_m``, ``on_network``, and per service S: ``S_minutes`` (NaN, never
+        ``inf``, off the network, beyond the horizon or where no site of S is routed), ``S_nearest`` (``site_id`` of the nearest site) and ``S_backup_minutes``, the minutes to
         the nearest other site of the service, where the commune's people would go if their nearest closed
         (NaN when no other site is within the horizon).
     sites

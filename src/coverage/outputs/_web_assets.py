@@ -1,15 +1,23 @@
-"""Inline the Leaflet, jQuery and topojson-client assets (installed from npm at set-up) into HTML maps, so they open
-offline."""
+"""Inline the Leaflet, jQuery and topojson-client assets into HTML maps, so they open offline.
+
+The assets ship inside the package (``coverage/outputs/vendor``, read with :mod:`importlib.resources`): the release
+files of the npm packages pinned in ``workflow/envs/map-assets/package.json`` (jQuery 3.7.1, MIT; Leaflet 1.9.3,
+BSD-2-Clause; Leaflet.markercluster 1.5.3, MIT; topojson-client 3.1.0, ISC), each with its licence. ``make vendor``
+installs the pins from npm and copies them here (:func:`copy_assets`).
+"""
 
 from __future__ import annotations
 
 import base64
 import mimetypes
+import posixpath
 import re
-import sys
+import shutil
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-ASSETS_DIR = Path(sys.prefix) / "web" / "node_modules"
+ASSETS_DIR = files(__package__) / "vendor"
 SCRIPTS = (
     "jquery/dist/jquery.min.js",
     "leaflet/dist/leaflet.js",
@@ -21,45 +29,54 @@ STYLESHEETS = (
     "leaflet.markercluster/dist/MarkerCluster.css",
     "leaflet.markercluster/dist/MarkerCluster.Default.css",
 )
+IMAGES = tuple(f"leaflet/dist/images/{name}.png" for name in
+               ("layers", "layers-2x", "marker-icon", "marker-icon-2x", "marker-shadow"))  # fmt: skip
+LICENCES = ("jquery/LICENSE.txt", "leaflet/LICENSE", "leaflet.markercluster/MIT-LICENCE.txt", "topojson-client/LICENSE")
+VENDORED = (*SCRIPTS, *STYLESHEETS, *IMAGES, *LICENCES)
 CSS_URL = re.compile(r"url\((['\"]?)(?!data:)([^)'\"]+)\1\)")
 EXTERNAL_REFERENCE = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)=["']?(?:https?:)?//""", re.IGNORECASE)
 
 
 class MissingAssetsError(FileNotFoundError):
-    """The npm assets were not installed next to the Python environment."""
+    """A map asset is missing from the package."""
 
 
-def _asset(relative: str, root: Path) -> Path:
-    """Path of one asset, or a clear error telling how to install them."""
-    path = root / relative
-    if not path.is_file():
-        raise MissingAssetsError(
-            f"map asset {path} is missing: run `make install` to install the Leaflet assets from npm"
-        )
-    return path
+def _asset(relative: str, root: Traversable) -> Traversable:
+    """One asset, or a clear error telling how to restore them."""
+    asset = root.joinpath(*relative.split("/"))
+    if not asset.is_file():
+        raise MissingAssetsError(f"map asset {asset} is missing: `make vendor` copies the pinned npm release files")
+    return asset
 
 
-def _embed_css_urls(css: str, folder: Path) -> str:
-    """Replace each relative ``url(...)`` of a stylesheet with a data URI of the file it names."""
+def _embed_css_urls(css: str, relative: str, root: Traversable) -> str:
+    """Replace each relative ``url(...)`` of the stylesheet ``relative`` with a data URI of the file it names."""
 
     def embed(match: re.Match) -> str:
-        target = (folder / match.group(2).split("?")[0].split("#")[0]).resolve()
-        if not target.is_file():
+        url = match.group(2).split("?")[0].split("#")[0]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(relative), url))
+        asset = root.joinpath(*target.split("/"))
+        if not asset.is_file():
             return match.group(0)
-        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return f"url(data:{mime};base64,{base64.b64encode(target.read_bytes()).decode()})"
+        mime = mimetypes.guess_type(target)[0] or "application/octet-stream"
+        return f"url(data:{mime};base64,{base64.b64encode(asset.read_bytes()).decode()})"
 
     return CSS_URL.sub(embed, css)
 
 
-def inline_assets_html(root: Path = ASSETS_DIR) -> str:
+def inline_assets_html(root: Traversable = ASSETS_DIR) -> str:
     """HTML ``<style>`` and ``<script>`` blocks holding every asset the maps need."""
-    styles = [
-        f"<style>{_embed_css_urls(_asset(css, root).read_text(encoding='utf-8'), _asset(css, root).parent)}</style>"
-        for css in STYLESHEETS
-    ]
+    styles = [f"<style>{_embed_css_urls(_asset(css, root).read_text(encoding='utf-8'), css, root)}</style>"
+              for css in STYLESHEETS]  # fmt: skip
     scripts = [f"<script>{_asset(js, root).read_text(encoding='utf-8')}</script>" for js in SCRIPTS]
     return "\n".join(styles + scripts)
+
+
+def copy_assets(node_modules: Path, target: Path) -> None:
+    """Copy the vendored files from an npm ``node_modules`` folder into the package's ``vendor`` folder."""
+    for relative in VENDORED:
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(node_modules / relative, target / relative)
 
 
 def external_references(html: str) -> list[str]:
