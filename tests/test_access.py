@@ -269,39 +269,59 @@ def test_coverage_quantiles_and_the_alternative_model():
     assert table.loc[("2A", 45), "share_within_alternative"] == 1.0
 
 
-def test_the_caller_names_the_site_and_area_columns():
-    """Another country's tables: a site ``id``, a ``region``; every result as with the pipeline's names, renamed."""
+def test_the_caller_names_every_column_and_gets_its_tables_back():
+    """Another country's tables: a zone ``zone`` with a ``label`` and ``people`` in a ``region``, a site ``id``, in a
+    metric CRS; every result as with the default names, renamed, and a GeoDataFrame in the caller's CRS where the
+    input was one."""
     router, places, sites = Router(line_network()), communes(), facilities().assign(beds=[10, 5, 30])
-    names = {"finess": "id", "departement": "region"}
-    own_places, own_sites = places.rename(columns=names), sites.rename(columns=names)
-    columns = {"site_id": "id", "area": "region"}
+    names = {"finess": "id", "departement": "region", "code": "zone", "nom": "label", "population": "people"}
+    own_places = places.rename(columns=names).to_crs("EPSG:2154")
+    own_sites = gpd.GeoDataFrame(sites.rename(columns=names), geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                                 crs="EPSG:4326").to_crs("EPSG:2154")  # fmt: skip
+    ids = {"site_id": "id", "commune_id": "zone"}
+    columns = {**ids, "area": "region", "population": "people"}
+    summed = {k: v for k, v in names.items() if k != "population"}  # a table's own "population" is a sum
 
     default = commune_access(router, places, sites, MODEL)
-    own = commune_access(router, own_places, own_sites, MODEL, **columns)
-    pd.testing.assert_frame_equal(own.communes, default.communes.rename(columns=names))
+    own = commune_access(router, own_places, own_sites, MODEL, **columns, name="label")
+    assert isinstance(own.communes, gpd.GeoDataFrame) and own.communes.crs == "EPSG:2154"
+    assert own.communes.geometry.geom_equals_exact(own_places.geometry, 1e-6).all()
+    pd.testing.assert_frame_equal(pd.DataFrame(own.communes.drop(columns="geometry")),
+                                  pd.DataFrame(default.communes.drop(columns="geometry")).rename(columns=names))
     pd.testing.assert_frame_equal(own.sites, default.sites.rename(columns=names))
     pd.testing.assert_frame_equal(
-        coverage_by_departement(own.communes, ["USP"], [5, 30], area="region"),
-        coverage_by_departement(default.communes, ["USP"], [5, 30]).rename(columns=names),
+        coverage_by_departement(own.communes, ["USP"], [5, 30], area="region", population="people"),
+        coverage_by_departement(default.communes, ["USP"], [5, 30]).rename(columns=summed),
     )
     pd.testing.assert_frame_equal(
-        ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, site_id="id"),
+        ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, **ids),
         ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60).rename(columns=names),
     )
     pairs = travel_pairs(router, default.communes, sites, MODEL, limit_min=60)
-    own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, site_id="id")
+    own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, **ids)
     pd.testing.assert_frame_equal(own_pairs, pairs.rename(columns=names))
     steps = DecaySteps.from_config([{"max_min": 30, "weight": 1.0}, {"max_min": 60, "weight": 0.5}])
+    scores = e2sfca_scores(own_pairs, own.communes, own_sites, {"USP": "beds"}, steps, **columns)
+    assert isinstance(scores, gpd.GeoDataFrame) and scores.crs == "EPSG:2154"
     pd.testing.assert_frame_equal(
-        e2sfca_scores(own_pairs, own.communes, own_sites, {"USP": "beds"}, steps, **columns),
-        e2sfca_scores(pairs, default.communes, sites, {"USP": "beds"}, steps).rename(columns=names),
+        pd.DataFrame(scores.drop(columns="geometry")),
+        pd.DataFrame(e2sfca_scores(pairs, default.communes, sites, {"USP": "beds"}, steps).drop(columns="geometry"))
+        .rename(columns=names),
+    )
+    own_catchments = catchments(own.communes, own_sites.iloc[:2], "USP", "beds", site_id="id", population="people")
+    assert isinstance(own_catchments, gpd.GeoDataFrame) and own_catchments.crs == "EPSG:2154"
+    pd.testing.assert_frame_equal(pd.DataFrame(own_catchments.drop(columns="geometry")),
+                                  catchments(default.communes, sites.iloc[:2], "USP", "beds").rename(columns=summed))
+    pd.testing.assert_frame_equal(
+        sites_without_backup(own.communes, ["USP"], [30], site_id="id", area="region", population="people"),
+        sites_without_backup(default.communes, ["USP"], [30]).rename(columns=names),
     )
     candidates = own_sites.iloc[:1].assign(name="X")
     proposals, covered = greedy_scenario(router, own.communes, own_sites.iloc[1:], candidates, MODEL,
                                          direction="to_site", minutes=30, count=1, **columns)  # fmt: skip
-    assert proposals.columns.tolist()[:4] == ["rank", "id", "name", "region"]
+    assert proposals.columns.tolist()[:4] == ["rank", "id", "name", "region"] and proposals.crs == "EPSG:2154"
     assert proposals["id"].tolist() == ["2B0000001"]
-    assert covered.columns.tolist() == ["commune", "rank", "id"] and covered["commune"].tolist() == ["2B001"]
+    assert covered.columns.tolist() == ["zone", "rank", "id"] and covered["zone"].tolist() == ["2B001"]
 
 
 def test_trips_start_at_the_chef_lieu_where_the_commune_has_one():

@@ -42,7 +42,7 @@ def test_closing_each_site_puts_beyond_each_threshold_the_people_the_table_says(
     table = read_table(run / f"data/processed/departements/{departement}/critical_sites.csv")
     assert set(table["service"]) == set(model.directions) and table["finess"].str.len().eq(9).all()
     before = commune_access(router, communes, facilities, model).communes
-    pipeline = read_table(run / "data/processed/access_commune.csv").set_index("commune").loc[before["commune"]]
+    pipeline = read_table(run / "data/processed/access_commune.csv").set_index("commune").loc[before["code"]]
     assert np.allclose(before["usp_minutes"], pipeline["usp_minutes"], atol=1e-4, equal_nan=True), "the run's routing"
     checked = 0
     for (service, finess), rows in table.groupby(["service", "finess"]):

@@ -45,7 +45,7 @@ def test_hand_computed_case():
     population = pd.Series({"a": 1000, "b": 2000})
     supply = pd.Series({"s": 10.0, "t": 5.0})
     # R_s = 10 / (1000 * 1 + 2000 * 0.68) = 10 / 2360; t is beyond 45 minutes
-    scores = e2sfca(pairs, population, supply, STEPS)
+    scores = e2sfca(pairs, population, supply, STEPS, commune_id="commune")
     assert scores["a"] == pytest.approx(1000 * 10 / 2360)
     assert scores["b"] == pytest.approx(1000 * 0.68 * 10 / 2360)
 
@@ -64,6 +64,6 @@ def test_equals_pysal_access_on_generated_cases(seed):
         return
     population = pd.Series(rng.integers(1, 5000, len(communes)), index=communes)
     supply = pd.Series(rng.uniform(1, 30, len(sites)), index=sites)
-    ours = e2sfca(pairs, population, supply, STEPS)
+    ours = e2sfca(pairs, population, supply, STEPS, commune_id="commune")
     theirs = pysal_e2sfca(pairs, population, supply, STEPS)
     assert np.allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-9, atol=1e-12)

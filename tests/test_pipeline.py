@@ -626,7 +626,7 @@ def test_library_example_gives_the_pipelines_commune_minutes(run: Path, tmp_path
     dump = "\nimport sys\naccess.communes.to_csv(sys.argv[1], index=False)\n"
     result = subprocess.run([sys.executable, "-c", code + dump, str(out)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    mine = pd.read_csv(out, dtype={"commune": str}).set_index("commune").sort_index()
+    mine = pd.read_csv(out, dtype={"code": str}).set_index("code").sort_index()
     pipeline = read_table(run / "data/processed/access_commune.csv").set_index("commune").sort_index()
     assert mine.index.tolist() == pipeline.index.tolist() and len(mine) == 360
     for service in ("msp", "had", "emsp", "usp", "lisp"):

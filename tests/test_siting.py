@@ -57,7 +57,8 @@ def test_small_case_equals_brute_force_and_ties_go_to_the_smallest_finess():
     assert [p.population_gain for p in proposals] == [20, 10] and proposals[-1].share_covered_after == 1.0
     communes = pd.DataFrame({"commune": ["a", "b", "c", "d"]})
     table = newly_covered(
-        np.zeros(4, dtype=bool), candidates, proposals, ["000000003", "000000002", "000000001"], communes
+        np.zeros(4, dtype=bool), candidates, proposals, ["000000003", "000000002", "000000001"], communes,
+        commune_id="commune",
     )
     assert table.groupby("rank")["commune"].apply(list).to_dict() == {1: ["a", "b"], 2: ["c", "d"]}
 

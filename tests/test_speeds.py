@@ -47,6 +47,7 @@ def test_a_config_names_a_shipped_model_and_converter_defaults(default_config):
     assert speed_models(config["speeds"])[0] == OSRM_CAR
     assert config["speeds"]["models"]["calibrated"]["bend_coefficient"] == 0.3
     assert config["networks"]["sources"][0]["converter_default_maxspeeds"] == cov.speeds.EQASIM_CONVERTER_DEFAULTS
+    assert with_shipped(config) == config, "a config already resolved (a run's, written out) is left as it is"
     raw["networks"]["sources"][0]["converter_default_maxspeeds"] = "eqasm"
     with pytest.raises(ConfigError, match="converter_default_maxspeeds"):
         check_config(with_shipped(raw), SCHEMA)

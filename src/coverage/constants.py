@@ -17,10 +17,13 @@ WGS84 = "EPSG:4326"
 """Longitude and latitude: every coordinate the tables write."""
 LAMBERT_93 = "EPSG:2154"
 """The metric CRS of metropolitan France (:func:`metric_crs`)."""
-# The engine's default names for the column identifying a site and for the area a commune or site lies in
-# (coverage by area, the area's own sites): the pipeline's. Another country's tables name their own.
+# The engine's default names for the columns identifying a commune and a site, for the area a commune or site lies
+# in (coverage by area, the area's own sites) and for a commune's inhabitants: those of the tables the French
+# sources build (build_communes, build_facilities). Another country's tables name their own.
+COMMUNE_ID = "code"
 SITE_ID = "finess"
 AREA = "departement"
+POPULATION = "population"
 
 
 def metric_crs(departements: Iterable[str], area: shapely.Geometry) -> str:

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
-from ..constants import AREA, SITE_ID, WGS84
+from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID, WGS84
 from ..errors import ArgumentError
 from .checks import (
     degrees_not_labelled_metres, known_values, routed_services, travel_times_set, unique_keys, wgs84_points,
@@ -125,8 +125,11 @@ class Router:
 ORIGINS = ("chef_lieu", "nearest_road", "densest_junctions")
 
 
-def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road") -> pd.DataFrame:
-    """Where each commune's population is placed: ``lon``, ``lat``, ``point_source``.
+def population_points(
+    router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road", *, commune_id: str = COMMUNE_ID
+) -> pd.DataFrame:  # fmt: skip
+    """Where each commune (identified by its ``commune_id`` column) places its population: ``lon``, ``lat``,
+    ``point_source``.
 
     With ``origin`` ``chef_lieu``, the commune's chef-lieu (its main settlement, where official road times
     start: columns ``chef_lieu_lon``, ``chef_lieu_lat``), snapped like any point; a commune without one falls
@@ -149,17 +152,18 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
         placed = pd.DataFrame({"lon": communes["chef_lieu_lon"], "lat": communes["chef_lieu_lat"],
                                "point_source": "chef_lieu"}, index=communes.index)  # fmt: skip
         if not given.all():
-            placed.loc[~given] = population_points(router, communes[~given], "nearest_road")
+            placed.loc[~given] = population_points(router, communes[~given], "nearest_road", commune_id=commune_id)
         return placed
     network = router.network
-    located = communes.dropna(subset=["geometry"]).to_crs(WGS84)
+    located = communes[communes.geometry.notna()].to_crs(WGS84)
     west, south, east, north = located.total_bounds if len(located) else (0.0, 0.0, -1.0, -1.0)
     near = np.flatnonzero((network.lon >= west) & (network.lon <= east) & (network.lat >= south)
                           & (network.lat <= north))  # fmt: skip  (only the nodes that may lie in a commune)
     nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.lon[near], network.lat[near]), index=near, crs=WGS84)
-    inside = gpd.sjoin(nodes, located[["code", "geometry"]], predicate="within")
+    inside = gpd.sjoin(nodes, gpd.GeoDataFrame({"code": located[commune_id]}, geometry=located.geometry.to_numpy(),
+                                               crs=WGS84), predicate="within")  # fmt: skip
     anchors = pd.DataFrame(
-        project(communes["lon"], communes["lat"], network.crs), index=communes["code"], columns=["x", "y"]
+        project(communes["lon"], communes["lat"], network.crs), index=communes[commune_id], columns=["x", "y"]
     )
     offsets = router.xy[inside.index] - anchors.loc[inside["code"]].to_numpy()
     inside = inside.assign(
@@ -170,7 +174,7 @@ def population_points(router: Router, communes: gpd.GeoDataFrame, origin: str = 
     else:
         chosen = inside.sort_values(["code", "distance"])
     chosen = chosen.drop_duplicates("code")
-    node = communes["code"].map(pd.Series(chosen.index.to_numpy(), index=chosen["code"].to_numpy()))
+    node = communes[commune_id].map(pd.Series(chosen.index.to_numpy(), index=chosen["code"].to_numpy()))
     has_node = node.notna().to_numpy()
     node_index = node.fillna(0).astype(np.int64).to_numpy()
     return pd.DataFrame(
@@ -246,7 +250,7 @@ def site_commune_seconds(
 
 def ranked_sites(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
-    limit_min: float, site_id: str = SITE_ID,
+    limit_min: float, site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
 ) -> pd.DataFrame:  # fmt: skip
     """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
 
@@ -256,7 +260,7 @@ def ranked_sites(
     Returns
     -------
     pandas.DataFrame
-        ``commune``, ``service``, ``rank`` (1 = nearest), the site's ``site_id``, ``minutes``, sorted.
+        ``commune_id``, ``service``, ``rank`` (1 = nearest), the site's ``site_id``, ``minutes``, sorted.
     """
     frames = []
     ranked = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
@@ -267,7 +271,7 @@ def ranked_sites(
         frames.append(
             pd.DataFrame(
                 {
-                    "commune": communes["commune"].to_numpy()[commune],
+                    commune_id: communes[commune_id].to_numpy()[commune],
                     "service": service,
                     "rank": rank + 1,
                     site_id: sites[site_id].to_numpy()[order[rank, commune]],
@@ -275,7 +279,7 @@ def ranked_sites(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True).sort_values(["commune", "service", "rank"], ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values([commune_id, "service", "rank"], ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -312,15 +316,18 @@ class Access:
 
 def commune_access(
     router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel, *,
-    site_id: str = SITE_ID, area: str = AREA,
+    site_id: str = SITE_ID, area: str = AREA, commune_id: str = COMMUNE_ID, name: str | None = "nom",
+    population: str = POPULATION,
 ) -> Access:  # fmt: skip
     """Minutes between each commune's population point and the nearest site of every service.
 
-    ``communes`` has ``code``, ``nom``, the ``area`` column, ``population``, ``lon``, ``lat`` and a
-    polygon; ``facilities`` the sites' ``site_id``, ``service``, ``area``, ``lon``, ``lat``. Every
-    located site is snapped, whatever its area (a patient may cross a border); sites and communes
+    ``communes`` has the ``commune_id``, ``name`` (optional: None for none), ``area`` and ``population`` columns,
+    ``lon``, ``lat`` and a polygon; ``facilities`` the sites' ``site_id``, ``service``, ``area``, ``lon``, ``lat``.
+    Every located site is snapped, whatever its area (a patient may cross a border); sites and communes
     further than ``max_snap_m`` from the network are flagged and not routed (those of other areas are listed in
     :attr:`Access.dropped_sites`, never silently left out). Times beyond the model's horizon are left empty.
+    :attr:`Access.communes` keeps the caller's column names, and is a GeoDataFrame with the communes' geometry and
+    CRS when ``communes`` is one.
 
     Raises
     ------
@@ -330,19 +337,19 @@ def commune_access(
     ArgumentTypeError
         Coordinates that are not numbers.
     """
-    _check_communes(communes, area)
+    _check_communes(communes, area, commune_id, population)
     wgs84_points(facilities, "facilities")
     unique_keys(facilities, [site_id, "service"], "facilities")
-    placed = population_points(router, communes, model.origin)
+    placed = population_points(router, communes, model.origin, commune_id=commune_id)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
     not_swapped(router, placed, points, model.max_snap_m, "communes")
     commune_offroad = points.offroad_seconds(model.offroad_kph)
     access = pd.DataFrame(
         {
-            "commune": communes["code"].to_numpy(),
-            "nom": communes["nom"].to_numpy(),
+            commune_id: communes[commune_id].to_numpy(),
+            **({name: communes[name].to_numpy()} if name is not None else {}),
             area: communes[area].to_numpy(),
-            "population": communes["population"].to_numpy(),
+            population: communes[population].to_numpy(),
             "lon": placed["lon"].to_numpy(),
             "lat": placed["lat"].to_numpy(),
             "point_source": placed["point_source"].to_numpy(),
@@ -375,8 +382,18 @@ def commune_access(
             nearest.seconds, node_sites[service], points, commune_offroad, model.horizon_min)  # fmt: skip
         backed = reached & np.isfinite(backup) & (backup <= model.horizon_min * 60)
         access[f"{s}_backup_minutes"] = np.where(backed, backup / 60, np.nan)
-    return Access(communes=access, sites=pd.concat(site_rows, ignore_index=True), node_seconds=node_seconds,
-                  node_sites=node_sites, dropped_sites=pd.concat(dropped, ignore_index=True))  # fmt: skip
+    return Access(communes=with_geometry_of(access, communes), sites=pd.concat(site_rows, ignore_index=True),
+                  node_seconds=node_seconds, node_sites=node_sites,
+                  dropped_sites=pd.concat(dropped, ignore_index=True))  # fmt: skip
+
+
+def with_geometry_of(table: pd.DataFrame, given: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (a row per row of ``given``, in its order) as a GeoDataFrame with ``given``'s geometry column and
+    CRS when ``given`` is a GeoDataFrame: a result in the caller's terms."""
+    if not isinstance(given, gpd.GeoDataFrame) or given.geometry.name in table:
+        return table
+    column = given.geometry.name
+    return gpd.GeoDataFrame(table.assign(**{column: given.geometry.to_numpy()}), geometry=column, crs=given.crs)
 
 
 def not_swapped(router: Router, points: pd.DataFrame, snapped: Snapped, max_snap_m: float, argument: str) -> None:
@@ -400,12 +417,12 @@ def _routed(access: pd.DataFrame) -> list[str]:
             not c.endswith("_backup_minutes")]  # fmt: skip
 
 
-def _check_communes(communes: pd.DataFrame, area: str) -> None:
-    """Communes the access can count: each code once, a population each, points in degrees, a CRS that is theirs."""
-    for column in ("code", area):
+def _check_communes(communes: pd.DataFrame, area: str, commune_id: str, population: str) -> None:
+    """Communes the access can count: each id once, a population each, points in degrees, a CRS that is theirs."""
+    for column in (commune_id, area):
         known_values(communes, column, "communes", f"a {column} for every commune")
-    unique_keys(communes, ["code"], "communes")
-    known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none): a "
+    unique_keys(communes, [commune_id], "communes")
+    known_values(communes, population, "communes", "a number of inhabitants for every commune (0 for none): a "
                  "missing one would drop its people from every total")  # fmt: skip
     wgs84_points(communes, "communes")
     degrees_not_labelled_metres(communes, "communes")
@@ -420,7 +437,7 @@ def place_access(
 
     The place is snapped and given its off-road leg as a commune's point is. Returns ``place_id``, ``snap_m``,
     ``on_network`` and per service S ``S_minutes`` (NaN off the network or beyond the horizon) and ``S_nearest``
-    (the nearest site's id, ``""`` then).
+    (the nearest site's id, ``""`` then); a GeoDataFrame with the places' geometry and CRS when ``places`` is one.
     """
     routed_services(services, list(access.node_sites), "services")
     wgs84_points(places, "places")
@@ -432,7 +449,7 @@ def place_access(
         s = service.lower()
         table[f"{s}_minutes"], table[f"{s}_nearest"], _ = _nearest_of_points(
             access.node_seconds[service][0], access.node_sites[service], points, offroad, model.horizon_min)
-    return table
+    return with_geometry_of(table, places)
 
 
 def _nearest_of_points(
@@ -491,9 +508,10 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
 
 def sites_without_backup(
     communes: pd.DataFrame, services: list[str], thresholds: list[float], *, site_id: str = SITE_ID,
-    area: str = AREA, sites: pd.DataFrame | None = None,
+    area: str = AREA, sites: pd.DataFrame | None = None, population: str = POPULATION,
 ) -> pd.DataFrame:  # fmt: skip
-    """The people each site alone brings within each threshold: beyond it if that site closed.
+    """The people (the ``population`` column) each site alone brings within each threshold: beyond it if that site
+    closed.
 
     For every site of each service nearest to some commune of ``communes`` within the largest threshold (the
     :attr:`Access.communes` table, with ``S_minutes``, ``S_nearest`` and ``S_backup_minutes``), by ``area`` of
@@ -507,7 +525,7 @@ def sites_without_backup(
     summed the same way (``population_75_plus_without_backup``).
     """
     routed_services(services, _routed(communes), "services")
-    known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none)")
+    known_values(communes, population, "communes", "a number of inhabitants for every commune (0 for none)")
     rows, elderly = [], "population_75_plus" in communes
     for service in services:
         s = service.lower()
@@ -518,14 +536,14 @@ def sites_without_backup(
             for threshold in thresholds:
                 within = group[group[minutes] <= threshold]
                 alone = within[~(within[backup] <= threshold)]
-                people = alone["population"].to_numpy(float)
+                people = alone[population].to_numpy(float)
                 rows.append({
                     area: code, "service": service, site_id: site, "threshold_min": threshold,
-                    "population_served": int(within["population"].sum()),
+                    "population_served": int(within[population].sum()),
                     "population_without_backup": int(people.sum()),
                     "median_backup_min": population_quantile(alone[backup].to_numpy(float), people, 0.5),
                     "worst_backup_min": alone[backup].max() if alone[backup].notna().all() else np.nan,
-                    "population_beyond_horizon": int(alone.loc[alone[backup].isna(), "population"].sum()),
+                    "population_beyond_horizon": int(alone.loc[alone[backup].isna(), population].sum()),
                     **({"population_75_plus_without_backup": alone["population_75_plus"].sum()} if elderly else {}),
                 })  # fmt: skip
     columns = [area, "service", site_id, "threshold_min", "population_served", "population_without_backup",
@@ -547,6 +565,7 @@ def sites_without_backup(
 
 def catchments(
     communes: pd.DataFrame, sites: pd.DataFrame, service: str, capacity: str, *, site_id: str = SITE_ID,
+    population: str = POPULATION,
 ) -> pd.DataFrame:  # fmt: skip
     """Each site's travel-time catchment: the communes whose nearest site of ``service`` by road it is, their
     people, and the site's capacity per 100,000 of them.
@@ -554,22 +573,24 @@ def catchments(
     Unlike E2SFCA (:func:`coverage.core.e2sfca.e2sfca_scores`), which shares each site's capacity over every
     commune within reach, weighted by time, a catchment gives each commune one site, its nearest: the population a
     unit or a team answers for first. ``communes`` is the :attr:`Access.communes` table (``S_nearest``,
-    ``S_minutes``, ``population``; a ``population_75_plus`` column is summed too); ``sites`` the service's sites
-    with ``site_id`` and the ``capacity`` column (each site once; those nearest to no commune get an empty
-    catchment). Communes reaching no site within the horizon are in none.
+    ``S_minutes``, the ``population`` column; a ``population_75_plus`` column is summed too); ``sites`` the
+    service's sites with ``site_id`` and the ``capacity`` column (each site once; those nearest to no commune get an
+    empty catchment). Communes reaching no site within the horizon are in none.
 
     Returns
     -------
     pandas.DataFrame
-        ``site_id``, ``capacity``, ``communes``, ``population``, ``capacity_per_100k``, ``median_min`` and
-        ``max_min`` (minutes of its communes, the median by population), and with ``population_75_plus`` that
-        column and ``capacity_per_100k_75plus``; a site without people has no rate (empty).
+        ``site_id``, ``capacity``, ``communes``, ``population`` (the people of its communes),
+        ``capacity_per_100k``, ``median_min`` and ``max_min`` (minutes of its communes, the median by population),
+        and with ``population_75_plus`` that column and ``capacity_per_100k_75plus``; a site without people has no
+        rate (empty). A GeoDataFrame with each site's geometry and CRS when ``sites`` is one.
     """
     routed_services([service], _routed(communes), "service")
     unique_keys(sites, [site_id], "sites")
     s = service.lower()
     own = sites.drop_duplicates(site_id).set_index(site_id)[capacity].astype(float)
     reached = communes[communes[f"{s}_nearest"].fillna("").isin(own.index)]
+    reached = reached.rename(columns={population: "population"})  # the people summed, under the output's name
     summed = ["population", *(["population_75_plus"] if "population_75_plus" in communes else [])]
     groups = reached.groupby(f"{s}_nearest")
     table = pd.DataFrame({"capacity": own, "communes": groups.size()}).fillna({"communes": 0})
@@ -583,14 +604,19 @@ def catchments(
         for column in summed:
             table[rates[column]] = (table["capacity"] / table[column].astype(float) * 1e5).where(table[column] > 0)
     table = table.astype({"communes": int, "population": int})
-    return table.rename_axis(site_id).reset_index().sort_values([site_id], ignore_index=True)
+    table = table.rename_axis(site_id).reset_index().sort_values([site_id], ignore_index=True)
+    if isinstance(sites, gpd.GeoDataFrame):
+        located = sites.drop_duplicates(site_id)[[site_id, sites.geometry.name]]
+        return gpd.GeoDataFrame(table.merge(located, on=site_id, how="left"), geometry=sites.geometry.name,
+                                crs=sites.crs)  # fmt: skip
+    return table
 
 
 def coverage_by_departement(
     access: pd.DataFrame, services: list[str], thresholds: list[float], *, alternative: pd.DataFrame | None = None,
-    max_unknown_share: float = 1.0, area: str = AREA,
+    max_unknown_share: float = 1.0, area: str = AREA, population: str = POPULATION,
 ) -> pd.DataFrame:  # fmt: skip
-    """Population within each threshold of each service, its share, and the median and 90th-percentile minutes,
+    """Population (the ``population`` column) within each threshold of each service, its share, and the median and 90th-percentile minutes,
     by ``area`` (one row per area, service and threshold).
 
     Communes off the network (``on_network`` false: no polygon, or farther than ``max_snap_m`` from a
@@ -602,23 +628,23 @@ def coverage_by_departement(
     the share within each threshold under that model too (``share_within_alternative``, empty without one).
     """
     routed_services(services, _routed(access), "services")
-    known_values(access, "population", "access", "a number of inhabitants for every commune (0 for none)")
+    known_values(access, population, "access", "a number of inhabitants for every commune (0 for none)")
     rows = []
     for code, group in access.groupby(area):
-        total = group["population"].sum()
-        unknown = int(group.loc[~group["on_network"].astype(bool), "population"].sum())
+        total = group[population].sum()
+        unknown = int(group.loc[~group["on_network"].astype(bool), population].sum())
         share_unknown = unknown / total if total else np.nan
         known = share_unknown <= max_unknown_share
-        population = group["population"].to_numpy(float)
+        people = group[population].to_numpy(float)
         for service in services:
             column = f"{service.lower()}_minutes"
             minutes = group[column]
             quantiles = {
-                "median_min": population_quantile(minutes.to_numpy(float), population, 0.5) if known else np.nan,
-                "p90_min": population_quantile(minutes.to_numpy(float), population, 0.9) if known else np.nan,
+                "median_min": population_quantile(minutes.to_numpy(float), people, 0.5) if known else np.nan,
+                "p90_min": population_quantile(minutes.to_numpy(float), people, 0.9) if known else np.nan,
             }
             for threshold in thresholds:
-                within = int(group.loc[minutes <= threshold, "population"].sum())
+                within = int(group.loc[minutes <= threshold, population].sum())
                 row = {
                     area: code,
                     "service": service,
@@ -632,7 +658,7 @@ def coverage_by_departement(
                     "share_within_alternative": np.nan,
                 }
                 if alternative is not None and known:
-                    other = int(group.loc[alternative.loc[group.index, column] <= threshold, "population"].sum())
+                    other = int(group.loc[alternative.loc[group.index, column] <= threshold, population].sum())
                     row["share_within_alternative"] = other / total
                 rows.append(row)
     return pd.DataFrame(rows)

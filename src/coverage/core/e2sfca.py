@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constants import AREA, SITE_ID
+from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID
 from .checks import known_values
-from .access import AccessModel, Router, service_sites, site_commune_seconds
+from .access import AccessModel, Router, service_sites, site_commune_seconds, with_geometry_of
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DecaySteps:
 
 def travel_pairs(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float,
-    site_id: str = SITE_ID,
+    site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
 ) -> pd.DataFrame:  # fmt: skip
     """Minutes between every commune and every site of each service within ``limit_min``.
 
@@ -48,7 +48,7 @@ def travel_pairs(
     Returns
     -------
     pandas.DataFrame
-        ``commune``, the site's ``site_id``, ``service``, ``minutes``, sorted.
+        ``commune_id``, the site's ``site_id``, ``service``, ``minutes``, sorted.
     """
     frames = []
     paired = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
@@ -57,18 +57,19 @@ def travel_pairs(
         frames.append(
             pd.DataFrame(
                 {
-                    "commune": communes["commune"].to_numpy()[commune_index],
+                    commune_id: communes[commune_id].to_numpy()[commune_index],
                     site_id: sites[site_id].to_numpy()[site_index],
                     "service": service,
                     "minutes": seconds[site_index, commune_index] / 60,
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True).sort_values(["service", "commune", site_id], ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(["service", commune_id, site_id], ignore_index=True)
 
 
 def e2sfca(
-    pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps, *, site_id: str = SITE_ID
+    pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps, *, site_id: str = SITE_ID,
+    commune_id: str = COMMUNE_ID,
 ) -> pd.Series:
     """E2SFCA access of each commune: weighted supply per 1000 weighted inhabitants within reach.
 
@@ -78,7 +79,7 @@ def e2sfca(
     Parameters
     ----------
     pairs
-        ``commune``, ``site_id``, ``minutes`` of one service.
+        ``commune_id``, ``site_id``, ``minutes`` of one service.
     population
         Commune code -> population (the demand).
     supply
@@ -88,25 +89,25 @@ def e2sfca(
     """
     pairs = pairs.assign(weight=steps.weight(pairs["minutes"].to_numpy()))
     pairs = pairs[pairs["weight"] > 0]
-    demand = (pairs["commune"].map(population) * pairs["weight"]).groupby(pairs[site_id]).sum()
+    demand = (pairs[commune_id].map(population) * pairs["weight"]).groupby(pairs[site_id]).sum()
     ratio = (supply.reindex(demand.index).fillna(0.0) / demand).where(demand > 0, 0.0)
-    access = (pairs[site_id].map(ratio) * pairs["weight"]).groupby(pairs["commune"]).sum() * 1000
+    access = (pairs[site_id].map(ratio) * pairs["weight"]).groupby(pairs[commune_id]).sum() * 1000
     return access.reindex(population.index, fill_value=0.0)
 
 
 def e2sfca_scores(
     pairs: pd.DataFrame, communes: pd.DataFrame, facilities: pd.DataFrame, supply: dict[str, str], steps: DecaySteps,
-    *, site_id: str = SITE_ID, area: str = AREA,
+    *, site_id: str = SITE_ID, area: str = AREA, commune_id: str = COMMUNE_ID, population: str = POPULATION,
 ) -> pd.DataFrame:  # fmt: skip
     """E2SFCA score of every commune for each service of ``supply``.
 
     Parameters
     ----------
     pairs
-        ``commune``, ``site_id``, ``service``, ``minutes`` (:func:`travel_pairs`) of the whole study area,
+        ``commune_id``, ``site_id``, ``service``, ``minutes`` (:func:`travel_pairs`) of the whole study area,
         so that each site's demand counts every commune within its catchment.
     communes
-        ``commune``, the ``area``, ``population``, ``on_network``.
+        ``commune_id``, the ``area``, ``population``, ``on_network``.
     facilities
         The sites (``site_id``, ``service``, ``lon``, ``lat`` and the supply columns).
     supply
@@ -115,18 +116,20 @@ def e2sfca_scores(
     Returns
     -------
     pandas.DataFrame
-        ``commune``, the ``area`` and ``<service>_access`` per service (empty off the network).
+        ``commune_id``, the ``area`` and ``<service>_access`` per service (empty off the network); a GeoDataFrame
+        with the communes' geometry and CRS when ``communes`` is one.
 
     Raises
     ------
     ArgumentError
         A commune without population.
     """
-    known_values(communes, "population", "communes", "a number of inhabitants for every commune (0 for none)")
-    population = communes.set_index("commune")["population"]
-    table = communes[["commune", area]].copy()
+    known_values(communes, population, "communes", "a number of inhabitants for every commune (0 for none)")
+    people = communes.set_index(commune_id)[population]
+    table = pd.DataFrame(communes[[commune_id, area]]).reset_index(drop=True)
     for service, column in supply.items():
         offered = service_sites(facilities, service, site_id=site_id).set_index(site_id)[column]
-        scores = e2sfca(pairs[pairs["service"] == service], population, offered.fillna(0.0), steps, site_id=site_id)
-        table[f"{service.lower()}_access"] = table["commune"].map(scores).where(communes["on_network"])
-    return table
+        scores = e2sfca(pairs[pairs["service"] == service], people, offered.fillna(0.0), steps, site_id=site_id,
+                        commune_id=commune_id)  # fmt: skip
+        table[f"{service.lower()}_access"] = table[commune_id].map(scores).where(communes["on_network"].to_numpy())
+    return with_geometry_of(table, communes)

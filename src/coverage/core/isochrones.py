@@ -14,7 +14,7 @@ import pyproj
 import shapely
 from scipy import ndimage
 
-from ..constants import WGS84
+from ..constants import POPULATION, WGS84
 from ..errors import ArgumentError
 from .geometry import nearest_code_of_points, polygonal
 from .network import RoadNetwork, project
@@ -430,11 +430,13 @@ def bands(polygons: list[shapely.Geometry], thresholds_min: list[float]) -> pd.D
     return pd.DataFrame(rows)
 
 
-def band_population(access: pd.DataFrame, service: str, lower: float, upper: float) -> int:
+def band_population(
+    access: pd.DataFrame, service: str, lower: float, upper: float, *, population: str = POPULATION
+) -> int:  # fmt: skip
     """Population of the communes whose time to the service is in (lower, upper] (0 included in the first band)."""
     minutes = access[f"{service.lower()}_minutes"]
     inside = (minutes <= upper) & ((minutes > lower) | (lower == 0))
-    return int(access.loc[inside, "population"].sum())
+    return int(access.loc[inside, population].sum())
 
 
 def edges_leaving(network: RoadNetwork, departements: gpd.GeoDataFrame, codes: list[str]) -> np.ndarray:
@@ -459,8 +461,10 @@ def edges_leaving(network: RoadNetwork, departements: gpd.GeoDataFrame, codes: l
 def isochrone_table(
     network: RoadNetwork, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
     thresholds_min: list[float], *, buffer_m: float, edges: np.ndarray, method: str = "grid",
+    population: str = POPULATION,
 ) -> gpd.GeoDataFrame:  # fmt: skip
-    """Isochrone bands of every service with their population and area, in WGS84.
+    """Isochrone bands of every service with their population (the ``population`` column of ``access``, summed)
+    and area, in WGS84.
 
     ``times`` maps each service to its node times (seconds) and direction; only the ``edges`` selected (those
     leaving a node of the départements at hand) are drawn, so that the bands of neighbouring
@@ -474,17 +478,16 @@ def isochrone_table(
     for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):
         logger.info("%s (%d of %d): drawing %d bands (%s)", service, number, len(times), len(thresholds_min), method)
         polygons = drawing.polygons(seconds, thresholds_min, direction)
-        frames.append(_with_population(bands(polygons, thresholds_min), service, access))
+        frames.append(_with_population(bands(polygons, thresholds_min), service, access, population))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
     return with_area(result.to_crs(WGS84))
 
 
-def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame) -> pd.DataFrame:
+def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame, population: str) -> pd.DataFrame:
     """Bands of one service with their ``service`` and ``population`` columns."""
     table.insert(0, "service", service)
-    table["population"] = [
-        band_population(access, service, lo, hi) for lo, hi in zip(table["min_from"], table["min_to"], strict=True)
-    ]
+    table["population"] = [band_population(access, service, lo, hi, population=population)
+                           for lo, hi in zip(table["min_from"], table["min_to"], strict=True)]  # fmt: skip
     return table
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constants import AREA, SITE_ID
-from .access import AccessModel, Router, point_commune_seconds
+from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID
+from .access import AccessModel, Router, point_commune_seconds, with_geometry_of
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +68,17 @@ def greedy(
 
 def newly_covered(
     existing: np.ndarray, candidates: np.ndarray, proposals: list[Proposal], codes: list[str], communes: pd.DataFrame,
-    *, site_id: str = SITE_ID,
+    *, site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
 ) -> pd.DataFrame:  # fmt: skip
-    """``commune``, ``rank``, ``site_id``: the communes each proposal brings within reach first."""
+    """``commune_id``, ``rank``, ``site_id``: the communes each proposal brings within reach first."""
     covered = existing.copy()
     rows = []
     for proposal in proposals:
         cover = candidates[codes.index(proposal.site)]
         new = cover & ~covered
-        rows += [{"commune": c, "rank": proposal.rank, site_id: proposal.site} for c in communes["commune"][new]]
+        rows += [{commune_id: c, "rank": proposal.rank, site_id: proposal.site} for c in communes[commune_id][new]]
         covered |= cover
-    return pd.DataFrame(rows, columns=["commune", "rank", site_id])
+    return pd.DataFrame(rows, columns=[commune_id, "rank", site_id])
 
 
 def scenario_columns(site_id: str = SITE_ID, area: str = AREA) -> list[str]:
@@ -89,6 +89,7 @@ def scenario_columns(site_id: str = SITE_ID, area: str = AREA) -> list[str]:
 def greedy_scenario(
     router: Router, communes: pd.DataFrame, existing: pd.DataFrame, candidates: pd.DataFrame, model: AccessModel,
     *, direction: str, minutes: float, count: int, site_id: str = SITE_ID, area: str = AREA,
+    commune_id: str = COMMUNE_ID, population: str = POPULATION,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Add up to ``count`` of the ``candidates`` one after another, each bringing the most people within
     ``minutes`` of a site (``existing`` ones included), in ``direction``.
@@ -96,15 +97,15 @@ def greedy_scenario(
     Parameters
     ----------
     communes
-        ``commune``, ``population``, ``lon``, ``lat`` (where their trips start).
+        ``commune_id``, ``population``, ``lon``, ``lat`` (where their trips start).
     existing, candidates
         Sites with ``site_id``, ``lon``, ``lat``; candidates also ``name`` and the ``area``.
 
     Returns
     -------
     proposals, newly_covered
-        :func:`scenario_columns` per proposal; ``commune``, ``rank``, ``site_id``: the communes each
-        proposal brings within reach first.
+        :func:`scenario_columns` per proposal (a GeoDataFrame with the candidates' geometry and CRS when they are
+        one); ``commune_id``, ``rank``, ``site_id``: the communes each proposal brings within reach first.
     """
     logger.info("%d sites and %d candidates: the communes each covers within %g min", len(existing), len(candidates),
                 minutes)  # fmt: skip
@@ -117,12 +118,13 @@ def greedy_scenario(
         minutes=minutes,
     )
     codes = candidates[site_id].tolist()
-    proposals = greedy(covered_now, cover, communes["population"].to_numpy(), count, codes)
-    picked = candidates.set_index(site_id).loc[[p.site for p in proposals], ["name", area, "lon", "lat"]]
-    table = picked.reset_index().assign(
+    proposals = greedy(covered_now, cover, communes[population].to_numpy(), count, codes)
+    position = pd.Series(np.arange(len(candidates)), index=candidates[site_id].to_numpy())
+    picked = candidates.iloc[position.loc[[p.site for p in proposals]].to_numpy()]
+    table = picked[[site_id, "name", area, "lon", "lat"]].reset_index(drop=True).assign(
         rank=[p.rank for p in proposals],
         population_gain=[p.population_gain for p in proposals],
         share_covered_after=[p.share_covered_after for p in proposals],
     )
-    chosen = newly_covered(covered_now, cover, proposals, codes, communes, site_id=site_id)
-    return table[scenario_columns(site_id, area)], chosen
+    chosen = newly_covered(covered_now, cover, proposals, codes, communes, site_id=site_id, commune_id=commune_id)
+    return with_geometry_of(pd.DataFrame(table[scenario_columns(site_id, area)]), picked), chosen

@@ -41,7 +41,8 @@ def with_shipped(config: dict) -> dict:
     sources = (config.get("networks") or {}).get("sources") or []
     shipped_sources = [
         {**source, "converter_default_maxspeeds": CONVERTER_DEFAULTS[source["converter_default_maxspeeds"]]}
-        if source.get("converter_default_maxspeeds") in CONVERTER_DEFAULTS else source
+        if isinstance(source.get("converter_default_maxspeeds"), str)
+        and source["converter_default_maxspeeds"] in CONVERTER_DEFAULTS else source
         for source in sources
     ]  # fmt: skip
     return {

@@ -353,12 +353,13 @@ def access(
     """
     router = Router(RoadNetwork.load(network))
     places = _read_communes(communes)
-    places = places[places["departement"].isin(codes)].reset_index(drop=True)
+    places = places[places["departement"].isin(codes)].reset_index(drop=True).rename(columns={"code": "commune"})
     model = AccessModel.from_config(settings)
     facilities_table = read_csv(facilities)
     cited = _editions(facilities_table, editions)
-    result = commune_access(router, places, facilities_table, model)
-    other = alternative and commune_access(Router(router.network.under_alternative()), places, facilities_table, model)
+    result = commune_access(router, places, facilities_table, model, commune_id="commune")
+    other = alternative and commune_access(Router(router.network.under_alternative()), places, facilities_table, model,
+                                           commune_id="commune")  # fmt: skip
     write_csv(_cited_by_row(with_sources(result.communes.sort_values("commune"), cited), editions), access)
     write_csv(with_sources(result.sites.sort_values(["service", "finess"]), cited), sites)
     limit = settings["max_unknown_share"]
@@ -582,7 +583,8 @@ def commune_site_times(
     """Minutes between the communes of a département and every site within the E2SFCA catchment (parquet)."""
     router, places, model = _router_and_communes(network, access, settings)
     steps = DecaySteps.from_config(e2sfca["steps"])
-    pairs = travel_pairs(router, places, read_csv(facilities), model, limit_min=steps.catchment_min)
+    pairs = travel_pairs(router, places, read_csv(facilities), model, limit_min=steps.catchment_min,
+                         commune_id="commune")  # fmt: skip
     travel_times.parent.mkdir(parents=True, exist_ok=True)
     with_sources(pairs, sources_of(places)).to_parquet(travel_times, index=False)
 
@@ -593,9 +595,8 @@ def nearest_sites(
     """The ``sites_per_service`` nearest sites of each service from the communes of a département, by road
     within the horizon (the directory's drive minutes)."""
     router, places, model = _router_and_communes(network, access, settings)
-    ranked = ranked_sites(
-        router, places, read_csv(facilities), model, count=sites_per_service, limit_min=settings["horizon_min"]
-    )
+    ranked = ranked_sites(router, places, read_csv(facilities), model, count=sites_per_service,
+                          limit_min=settings["horizon_min"], commune_id="commune")  # fmt: skip
     write_csv(with_sources(ranked, sources_of(places)), nearest)
 
 
@@ -644,7 +645,7 @@ def capacity_access(
     facilities_table = read_csv(facilities)
     supply = {service: e2sfca["supply"][service] for service in settings["directions"]}
     steps = DecaySteps.from_config(e2sfca["steps"])
-    table = e2sfca_scores(pd.read_parquet(travel_times), places, facilities_table, supply, steps)
+    table = e2sfca_scores(pd.read_parquet(travel_times), places, facilities_table, supply, steps, commune_id="commune")
     write_csv(with_sources(table, sources_of(places)), scores)
     elderly = read_csv(indicators)[["departement", "population_75_plus"]].dropna()
     places = places.assign(population_75_plus=estimated_elderly(places, elderly))
@@ -678,6 +679,7 @@ def siting(
     chosen, covered = greedy_scenario(
         router, places, service_sites(facilities_table, service), candidates, model,
         direction=settings["directions"][service], minutes=siting["minutes"], count=siting["count"],
+        commune_id="commune",
     )  # fmt: skip
     cited = sources_of(places)
     write_csv(with_sources(chosen, cited), proposals)
