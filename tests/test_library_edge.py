@@ -43,7 +43,8 @@ def test_sites_off_the_network_are_carried_in_the_result_not_dropped():
     result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
     assert result.dropped_sites["finess"].tolist() == ["750000001"] and (result.dropped_sites["snap_m"] > 2000).all()
     marseille = facilities().iloc[[2]].assign(lon=5.37, lat=43.30, departement="13")
-    alone = commune_access(Router(line_network()), communes(), marseille, MODEL)
+    with pytest.warns(UserWarning, match="no site of USP lies within max_snap_m"):
+        alone = commune_access(Router(line_network()), communes(), marseille, MODEL)
     assert alone.dropped_sites["finess"].tolist() == ["750000001"] and alone.communes["usp_minutes"].isna().all()
 
 

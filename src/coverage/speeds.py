@@ -15,6 +15,10 @@ from copy import deepcopy
 
 from .core.network import SpeedModel
 
+CLASS_SPEEDS_ONLY = {"bend_coefficient": 0, "max_sinuosity": 3.0, "built_up_kph": None, "built_up_min_junctions": 8,
+                     "junction_delay_s": 0}  # fmt: skip
+"""A model driven at its class speeds (and tags): no bends, no built-up cap, no delay at junctions."""
+
 PRESETS: dict[str, dict] = {
     # Fitted by benchmarks/calibration.py (the pipeline's calibration, pooled) on the official road times (DREES/DGOS
     # 2019, INSEE Metric distancier) of the communes of Haute-Corse (2B, Corsica network) and of Essonne (91,
@@ -50,11 +54,7 @@ PRESETS: dict[str, dict] = {
             "residential": 50, "living_street": 20, "road": 50, "default": 50,
         },
         "maxspeed": "target",
-        "bend_coefficient": 0,
-        "max_sinuosity": 3.0,
-        "built_up_kph": None,
-        "built_up_min_junctions": 8,
-        "junction_delay_s": 0,
+        **CLASS_SPEEDS_ONLY,
         "source": "limites légales françaises par classe de route (code de la route, art. R413-2 et R413-3)",
     },
     # The car profile of the OSRM routing engine (Project-OSRM osrm-backend, profiles/car.lua): conservative
@@ -67,11 +67,7 @@ PRESETS: dict[str, dict] = {
             "residential": 25, "living_street": 10, "road": 25, "default": 25,
         },
         "maxspeed": "cap",
-        "bend_coefficient": 0,
-        "max_sinuosity": 3.0,
-        "built_up_kph": None,
-        "built_up_min_junctions": 8,
-        "junction_delay_s": 0,
+        **CLASS_SPEEDS_ONLY,
         "source": "profil voiture du calculateur d'itinéraires OSRM (osrm-backend, profiles/car.lua)",
     },
 }

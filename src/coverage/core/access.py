@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -332,10 +333,15 @@ def commune_access(
     Raises
     ------
     ArgumentError
-        A commune without population, a commune code or a (site, service) given twice, coordinates that are not
-        WGS84 degrees, no commune or no site of a service within reach of the network (swapped lon/lat...).
+        A commune without population, a commune id or a (site, service) given twice, coordinates that are not
+        WGS84 degrees, points off the network that would be on it with lon and lat swapped.
     ArgumentTypeError
         Coordinates that are not numbers.
+
+    Warns
+    -----
+    UserWarning
+        A service whose sites all lie off the network (none routed: every commune has no minutes to it).
     """
     _check_communes(communes, area, commune_id, population)
     wgs84_points(facilities, "facilities")
@@ -363,6 +369,10 @@ def commune_access(
                     len(communes))  # fmt: skip
         sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, site_id=site_id)
         not_swapped(router, sites, snapped, model.max_snap_m, "facilities")
+        if len(sites) and not snapped.on_network.any():
+            warnings.warn(f"no site of {service} lies within max_snap_m ({model.max_snap_m:g} m) of the network: "
+                          f"none of its {len(sites)} sites is routed (Access.dropped_sites, Access.sites), every "
+                          "commune has no minutes to it", stacklevel=2)  # fmt: skip
         considered = snapped.on_network | sites[area].isin(communes[area]).to_numpy()
         dropped.append(sites.loc[~considered, [site_id, "service", area]].assign(
             snap_m=snapped.distance_m[~considered]))  # fmt: skip
