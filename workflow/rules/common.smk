@@ -5,13 +5,12 @@ import sys
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from coverage.core.access import AccessModel
 from coverage.pipeline.configuration import (
-    calibration_departements, check_config, check_run_departements, read_schema, with_shipped,
+    calibration_departements, check_config, check_run_departements, read_config, read_schema, with_shipped,
 )
 from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
 from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
@@ -131,7 +130,7 @@ planning_check(check_run_departements, config, DEPARTEMENTS, CONFIG_FILES)
 REGIONS = TERRITORIES.regions(DEPARTEMENTS)
 # The planner's own files are checked now, before any job: each file their config names is there (the workflow's
 # defaults are fetched, or said missing, when a job needs them), an SAE folder's three files, each list's rows.
-DEFAULTS = yaml.safe_load(CONFIG_FILES[0].read_text(encoding="utf-8"))
+DEFAULTS = read_config(CONFIG_FILES[0])  # as the run's config: the shipped models and converter defaults resolved
 planning_check(check_present, {
     **({f"sources.sae[{i}]": path for i, edition in enumerate(SAE_EDITIONS.values())
         for path in ([edition] if isinstance(edition, str) else edition.values())}
