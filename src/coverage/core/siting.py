@@ -119,8 +119,7 @@ def greedy_scenario(
     )
     codes = candidates[site_id].tolist()
     proposals = greedy(covered_now, cover, communes[population].to_numpy(), count, codes)
-    position = pd.Series(np.arange(len(candidates)), index=candidates[site_id].to_numpy())
-    picked = candidates.iloc[position.loc[[p.site for p in proposals]].to_numpy()]
+    picked = candidates.set_index(site_id, drop=False).loc[[p.site for p in proposals]]
     table = picked[[site_id, "name", area, "lon", "lat"]].reset_index(drop=True).assign(
         rank=[p.rank for p in proposals],
         population_gain=[p.population_gain for p in proposals],
