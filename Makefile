@@ -80,10 +80,11 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Every test, on both cores: a file's tests, and the runs they share, on one core (a test class is a unit of its
-# own: the option matrix's two halves), the longest files first (tests/conftest.py); the slowest steps listed last.
+# own: each row of the option matrix), the longest files first (tests/conftest.py); the site `make docs` built and
+# the YAML `make lint` checked are not built and checked again; the slowest steps listed last.
 test: install install-slurm chromium osmium poppler slurm lint docs
-	$(BIN)/python -m pytest -m 'integration or not integration' -n $(CORES) --dist loadscope \
-		--no-loadscope-reorder --durations=25
+	COVERAGE_SITE=$(abspath site) COVERAGE_LINTED=1 $(BIN)/python -m pytest -m 'integration or not integration' \
+		-n $(CORES) --dist loadscope --no-loadscope-reorder --durations=25
 
 clean:
 	rm -rf data/raw/* data/processed/* maps/* logs .snakemake site

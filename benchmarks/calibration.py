@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -47,13 +46,16 @@ from coverage.core.calibration import (
     reference_communes,
 )  # fmt: skip
 from coverage.core.geometry import buffered_area
-from coverage.core.network import RoadNetwork, SpeedModel, area_crs, load_network, main_component, speed_models
-from coverage.core.routing import travel_matrix
+from coverage.core.network import RoadNetwork, main_component
+from coverage.core.readers import load_network
+from coverage.core.speed_model import SpeedModel, speed_models
+from coverage.france.constants import area_crs
+from coverage.france.constants import COLUMNS
 from coverage.france.sources.emergency import emergency_sites, find_emergency_tables
 from coverage.france.sources.finess import load_finess
 from coverage.france.sources.reference import load_reference_times
 from coverage.pipeline.configuration import read_config
-from coverage.pipeline.steps import _read_communes
+from coverage.pipeline.steps._shared import read_communes
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = read_config(ROOT / "workflow/config/config.yaml")
@@ -82,7 +84,7 @@ def references(run: Path, origin: str, smoke: bool = False) -> list[Reference]:
     """The reference communes of every département with a network, placed with ``origin``, judged (with ``smoke``,
     40 communes of Haute-Corse)."""
     settings = CONFIG["calibration"]
-    communes = _read_communes(run / "data/processed/communes.gpkg")
+    communes = read_communes(run / "data/processed/communes.gpkg")
     times = load_reference_times(MIRROR / CONFIG["sources"]["reference_times"], settings["code_column"],
                                  settings["minutes_column"], communes)  # fmt: skip
     tables = find_emergency_tables(MIRROR / CONFIG["sources"]["reference_sites"])
@@ -94,10 +96,10 @@ def references(run: Path, origin: str, smoke: bool = False) -> list[Reference]:
         corsica = main_component(RoadNetwork.load(run / "data/processed/networks/corse-drive.graphml.npz"))[0]
         few = minutes[minutes.index.str.startswith("2B")].iloc[:40]
         return [reference_communes("2B", corsica, communes, few, sites, access, direction=settings["direction"],
-                                   land=land)]  # fmt: skip
+                                   land=land, columns=COLUMNS)]  # fmt: skip
     loaded = networks(run)
     return [reference_communes(code, loaded[terrain], communes, minutes, sites, access, direction=settings["direction"],
-                               land=land) for code, terrain in TERRAINS.items()]  # fmt: skip
+                               land=land, columns=COLUMNS) for code, terrain in TERRAINS.items()]  # fmt: skip
 
 
 def summary(validation: pd.DataFrame) -> dict:
@@ -157,7 +159,7 @@ def route(network: RoadNetwork, model: SpeedModel, start: tuple[float, float], e
 
 def long_trips(run: Path, fitted: SpeedModel) -> dict:
     """Porto-Vecchio and Bastia to Ajaccio (chef-lieu to chef-lieu) under the fitted, shipped and legal models."""
-    communes = _read_communes(run / "data/processed/communes.gpkg").set_index("code")
+    communes = read_communes(run / "data/processed/communes.gpkg").set_index("code")
     corsica = main_component(RoadNetwork.load(run / "data/processed/networks/corse-drive.graphml.npz"))[0]
     models = {"fitted": fitted, **dict(zip(["shipped", "legal_limits"], speed_models(CONFIG["speeds"]), strict=True))}
     point = lambda code: (communes.at[code, "chef_lieu_lon"], communes.at[code, "chef_lieu_lat"])  # noqa: E731

@@ -40,7 +40,7 @@ from coverage.core.access import load_node_times
 from coverage.core.isochrones import EdgeShapes, edges_leaving, fidelity, merge_isochrones, reached_segments
 from coverage.core.network import RoadNetwork
 from coverage.france.sources.boundaries import load_departements
-from coverage.pipeline import steps
+from coverage.pipeline.steps import access as access_steps
 from coverage.pipeline.cli import arguments_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -73,7 +73,8 @@ def cumulative(table: gpd.GeoDataFrame, crs: str) -> dict[tuple[str, float], sha
 def case_fidelity(folder: Path, departement: str, run: Path) -> dict:
     """Worst fidelity figures of each method's bands over services and thresholds."""
     network = RoadNetwork.load(folder / "network.npz")
-    edges = edges_leaving(network, load_departements(run / "data/raw/departements.geojson"), [departement])
+    edges = edges_leaving(network, load_departements(run / "data/raw/departements.geojson"), [departement],
+                          area_id="code")
     shapes = EdgeShapes.of(network, edges)
     times = load_node_times(folder / "node_times.npz")
     tables = {method: gpd.read_file(folder / f"isochrones_{method}.gpkg") for method in METHODS}
@@ -113,14 +114,14 @@ def split(run: Path, scratch: Path) -> dict:
     buffer_km = CONFIG["networks"]["buffer_km"]
     editions = {**CONFIG["editions"], "networks": []}
     network, times, access = scratch / "network.npz", scratch / "node_times.npz", scratch / "access.csv"
-    steps.prepare_network(departements=boundaries, kind="graphml", path=str(ROOT / CONFIG["mirror"] / source["path"]),
+    access_steps.prepare_network(departements=boundaries, kind="graphml", path=str(ROOT / CONFIG["mirror"] / source["path"]),
                           codes=codes, buffer_km=buffer_km, converter_defaults=source["converter_default_maxspeeds"],
                           overpass_url="", prepared=scratch / "prepared.npz")  # fmt: skip
     fitted = [path for path in [processed / "calibration/speeds_fitted.yaml"] if path.exists()]  # the run's speeds
-    steps.network(prepared=scratch / "prepared.npz", departements=boundaries, origin=source["path"], codes=codes,
+    access_steps.network(prepared=scratch / "prepared.npz", departements=boundaries, origin=source["path"], codes=codes,
                   buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], fitted=fitted,
                   network=network, warnings=scratch / "warnings.csv")  # fmt: skip
-    steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
+    access_steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
                  population_by_age=run / "data/raw/population_by_age.xls", origin=source["path"], codes=codes,
                  settings=settings, editions=editions, alternative=CONFIG["speeds"]["alternative"],
                  age_year=CONFIG["population_75_plus"]["year"], access=access, sites=scratch / "sites.csv",
@@ -128,7 +129,7 @@ def split(run: Path, scratch: Path) -> dict:
                  ehpad=processed / "ehpad.csv", referral=CONFIG["referral"],
                  **{f"referral_{kind}": scratch / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
                  warnings=scratch / "warnings_access.csv")  # fmt: skip
-    steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
+    access_steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
                      settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip
     parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]
     merged, whole = (frame.to_crs(2154) for frame in (merge_isochrones(parts), gpd.read_file(scratch / "whole.gpkg")))

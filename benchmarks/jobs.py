@@ -48,7 +48,8 @@ import osmnx as ox
 import pandas as pd
 import shapely
 
-from coverage.core.network import RoadNetwork, speed_models
+from coverage.core.network import RoadNetwork
+from coverage.core.speed_model import speed_models
 from coverage.france.territories import departement_sizes
 from coverage.pipeline.cli import arguments_of
 from coverage.pipeline.configuration import read_config

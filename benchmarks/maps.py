@@ -42,10 +42,10 @@ FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFram
 OLD_PAGE = """
 import sys, yaml
 from pathlib import Path
-from coverage.pipeline import steps
+from coverage.pipeline.steps import maps as maps_steps
 run, page, config = Path(sys.argv[1]), Path(sys.argv[2]), yaml.safe_load(open(sys.argv[3], encoding="utf-8"))
 processed = run / "data/processed"
-steps.html_map(
+maps_steps.html_map(
     indicators=processed / "indicators_departement.csv", facilities=processed / "facilities.csv",
     departements=run / "data/raw/departements.geojson", change=[processed / "change_departement.csv"],
     layers=config["maps"]["indicators"], gaps=config["gaps"], editions=config["editions"], areas={"corse": "Corse"},
@@ -56,12 +56,12 @@ OLD_REGION_PAGE = """
 import sys, yaml
 from pathlib import Path
 import pandas as pd
-from coverage.pipeline import steps
+from coverage.pipeline.steps import maps as maps_steps
 run, region, page, config = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), yaml.safe_load(open(sys.argv[4]))
 tables = run / "data/processed/regions" / region
 codes = sorted(pd.read_csv(tables / "access_commune.csv", dtype=str)["departement"].unique())
 services = [s.lower() for s in config["siting"]["services"]]
-steps.area_map(
+maps_steps.area_map(
     access=tables / "access_commune.csv", isochrones=tables / "isochrones.gpkg", sites=tables / "access_sites.csv",
     facilities=run / "data/processed/facilities.csv", communes=run / "data/processed/communes.gpkg",
     departements=run / "data/raw/departements.geojson",

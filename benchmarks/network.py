@@ -44,8 +44,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jobs import CONFIG, job_steps, measured  # noqa: E402  (the benchmarks' job arguments and process meter)
 
-from coverage.core.geometry import buffered_area  # noqa: E402
-from coverage.core.network import area_crs  # noqa: E402
 from coverage.france.sources.boundaries import load_departements  # noqa: E402
 from coverage.pipeline.cli import arguments_of  # noqa: E402
 

@@ -21,7 +21,9 @@ import numpy as np
 import osmnx as ox
 import pyproj
 
-from coverage.core.network import RoadNetwork, speed_models, to_arrays
+from coverage.core.network import RoadNetwork
+from coverage.core.readers import to_arrays
+from coverage.core.speed_model import speed_models
 from coverage.core.routing import nearest_sites, travel_matrix
 from coverage.pipeline.configuration import read_config
 

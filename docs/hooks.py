@@ -58,21 +58,14 @@ def configuration_reference() -> str:
 
 
 def public_modules() -> dict[str, list[str]]:
-    """Module -> the names of ``coverage.__all__`` it defines, read from the package's imports (those of its
-    ``if TYPE_CHECKING:`` block too: the map functions, imported when first used)."""
+    """Module -> the names of ``coverage.__all__`` it defines, read from the package's table of them (``EXPORTS``,
+    whose names it imports when first asked for), and ``coverage.speeds``."""
     tree = ast.parse(PACKAGE.read_text(encoding="utf-8"))
-    exported = next(
+    exports = next(
         ast.literal_eval(node.value) for node in tree.body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "EXPORTS"
     )  # fmt: skip
-    modules: dict[str, list[str]] = {}
-    imports = [*tree.body, *(n for n in tree.body if isinstance(n, ast.If) for n in n.body)]  # and TYPE_CHECKING's
-    for node in imports:
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            for alias in node.names:
-                if alias.name in exported:  # a module (``from . import speeds``) under the package
-                    modules.setdefault(f"coverage.{node.module}" if node.module else "coverage", []).append(alias.name)
-    return modules
+    return {"coverage": ["speeds"], **{f"coverage.{module}": list(names) for module, names in exports.items()}}
 
 
 def api_reference() -> str:

@@ -161,7 +161,7 @@ def default_config() -> dict:
 @pytest.fixture(scope="session")
 def speed_model(default_config):
     """The shipped speed model (``calibrated``: what a run without reference times drives at)."""
-    from coverage.core.network import speed_models
+    from coverage.core.speed_model import speed_models
 
     return speed_models(default_config["speeds"])[0]
 
@@ -171,7 +171,7 @@ def corsica(speed_model, default_config):
     """The Corsica road network with the default speeds: (arrays, osmnx graph with the same ``travel_time``)."""
     import osmnx as ox
 
-    from coverage.core.network import to_arrays
+    from coverage.core.readers import to_arrays
 
     graph = ox.load_graphml(SHARED / "roads" / "corse-drive.graphml")
     converter = default_config["networks"]["sources"][0]["converter_default_maxspeeds"]
@@ -185,7 +185,7 @@ def corsica(speed_model, default_config):
 def run_corsica(run, corsica, default_config):
     """The Corsica road network at the speeds the default run drove at (the model it fitted on Haute-Corse):
     (arrays, osmnx graph with the same ``travel_time``)."""
-    from coverage.core.network import speed_models
+    from coverage.core.speed_model import speed_models
     from coverage.pipeline.configuration import adopt_fitted
 
     fitted = run / "data/processed/calibration/speeds_fitted.yaml"

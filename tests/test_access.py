@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,7 +21,6 @@ from coverage.core.access import (
     population_points,
     ranked_sites,
     sites_without_backup,
-    unknown_access_warnings,
 )
 from coverage.core.e2sfca import DecaySteps, e2sfca_scores, travel_pairs
 from coverage.core.isochrones import (
@@ -32,8 +32,11 @@ from coverage.core.isochrones import (
     merge_isochrones,
     reached_segments,
 )  # fmt: skip
+from coverage.core.columns import Columns
 from coverage.core.network import RoadNetwork, project
 from coverage.errors import ArgumentError
+from coverage.france.constants import COLUMNS
+from coverage.france.geography import unknown_access_warnings
 from coverage.france.referral import referral_shares
 from coverage.core.siting import greedy_scenario
 
@@ -84,7 +87,7 @@ MODEL = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000)
 
 
 def test_minutes_follow_the_road_and_far_points_are_flagged_not_snapped():
-    result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
+    result = commune_access(Router(line_network()), communes(), facilities(), MODEL, columns=COLUMNS)
     near, far = result.communes.iloc[0], result.communes.iloc[1]
     assert near["point_source"] == "nearest_road" and (near["lon"], near["lat"]) == (9.02, 42.0)
     assert near["usp_minutes"] == pytest.approx(2.0) and near["usp_nearest"] == "2B0000001"
@@ -96,7 +99,7 @@ def test_minutes_follow_the_road_and_far_points_are_flagged_not_snapped():
 
 def test_offroad_time_is_added_at_the_site_end():
     shifted = facilities().assign(lat=[42.0 + 0.009, 42.3, 48.85])  # about 1000 m north of node 0
-    result = commune_access(Router(line_network()), communes(), shifted, MODEL)
+    result = commune_access(Router(line_network()), communes(), shifted, MODEL, columns=COLUMNS)
     snap = result.sites.set_index("finess").loc["2B0000001", "snap_m"]
     assert 950 < snap < 1050
     assert result.communes.iloc[0]["usp_minutes"] == pytest.approx(2.0 + snap / (20 / 3.6) / 60, abs=1e-4)
@@ -111,7 +114,7 @@ def test_coverage_by_departement_counts_unreachable_as_beyond():
             "usp_minutes": [10.0, 40.0, np.nan, 5.0],
         }
     )
-    table = coverage_by_departement(access, ["USP"], [15, 45]).set_index(["departement", "threshold_min"])
+    table = coverage_by_departement(access, ["USP"], [15, 45], columns=COLUMNS).set_index(["departement", "threshold_min"])
     assert table.loc[("2A", 15), "population_within"] == 100
     assert table.loc[("2A", 45), "population_within"] == 150
     assert table.loc[("2A", 45), "share_within"] == pytest.approx(150 / 175)
@@ -130,7 +133,7 @@ def test_people_off_the_network_are_unknown_never_beyond():
             "usp_minutes": [10.0, np.nan, 10.0, np.nan],
         }
     )
-    table = coverage_by_departement(access, ["USP"], [15], alternative=access, max_unknown_share=0.02)
+    table = coverage_by_departement(access, ["USP"], [15], alternative=access, max_unknown_share=0.02, columns=COLUMNS)
     table = table.set_index("departement")
     assert table.loc["2A", "population_unknown"] == 100 and table.loc["2A", "share_unknown"] == 0.5
     assert np.isnan(table.loc["2A", "share_within"]) and np.isnan(table.loc["2A", "median_min"])
@@ -197,7 +200,7 @@ def test_only_the_selected_edges_are_drawn():
 
 def test_times_beyond_the_horizon_are_left_empty():
     model = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000, horizon_min=1.5)
-    near = commune_access(Router(line_network()), communes(), facilities(), model).communes.iloc[0]
+    near = commune_access(Router(line_network()), communes(), facilities(), model, columns=COLUMNS).communes.iloc[0]
     assert np.isnan(near["usp_minutes"]) and near["usp_nearest"] == "" and near["on_network"]
 
 
@@ -225,12 +228,12 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
     halves = [
         isochrone_table(
             network, times, access.iloc[[i]], [1, 2, 3], buffer_m=100, edges=np.isin(network.source, nodes),
-            method=method,
+            method=method, columns=COLUMNS,
         )
         for i, nodes in enumerate(([0, 1], [2, 3]))
     ]
     edges = np.ones(6, dtype=bool)
-    whole = isochrone_table(network, times, access, [1, 2, 3], buffer_m=100, edges=edges, method=method)
+    whole = isochrone_table(network, times, access, [1, 2, 3], buffer_m=100, edges=edges, method=method, columns=COLUMNS)
     merged = merge_isochrones(halves)
     assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
     for mine, reference in zip(merged.geometry, whole.geometry, strict=True):
@@ -240,7 +243,7 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
 
 def test_band_population_uses_commune_minutes():
     access = pd.DataFrame({"population": [10, 20, 30], "usp_minutes": [0.0, 15.0, 16.0]})
-    assert band_population(access, "USP", 0, 15) == 30 and band_population(access, "USP", 15, 30) == 30
+    assert band_population(access, "USP", 0, 15, columns=COLUMNS) == 30 and band_population(access, "USP", 15, 30, columns=COLUMNS) == 30
 
 
 def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_point():
@@ -250,8 +253,8 @@ def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_
     point = commune.geometry.representative_point().iloc[0]
     commune = commune.assign(lon=point.x, lat=point.y)
     router = Router(network)
-    assert population_points(router, commune, "densest_junctions")["lon"].tolist() == [9.03]
-    assert population_points(router, commune, "nearest_road")["lon"].tolist() == [9.02]
+    assert population_points(router, commune, "densest_junctions", columns=COLUMNS)["lon"].tolist() == [9.03]
+    assert population_points(router, commune, "nearest_road", columns=COLUMNS)["lon"].tolist() == [9.02]
 
 
 def test_coverage_quantiles_and_the_alternative_model():
@@ -260,7 +263,7 @@ def test_coverage_quantiles_and_the_alternative_model():
          "usp_minutes": [10.0, 40.0, np.nan, 5.0]}  # fmt: skip
     )
     alternative = access.assign(usp_minutes=[5.0, 20.0, 30.0, 1.0])
-    table = coverage_by_departement(access, ["USP"], [15, 45], alternative=alternative)
+    table = coverage_by_departement(access, ["USP"], [15, 45], alternative=alternative, columns=COLUMNS)
     table = table.set_index(["departement", "threshold_min"])
     # 2A: half of 175 inhabitants is reached with the first commune (100 at 10 min); 90 % needs the unreached one.
     assert table.loc[("2A", 15), "median_min"] == 10.0 and np.isnan(table.loc[("2A", 15), "p90_min"])
@@ -278,47 +281,45 @@ def test_the_caller_names_every_column_and_gets_its_tables_back():
     own_places = places.rename(columns=names).to_crs("EPSG:2154")
     own_sites = gpd.GeoDataFrame(sites.rename(columns=names), geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
                                  crs="EPSG:4326").to_crs("EPSG:2154")  # fmt: skip
-    ids = {"site_id": "id", "commune_id": "zone"}
-    columns = {**ids, "area": "region", "population": "people"}
+    own_columns = Columns(commune="zone", site="id", area="region", population="people", name="label")
     summed = {k: v for k, v in names.items() if k != "population"}  # a table's own "population" is a sum
 
-    default = commune_access(router, places, sites, MODEL)
-    own = commune_access(router, own_places, own_sites, MODEL, **columns, name="label")
+    default = commune_access(router, places, sites, MODEL, columns=COLUMNS)
+    own = commune_access(router, own_places, own_sites, MODEL, columns=own_columns)
     assert isinstance(own.communes, gpd.GeoDataFrame) and own.communes.crs == "EPSG:2154"
     assert own.communes.geometry.geom_equals_exact(own_places.geometry, 1e-6).all()
     pd.testing.assert_frame_equal(pd.DataFrame(own.communes.drop(columns="geometry")),
                                   pd.DataFrame(default.communes.drop(columns="geometry")).rename(columns=names))
     pd.testing.assert_frame_equal(own.sites, default.sites.rename(columns=names))
     pd.testing.assert_frame_equal(
-        coverage_by_departement(own.communes, ["USP"], [5, 30], area="region", population="people"),
-        coverage_by_departement(default.communes, ["USP"], [5, 30]).rename(columns=summed),
+        coverage_by_departement(own.communes, ["USP"], [5, 30], columns=own_columns),
+        coverage_by_departement(default.communes, ["USP"], [5, 30], columns=COLUMNS).rename(columns=summed),
     )
     pd.testing.assert_frame_equal(
-        ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, **ids),
-        ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60).rename(columns=names),
+        ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, columns=own_columns),
+        ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60, columns=COLUMNS).rename(columns=names),
     )
-    pairs = travel_pairs(router, default.communes, sites, MODEL, limit_min=60)
-    own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, **ids)
+    pairs = travel_pairs(router, default.communes, sites, MODEL, limit_min=60, columns=COLUMNS)
+    own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, columns=own_columns)
     pd.testing.assert_frame_equal(own_pairs, pairs.rename(columns=names))
     steps = DecaySteps.from_config([{"max_min": 30, "weight": 1.0}, {"max_min": 60, "weight": 0.5}])
-    scores = e2sfca_scores(own_pairs, own.communes, own_sites, {"USP": "beds"}, steps, **columns)
+    scores = e2sfca_scores(own_pairs, own.communes, own_sites, {"USP": "beds"}, steps, columns=own_columns)
     assert isinstance(scores, gpd.GeoDataFrame) and scores.crs == "EPSG:2154"
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(scores.drop(columns="geometry")),
-        pd.DataFrame(e2sfca_scores(pairs, default.communes, sites, {"USP": "beds"}, steps).drop(columns="geometry"))
-        .rename(columns=names),
-    )
-    own_catchments = catchments(own.communes, own_sites.iloc[:2], "USP", "beds", site_id="id", population="people")
+    scored = e2sfca_scores(pairs, default.communes, sites, {"USP": "beds"}, steps, columns=COLUMNS)
+    pd.testing.assert_frame_equal(pd.DataFrame(scores.drop(columns="geometry")),
+                                  pd.DataFrame(scored.drop(columns="geometry")).rename(columns=names))
+    own_catchments = catchments(own.communes, own_sites.iloc[:2], "USP", "beds", columns=own_columns)
     assert isinstance(own_catchments, gpd.GeoDataFrame) and own_catchments.crs == "EPSG:2154"
     pd.testing.assert_frame_equal(pd.DataFrame(own_catchments.drop(columns="geometry")),
-                                  catchments(default.communes, sites.iloc[:2], "USP", "beds").rename(columns=summed))
+                                  catchments(default.communes, sites.iloc[:2], "USP", "beds", columns=COLUMNS)
+                                  .rename(columns=summed))  # fmt: skip
     pd.testing.assert_frame_equal(
-        sites_without_backup(own.communes, ["USP"], [30], site_id="id", area="region", population="people"),
-        sites_without_backup(default.communes, ["USP"], [30]).rename(columns=names),
+        sites_without_backup(own.communes, ["USP"], [30], columns=own_columns),
+        sites_without_backup(default.communes, ["USP"], [30], columns=COLUMNS).rename(columns=names),
     )
     candidates = own_sites.iloc[:1].assign(name="X")
     proposals, covered = greedy_scenario(router, own.communes, own_sites.iloc[1:], candidates, MODEL,
-                                         direction="to_site", minutes=30, count=1, **columns)  # fmt: skip
+                                         direction="to_site", minutes=30, count=1, columns=own_columns)  # fmt: skip
     assert proposals.columns.tolist()[:4] == ["rank", "id", "name", "region"] and proposals.crs == "EPSG:2154"
     assert proposals["id"].tolist() == ["2B0000001"]
     assert covered.columns.tolist() == ["zone", "rank", "id"] and covered["zone"].tolist() == ["2B001"]
@@ -329,11 +330,11 @@ def test_trips_start_at_the_chef_lieu_where_the_commune_has_one():
     nearest its representative point."""
     places = communes().assign(chef_lieu_lon=[9.03, np.nan], chef_lieu_lat=[42.0, np.nan])
     router = Router(line_network())
-    points = population_points(router, places, "chef_lieu")
+    points = population_points(router, places, "chef_lieu", columns=COLUMNS)
     assert points["point_source"].tolist() == ["chef_lieu", "representative_point"]
     assert (points.loc[0, "lon"], points.loc[0, "lat"]) == (9.03, 42.0)
     model = AccessModel({"USP": "to_site"}, offroad_kph=20, max_snap_m=2000, origin="chef_lieu")
-    result = commune_access(router, places, facilities(), model)
+    result = commune_access(router, places, facilities(), model, columns=COLUMNS)
     assert result.communes.iloc[0]["usp_minutes"] == pytest.approx(3.0), "from node 3, three edges of 60 s"
 
 
@@ -347,7 +348,7 @@ def test_sites_without_backup_counted_by_hand():
         "usp_backup_minutes": [20.0, 40.0, np.nan, 90.0],
     })  # fmt: skip
     sites = pd.DataFrame({"finess": ["A", "B", "C"], "service": "USP", "departement": ["01", "02", "01"]})
-    table = sites_without_backup(communes, ["USP"], [30, 60], site_id="finess", sites=sites)
+    table = sites_without_backup(communes, ["USP"], [30, 60], sites=sites, columns=replace(COLUMNS, site="finess"))
     rows = {(r.departement, r.finess, r.threshold_min): r for r in table.itertuples()}
     a30, a60, b30, c30 = rows["01", "A", 30], rows["01", "A", 60], rows["02", "B", 30], rows["01", "C", 30]
     assert (a30.population_served, a30.population_without_backup) == (300, 200)
@@ -369,7 +370,7 @@ def test_catchments_by_hand():
         "usp_minutes": [5.0, 20.0, 40.0, 10.0, np.nan], "usp_nearest": ["A", "A", "A", "B", ""],
     })  # fmt: skip
     sites = pd.DataFrame({"finess": ["A", "B", "C"], "capacity": [10.0, 2.0, 5.0]})
-    table = catchments(communes, sites, "USP", "capacity", site_id="finess").set_index("finess")
+    table = catchments(communes, sites, "USP", "capacity", columns=replace(COLUMNS, site="finess")).set_index("finess")
     assert table.loc["A", ["communes", "population", "population_75_plus"]].tolist() == [3, 5000, 500]
     assert table.loc["A", "capacity_per_100k"] == pytest.approx(10 / 5000 * 1e5)
     assert table.loc["A", "capacity_per_100k_75plus"] == pytest.approx(10 / 500 * 1e5)
@@ -384,7 +385,7 @@ def test_two_sites_at_one_address_report_the_smaller_finess_and_back_each_other_
     """Two USP at the same point tie for every commune: the smaller FINESS is the nearest, whatever the order of the
     table, and each is the other's backup (at the same minutes)."""
     same = pd.DataFrame({"finess": order, "service": "USP", "departement": "2B", "lon": 9.0, "lat": 42.0})
-    result = commune_access(Router(line_network()), communes(), same, MODEL).communes.iloc[0]
+    result = commune_access(Router(line_network()), communes(), same, MODEL, columns=COLUMNS).communes.iloc[0]
     assert result["usp_nearest"] == "2B0000002" and result["usp_backup_minutes"] == result["usp_minutes"]
 
 
@@ -392,7 +393,7 @@ def test_places_read_their_minutes_and_nearest_site_from_the_access_search():
     """A place on node 3 is 3 minutes of road from the site on node 0 (no off-road leg: both on a node); one without
     coordinates and one 50 km away are off the network, unknown; a service the search did not route is refused."""
     router = Router(line_network())
-    result = commune_access(router, communes(), facilities(), MODEL)
+    result = commune_access(router, communes(), facilities(), MODEL, columns=COLUMNS)
     places = pd.DataFrame({"finess": ["A", "B", "C"], "lon": [LON[3], np.nan, 9.6], "lat": [42.0, np.nan, 42.3]})
     table = place_access(router, result, places, ["USP"], MODEL, place_id="finess").set_index("finess")
     assert table.loc["A", "usp_minutes"] == pytest.approx(3.0) and table.loc["A", "usp_nearest"] == "2B0000001"
@@ -419,6 +420,5 @@ def test_referral_shares_by_hand():
 def test_catchments_where_no_commune_reaches_a_site_are_empty_not_an_error():
     """A network covering none of the area (the option matrix's row): every site's catchment is empty."""
     communes = pd.DataFrame({"commune": ["1"], "population": [1000], "usp_minutes": [np.nan], "usp_nearest": [""]})
-    table = catchments(communes, pd.DataFrame({"finess": ["A"], "capacity": [10.0]}), "USP", "capacity",
-                       site_id="finess")  # fmt: skip
+    table = catchments(communes, pd.DataFrame({"finess": ["A"], "capacity": [10.0]}), "USP", "capacity", columns=replace(COLUMNS, site="finess"))  # fmt: skip
     assert table[["communes", "population"]].values.tolist() == [[0, 0]] and np.isnan(table.loc[0, "median_min"])

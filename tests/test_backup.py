@@ -13,6 +13,7 @@ import pytest
 
 from coverage.core.access import AccessModel, Router, commune_access, population_quantile
 from coverage.core.network import RoadNetwork
+from coverage.france.constants import COLUMNS
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ def closed(router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame,
     alone = AccessModel({service: model.directions[service]}, model.offroad_kph, model.max_snap_m, model.horizon_min,
                         model.origin)  # fmt: skip
     kept = facilities[~((facilities["service"] == service) & (facilities["finess"] == finess))]
-    return commune_access(router, communes, kept, alone).communes
+    return commune_access(router, communes, kept, alone, columns=COLUMNS).communes
 
 
 @pytest.mark.parametrize("departement", ["2A", "2B"])
@@ -41,7 +42,7 @@ def test_closing_each_site_puts_beyond_each_threshold_the_people_the_table_says(
     facilities = read_table(run / "data/processed/facilities.csv")
     table = read_table(run / f"data/processed/departements/{departement}/critical_sites.csv")
     assert set(table["service"]) == set(model.directions) and table["finess"].str.len().eq(9).all()
-    before = commune_access(router, communes, facilities, model).communes
+    before = commune_access(router, communes, facilities, model, columns=COLUMNS).communes
     pipeline = read_table(run / "data/processed/access_commune.csv").set_index("commune").loc[before["code"]]
     assert np.allclose(before["usp_minutes"], pipeline["usp_minutes"], atol=1e-4, equal_nan=True), "the run's routing"
     checked = 0

@@ -15,7 +15,8 @@ from conftest import FINESS_HEADER, ID_HEADER, write_sae_file
 from shapely.geometry import box
 
 from coverage.core.access import Router
-from coverage.core.network import check_graph, main_component, to_arrays
+from coverage.core.network import main_component
+from coverage.core.readers import check_graph, to_arrays
 from coverage.errors import ConfigError, InputError
 from coverage.france.facilities import Inputs, build_facilities
 from coverage.france.indicators import GapRule, compute_indicators

@@ -29,7 +29,9 @@ from coverage.core.calibration import (
     judged_communes,
     validation_table,
 )  # fmt: skip
-from coverage.core.network import RoadNetwork, SpeedModel, project
+from coverage.core.network import RoadNetwork, project
+from coverage.core.speed_model import SpeedModel
+from coverage.france.constants import RUN_COLUMNS
 from coverage.outputs.plot import plot_calibration
 from coverage.outputs.report import calibration_text
 from coverage.errors import InputError
@@ -343,7 +345,7 @@ def grid_reference(departement: str, seed: int) -> Reference:
     codes = [f"{departement}{i:03d}" for i in range(len(observed))]
     table = pd.DataFrame({"commune": codes, "nom": codes, "departement": departement, "population": 10})
     notes = np.where(observed == 0, "host", "judged")
-    return Reference(departement, trips, observed, np.full(len(observed), 10.0), table, notes)
+    return Reference(departement, trips, observed, np.full(len(observed), 10.0), table, notes, RUN_COLUMNS)
 
 
 def test_calibration_is_judged_on_communes_and_departements_it_never_saw():

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coverage.pipeline import steps
+from coverage.pipeline.steps import access as access_steps
 from coverage.pipeline.cli import arguments_of, build_parser, main
-from coverage.pipeline.script import STEPS
+from coverage.pipeline.script import STEPS, step_of
 
 
 def test_bad_input_reports_file_line_column_and_returns_1(
@@ -71,12 +71,12 @@ def test_a_benchmarks_keyword_arguments_become_the_command_line_of_the_step(tmp_
     }  # fmt: skip
     words = arguments_of("nearest_sites", values)
     parsed = vars(build_parser().parse_args(words))
-    assert parsed.pop("function") is steps.nearest_sites and parsed.pop("command") == "nearest-sites"
+    assert parsed.pop("function") is access_steps.nearest_sites and parsed.pop("command") == "nearest-sites"
     assert parsed == values
 
 
 def test_every_step_parameter_is_keyword_only_and_annotated():
     """The rules bind their entries by name (coverage.pipeline.script): a step takes nothing by position."""
-    for rule, step in STEPS.items():
-        parameters = inspect.signature(step).parameters.values()
+    for rule in STEPS:
+        parameters = inspect.signature(step_of(rule)).parameters.values()
         assert all(p.kind is p.KEYWORD_ONLY and p.annotation is not p.empty for p in parameters), rule

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 import re
 
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from test_access import LON, line_network
 
 from coverage.core.access import AccessModel, Router, ranked_sites
-from coverage.outputs.report import capacity_text
+from coverage.france.constants import COLUMNS
+from coverage.outputs.french import capacity_text
 from coverage.outputs.directory import (
     directory_entries,
     directory_page,
@@ -51,18 +53,18 @@ def places() -> pd.DataFrame:
 
 
 def test_nearest_sites_by_road_are_ranked_by_minutes_within_the_limit():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, commune_id="commune")
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
     usp = ranked[ranked["service"] == "USP"]
     assert usp["commune"].tolist() == ["2B001", "2B001"], "the far commune and the Paris site have no road time"
     assert usp["finess"].tolist() == ["2B0000001", "2B0000003"] and usp["minutes"].tolist() == [1.0, 2.0]
     assert usp["rank"].tolist() == [1, 2]
     assert ranked[ranked["service"] == "EMSP"]["minutes"].tolist() == [1.0]
-    bounded = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=1.5, commune_id="commune")
+    bounded = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=1.5, columns=replace(COLUMNS, commune="commune"))
     assert bounded[bounded["service"] == "USP"]["finess"].tolist() == ["2B0000001"]
 
 
 def test_a_commune_without_road_time_gets_its_nearest_sites_as_the_crow_flies():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, commune_id="commune")
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
     entries = directory_entries(places(), ranked, sites(), count=2)
     near = entries[(entries["commune"] == "2B001") & (entries["service"] == "USP")]
     assert near["finess"].tolist() == ["2B0000001", "2B0000003"] and near["minutes"].tolist() == [1.0, 2.0]
@@ -103,7 +105,7 @@ def test_an_msp_has_no_capacity_line_and_other_sites_theirs_in_number():
 
 
 def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, commune_id="commune")
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
     maps = {"2A": "corse.html", "2B": "corse.html"}
     entries = directory_entries(places(), ranked, sites(), 3)
     payload = directory_payload(places(), entries, sites(), MODEL.directions, maps)

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from conftest import SHARED
 
-from coverage.core.geometry import buffered_area, code_of_points, nearest_code_of_points, polygonal
+from coverage.core.geometry import buffered_area, code_of_points, nearest_code_of_points, polygonal, utm_crs
 from coverage.france.sources.boundaries import load_departements
 
 CRS = "EPSG:2154"
@@ -33,13 +33,13 @@ def test_a_valid_polygon_is_kept_a_bow_tie_becomes_its_two_triangles_and_a_colla
 def test_points_get_the_code_of_the_polygon_holding_them_or_nothing():
     lon = pd.Series([2.05, 2.35, 2.2, 2.01], index=[10, 11, 12, 13])
     lat = pd.Series([45.05, 45.05, 45.05, 45.09], index=[10, 11, 12, 13])
-    codes = code_of_points(lon, lat, SQUARES)
+    codes = code_of_points(lon, lat, SQUARES, "code")
     assert codes.to_dict() == {10: "A", 11: "B", 12: "", 13: "A"}
 
 
 def test_points_outside_every_polygon_get_the_nearest_one():
     lon, lat = pd.Series([2.05, 2.18, 2.28, 2.5]), pd.Series([45.05, 45.05, 45.05, 45.2])
-    assert nearest_code_of_points(lon, lat, SQUARES, CRS).tolist() == ["A", "A", "B", "B"]
+    assert nearest_code_of_points(lon, lat, SQUARES, "code", CRS).tolist() == ["A", "A", "B", "B"]
 
 
 def test_points_at_sea_belong_to_the_departement_at_the_least_distance():
@@ -48,7 +48,7 @@ def test_points_at_sea_belong_to_the_departement_at_the_least_distance():
     departements = load_departements(SHARED / "admin/departements.geojson")
     rng = np.random.default_rng(3)
     lon, lat = pd.Series(rng.uniform(5.5, 10.0, 400)), pd.Series(rng.uniform(41.2, 43.4, 400))
-    codes = nearest_code_of_points(lon, lat, departements, CRS)
+    codes = nearest_code_of_points(lon, lat, departements, "code", CRS)
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(CRS)
     outlines = departements.to_crs(CRS).set_index("code").geometry
     for code, point in zip(codes, points, strict=True):
@@ -71,3 +71,11 @@ def test_a_band_geos_cannot_order_is_repaired_with_its_area():
     repaired = polygonal(band)[0]
     assert repaired.is_valid and repaired.geom_type in ("Polygon", "MultiPolygon")
     assert repaired.area == pytest.approx(sum(part.area for part in shapely.get_parts(band)), rel=1e-4)
+
+
+@pytest.mark.parametrize("bounds", [(8.5, 41.3, 9.6, 43.0), (-61.8, 15.8, -61.0, 16.5), (55.2, -21.4, 55.8, -20.9),
+                                    (45.0, -13.0, 45.3, -12.6), (-5.2, 42.3, 8.3, 51.1), (179.5, -1.0, 179.9, 1.0)])
+def test_the_utm_zone_is_the_one_geopandas_estimates(bounds):
+    """Corsica, Guadeloupe, La Réunion, Mayotte, mainland France, the antimeridian's side of the equator."""
+    area = shapely.box(*bounds)
+    assert utm_crs(area) == gpd.GeoSeries([area], crs="EPSG:4326").estimate_utm_crs().to_string()

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage.constants import SERVICES
 from coverage.errors import ConfigError
+from coverage.france.constants import SERVICES
 from coverage.france.indicators import GapRule, compute_indicators, national_totals
+from coverage.france.registry import INDICATORS, decimals_of
 from coverage.outputs.report import rule_text
 
 DEPARTEMENTS = pd.DataFrame({"code": ["01", "02", "2A"], "nom": ["Ain", "Aisne", "Corse-du-Sud"]})
@@ -128,3 +129,32 @@ def test_a_gap_rule_reads_in_words_its_bar_a_french_number_its_code_last():
     fixed = GapRule("emsp", "inhabitants_per_emsp", "above", "Plus de 200 000 habitants par EMSP", "t", threshold=200000)
     assert rule_text(fixed, national) == ("Plus de 200 000 habitants par EMSP (seuil : 200\u202f000 ; règle "
                                           "`inhabitants_per_emsp > 200000`)")
+
+
+def test_every_column_the_indicators_table_computes_is_in_the_registry_once():
+    """The registry holds every indicator column compute_indicators writes (counts, capacities, rates, supply per
+    deaths), with a theme of the picker and a better direction; the people and deaths it counts are not indicators."""
+    elderly = pd.DataFrame({"departement": ["01", "02", "2A"], "population_75_plus": [10_000, 30_000, 15_000]})
+    deaths = pd.DataFrame({"departement": ["01", "02", "2A"], "deaths": [1000, 3000, 1500],
+                           "deaths_75_plus": [700, 2000, 1000], "cancer_deaths": [250, 800, 400],
+                           "deaths_year": 2023, "cancer_deaths_year": 2022})  # fmt: skip
+    table, _ = compute_indicators(HAND, COMMUNES, DEPARTEMENTS, RULES, None, elderly, deaths)
+    counted = {"departement", "nom", "population", "population_75_plus", "deaths", "deaths_75_plus", "deaths_year",
+               "cancer_deaths", "cancer_deaths_year"}  # fmt: skip
+    columns = {c for c in table.columns if c not in counted and not c.startswith("gap_")}
+    assert columns == set(INDICATORS), columns ^ set(INDICATORS)
+    assert {i.theme for i in INDICATORS.values()} == {"count", "population", "elderly", "need"}
+    assert [name for name, i in INDICATORS.items() if i.better == "low"] == ["inhabitants_per_emsp"]
+    assert decimals_of("usp_count") == 0 and decimals_of("emsp_fte") == 2 and decimals_of("population") == 0
+    assert decimals_of("usp_beds_per_100k") == 2 and decimals_of("lisp_per_1000") == 3
+
+
+def test_the_config_lists_indicators_titled_by_the_registry_or_by_the_planner(default_config):
+    """A list takes the registry's titles; a mapping is the planner's own titles."""
+    from coverage.pipeline.configuration import with_titles
+
+    assert default_config["maps"]["indicators"]["inhabitants_per_emsp"] == INDICATORS["inhabitants_per_emsp"].title
+    assert default_config["changes"]["indicators"]["emsp_fte"] == "Personnel salarié des EMSP (ETP)"
+    own = with_titles({"maps": {"indicators": {"usp_count": "USP ouvertes"}}, "changes": {"indicators": ["usp_count"]}})
+    assert own["maps"]["indicators"] == {"usp_count": "USP ouvertes"}
+    assert own["changes"]["indicators"] == {"usp_count": "Établissements avec une USP"}

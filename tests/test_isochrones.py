@@ -194,7 +194,8 @@ def test_grid_draws_the_round_buffer_of_the_roads_reached(network, direction, mi
 def test_grid_and_exact_construction_agree_on_corsica(run, departement: str):
     folder = run / "data/processed/departements" / departement
     network = RoadNetwork.load(folder / "network.npz")
-    edges = edges_leaving(network, load_departements(run / "data/raw/departements.geojson"), [departement])
+    edges = edges_leaving(network, load_departements(run / "data/raw/departements.geojson"), [departement],
+                          area_id="code")
     grid, exact = ContouredGrid(network, edges, BUFFER), BufferedRoads(network, edges, BUFFER)
     for service, (seconds, direction) in load_node_times(folder / "node_times.npz").items():
         if service not in ("USP", "HAD"):
@@ -214,7 +215,7 @@ def test_a_node_outside_every_outline_belongs_to_the_nearest_departement():
     east = shapely.box(*(ORIGIN + [3000, -5000]), *(ORIGIN + [8000, 5000]))
     departements = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[west, east], crs=CRS).to_crs(4326)
     network = projected_network(np.array([[0.0, 0.0], [1000.0, 0.0], [2600.0, 0.0]]), [0, 1], [1, 2], [60.0, 60.0])
-    leaving = {code: edges_leaving(network, departements, [code]) for code in "AB"}
+    leaving = {code: edges_leaving(network, departements, [code], area_id="code") for code in "AB"}
     from_node = network.source
     assert leaving["A"].tolist() == np.isin(from_node, [0, 1]).tolist()
     assert leaving["B"].tolist() == (from_node == 2).tolist()

@@ -16,12 +16,13 @@ import coverage as cov
 from coverage.core.access import AccessModel, Router, commune_access, coverage_by_departement
 from coverage.core.isochrones import edges_leaving
 from coverage.errors import ArgumentError, ArgumentTypeError, CoverageError
+from coverage.france.constants import COLUMNS
 
 
 def right_result(sites: pd.DataFrame | None = None, places: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     result = commune_access(Router(line_network()), communes() if places is None else places,
-                            facilities() if sites is None else sites, MODEL)  # fmt: skip
-    return coverage_by_departement(result.communes, ["USP"], [30])
+                            facilities() if sites is None else sites, MODEL, columns=COLUMNS)  # fmt: skip
+    return coverage_by_departement(result.communes, ["USP"], [30], columns=COLUMNS)
 
 
 def test_a_geographic_crs_and_a_polygon_in_metres_are_refused_before_reading():
@@ -36,15 +37,15 @@ def test_a_network_without_travel_times_is_refused_when_routed():
     untimed = line_network()
     untimed = type(untimed)(**{**untimed.__dict__, "travel_time_s": np.zeros(len(untimed.source))})
     with pytest.raises(ArgumentError, match=r"^network: '6 of 6 roads without a travel time'.*with_times"):
-        commune_access(Router(untimed), communes(), facilities(), MODEL)
+        commune_access(Router(untimed), communes(), facilities(), MODEL, columns=COLUMNS)
 
 
 def test_sites_off_the_network_are_carried_in_the_result_not_dropped():
-    result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
+    result = commune_access(Router(line_network()), communes(), facilities(), MODEL, columns=COLUMNS)
     assert result.dropped_sites["finess"].tolist() == ["750000001"] and (result.dropped_sites["snap_m"] > 2000).all()
     marseille = facilities().iloc[[2]].assign(lon=5.37, lat=43.30, departement="13")
     with pytest.warns(UserWarning, match="no site of USP lies within max_snap_m"):
-        alone = commune_access(Router(line_network()), communes(), marseille, MODEL)
+        alone = commune_access(Router(line_network()), communes(), marseille, MODEL, columns=COLUMNS)
     assert alone.dropped_sites["finess"].tolist() == ["750000001"] and alone.communes["usp_minutes"].isna().all()
 
 
@@ -71,12 +72,12 @@ def test_missing_people_duplicate_ids_and_a_crs_that_is_not_theirs():
 
 
 def test_a_service_not_routed_and_an_empty_selection_are_errors():
-    result = commune_access(Router(line_network()), communes(), facilities(), MODEL)
+    result = commune_access(Router(line_network()), communes(), facilities(), MODEL, columns=COLUMNS)
     with pytest.raises(ArgumentError, match=r"^services: \['EMSP'\]: expected services routed"):
-        coverage_by_departement(result.communes, ["USP", "EMSP"], [30])
+        coverage_by_departement(result.communes, ["USP", "EMSP"], [30], columns=COLUMNS)
     shapes = gpd.GeoDataFrame({"code": ["2B"]}, geometry=[box(8.9, 41.9, 9.1, 42.1)], crs="EPSG:4326")
-    with pytest.raises(ArgumentError, match=r"^codes: \['2B001'\]: expected codes of the departements table"):
-        edges_leaving(line_network(), shapes, ["2B001"])
+    with pytest.raises(ArgumentError, match=r"^codes: \['2B001'\]: expected ids of the areas table's 'code' column"):
+        edges_leaving(line_network(), shapes, ["2B001"], area_id="code")
 
 
 def swap_some(frame: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
@@ -112,8 +113,8 @@ def test_any_population_or_model_either_raises_or_counts_every_person(population
     places = communes().assign(population=population)
     model = AccessModel(directions, offroad_kph=20, max_snap_m=2000)
     try:
-        result = commune_access(Router(line_network()), places, facilities(), model)
-        table = coverage_by_departement(result.communes, ["USP"], [30])
+        result = commune_access(Router(line_network()), places, facilities(), model, columns=COLUMNS)
+        table = coverage_by_departement(result.communes, ["USP"], [30], columns=COLUMNS)
     except CoverageError as error:
         assert np.isnan(population).any() or "USP" not in directions, str(error)
     else:

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from conftest import ROOT, SAE, SHARED, snakemake
 
-from coverage.pipeline import steps
+from coverage.pipeline.steps import access as access_steps
 from coverage.tables import read_csv
 
 pytestmark = pytest.mark.integration
@@ -118,14 +118,14 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     buffer_km = default_config["networks"]["buffer_km"]
     network_npz, access, times, pairs = (tmp_path / n for n in ("network.npz", "access_commune.csv", "node_times.npz",
                                                                 "travel_times.parquet"))  # fmt: skip
-    steps.prepare_network(departements=boundaries, kind="graphml", path=str(SHARED / network["path"]), codes=codes,
+    access_steps.prepare_network(departements=boundaries, kind="graphml", path=str(SHARED / network["path"]), codes=codes,
                           buffer_km=buffer_km, converter_defaults=network["converter_default_maxspeeds"],
                           overpass_url="", prepared=tmp_path / "prepared.npz")  # fmt: skip
-    steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"], codes=codes,
+    access_steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"], codes=codes,
                   buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=default_config["speeds"],
                   fitted=[processed / "calibration/speeds_fitted.yaml"], network=network_npz,
                   warnings=tmp_path / "warnings.csv")  # fmt: skip
-    steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
+    access_steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
                  population_by_age=run / "data/raw/population_by_age.xls", origin=network["path"], codes=codes,
                  settings=settings, editions=editions, alternative=default_config["speeds"]["alternative"],
                  age_year=default_config["population_75_plus"]["year"], access=access,
@@ -134,11 +134,11 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
                  referral=default_config["referral"],
                  **{f"referral_{kind}": tmp_path / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
                  warnings=tmp_path / "warnings_access.csv")  # fmt: skip
-    steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
+    access_steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
                      settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
-    steps.commune_site_times(network=network_npz, access=access, facilities=facilities, settings=settings,
+    access_steps.commune_site_times(network=network_npz, access=access, facilities=facilities, settings=settings,
                              e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
-    steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
+    access_steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
                           indicators=processed / "indicators_departement.csv", catchment_services=[],
                           catchment_tables=[], e2sfca=default_config["e2sfca"],
                           scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip

@@ -13,19 +13,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from coverage.core.network import (
-    HorizonNetwork,
-    RoadNetwork,
-    SpeedModel,
-    cut_to,
-    load_network,
-    main_class,
-    neighbour_counts,
-    parse_maxspeed,
-    speed_models,
-    stretch_sinuosity,
-    to_arrays,
-)  # fmt: skip
+from coverage.core.horizon import HorizonNetwork
+from coverage.core.network import RoadNetwork, cut_to, neighbour_counts, stretch_sinuosity
+from coverage.core.readers import load_network, to_arrays
+from coverage.core.speed_model import SpeedModel, speed_models
+from coverage.core.tags import main_class, parse_maxspeed
 from coverage.errors import InputError
 
 CALIBRATED = SpeedModel(

@@ -25,7 +25,7 @@ import yaml
 from browser import Browser
 from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake, write_pbf
 
-from coverage.outputs.report import MCO_UNKNOWN
+from coverage.outputs.french import MCO_UNKNOWN
 from coverage.tables import read_csv as read_table
 
 pytestmark = pytest.mark.integration
@@ -172,6 +172,27 @@ def check_one_edition(folder: Path) -> None:
     assert "SAE 2023" in indicators["sources"].iloc[0] and "SAE 2021" not in indicators["sources"].iloc[0]
     for page in ("maps/index.html", "reports/corse.md"):
         assert "Évolution" not in (folder / page).read_text(encoding="utf-8"), page
+
+
+def renamed_edition(planner: Path, _) -> dict:
+    """A 2022-like edition given by its folder alone: other file names, suffix ``a``, columns reordered and
+    lower-cased (SAE 2023's tables rewritten so)."""
+    folder = planner / "sae-2022"
+    folder.mkdir()
+    for name in ("ID", "PALIA", "HAD"):
+        source = next(SAE.glob(f"{name}_2023*.csv"))
+        frame = pd.read_csv(source, sep=";", dtype=str, encoding="latin-1", keep_default_na=False)
+        frame = frame[list(reversed(frame.columns))].rename(columns=str.lower)
+        frame.to_csv(folder / f"{name}_2022a.csv", sep=";", index=False, encoding="latin-1", lineterminator="\r\n")
+    return {"sources": {"sae": str(folder)}}
+
+
+def check_renamed_edition(folder: Path) -> None:
+    processed = folder / "data/processed"
+    totals = read_table(processed / "national_totals.csv").set_index("service")
+    assert totals.loc["USP", "capacity"] == 1960 and totals.loc["LISP", "capacity"] == 6993, "SAE 2023's sums"
+    assert "SAE 2022" in (processed / "indicators_departement.md").read_text(encoding="utf-8")
+    assert "SAE 2022" in (folder / "maps/index.html").read_text(encoding="utf-8")
 
 
 def mixed_edition(_, __) -> dict:
@@ -340,6 +361,7 @@ ROWS = {
     "planner-lists-replace-xlsx-csv": Row(lists_replacing, check_lists_replacing),
     "one-sae-edition": Row(one_edition, check_one_edition),
     "edition-of-tables-of-different-years": Row(mixed_edition, check_mixed_edition),
+    "edition-of-another-year-by-its-folder": Row(renamed_edition, check_renamed_edition),
     "legal-limits-calibrated-alternative": Row(legal_limits_first, check_legal_limits_first),
     "legal-limits-no-alternative": Row(no_alternative, check_no_alternative),
     "exact-isochrones": Row(exact_isochrones, check_exact_isochrones),
@@ -421,24 +443,16 @@ def built(run: Path, corsica, tmp_path_factory) -> Built:
     return Built(run, corsica, tmp_path_factory)
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each class's rows."""
-    if metafunc.cls is not None and "name" in metafunc.fixturenames:
-        metafunc.parametrize("name", metafunc.cls.rows)
+class RowCheck:
+    """One row of the matrix built and checked. Each row is a class of its own (:data:`ROW_CLASSES`), so that
+    ``make test`` gives each row to whichever core is free (pytest-xdist's ``--dist loadscope``: a class is one unit
+    of work), and ``-k`` with a row's class name builds that row only."""
 
+    name = ""
 
-class TestRowsOnTheDefaultRoads:
-    """The rows routing on the default run's roads at its speeds (their sites, editions, départements or drawing
-    change). Two classes, so that ``make test`` can give each half of the matrix to a core (pytest-xdist's
-    ``--dist loadscope``: a class is one unit of work)."""
-
-    rows = ("planner-lists-add-csv-xlsx-trusted", "planner-lists-replace-xlsx-csv", "one-sae-edition",
-            "edition-of-tables-of-different-years", "exact-isochrones", "corse-du-sud-only",
-            "departement-unlisted-in-national-files")  # fmt: skip
-
-    def test_option_builds_every_default_target(self, name: str, built: Built):
-        row = ROWS[name]
-        folder, result = built[name]
+    def test_option_builds_every_default_target(self, built: Built):
+        row = ROWS[self.name]
+        folder, result = built[self.name]
         assert result.returncode == 0, result.stderr[-4000:]
         expected = {f"data/processed/departements/{code}/access_commune.csv" for code in row.departements}
         pages = [page.format(region=row.region) for page in PAGES]
@@ -447,15 +461,15 @@ class TestRowsOnTheDefaultRoads:
         row.check(folder)
 
 
-class TestRowsOnOtherRoadsOrSpeeds(TestRowsOnTheDefaultRoads):
-    """The rows with another network, other speeds, or no calibration."""
+ROW_CLASSES = {f"TestRow_{name.replace('-', '_')}": type(f"TestRow_{name.replace('-', '_')}", (RowCheck,), {
+    "name": name, "__doc__": f"The option matrix's row {name!r}: {(ROWS[name].config.__doc__ or '').strip()}"})
+    for name in ROWS}  # fmt: skip
+"""A test class per row of :data:`ROWS`, collected by pytest under its name (``TestRow_one_sae_edition``)."""
+globals().update(ROW_CLASSES)
 
-    rows = ("legal-limits-calibrated-alternative", "legal-limits-no-alternative", "no-calibration",
-            "paris-saclay-graph-alone", "osm-pbf-network", "network-covering-none-of-the-departement")  # fmt: skip
 
-
-def test_the_two_classes_hold_every_row_once():
-    assert sorted(TestRowsOnTheDefaultRoads.rows + TestRowsOnOtherRoadsOrSpeeds.rows) == sorted(ROWS)
+def test_every_row_has_its_class():
+    assert sorted(cls.name for cls in ROW_CLASSES.values()) == sorted(ROWS)
 
 
 def test_a_failing_step_leaves_its_traceback_in_its_own_log(run: Path, tmp_path: Path):

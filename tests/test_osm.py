@@ -16,8 +16,10 @@ from conftest import SAE, SHARED, overpass_elements, snakemake, write_pbf
 from shapely.geometry import box
 
 from coverage.core.access import Router
-from coverage.core.network import load_network, main_component
-from coverage.core.osm import is_drivable, read_osm, split_extract, way_direction
+from coverage.core.network import main_component
+from coverage.core.osm import read_osm, split_extract
+from coverage.core.readers import load_network
+from coverage.core.tags import is_drivable, way_direction
 from coverage.errors import ConfigError, InputError
 
 SAINT_BARTHELEMY = SHARED / "roads" / "saint-barthelemy.osm.pbf"
@@ -170,7 +172,7 @@ def test_an_extract_with_no_road_in_the_area_names_the_file_and_the_area(tiny_ex
 
 def test_a_departement_with_no_road_within_its_buffer_is_named_with_the_buffer(tmp_path: Path):
     """As a planner meets it: Guadeloupe on Saint-Barthélemy's extract, 120 km around (the network job's message)."""
-    from coverage.pipeline.steps import prepare_network
+    from coverage.pipeline.steps.access import prepare_network
 
     with pytest.raises(InputError) as error:
         prepare_network(departements=SHARED / "admin/departements.geojson", kind="osm", path=str(SAINT_BARTHELEMY),

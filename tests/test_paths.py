@@ -9,7 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from coverage.core.network import RoadNetwork, SpeedModel
+from coverage.core.network import RoadNetwork
+from coverage.core.speed_model import SpeedModel
 from coverage.core.paths import PathStore, path_steps
 
 MODEL = SpeedModel("m", {"primary": 80, "tertiary": 50, "residential": 30, "default": 30}, bend_coefficient=0.4,

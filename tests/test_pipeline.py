@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake
 
-from coverage.constants import SERVICES
+from coverage.france.constants import SERVICES
 from coverage.pipeline.provenance import table_digests
 
 pytestmark = pytest.mark.integration
@@ -327,24 +327,6 @@ class DrawnElements(HTMLParser):
         self.classes.update((attributes.get("class") or "").split())
         if "coverage-legend" in (attributes.get("class") or "") and "none" not in (attributes.get("style") or ""):
             self.visible_legends.append(attributes.get("data-layer"))
-
-
-def test_another_edition_needs_only_its_folder_in_the_config(tmp_path: Path):
-    """A 2022-like edition: other file names, suffix `a`, columns reordered and lower-cased."""
-    folder = tmp_path / "sae-2022"
-    folder.mkdir()
-    for name in ("ID", "PALIA", "HAD"):
-        source = next(SAE.glob(f"{name}_2023*.csv"))
-        frame = pd.read_csv(source, sep=";", dtype=str, encoding="latin-1", keep_default_na=False)
-        frame = frame[list(reversed(frame.columns))].rename(columns=str.lower)
-        frame.to_csv(folder / f"{name}_2022a.csv", sep=";", index=False, encoding="latin-1", lineterminator="\r\n")
-    result = snakemake(tmp_path / "run", {"sources": {"sae": str(folder)}})
-    assert result.returncode == 0, result.stderr[-3000:]
-    processed = tmp_path / "run/data/processed"
-    totals = read_table(processed / "national_totals.csv").set_index("service")
-    assert totals.loc["USP", "capacity"] == 1960 and totals.loc["LISP", "capacity"] == 6993
-    assert "SAE 2022" in (processed / "indicators_departement.md").read_text(encoding="utf-8")
-    assert (tmp_path / "run/maps/index.html").is_file()
 
 
 def test_bad_input_stops_the_run_with_a_message_naming_file_line_and_column(tmp_path: Path):
@@ -727,17 +709,6 @@ def test_report_opens_on_a_summary_page_whose_figures_are_the_tables(run: Path):
     first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(run / "reports/corse.pdf"), "-"],
                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "L'essentiel : Corse" in first_page and "Offre par département" not in first_page, "one page, alone"
-
-
-def test_two_runs_give_byte_identical_tables(run: Path, tmp_path: Path):
-    """The same config run again in another folder (without the local profile: jobs in another order)."""
-    first = table_digests(run)
-    assert len(first) >= 30
-    again = snakemake(tmp_path / "again", {"sources": {"sae": [str(SAE_2021), str(SAE)]}})
-    assert again.returncode == 0, again.stderr[-3000:]
-    second = table_digests(tmp_path / "again")
-    assert second.keys() == first.keys()
-    assert [name for name in first if first[name] != second[name]] == []
 
 
 def test_manifest_names_every_input_with_its_checksum_and_edition(run: Path):

@@ -1,6 +1,7 @@
-"""France on a real cluster: a plan of three départements of the national run through a SLURM scheduler of one node
+"""France on a real cluster: the default run (Corsica, two SAE editions) through a SLURM scheduler of one node
 (Debian's slurm-wlm, munge, and slurmdbd on MariaDB, started here: tests/slurm.py), with the workflow's SLURM
-profile and Snakemake's executor plugin, against the same run on this machine.
+profile and Snakemake's executor plugin, against the same run on this machine (the session's ``run``, by the
+installed wheel's Snakemake with the local profile: another folder, another executor, another order of the jobs).
 
 The resources each job asked for are read back from SLURM's own records (``sacct``) and set against the resource
 estimator's (the config's ``resources``, computed here from the département sizes); a job killed by an operator
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SAE, SHARED, snakemake
+from conftest import ROOT, SAE, SAE_2021, SHARED
 from slurm import SlurmCluster
 
 from coverage.france.territories import departement_sizes
@@ -31,12 +32,20 @@ DEPARTEMENT_JOBS = ("network", "access", "isochrones", "commune_site_times", "ne
 FIELDS = ("JobIDRaw", "State", "ReqMem", "Timelimit", "Comment", "Start")
 
 
-def three_departements(default_config: dict) -> dict:
-    """Corse-du-Sud and Haute-Corse on the Corsica network, the Essonne on the Paris-Saclay graph."""
-    corsica = default_config["networks"]["sources"][0]
-    saclay = {**corsica, "departements": ["91"], "path": "roads/paris-saclay-drive.graphml"}
-    return {"sources": {"sae": str(SAE)}, "departements": ["2A", "2B", "91"],
-            "networks": {"buffer_km": 120, "sources": [corsica, saclay]}}  # fmt: skip
+def node_estimates(default_config: dict) -> dict[str, int]:
+    """The network nodes the resource estimator expects for each Corsican département (from the shared data)."""
+    sizes = departement_sizes(SHARED / "admin/departements.geojson", SHARED / "population/communes.json",
+                              default_config["networks"]["buffer_km"])  # fmt: skip
+    model = NodeModel(**default_config["resources"]["network_nodes"])
+    return {code: model.nodes(sizes[code]) for code in ("2A", "2B")}
+
+
+def default_plan(default_config: dict) -> dict:
+    """The session run's config, with the small-département bar between the two Corsican networks: the smaller goes
+    in the shared group of small départements, the other in a submission of its own (both kinds of group job)."""
+    nodes = node_estimates(default_config)
+    bar = (min(nodes.values()) + max(nodes.values())) // 2
+    return {"sources": {"sae": [str(SAE_2021), str(SAE)]}, "resources": {"small_departement_nodes": bar}}
 
 
 def through_slurm(cluster: SlurmCluster, folder: Path, config: dict, *arguments: str, wait: bool = True):
@@ -66,27 +75,17 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_process(tmp_path_factory, default_config) -> tuple[Path, subprocess.Popen]:
-    """The same plan run on this machine, started before the SLURM run and beside it (that one mostly waits on the
-    scheduler)."""
-    folder = tmp_path_factory.mktemp("local-run")
-    return folder, snakemake(folder, three_departements(default_config), wait=False)
-
-
-@pytest.fixture(scope="module")
-def slurm_run(cluster, local_process, tmp_path_factory, default_config) -> tuple[Path, list[dict[str, str]]]:
+def slurm_run(cluster, tmp_path_factory, default_config) -> tuple[Path, list[dict[str, str]]]:
     folder = tmp_path_factory.mktemp("slurm-run")
-    result = through_slurm(cluster, folder, three_departements(default_config))
+    result = through_slurm(cluster, folder, default_plan(default_config))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     return folder, [record for record in cluster.sacct(*FIELDS) if "." not in record["JobIDRaw"]]
 
 
-@pytest.fixture(scope="module")
-def local_run(local_process) -> Path:
-    folder, process = local_process
-    _, err = process.communicate(timeout=3600)
-    assert process.returncode == 0, err[-3000:]
-    return folder
+def planned(default_config: dict) -> dict:
+    """The whole config of the cluster's run: the defaults with :func:`default_plan` over them."""
+    plan = default_plan(default_config)
+    return {**default_config, **plan, "resources": {**default_config["resources"], **plan["resources"]}}
 
 
 class Estimator:
@@ -106,13 +105,20 @@ class Estimator:
     def ask(self, rule: str, wildcards: dict[str, str], attempt: int = 1) -> dict[str, int]:
         if rule in DEPARTEMENT_JOBS:
             nodes = self.nodes[wildcards["departement"]]
-        elif rule == "prepare_network":
-            nodes = sum(self.nodes[code] for code in (["2A", "2B"] if "corse" in wildcards["name"] else ["91"]))
-        elif rule == "calibration":
-            nodes = self.nodes["2B"] + self.nodes["91"]
+        elif rule == "prepare_network":  # the Corsica network serves both départements
+            nodes = self.nodes["2A"] + self.nodes["2B"]
+        elif rule == "calibration":  # the run's départements the official reference times cover
+            nodes = sum(self.nodes[code] for code in reference_departements())
         else:
             return self.other.resources(0, self.safety, attempt, self.overhead)
         return self.costs[rule].resources(nodes, self.safety, attempt, self.overhead)
+
+
+def reference_departements() -> list[str]:
+    """The Corsican départements the official reference times cover (the calibration fits on them)."""
+    with open(SHARED / "reference/drees-urgences-2019-communes.csv", encoding="utf-8") as table:
+        codes = {line.split(",")[0].strip('"')[:2] for line in table}
+    return [code for code in ("2A", "2B") if code in codes]
 
 
 def megabytes(text: str) -> int:
@@ -151,7 +157,7 @@ def test_every_job_went_through_sbatch_with_what_the_estimator_asked(slurm_run, 
     computes for its département's network; a département's jobs in one submission, the two Corsican ones (small)
     in a shared one; every job's SLURM output in logs/slurm/ where the profile puts it."""
     folder, records = slurm_run
-    estimator = Estimator({**default_config, **three_departements(default_config)}, folder)
+    estimator = Estimator(planned(default_config), folder)
     assert records and all(record["State"] in ("COMPLETED", "FAILED", "OUT_OF_MEMORY", "TIMEOUT", "CANCELLED")
                            for record in records)  # fmt: skip
     attempts: dict[str, int] = {}
@@ -169,12 +175,15 @@ def test_every_job_went_through_sbatch_with_what_the_estimator_asked(slurm_run, 
         assert logs, f"the SLURM output of job {record['JobIDRaw']} in logs/slurm/rule_{rule}/"
     assert not any(rule.startswith(DEPARTEMENT_JOBS) for rule in attempts), "département jobs go in group jobs"
     groups = {record["Comment"] for record in grouped}
-    assert any("small_departements" in group for group in groups) and any("departement_91" in group for group in groups)
+    nodes = node_estimates(default_config)
+    small, large = sorted(nodes, key=nodes.get)
+    assert any("small_departements" in group for group in groups), groups
+    assert any(f"departement_{large}" in group for group in groups), groups
     for record in grouped:
         log = next((folder / "logs/slurm").glob(f"group_*/{record['JobIDRaw']}.log")).read_text(encoding="utf-8")
         inner = submitted_jobs(log)
         departements = {job["wildcards"]["departement"] for job in inner}
-        assert departements in ({"2A", "2B"}, {"91"}), departements
+        assert departements in ({small}, {large}), departements
         rules = sorted(job["rule"] for job in inner)
         assert rules == sorted([*DEPARTEMENT_JOBS, "siting"] * len(departements)), rules
         for job in inner:  # each job of the group asked what the estimator computes for it (a first attempt)
@@ -185,9 +194,11 @@ def test_every_job_went_through_sbatch_with_what_the_estimator_asked(slurm_run, 
         assert minutes(record["Timelimit"]) >= max(job["runtime"] for job in inner), record
 
 
-def test_the_tables_are_those_of_the_run_on_this_machine(slurm_run, local_run):
+def test_the_tables_are_those_of_the_run_on_this_machine(slurm_run, run):
+    """Two runs of one config, in two folders, by two executors and two venvs (this one's Snakemake on the cluster,
+    the installed wheel's here with the local profile), their jobs in another order: byte-identical tables."""
     folder, _ = slurm_run
-    on_slurm, here = table_digests(folder), table_digests(local_run)
+    on_slurm, here = table_digests(folder), table_digests(run)
     assert len(here) >= 30 and on_slurm.keys() == here.keys()
     assert [name for name in here if here[name] != on_slurm[name]] == []
 
@@ -197,7 +208,7 @@ def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_comple
     and time (the profile's retries; its job states read from squeue), and the run completes."""
     folder, _ = slurm_run
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    process = through_slurm(cluster, folder, three_departements(default_config), "--forcerun", "static_maps",
+    process = through_slurm(cluster, folder, default_plan(default_config), "--forcerun", "static_maps",
                             wait=False)  # fmt: skip
     deadline = time.monotonic() + 600
     killed = None
@@ -213,7 +224,7 @@ def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_comple
     records = [r for r in cluster.sacct(*FIELDS, since=started) if r["Comment"] == "rule_static_maps"]
     assert [r["State"].split()[0] for r in records] == ["CANCELLED", "COMPLETED"], records
     # Twice the memory and time of the first attempt (the time in seconds, then rounded up to the minute).
-    estimator = Estimator({**default_config, **three_departements(default_config)}, folder)
+    estimator = Estimator(planned(default_config), folder)
     asked = [(megabytes(r["ReqMem"]), minutes(r["Timelimit"])) for r in records]
     assert asked == [tuple(estimator.ask("static_maps", {}, attempt).values()) for attempt in (1, 2)]
     assert asked[1][0] == 2 * asked[0][0] and asked[1][1] > asked[0][1]

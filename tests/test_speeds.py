@@ -12,7 +12,8 @@ import osmnx as ox
 import pytest
 
 import coverage as cov
-from coverage.core.network import speed_models, to_arrays
+from coverage.core.readers import to_arrays
+from coverage.core.speed_model import speed_models
 from coverage.errors import ArgumentError, ArgumentTypeError, ConfigError
 from coverage.pipeline.configuration import check_config, read_schema, with_shipped
 from coverage.speeds import CALIBRATED, LEGAL_LIMITS, OSRM_CAR, PRESETS, with_presets

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
-from .core.network import SpeedModel
+from .core.speed_model import SpeedModel
 
 CLASS_SPEEDS_ONLY = {"bend_coefficient": 0, "max_sinuosity": 3.0, "built_up_kph": None, "built_up_min_junctions": 8,
                      "junction_delay_s": 0}  # fmt: skip

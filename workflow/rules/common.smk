@@ -39,7 +39,7 @@ def planning_check(check, *arguments):
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 # The config files in the order they override each other: the workflow's, then those of --configfile.
 CONFIG_FILES = [Path(workflow.basedir) / "workflow" / "config" / "config.yaml", *workflow.overwrite_configfiles]
-config.update(with_shipped(config))  # the shipped speed models and converter defaults the config names or overrides
+config.update(with_shipped(config))  # the shipped speed models, converter defaults and indicator titles it names
 planning_check(check_config, config, read_schema(SCHEMA), CONFIG_FILES)
 validate(config, schema=str(SCHEMA))  # fills the schema's defaults
 

@@ -17,11 +17,12 @@ import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
-from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID, WGS84
 from ..errors import ArgumentError
 from .checks import (
     degrees_not_labelled_metres, known_values, routed_services, travel_times_set, unique_keys, wgs84_points,
 )  # fmt: skip
+from .columns import Columns
+from .geometry import WGS84
 from .network import RoadNetwork, project
 from .routing import Nearest, bounded_times, nearest_sites, travel_matrix
 
@@ -127,7 +128,7 @@ ORIGINS = ("chef_lieu", "nearest_road", "densest_junctions")
 
 
 def population_points(
-    router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road", *, commune_id: str = COMMUNE_ID
+    router: Router, communes: gpd.GeoDataFrame, origin: str = "nearest_road", *, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """Where each commune (identified by its ``commune_id`` column) places its population: ``lon``, ``lat``,
     ``point_source``.
@@ -146,6 +147,7 @@ def population_points(
     kilometres into the forest. A commune without any node keeps its representative point
     (``representative_point``), snapped like any other point.
     """
+    commune_id = columns.commune
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
     if origin == "chef_lieu":
@@ -153,7 +155,7 @@ def population_points(
         placed = pd.DataFrame({"lon": communes["chef_lieu_lon"], "lat": communes["chef_lieu_lat"],
                                "point_source": "chef_lieu"}, index=communes.index)  # fmt: skip
         if not given.all():
-            placed.loc[~given] = population_points(router, communes[~given], "nearest_road", commune_id=commune_id)
+            placed.loc[~given] = population_points(router, communes[~given], "nearest_road", columns=columns)
         return placed
     network = router.network
     located = communes[communes.geometry.notna()].to_crs(WGS84)
@@ -188,24 +190,26 @@ def population_points(
     )
 
 
-def service_sites(facilities: pd.DataFrame, service: str, *, site_id: str = SITE_ID) -> pd.DataFrame:
+def service_sites(facilities: pd.DataFrame, service: str, *, columns: Columns) -> pd.DataFrame:
     """Located sites of one service (one row per site, as identified by the ``site_id`` column), in the order of
     their ids: a tie between sites goes to the smaller id."""
+    site_id = columns.site
     sites = facilities[(facilities["service"] == service) & facilities["lon"].notna()]
     return sites.drop_duplicates(site_id).sort_values(site_id, kind="stable").reset_index(drop=True)
 
 
 def snapped_sites(
-    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float, *, site_id: str = SITE_ID
+    router: Router, facilities: pd.DataFrame, service: str, max_snap_m: float, *, columns: Columns,
 ) -> tuple[pd.DataFrame, Snapped]:
     """The located sites of a service and their snapping to the network."""
-    sites = service_sites(facilities, service, site_id=site_id)
+    sites = service_sites(facilities, service, columns=columns)
     return sites, router.snap(sites["lon"].to_numpy(), sites["lat"].to_numpy(), max_snap_m)
 
 
-def sites_once(sites: pd.DataFrame, *, site_id: str = SITE_ID) -> pd.DataFrame:
+def sites_once(sites: pd.DataFrame, *, columns: Columns) -> pd.DataFrame:
     """The sites of several networks (``access_sites.csv`` of neighbouring départements), each site of a
     service kept once, as snapped on the network where it lies nearest a road."""
+    site_id = columns.site
     ordered = sites.sort_values(["service", site_id, "snap_m"], kind="stable")
     return ordered.drop_duplicates(["service", site_id])
 
@@ -235,12 +239,12 @@ def point_commune_seconds(
 
 def site_commune_seconds(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float,
-    site_id: str = SITE_ID,
+    columns: Columns,
 ) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:  # fmt: skip
     """For each service of ``model``: its sites and the seconds between each of them and each commune, in the
     service's direction, searched no further than ``limit_min`` (:func:`point_commune_seconds`)."""
     for number, (service, direction) in enumerate(model.directions.items(), start=1):
-        sites = service_sites(facilities, service, site_id=site_id)
+        sites = service_sites(facilities, service, columns=columns)
         logger.info("%s (%d of %d): %d sites searched up to %g min", service, number, len(model.directions),
                     len(sites), limit_min)  # fmt: skip
         lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
@@ -251,7 +255,7 @@ def site_commune_seconds(
 
 def ranked_sites(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, count: int,
-    limit_min: float, site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
+    limit_min: float, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """The ``count`` nearest sites of each service from each commune by road, within ``limit_min``.
 
@@ -263,8 +267,9 @@ def ranked_sites(
     pandas.DataFrame
         ``commune_id``, ``service``, ``rank`` (1 = nearest), the site's ``site_id``, ``minutes``, sorted.
     """
+    site_id, commune_id = columns.site, columns.commune
     frames = []
-    ranked = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
+    ranked = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, columns=columns)
     for service, sites, seconds in ranked:
         order = np.argsort(seconds, axis=0, kind="stable")[: min(count, len(sites))]
         best = np.take_along_axis(seconds, order, axis=0)
@@ -316,9 +321,7 @@ class Access:
 
 
 def commune_access(
-    router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel, *,
-    site_id: str = SITE_ID, area: str = AREA, commune_id: str = COMMUNE_ID, name: str | None = "nom",
-    population: str = POPULATION,
+    router: Router, communes: gpd.GeoDataFrame, facilities: pd.DataFrame, model: AccessModel, *, columns: Columns,
 ) -> Access:  # fmt: skip
     """Minutes between each commune's population point and the nearest site of every service.
 
@@ -343,10 +346,12 @@ def commune_access(
     UserWarning
         A service whose sites all lie off the network (none routed: every commune has no minutes to it).
     """
+    site_id, area, commune_id = columns.site, columns.area, columns.commune
+    name, population = columns.name, columns.population
     _check_communes(communes, area, commune_id, population)
     wgs84_points(facilities, "facilities")
     unique_keys(facilities, [site_id, "service"], "facilities")
-    placed = population_points(router, communes, model.origin, commune_id=commune_id)
+    placed = population_points(router, communes, model.origin, columns=columns)
     points = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), model.max_snap_m)
     not_swapped(router, placed, points, model.max_snap_m, "communes")
     commune_offroad = points.offroad_seconds(model.offroad_kph)
@@ -367,7 +372,7 @@ def commune_access(
     for number, (service, direction) in enumerate(model.directions.items(), start=1):
         logger.info("%s (%d of %d): routing %d communes to the nearest site", service, number, len(model.directions),
                     len(communes))  # fmt: skip
-        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, site_id=site_id)
+        sites, snapped = snapped_sites(router, facilities, service, model.max_snap_m, columns=columns)
         not_swapped(router, sites, snapped, model.max_snap_m, "facilities")
         if len(sites) and not snapped.on_network.any():
             warnings.warn(f"no site of {service} lies within max_snap_m ({model.max_snap_m:g} m) of the network: "
@@ -517,8 +522,8 @@ def population_quantile(minutes: np.ndarray, population: np.ndarray, share: floa
 
 
 def sites_without_backup(
-    communes: pd.DataFrame, services: list[str], thresholds: list[float], *, site_id: str = SITE_ID,
-    area: str = AREA, sites: pd.DataFrame | None = None, population: str = POPULATION,
+    communes: pd.DataFrame, services: list[str], thresholds: list[float], *,
+    sites: pd.DataFrame | None = None, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """The people (the ``population`` column) each site alone brings within each threshold: beyond it if that site
     closed.
@@ -534,6 +539,7 @@ def sites_without_backup(
     zeros for each site of an area that is nobody's nearest. A ``population_75_plus`` column of ``communes`` is
     summed the same way (``population_75_plus_without_backup``).
     """
+    site_id, area, population = columns.site, columns.area, columns.population
     routed_services(services, _routed(communes), "services")
     known_values(communes, population, "communes", "a number of inhabitants for every commune (0 for none)")
     rows, elderly = [], "population_75_plus" in communes
@@ -556,9 +562,9 @@ def sites_without_backup(
                     "population_beyond_horizon": int(alone.loc[alone[backup].isna(), population].sum()),
                     **({"population_75_plus_without_backup": alone["population_75_plus"].sum()} if elderly else {}),
                 })  # fmt: skip
-    columns = [area, "service", site_id, "threshold_min", "population_served", "population_without_backup",
-               "median_backup_min", "worst_backup_min", "population_beyond_horizon"]  # fmt: skip
-    table = pd.DataFrame(rows, columns=[*columns, *(["population_75_plus_without_backup"] if elderly else [])])
+    names = [area, "service", site_id, "threshold_min", "population_served", "population_without_backup",
+             "median_backup_min", "worst_backup_min", "population_beyond_horizon"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=[*names, *(["population_75_plus_without_backup"] if elderly else [])])
     if sites is not None:
         listed = sites[sites[area].isin(communes[area]) & sites["service"].isin(services)]
         idle = listed.merge(table[[area, "service", site_id]].drop_duplicates(), how="left", indicator=True)
@@ -574,8 +580,7 @@ def sites_without_backup(
 
 
 def catchments(
-    communes: pd.DataFrame, sites: pd.DataFrame, service: str, capacity: str, *, site_id: str = SITE_ID,
-    population: str = POPULATION,
+    communes: pd.DataFrame, sites: pd.DataFrame, service: str, capacity: str, *, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """Each site's travel-time catchment: the communes whose nearest site of ``service`` by road it is, their
     people, and the site's capacity per 100,000 of them.
@@ -595,6 +600,7 @@ def catchments(
         and with ``population_75_plus`` that column and ``capacity_per_100k_75plus``; a site without people has no
         rate (empty). A GeoDataFrame with each site's geometry and CRS when ``sites`` is one.
     """
+    site_id, population = columns.site, columns.population
     routed_services([service], _routed(communes), "service")
     unique_keys(sites, [site_id], "sites")
     s = service.lower()
@@ -624,7 +630,7 @@ def catchments(
 
 def coverage_by_departement(
     access: pd.DataFrame, services: list[str], thresholds: list[float], *, alternative: pd.DataFrame | None = None,
-    max_unknown_share: float = 1.0, area: str = AREA, population: str = POPULATION,
+    max_unknown_share: float = 1.0, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """Population (the ``population`` column) within each threshold of each service, its share, and the median and 90th-percentile minutes,
     by ``area`` (one row per area, service and threshold).
@@ -637,6 +643,7 @@ def coverage_by_departement(
     threshold. With ``alternative`` (the same table under the alternative speed model, same rows),
     the share within each threshold under that model too (``share_within_alternative``, empty without one).
     """
+    area, population = columns.area, columns.population
     routed_services(services, _routed(access), "services")
     known_values(access, population, "access", "a number of inhabitants for every commune (0 for none)")
     rows = []
@@ -672,26 +679,3 @@ def coverage_by_departement(
                     row["share_within_alternative"] = other / total
                 rows.append(row)
     return pd.DataFrame(rows)
-
-
-def unknown_access_warnings(coverage: pd.DataFrame, access: pd.DataFrame, max_unknown_share: float) -> list[tuple]:
-    """One warning row per département with people off the network: how many, where, and what the table does."""
-    rows = []
-    for departement, group in coverage.drop_duplicates("departement").set_index("departement").iterrows():
-        if not group["population_unknown"]:
-            continue
-        off = access[(access["departement"] == departement) & ~access["on_network"].astype(bool)]
-        share = group["share_unknown"]
-        outcome = (
-            "their shares and minutes are left empty (unknown)"
-            if share > max_unknown_share
-            else "shares within each threshold are lower bounds by that much"
-        )
-        rows.append((None, departement, (
-            f"{group['population_unknown']} inhabitants ({100 * share:.1f} %) in {len(off)} communes of département "
-            f"{departement} are off the road network (no polygon, or farther than access.max_snap_m from a road, "
-            f"e.g. {', '.join(off.sort_values('population', ascending=False)['commune'].head(3))}) "
-            f"[rule network-covers-area]: their access is unknown; with access.max_unknown_share "
-            f"{max_unknown_share:g}, {outcome}"
-        )))  # fmt: skip
-    return rows

@@ -46,18 +46,14 @@ from scipy.optimize import least_squares
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from .access import AccessModel, Router, population_points
-from .network import RoadNetwork, SpeedModel, project
+from .columns import Columns
+from .network import RoadNetwork, project
 from .paths import PathStore
 from .routing import Nearest, nearest_sites, travel_matrix
+from .speed_model import CLASS_BOUNDS_KPH, FIT_BOUNDS, SpeedModel, legal_limit
 
 logger = logging.getLogger(__name__)
 
-SCALARS = {  # parameter -> (lower, upper) bounds of the fit
-    "bend_coefficient": (0.0, 10.0),
-    "built_up_kph": (5.0, 130.0),
-    "junction_delay_s": (0.0, 120.0),
-}
-CLASS_BOUNDS_KPH = (5.0, 150.0)
 BANDS_MIN = (0, 15, 30, 45, 60)
 METHOD = "paths kept between routings"
 ROUTINGS_PER_FIT = 8  # a fit stops after this many routings, converged or not (said so)
@@ -131,12 +127,12 @@ class Trips:
 
 def prepare_trips(
     router: Router, communes: gpd.GeoDataFrame, sites_lon: np.ndarray, sites_lat: np.ndarray, access: AccessModel, *,
-    direction: str = "to_site",
+    columns: Columns, direction: str = "to_site",
 ) -> Trips:  # fmt: skip
     """Place the communes and snap the sites on the router's network as :func:`coverage.core.access.commune_access`
     does."""
     network = router.network
-    placed = population_points(router, communes, access.origin)
+    placed = population_points(router, communes, access.origin, columns=columns)
     origins = router.snap(placed["lon"].to_numpy(), placed["lat"].to_numpy(), access.max_snap_m)
     sites = router.snap(np.asarray(sites_lon, float), np.asarray(sites_lat, float), access.max_snap_m)
     return Trips(
@@ -358,9 +354,7 @@ class FitSettings:
 
     def limit(self, road: str) -> float:
         """The highest speed of a road class (its legal limit; ``default`` for classes the limits do not name)."""
-        if self.limits is None:
-            return CLASS_BOUNDS_KPH[1]
-        return float(self.limits.get(road, self.limits["default"]))
+        return legal_limit(self.limits, road)
 
     def prior_speed(self, road: str, model: SpeedModel) -> float:
         """The speed a class keeps when its group is not fitted."""
@@ -389,16 +383,17 @@ class Fit:
 def _parameters(model: SpeedModel, settings: FitSettings, groups: list[str]):
     """Start vector, bounds and a function turning a vector into a model: one speed per fitted group (each class
     capped at its limit), the other groups at their prior, then the scalars."""
-    unknown = sorted(set(settings.scalars) - set(SCALARS))
+    unknown = sorted(set(settings.scalars) - set(FIT_BOUNDS))
     if unknown:
-        raise ValueError(f"cannot fit {', '.join(unknown)}: parameters are {', '.join(SCALARS)}")
+        raise ValueError(f"cannot fit {', '.join(unknown)}: parameters are {', '.join(FIT_BOUNDS)}")
     missing = sorted((set(groups) | set(settings.scalars)) - set(settings.initial))
     if missing:
         raise ValueError(f"no initial value for {', '.join(missing)}")
     floors = settings.floors or {}
-    lower = [max(CLASS_BOUNDS_KPH[0], floors.get(g, 0.0)) for g in groups] + [SCALARS[s][0] for s in settings.scalars]
+    lower = [max(CLASS_BOUNDS_KPH[0], floors.get(g, 0.0)) for g in groups]
+    lower += [FIT_BOUNDS[s][0] for s in settings.scalars]
     upper = [max(settings.limit(road) for road in settings.class_groups[g]) for g in groups]
-    upper += [SCALARS[s][1] for s in settings.scalars]
+    upper += [FIT_BOUNDS[s][1] for s in settings.scalars]
     x0 = np.clip([float(settings.initial[name]) for name in [*groups, *settings.scalars]], lower, upper)
     fixed = dict(model.class_kph)
     for group, roads in settings.class_groups.items():
@@ -539,23 +534,27 @@ def validation_table(
 
 def reference_communes(
     departement: str, network: RoadNetwork | ReferenceNetwork, communes: gpd.GeoDataFrame, minutes: pd.Series,
-    sites: pd.DataFrame, access: AccessModel, *, direction: str = "to_site", land: shapely.Geometry | None = None,
+    sites: pd.DataFrame, access: AccessModel, *, columns: Columns, direction: str = "to_site",
+    land: shapely.Geometry | None = None,
 ) -> Reference:  # fmt: skip
-    """The reference communes of one département, placed on its network and judged (:func:`judged_communes`).
+    """The reference communes of one area (``departement``, a value of the ``columns.area`` column), placed on its
+    network and judged (:func:`judged_communes`).
 
-    ``network`` is the département's network, or the same prepared once (:class:`ReferenceNetwork`) when several
-    départements share it (``land`` is then not read); ``communes`` holds every commune (``code``, ``nom``,
-    ``departement``, ``population``, points, polygon); ``minutes`` the official minutes by current commune code;
-    ``sites`` the sites' ``lon`` and ``lat``.
+    ``network`` is the area's network, or the same prepared once (:class:`ReferenceNetwork`) when several areas
+    share it (``land`` is then not read); ``communes`` holds every commune (the ``columns``' id, name, area and
+    population, points, polygon); ``minutes`` the official minutes by commune id; ``sites`` the sites' ``lon`` and
+    ``lat``. :attr:`Reference.communes` keeps those four columns under the caller's names.
     """
+    commune, area, population = columns.commune, columns.area, columns.population
     prepared = network if isinstance(network, ReferenceNetwork) else ReferenceNetwork.of(network, land)
-    places = communes[(communes["departement"] == departement) & communes["code"].isin(minutes.index)]
-    places = places.sort_values("code").reset_index(drop=True)
-    trips = prepare_trips(prepared.router, places, sites["lon"], sites["lat"], access, direction=direction)
-    observed = minutes.loc[places["code"]].to_numpy(float)
+    places = communes[(communes[area] == departement) & communes[commune].isin(minutes.index)]
+    places = places.sort_values(commune).reset_index(drop=True)
+    trips = prepare_trips(prepared.router, places, sites["lon"], sites["lat"], access, columns=columns,
+                          direction=direction)
+    observed = minutes.loc[places[commune]].to_numpy(float)
     notes = judged_communes(trips, observed, sites["lon"], sites["lat"], access.max_snap_m, prepared)
-    table = places[["code", "nom", "departement", "population"]].rename(columns={"code": "commune"})
-    return Reference(departement, trips, observed, places["population"].to_numpy(float), table, notes)
+    named = [commune, *([columns.name] if columns.name else []), area, population]
+    return Reference(departement, trips, observed, places[population].to_numpy(float), places[named], notes, columns)
 
 
 @dataclass(frozen=True)
@@ -568,6 +567,7 @@ class Reference:
     population: np.ndarray
     communes: pd.DataFrame
     notes: np.ndarray
+    columns: Columns
 
     @property
     def judged(self) -> int:
@@ -749,6 +749,7 @@ def calibrate(
         roles[role] = _everywhere(references, usable, [np.fmax.reduce(m) for m in zip(*parts, strict=True)])
     roles.update({role: j.minutes for role, j in zip(compared, judged[len(work):], strict=True)})
     logger.info("%d fits, %d routings in all", fits, routes.routings + sum(j.routings for j in judged))
+    columns = references[0].columns
     communes = pd.concat([r.communes.assign(reference_minutes=r.observed, judged=r.notes == "judged",
                                             note=[NOTES[n] for n in r.notes]) for r in references], ignore_index=True)  # fmt: skip
     communes = communes.assign(**{f"{role}_minutes": np.concatenate(m) for role, m in roles.items()})
@@ -758,9 +759,9 @@ def calibrate(
         name = models[role].name
         for scope in ["all", *([r.departement for r in usable] if len(usable) > 1 else [])]:
             rows = communes[np.isin(communes["note"], [NOTES["judged"], NOTES["host"]])]
-            rows = rows if scope == "all" else rows[rows["departement"] == scope]
+            rows = rows if scope == "all" else rows[rows[columns.area] == scope]
             table = validation_table(rows["reference_minutes"].to_numpy(float), rows[f"{role}_minutes"].to_numpy(float),
-                                     rows["population"].to_numpy(float))  # fmt: skip
+                                     rows[columns.population].to_numpy(float))  # fmt: skip
             tables.append(table.assign(role=role, model=name, departements=scope))
     empty = validation_table(np.zeros(0), np.zeros(0), np.zeros(0)).iloc[:0].assign(role="", model="", departements="")
     validation = pd.concat(tables or [empty], ignore_index=True).assign(fitted_on=" ".join(r.departement for r in usable))

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID
-from .checks import known_values
 from .access import AccessModel, Router, service_sites, site_commune_seconds, with_geometry_of
+from .checks import known_values
+from .columns import Columns
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DecaySteps:
 
 def travel_pairs(
     router: Router, communes: pd.DataFrame, facilities: pd.DataFrame, model: AccessModel, *, limit_min: float,
-    site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
+    columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """Minutes between every commune and every site of each service within ``limit_min``.
 
@@ -50,8 +50,9 @@ def travel_pairs(
     pandas.DataFrame
         ``commune_id``, the site's ``site_id``, ``service``, ``minutes``, sorted.
     """
+    site_id, commune_id = columns.site, columns.commune
     frames = []
-    paired = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, site_id=site_id)
+    paired = site_commune_seconds(router, communes, facilities, model, limit_min=limit_min, columns=columns)
     for service, sites, seconds in paired:
         site_index, commune_index = np.nonzero(seconds <= limit_min * 60)
         frames.append(
@@ -68,8 +69,7 @@ def travel_pairs(
 
 
 def e2sfca(
-    pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps, *, site_id: str = SITE_ID,
-    commune_id: str = COMMUNE_ID,
+    pairs: pd.DataFrame, population: pd.Series, supply: pd.Series, steps: DecaySteps, *, columns: Columns,
 ) -> pd.Series:
     """E2SFCA access of each commune: weighted supply per 1000 weighted inhabitants within reach.
 
@@ -87,6 +87,7 @@ def e2sfca(
     steps
         The distance decay.
     """
+    site_id, commune_id = columns.site, columns.commune
     pairs = pairs.assign(weight=steps.weight(pairs["minutes"].to_numpy()))
     pairs = pairs[pairs["weight"] > 0]
     demand = (pairs[commune_id].map(population) * pairs["weight"]).groupby(pairs[site_id]).sum()
@@ -97,7 +98,7 @@ def e2sfca(
 
 def e2sfca_scores(
     pairs: pd.DataFrame, communes: pd.DataFrame, facilities: pd.DataFrame, supply: dict[str, str], steps: DecaySteps,
-    *, site_id: str = SITE_ID, area: str = AREA, commune_id: str = COMMUNE_ID, population: str = POPULATION,
+    *, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """E2SFCA score of every commune for each service of ``supply``.
 
@@ -124,12 +125,12 @@ def e2sfca_scores(
     ArgumentError
         A commune without population.
     """
+    site_id, area, commune_id, population = columns.site, columns.area, columns.commune, columns.population
     known_values(communes, population, "communes", "a number of inhabitants for every commune (0 for none)")
     people = communes.set_index(commune_id)[population]
     table = pd.DataFrame(communes[[commune_id, area]]).reset_index(drop=True)
     for service, column in supply.items():
-        offered = service_sites(facilities, service, site_id=site_id).set_index(site_id)[column]
-        scores = e2sfca(pairs[pairs["service"] == service], people, offered.fillna(0.0), steps, site_id=site_id,
-                        commune_id=commune_id)  # fmt: skip
+        offered = service_sites(facilities, service, columns=columns).set_index(site_id)[column]
+        scores = e2sfca(pairs[pairs["service"] == service], people, offered.fillna(0.0), steps, columns=columns)
         table[f"{service.lower()}_access"] = table[commune_id].map(scores).where(communes["on_network"].to_numpy())
     return with_geometry_of(table, communes)

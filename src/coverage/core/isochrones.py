@@ -14,9 +14,9 @@ import pyproj
 import shapely
 from scipy import ndimage
 
-from ..constants import POPULATION, WGS84
 from ..errors import ArgumentError
-from .geometry import nearest_code_of_points, polygonal
+from .columns import Columns
+from .geometry import WGS84, nearest_code_of_points, polygonal
 from .network import RoadNetwork, project
 
 logger = logging.getLogger(__name__)
@@ -431,37 +431,37 @@ def bands(polygons: list[shapely.Geometry], thresholds_min: list[float]) -> pd.D
 
 
 def band_population(
-    access: pd.DataFrame, service: str, lower: float, upper: float, *, population: str = POPULATION
+    access: pd.DataFrame, service: str, lower: float, upper: float, *, columns: Columns,
 ) -> int:  # fmt: skip
     """Population of the communes whose time to the service is in (lower, upper] (0 included in the first band)."""
     minutes = access[f"{service.lower()}_minutes"]
     inside = (minutes <= upper) & ((minutes > lower) | (lower == 0))
-    return int(access.loc[inside, population].sum())
+    return int(access.loc[inside, columns.population].sum())
 
 
-def edges_leaving(network: RoadNetwork, departements: gpd.GeoDataFrame, codes: list[str]) -> np.ndarray:
-    """The edges leaving a node of the départements ``codes`` (boolean mask): those their isochrones draw.
+def edges_leaving(network: RoadNetwork, areas: gpd.GeoDataFrame, codes: list[str], *, area_id: str) -> np.ndarray:
+    """The edges leaving a node of the areas ``codes`` (their ids in the ``area_id`` column of ``areas``; boolean
+    mask): those their isochrones draw.
 
-    A node outside every outline (a bridge, a causeway) belongs to the nearest département, so that each
-    road is drawn by exactly one of the départements whose networks hold it.
+    A node outside every outline (a bridge, a causeway) belongs to the nearest area, so that each road is drawn by
+    exactly one of the areas whose networks hold it.
 
     Raises
     ------
     ArgumentError
-        ``codes`` that are not all codes of ``departements``.
+        ``codes`` that are not all ids of ``areas``.
     """
-    unknown = sorted(set(codes) - set(departements["code"]))
+    unknown = sorted(set(codes) - set(areas[area_id]))
     if unknown:
-        raise ArgumentError("codes", unknown, f"codes of the departements table's 'code' column (it has "
-                            f"{sorted(departements['code'])[:10]}...)")  # fmt: skip
-    owner = nearest_code_of_points(pd.Series(network.lon), pd.Series(network.lat), departements, network.crs)
+        raise ArgumentError("codes", unknown, f"ids of the areas table's {area_id!r} column (it has "
+                            f"{sorted(areas[area_id])[:10]}...)")  # fmt: skip
+    owner = nearest_code_of_points(pd.Series(network.lon), pd.Series(network.lat), areas, area_id, network.crs)
     return owner.isin(codes).to_numpy()[network.source]
 
 
 def isochrone_table(
     network: RoadNetwork, times: dict[str, tuple[np.ndarray, str]], access: pd.DataFrame,
-    thresholds_min: list[float], *, buffer_m: float, edges: np.ndarray, method: str = "grid",
-    population: str = POPULATION,
+    thresholds_min: list[float], *, buffer_m: float, edges: np.ndarray, method: str = "grid", columns: Columns,
 ) -> gpd.GeoDataFrame:  # fmt: skip
     """Isochrone bands of every service with their population (the ``population`` column of ``access``, summed)
     and area, in WGS84.
@@ -478,15 +478,15 @@ def isochrone_table(
     for number, (service, (seconds, direction)) in enumerate(times.items(), start=1):
         logger.info("%s (%d of %d): drawing %d bands (%s)", service, number, len(times), len(thresholds_min), method)
         polygons = drawing.polygons(seconds, thresholds_min, direction)
-        frames.append(_with_population(bands(polygons, thresholds_min), service, access, population))
+        frames.append(_with_population(bands(polygons, thresholds_min), service, access, columns))
     result = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
     return with_area(result.to_crs(WGS84))
 
 
-def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame, population: str) -> pd.DataFrame:
+def _with_population(table: pd.DataFrame, service: str, access: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Bands of one service with their ``service`` and ``population`` columns."""
     table.insert(0, "service", service)
-    table["population"] = [band_population(access, service, lo, hi, population=population)
+    table["population"] = [band_population(access, service, lo, hi, columns=columns)
                            for lo, hi in zip(table["min_from"], table["min_to"], strict=True)]  # fmt: skip
     return table
 

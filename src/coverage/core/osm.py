@@ -22,18 +22,11 @@ import shapely
 import shapely.geometry
 
 from ..errors import ConfigError, InputError, Problem
-from .network import RoadNetwork, has_roads, parse_maxspeed
+from .network import RoadNetwork, has_roads
+from .tags import is_drivable, parse_maxspeed, way_direction
 
 logger = logging.getLogger(__name__)
 
-EXCLUDED_CLASSES = frozenset({
-    "abandoned", "bridleway", "bus_guideway", "busway", "construction", "corridor", "cycleway", "elevator",
-    "escalator", "footway", "no", "path", "pedestrian", "planned", "platform", "proposed", "raceway", "razed",
-    "rest_area", "service", "services", "steps", "track",
-})  # fmt: skip  (osmnx's ``drive`` filter)
-NO_MOTOR = frozenset({"no", "private"})
-YES = frozenset({"yes", "true", "1"})
-REVERSE = frozenset({"-1", "reverse"})
 UNDEFINED = 2**31 - 1  # libosmium's coordinate of a node the extract does not hold
 
 
@@ -54,32 +47,6 @@ class Ways:
     direction: np.ndarray
     maxspeed_forward: np.ndarray
     maxspeed_backward: np.ndarray
-
-
-def is_drivable(tags: osmium.osm.TagList) -> bool:
-    """osmnx's ``drive`` filter: a highway class cars use, not an area, not closed to motor vehicles."""
-    return (
-        tags.get("highway", "no") not in EXCLUDED_CLASSES
-        and tags.get("area") != "yes"
-        and tags.get("access") != "private"
-        and tags.get("motor_vehicle") not in NO_MOTOR
-        and tags.get("motorcar") not in NO_MOTOR
-    )
-
-
-def way_direction(tags: osmium.osm.TagList) -> int:
-    """1 when the way is driven only along its nodes, -1 only against them, 0 both ways.
-
-    ``oneway=yes|true|1``, roundabouts and motorways (unless ``oneway=no``) are one way forward;
-    ``oneway=-1|reverse`` backward; ``reversible``/``alternating`` ways count as two-way.
-    """
-    oneway = tags.get("oneway", "")
-    if oneway in REVERSE:
-        return -1
-    if oneway in YES:
-        return 1
-    implied = tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
-    return int(implied and oneway != "no")
 
 
 def extract_box(path: str | Path) -> shapely.Geometry | None:

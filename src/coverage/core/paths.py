@@ -2,7 +2,7 @@
 
 A trip's fastest path changes little between nearby speed models. Once a routing has found each trip's path to its
 nearest site, the trip's time under any other model is the sum of its edges' times along that path, which the
-model gives edge by edge (:meth:`coverage.core.network.SpeedModel.seconds`): no search over the network. A
+model gives edge by edge (:meth:`coverage.core.speed_model.SpeedModel.seconds`): no search over the network. A
 :class:`PathStore` keeps every path a routing found for each origin node, and gives each origin the fastest of its
 kept paths under a model. That is never faster than the fastest path over the whole network, and equal to it as
 long as the kept paths hold it: a fit alternates fits on the kept paths with routings that add the paths the new
@@ -16,7 +16,8 @@ import copy
 import numpy as np
 import scipy.sparse as sp
 
-from .network import EdgeFeatures, RoadNetwork, SpeedModel
+from .network import RoadNetwork
+from .speed_model import EdgeFeatures, SpeedModel
 from .routing import Nearest, nearest_sites, travel_matrix
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constants import AREA, COMMUNE_ID, POPULATION, SITE_ID
 from .access import AccessModel, Router, point_commune_seconds, with_geometry_of
+from .columns import Columns
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ def greedy(
 
 def newly_covered(
     existing: np.ndarray, candidates: np.ndarray, proposals: list[Proposal], codes: list[str], communes: pd.DataFrame,
-    *, site_id: str = SITE_ID, commune_id: str = COMMUNE_ID,
+    *, columns: Columns,
 ) -> pd.DataFrame:  # fmt: skip
     """``commune_id``, ``rank``, ``site_id``: the communes each proposal brings within reach first."""
+    site_id, commune_id = columns.site, columns.commune
     covered = existing.copy()
     rows = []
     for proposal in proposals:
@@ -81,15 +82,15 @@ def newly_covered(
     return pd.DataFrame(rows, columns=[commune_id, "rank", site_id])
 
 
-def scenario_columns(site_id: str = SITE_ID, area: str = AREA) -> list[str]:
+def scenario_columns(columns: Columns) -> list[str]:
     """The columns of a siting scenario's proposals."""
+    site_id, area = columns.site, columns.area
     return ["rank", site_id, "name", area, "lon", "lat", "population_gain", "share_covered_after"]
 
 
 def greedy_scenario(
     router: Router, communes: pd.DataFrame, existing: pd.DataFrame, candidates: pd.DataFrame, model: AccessModel,
-    *, direction: str, minutes: float, count: int, site_id: str = SITE_ID, area: str = AREA,
-    commune_id: str = COMMUNE_ID, population: str = POPULATION,
+    *, direction: str, minutes: float, count: int, columns: Columns,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Add up to ``count`` of the ``candidates`` one after another, each bringing the most people within
     ``minutes`` of a site (``existing`` ones included), in ``direction``.
@@ -107,6 +108,7 @@ def greedy_scenario(
         :func:`scenario_columns` per proposal (a GeoDataFrame with the candidates' geometry and CRS when they are
         one); ``commune_id``, ``rank``, ``site_id``: the communes each proposal brings within reach first.
     """
+    site_id, area, population = columns.site, columns.area, columns.population
     logger.info("%d sites and %d candidates: the communes each covers within %g min", len(existing), len(candidates),
                 minutes)  # fmt: skip
     covered_now = coverage_sets(
@@ -125,5 +127,5 @@ def greedy_scenario(
         population_gain=[p.population_gain for p in proposals],
         share_covered_after=[p.share_covered_after for p in proposals],
     )
-    chosen = newly_covered(covered_now, cover, proposals, codes, communes, site_id=site_id, commune_id=commune_id)
-    return with_geometry_of(pd.DataFrame(table[scenario_columns(site_id, area)]), picked), chosen
+    chosen = newly_covered(covered_now, cover, proposals, codes, communes, columns=columns)
+    return with_geometry_of(pd.DataFrame(table[scenario_columns(columns)]), picked), chosen

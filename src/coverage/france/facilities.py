@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .._csvio import LINE, problems_at
-from ..constants import SERVICES, UNITS, WGS84
 from ..core.geometry import code_of_points
 from ..errors import InputError
+from .constants import SERVICES, UNITS, WGS84
 from .contracts import FIXES, LocationSource, fixes_of
 from .geography import current_code_map, distance_to_departement_km
 from .sources.own_sites import OwnList, load_own_list
@@ -302,7 +302,7 @@ def build_facilities(inputs: Inputs) -> Result:
     finess_fixes = _fix_warnings(inputs.finess, inputs.finess_path, used)
     rows, own_rejects, own_warnings = _apply_own_lists(rows, inputs)
     todo = rows[(rows["commune"] == "") & rows["lon"].notna()]
-    rows.loc[todo.index, "commune"] = code_of_points(todo["lon"], todo["lat"], inputs.communes)
+    rows.loc[todo.index, "commune"] = code_of_points(todo["lon"], todo["lat"], inputs.communes, "code")
     rows, far_warnings = _check_locations(rows, inputs)
     rows["capacity_unit"] = rows["service"].map(UNITS)
     rows = rows.reindex(columns=COLUMNS)

@@ -8,8 +8,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..constants import WGS84
+from ..core.geometry import utm_crs
 from ..errors import InputError, Problem
+from .constants import WGS84
 from .sources.rejects import warnings_frame
 
 
@@ -36,7 +37,7 @@ def distance_to_departement_km(
         polygon = departements.loc[departements["code"] == code, "geometry"]
         if polygon.empty:
             continue
-        crs = polygon.estimate_utm_crs()
+        crs = utm_crs(polygon.iloc[0])
         points = gpd.GeoSeries(gpd.points_from_xy(lon[index], lat[index]), index=index, crs=WGS84)
         distances.loc[index] = points.to_crs(crs).distance(polygon.to_crs(crs).iloc[0]).to_numpy() / 1000
     return distances
@@ -110,3 +111,26 @@ def _check_every_departement_drawn(communes: gpd.GeoDataFrame, polygons_source: 
             "commune polygons for every département of the population file (communes-<département>.geojson)",
             column="departement", value=", ".join(undrawn), rule="whole-territory",
         ))  # fmt: skip
+
+
+def unknown_access_warnings(coverage: pd.DataFrame, access: pd.DataFrame, max_unknown_share: float) -> list[tuple]:
+    """One warning row per département with people off the network: how many, where, and what the table does."""
+    rows = []
+    for departement, group in coverage.drop_duplicates("departement").set_index("departement").iterrows():
+        if not group["population_unknown"]:
+            continue
+        off = access[(access["departement"] == departement) & ~access["on_network"].astype(bool)]
+        share = group["share_unknown"]
+        outcome = (
+            "their shares and minutes are left empty (unknown)"
+            if share > max_unknown_share
+            else "shares within each threshold are lower bounds by that much"
+        )
+        rows.append((None, departement, (
+            f"{group['population_unknown']} inhabitants ({100 * share:.1f} %) in {len(off)} communes of département "
+            f"{departement} are off the road network (no polygon, or farther than access.max_snap_m from a road, "
+            f"e.g. {', '.join(off.sort_values('population', ascending=False)['commune'].head(3))}) "
+            f"[rule network-covers-area]: their access is unknown; with access.max_unknown_share "
+            f"{max_unknown_share:g}, {outcome}"
+        )))  # fmt: skip
+    return rows

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..constants import SERVICES, UNITS
 from ..errors import ConfigError
+from .constants import SERVICES, UNITS
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def build_ehpad(
     distance = distance_to_departement_km(rows["lon"], rows["lat"], rows["departement"], departements)
     messages += [(None, r.finess, f"coordinates {distance[r.Index]:.1f} km outside département {r.departement}: "
                   "kept there") for r in rows[distance > tolerance_km].itertuples()]  # fmt: skip
-    rows["commune"] = code_of_points(rows["lon"], rows["lat"], communes).where(~unplaced, "")
+    rows["commune"] = code_of_points(rows["lon"], rows["lat"], communes, "code").where(~unplaced, "")
     rows = rows.assign(edition=label).reindex(columns=EHPAD_COLUMNS).sort_values("finess", ignore_index=True)
     return rows, warnings_frame(path, messages)
 

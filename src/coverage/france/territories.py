@@ -13,8 +13,8 @@ import numpy as np
 import pyproj
 import shapely
 
-from ..constants import WGS84, metric_crs
 from ..errors import ConfigError, InputError, Problem
+from .constants import WGS84, metric_crs
 
 ZONES = ("metro", "drom")
 SIMPLIFY_M = 1000.0  # outlines simplified before sizing a cut: an estimate, read at every planning

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from .report import french_number
+from ..france.registry import decimals_of, less_is_better, of_theme
+from .french import french_number
 
 NO_DATA_COLOR = "#d9d9d9"
 MINUTE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000")
@@ -17,8 +18,6 @@ UNREACHED_COLOR = "#969696"
 NO_TEAM = "aucune équipe dans le département"
 NEED_MISSING = "non disponible"
 CLASSES = 5
-# Indicators where a higher value means less supply (reversed colours: dark is better covered).
-LESS_IS_BETTER = ("inhabitants_per_",)
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def quantile_classes(values: pd.Series, indicator: str) -> Classes:
     count = len(edges) - 1
     palette = colormaps["YlGnBu"].resampled(count + 1)  # one more than needed: skip the near-white end
     colors = [to_hex(palette(i + 1)) for i in range(count)]
-    if indicator.startswith(LESS_IS_BETTER):
+    if less_is_better(indicator):  # a higher value is less supply: reversed colours, dark is better covered
         colors = colors[::-1]
     return Classes(edges=[float(e) for e in edges], colors=colors)
 
@@ -53,20 +52,10 @@ def quantile_classes(values: pd.Series, indicator: str) -> Classes:
 def value_text(indicator: str, value: float) -> str:
     """French text of an indicator value (inhabitants per team: none when there is no team)."""
     if not np.isfinite(value):
-        if indicator.startswith("inhabitants_per_"):
+        if less_is_better(indicator):  # inhabitants per team: none without a team
             return "aucune équipe"
-        return NEED_MISSING if "_deaths" in indicator else "–"
-    return french_number(value, value_decimals(indicator))
-
-
-def value_decimals(indicator: str) -> int:
-    """Decimals an indicator's values are shown with: whole inhabitants, rates per 100,000 with 2, rates per
-    100,000 aged 75 and over and per deaths with 1, rates per 1000 with 3."""
-    if indicator.startswith("inhabitants_per_"):
-        return 0
-    if "_deaths" in indicator:
-        return 1
-    return 2 if indicator.endswith("_per_100k") else 1 if indicator.endswith("_75plus") else 3
+        return NEED_MISSING if indicator in of_theme("need") else "–"
+    return french_number(value, decimals_of(indicator))
 
 
 def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
@@ -76,7 +65,7 @@ def legend_rows(classes: Classes, indicator: str) -> list[tuple[str, str]]:
         (color, f"{value_text(indicator, lo)} – {value_text(indicator, hi)}")
         for color, lo, hi in zip(classes.colors, edges[:-1], edges[1:], strict=True)
     ]
-    if indicator.startswith("inhabitants_per_"):
+    if less_is_better(indicator):
         rows.append((NO_DATA_COLOR, NO_TEAM))
     return rows
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .report import decimals_of, french_number, markdown_table
+from ..france.registry import decimals_of
+from .citations import sources_line
+from .french import french_number
+from .report import markdown_table
 
 METHOD = (
     "Valeurs de chaque édition des fichiers nationaux (sans les listes propres des ARS), à population constante "
@@ -33,7 +36,7 @@ def change_markdown(by_departement: pd.DataFrame, national: pd.DataFrame, shown:
     lines = [
         "# Évolution de l'offre entre éditions de la SAE",
         "",
-        "Sources : " + " ; ".join(editions) + ".",
+        sources_line(editions, "."),
         "",
         METHOD,
         "",

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ..constants import SERVICES
-from .report import SERVICE_NAMES, alone_text, capacity_text
+from ..france.constants import SERVICES
+from .citations import sources_line
+from .french import SERVICE_NAMES, alone_text, capacity_text
 
 EARTH_RADIUS_KM = 6371.0088
 ENTRY_COLUMNS = ["commune", "service", "rank", "finess", "minutes", "km"]
@@ -181,7 +182,7 @@ def directory_page(payload: dict, label: str, editions: list[str], method: str) 
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     return (
         PAGE.replace("{{title}}", html.escape(f"Annuaire des soins palliatifs et d'accompagnement : {label}"))
-        .replace("{{sources}}", html.escape("Sources : " + " ; ".join(editions) + "."))
+        .replace("{{sources}}", html.escape(sources_line(editions, ".")))
         .replace("{{method}}", html.escape(method))
         .replace("{{data}}", data)
     )

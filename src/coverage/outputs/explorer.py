@@ -15,10 +15,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..constants import SERVICES
+from ..france.constants import SERVICES
 from ..france.indicators import GapRule, national_values
+from ..france.registry import INDICATORS, decimals_of, less_is_better
 from ._classes import (
-    LESS_IS_BETTER,
     NO_DATA_COLOR,
     NO_TEAM,
     ChangeClasses,
@@ -28,9 +28,11 @@ from ._classes import (
     value_text,
 )
 from .change_report import change_text
+from .citations import sources_line
 from .maps import service_entries, site_rows
 from .page import Page, page_map, topology
-from .report import NEED_TITLES, NEED_UNKNOWN, counted, decimals_of, french_number, gap_labels, mco_beds_text
+from .french import NEED_UNKNOWN, counted, french_number, mco_beds_text
+from .report import gap_labels
 
 INSETS = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 """Départements drawn in an inset beside metropolitan France, with their inset's label."""
@@ -43,6 +45,7 @@ THEMES = {
     "population": "Offre pour la population",
     "elderly": "Offre pour les 75 ans et plus",
     "need": "Offre rapportée aux décès (besoin)",
+    "count": "Sites et capacité",
     "change": "Évolution entre éditions",
     "time": "Temps d'accès par la route (où il est calculé)",
 }
@@ -108,27 +111,22 @@ def supply_indicator(
     classes = quantile_classes(values, indicator)
     rows = legend_rows(classes, indicator)
     if values.isna().any():
-        rows.append((NO_DATA_COLOR, NEED_UNKNOWN if indicator in NEED_TITLES else UNKNOWN_SUPPLY))
+        rows.append((NO_DATA_COLOR, NEED_UNKNOWN if INDICATORS[indicator].theme == "need" else UNKNOWN_SUPPLY))
     gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
     gaps = table[gap_columns].fillna(False).astype(bool).any(axis=1) if gap_columns else pd.Series(False, table.index)
     national_value = float(national[indicator])
     return Indicator(
-        id=indicator, title=title, theme=_supply_theme(indicator),
+        id=indicator, title=title, theme=INDICATORS[indicator].theme,
         raw=raw[indicator].tolist(), colors=[classes.color_of(v) for v in values], texts=_texts(indicator, values),
         legend=rows, method=QUANTILE_METHOD, national=national_value if np.isfinite(national_value) else None,
         national_text=f"France : {value_text(indicator, national_value)}" if np.isfinite(national_value)
         else f"France : {NATIONAL_UNKNOWN}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
-        missing=NO_TEAM if indicator.startswith(LESS_IS_BETTER) else NEED_UNKNOWN if indicator in NEED_TITLES
+        missing=NO_TEAM if less_is_better(indicator) else NEED_UNKNOWN if INDICATORS[indicator].theme == "need"
         else UNKNOWN_SUPPLY,
-        better="low" if indicator.startswith(LESS_IS_BETTER) else "high",
+        better=INDICATORS[indicator].better,
         gaps=gaps.tolist(),
     )  # fmt: skip
-
-
-def _supply_theme(indicator: str) -> str:
-    """The picker's theme of a column of the indicators table: supply against deaths, the elderly or everyone."""
-    return "need" if indicator in NEED_TITLES else "elderly" if indicator.endswith("_75plus") else "population"
 
 
 def change_indicator(change: pd.DataFrame, raw: pd.DataFrame, national: pd.DataFrame, codes: list[str]) -> Indicator:
@@ -152,7 +150,7 @@ def change_indicator(change: pd.DataFrame, raw: pd.DataFrame, national: pd.DataF
         legend=classes.legend_rows(), method="Classes : hausse ou baisse, « forte » au-delà de la médiane des "
         "évolutions non nulles ; la ligne du classement marque l'absence d'évolution", national=0.0,
         national_text="France : " + change_text(france["value_from"], france["value_to"], france["change"], places),
-        csv=_csv_rows(raw, columns), sources="Sources : " + str(first["sources"]),
+        csv=_csv_rows(raw, columns), sources=sources_line(str(first["sources"])),
         missing="donnée absente d'une édition",
     )  # fmt: skip
 
@@ -175,7 +173,7 @@ def time_indicator(service: str, rows: pd.DataFrame, raw: pd.DataFrame, codes: l
         colors=[classes.color_of(v) for v in values], texts=[_percent(v) for v in values], legend=legend,
         method="Classes : seuils fixes", national=national,
         national_text=f"Départements calculés : {_percent(national)}", csv=_csv_rows(raw, columns),
-        sources="Sources : " + str(rows["sources"].iloc[0]), missing=NOT_COMPUTED,
+        sources=sources_line(str(rows["sources"].iloc[0])), missing=NOT_COMPUTED,
     )  # fmt: skip
 
 
@@ -259,7 +257,7 @@ def national_indicators(
     national = national_values(table)
     supply = [supply_indicator(c, title, table, raw, rules, national, sources) for c, title in layers.items()]
     codes = table["departement"].tolist()
-    chosen = [ind for theme in ("population", "elderly", "need") for ind in supply if ind.theme == theme]
+    chosen = [ind for theme in ("population", "elderly", "need", "count") for ind in supply if ind.theme == theme]
     if changes is not None:
         by_departement, by_departement_raw, france = changes
         for indicator, rows in by_departement.groupby("indicator", sort=False):

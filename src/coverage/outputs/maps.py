@@ -16,11 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..constants import SERVICES
+from ..france.constants import SERVICES
 from ..france.contracts import LocationSource
 from ._classes import UNKNOWN_COLOR, UNKNOWN_LABEL, UNREACHED_COLOR, minute_classes, off_network, unreached_label
 from .page import Page, page_map, topology
-from .report import SERVICE_NAMES, alone_text, capacity_text, french_number, minutes_text
+from .french import SERVICE_NAMES, alone_text, capacity_text, french_number, minutes_text
 
 SERVICE_COLORS = {"MSP": "#1b9e77", "HAD": "#d95f02", "EMSP": "#7570b3", "USP": "#e7298a", "LISP": "#1f78b4"}
 SHOWN_AT_OPENING = ("USP", "EMSP")

@@ -11,11 +11,13 @@ import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from ..constants import LAMBERT_93  # noqa: E402
 from ..core.calibration import Calibration  # noqa: E402
+from ..france.constants import LAMBERT_93  # noqa: E402
+from ..france.registry import decimals_of, less_is_better  # noqa: E402
 from ._classes import (  # noqa: E402
     NO_DATA_COLOR,
     UNKNOWN_COLOR,
@@ -24,12 +26,10 @@ from ._classes import (  # noqa: E402
     legend_rows,
     minute_classes,
     quantile_classes,
-    LESS_IS_BETTER,
     off_network,
     unreached_label,
-    value_decimals,
 )
-from .report import french_number  # noqa: E402
+from .french import french_number  # noqa: E402
 
 # Overseas départements drawn as insets, each in its own UTM zone: (code, name, EPSG).
 OVERSEAS = (
@@ -40,6 +40,12 @@ OVERSEAS = (
     ("976", "Mayotte", "EPSG:32738"),
 )
 GAP_COLOR = "#cc0000"
+
+
+def _unmanaged(**size: float | tuple[float, float]) -> Figure:
+    """A figure pyplot does not manage: geopandas ends each ``plot`` with ``plt.draw()``, which renders pyplot's
+    current figure (under Agg, at once: 18 of the national maps' 29 s); this one is rendered once, when saved."""
+    return Figure(**size)
 
 
 def _draw(ax: plt.Axes, shapes: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> None:
@@ -70,7 +76,7 @@ def plot_indicator(
     shapes = indicators.assign(fill=[classes.color_of(v) for v in indicators[indicator].astype(float)])
     in_gap = shapes[gap_columns].any(axis=1) if gap_columns else pd.Series(False, index=shapes.index)
     overseas_codes = [code for code, _, _ in OVERSEAS]
-    figure = plt.figure(figsize=(9, 9.5), dpi=150)
+    figure = _unmanaged(figsize=(9, 9.5), dpi=150)
     main = figure.add_axes((0.0, 0.2, 0.78, 0.72))
     metropole = shapes[~shapes["departement"].isin(overseas_codes)].to_crs(LAMBERT_93)
     _draw(main, metropole, metropole[in_gap[metropole.index]])
@@ -103,7 +109,8 @@ def plot_area_minutes(
     ]
     unknown = off_network(communes)
     colors = [UNKNOWN_COLOR if off else color for color, off in zip(colors, unknown, strict=True)]
-    figure, axis = plt.subplots(figsize=(7, 8.5), dpi=150)
+    figure = _unmanaged(figsize=(7, 8.5), dpi=150)
+    axis = figure.subplots()
     shapes = communes.to_crs(LAMBERT_93)
     shapes.plot(ax=axis, color=colors, edgecolor="#777777", linewidth=0.2)
     shapes.dissolve("departement").boundary.plot(ax=axis, color="#222222", linewidth=0.8)
@@ -181,8 +188,8 @@ def _ranking_panel(
     classes = quantile_classes(indicators[indicator], indicator)
     named = rows.set_index("departement")
     values = named[indicator].astype(float).replace(np.inf, np.nan)
-    ordered = values.sort_values(ascending=not indicator.startswith(LESS_IS_BETTER), na_position="first", kind="stable")
-    decimals = value_decimals(indicator)
+    ordered = values.sort_values(ascending=not less_is_better(indicator), na_position="first", kind="stable")
+    decimals = decimals_of(indicator)
     ax.barh([f"{named.loc[c, 'nom']} ({c})" for c in ordered.index], ordered.fillna(0),
             color=[classes.color_of(v) for v in ordered], edgecolor="#555", linewidth=0.4)  # fmt: skip
     for y, value in enumerate(ordered):

@@ -3,45 +3,27 @@
 from __future__ import annotations
 
 import html
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..constants import UNITS
 from ..core.calibration import unjudged_counts
 from ..errors import ConfigError
 from ..france.candidates import CandidateRule
+from ..france.constants import UNITS
 from ..france.indicators import GapRule
+from ..france.registry import INDICATORS, decimals_of, of_theme, title_of
+from .citations import sources_line
+from .french import SERVICE_NAMES, UNIT_NAMES, counted, french_number, mco_beds_text, minutes_text, need_text
 
-SERVICE_NAMES = {
-    "MSP": "Maisons de santé pluriprofessionnelles",
-    "HAD": "Hospitalisation à domicile",
-    "EMSP": "Équipes mobiles de soins palliatifs",
-    "USP": "Unités de soins palliatifs",
-    "LISP": "Lits identifiés de soins palliatifs",
-}
-UNIT_NAMES = {"structure": "structure", "places": "place", "team": "équipe", "beds": "lit"}
-"""The French word of each capacity unit, singular: :func:`agreed` gives it its number."""
 LISP_MCO_NOTE = (
     "Lits identifiés de soins palliatifs : la capacité ci-dessus compte tous les secteurs (MCO, SSR et autres : "
     "SAE, PALIA_A2 + PALIA_A3 + PALIA_A4). L'Observatoire national des soins palliatifs publie les seuls lits en "
     "MCO (PALIA_A2) : {beds} ici."
 )
 """How the LISP capacity relates to the count the national observatory publishes, in French."""
-MCO_UNKNOWN = "non disponible (un site de LISP sans le détail par secteur, d'une liste de sites)"
-
-
-NEED_TITLES = {
-    "usp_per_1000_deaths": "Lits d'USP pour 1000 décès",
-    "lisp_per_1000_deaths": "Lits identifiés (LISP, tous secteurs) pour 1000 décès",
-    "emsp_per_10k_elderly_deaths": "Équipes mobiles (EMSP) pour 10 000 décès à 75 ans et plus",
-    "palliative_beds_per_1000_cancer_deaths": "Lits d'USP et LISP pour 1000 décès par cancer",
-}
-"""The supply counted against deaths (:data:`coverage.france.indicators.NEED_RATES`), in French."""
-NEED_UNKNOWN = "non disponible (la source des décès ne donne pas ce département)"
 
 
 def need_section(table: pd.DataFrame, national: pd.Series) -> list[str]:
@@ -63,68 +45,24 @@ def need_section(table: pd.DataFrame, national: pd.Series) -> list[str]:
            if missing else ""),
         "",
     ]  # fmt: skip
-    columns = ["deaths", "deaths_75_plus", "cancer_deaths", *NEED_TITLES]
+    need = of_theme("need")
+    columns = ["deaths", "deaths_75_plus", "cancer_deaths", *need]
     header = ["Département", f"Décès {deaths_year}", "dont 75 ans et plus", f"Décès par cancer {cancer_year}",
-              *NEED_TITLES.values()]  # fmt: skip
+              *map(title_of, need)]  # fmt: skip
     rows = [[f"{row['nom']} ({row['departement']})", *(need_text(c, row[c]) for c in columns)]
             for _, row in table.iterrows()]  # fmt: skip
     rows.append(["France", *(need_text(c, national.get(c, np.nan)) for c in columns)])
     return lines + markdown_table(header, rows) + [""]
 
 
-def need_text(column: str, value: float) -> str:
-    """A count of deaths or a supply per deaths in French; « non disponible » where unknown."""
-    if value is None or not np.isfinite(float(value)):
-        return "non disponible"
-    return french_number(float(value), 0 if column in ("deaths", "deaths_75_plus", "cancer_deaths") else 1)
-
-
-def mco_beds_text(beds: float) -> str:
-    """LISP beds in MCO as counted text, or why they are not available."""
-    return counted(beds, "lit") if np.isfinite(beds) else MCO_UNKNOWN
 DEPARTEMENT_COLUMNS = {
-    "departement": "Code",
-    "nom": "Département",
-    "population": "Population",
-    "usp_count": "USP",
-    "usp_capacity": "Lits USP",
-    "usp_beds_per_100k": "Lits USP / 100 000 hab.",
-    "usp_per_100k_75plus": "Lits USP / 100 000 hab. de 75 ans et plus",
-    "emsp_count": "EMSP",
-    "inhabitants_per_emsp": "Hab. / EMSP",
-    "lisp_capacity": "LISP (tous secteurs)",
-    "lisp_mco_capacity": "dont LISP en MCO",
-    "lisp_per_1000": "LISP / 1000 hab.",
-    "had_capacity": "Places HAD",
-    "had_per_1000": "HAD / 1000 hab.",
-    "msp_count": "MSP",
-}
-
-
-def french_number(value: float, decimals: int = 0) -> str:
-    """Format a number the French way: narrow no-break space for thousands, comma for decimals."""
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
-
-
-def agreed(value: float, word: str) -> str:
-    """A French noun agreeing with the number before it: singular below 2 (« 1 équipe », « 0 lit », « 2 sites »)."""
-    return word if abs(value) < 2 else word + "s"
-
-
-def counted(value: float, word: str) -> str:
-    """« 1 équipe », « 12 lits », « 2 sites »: a count and its noun in agreement."""
-    return f"{french_number(value)} {agreed(value, word)}"
-
-
-def capacity_text(capacity: float, unit: str) -> str:
-    """``12 lits``, ``1 équipe``, ``0,5 place``: a capacity in French. Nothing for a structure (MSP): "1 structure"
-    tells a reader nothing, and FINESS does not list the professions present."""
-    if not np.isfinite(capacity) or unit == "structure":
-        return ""
-    return f"{capacity:g}".replace(".", ",") + f" {agreed(capacity, UNIT_NAMES[unit])}"
+    "departement": "Code", "nom": "Département", "population": "Population",
+    **{column: INDICATORS[column].short for column in (
+        "usp_count", "usp_capacity", "usp_beds_per_100k", "usp_per_100k_75plus", "emsp_count", "inhabitants_per_emsp",
+        "lisp_capacity", "lisp_mco_capacity", "lisp_per_1000", "had_capacity", "had_per_1000", "msp_count",
+    )},
+}  # fmt: skip
+"""The columns of the report's table by département, with their headers."""
 
 
 UNIT_ABSENT = {"beds": "sans lit", "places": "sans place"}
@@ -159,17 +97,6 @@ def rule_text(rule: GapRule, national: pd.Series) -> str:
     return f"{rule.label} (seuil : {bar} ; règle `{rule.code(national)}`)"
 
 
-def decimals_of(indicator: str) -> int:
-    """Decimals shown for an indicator: counts whole, FTE and rates with their precision."""
-    if "_deaths" in indicator:
-        return 1
-    if indicator.endswith("_per_1000"):
-        return 3
-    if indicator.endswith(("_per_100k", "_fte")):
-        return 2
-    return 1 if indicator.endswith("_per_100k_75plus") else 0
-
-
 def _cell(column: str, value: object) -> str:
     """Format one cell of the département table."""
     if column in ("departement", "nom"):
@@ -197,7 +124,7 @@ def indicators_markdown(
     lines = [
         "# Offre de soins palliatifs et d'accompagnement par département",
         "",
-        "Sources : " + " ; ".join(editions) + ".",
+        sources_line(editions, "."),
         "",
         "## Totaux nationaux",
         "",
@@ -359,16 +286,6 @@ def _count_share(count: float, share: float) -> str:
     return f"{french_number(count)} ({_share(share)})"
 
 
-def alone_text(threshold_min: float, people: float) -> str:
-    """What a site without backup means to its people, in French (map popups, directory cards)."""
-    return f"Seul site du service à moins de {threshold_min:g} min pour {french_number(people)} habitants"
-
-
-def minutes_text(value: float) -> str:
-    """Minutes as a French number, or "non atteint" when there is no time (beyond the horizon)."""
-    return "non atteint" if value is None or not np.isfinite(value) else f"{french_number(value)} min"
-
-
 def _sensitivity(coverage: pd.DataFrame, speeds: dict) -> list[str]:
     """The share of each département beyond each threshold under the run's speed model and under its alternative."""
     thresholds = [t for t in sorted(coverage["threshold_min"].unique()) if t >= 30]
@@ -441,7 +358,7 @@ def area_report_markdown(
     ``catchment``: the catchments (:func:`catchment_section`), after the capacity-aware access; ``referral``: the
     EHPAD and LISP establishments (:func:`referral_section`), after the catchments.
     """
-    lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", "Sources : " + " ; ".join(editions) + ".", ""]
+    lines = [f"# Soins palliatifs et d'accompagnement : {label}", "", sources_line(editions, "."), ""]
     lines += summary or []
     lines += ["## Offre par département", ""]
     rows = [

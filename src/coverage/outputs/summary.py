@@ -6,23 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..constants import SERVICES, UNITS
+from ..france.constants import SERVICES, UNITS
 from ..france.indicators import GapRule, national_values
+from ..france.registry import INDICATORS, SERVICE_RATES, decimals_of, title_of
 from ._classes import value_text
 from .change_report import signed
-from .report import (
-    MCO_UNKNOWN, NEED_TITLES, SERVICE_NAMES, UNIT_NAMES, counted, decimals_of, french_number, markdown_table,
-    mco_beds_text, need_text,
-)  # fmt: skip
+from .french import MCO_UNKNOWN, SERVICE_NAMES, UNIT_NAMES, counted, french_number, mco_beds_text, need_text
+from .report import markdown_table
 
-RATES = {
-    "USP": ("usp_beds_per_100k", "Lits d'USP pour 100 000 habitants"),
-    "EMSP": ("inhabitants_per_emsp", "Habitants par équipe mobile (EMSP)"),
-    "LISP": ("lisp_per_1000", "LISP pour 1000 habitants (MCO, SSR, autres)"),
-    "HAD": ("had_per_1000", "Places d'HAD pour 1000 habitants"),
-    "MSP": ("msp_per_1000", "MSP pour 1000 habitants"),
-}
-"""The rate quoted for each service, with its French name."""
 PAGE_BREAK = '<div style="page-break-after: always"></div>'
 ROAD_SOURCE = "Réseau routier"
 
@@ -37,14 +28,14 @@ def _supply_rows(area: pd.Series, france: pd.Series, editions: list[str]) -> lis
     rows = []
     for service in SERVICES:
         s = service.lower()
-        source = source_of(editions, "FINESS" if service == "MSP" else "SAE")
+        column = SERVICE_RATES[service]
+        source = source_of(editions, INDICATORS[column].source)
         unit = UNIT_NAMES[UNITS[service]]
         supply = [counted(v[f"{s}_count"], "site") if service == "MSP" else
                   f"{counted(v[f'{s}_capacity'], unit)} ({counted(v[f'{s}_count'], 'site')})"
                   for v in (area, france)]  # fmt: skip
         rows.append([f"{SERVICE_NAMES[service]} ({service})", *supply, source])
-        column, title = RATES[service]
-        rows.append([title, *(value_text(column, float(v[column])) for v in (area, france)), source])
+        rows.append([title_of(column), *(value_text(column, float(v[column])) for v in (area, france)), source])
         if service == "LISP":
             rows += _lisp_mco_rows(area, france, source)
     return rows
@@ -74,7 +65,7 @@ def _need_rows(rows: pd.DataFrame, area: pd.Series, france: pd.Series, editions:
          f"{supply} ; {insee} ; {cepidc}"),
     ]  # fmt: skip
     return [
-        [f"{NEED_TITLES[first]} ({first_year}) ; {_lower_first(NEED_TITLES[second])} ({second_year})",
+        [f"{title_of(first)} ({first_year}) ; {_lower_first(title_of(second))} ({second_year})",
          *(f"{need_text(first, v[first])} ; {need_text(second, v[second])}" for v in (area, france)), source]
         for first, first_year, second, second_year, source in pairs
     ]  # fmt: skip

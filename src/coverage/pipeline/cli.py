@@ -1,7 +1,7 @@
 """Command line: ``python -m coverage <step> --name value ...``, one sub-command per pipeline step.
 
-The options are the step's keyword parameters, as its signature names and types them: paths, JSON for
-lists and mappings. Snakemake does not go through here (:mod:`.script` binds a rule to its step); the
+The options are the step's keyword parameters, as its signature names and types them (the fields of a dataclass
+parameter, as a rule names them): paths, JSON for lists and mappings. Snakemake does not go through here (:mod:`.script` binds a rule to its step); the
 command line runs one step by hand or under a benchmark's memory cap.
 """
 
@@ -14,9 +14,9 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
-from .script import STEPS, progress_logged, report_errors, step_parameters
+from .script import STEPS, entry_parameters, grouped, progress_logged, report_errors, step_of
 
-COMMANDS: dict[str, Callable] = {function.__name__.replace("_", "-"): function for function in STEPS.values()}
+COMMANDS: dict[str, Callable] = {step.__name__.replace("_", "-"): step for step in map(step_of, STEPS)}
 
 
 def _structured(hint: object) -> bool:
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, function in COMMANDS.items():
         sub = commands.add_parser(name, help=(function.__doc__ or "").splitlines()[0])
-        for parameter, hint in step_parameters(function).items():
+        for parameter, hint in entry_parameters(function).items():
             sub.add_argument(_flag(parameter), dest=parameter, required=True, **_option(hint))
         sub.set_defaults(function=function)
     return parser
@@ -59,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     function = arguments.pop("function")
     arguments.pop("command")
     with progress_logged():
-        return report_errors(lambda: function(**arguments))
+        return report_errors(lambda: function(**grouped(function, arguments)))
 
 
 def arguments_of(step: str, values: dict[str, object]) -> list[str]:
     """The command line running ``step`` with keyword ``values`` (paths, numbers, text; lists and mappings as
     JSON): what a benchmark passes to ``python -m coverage``."""
     command = step.replace("_", "-")
-    hints = step_parameters(COMMANDS[command])
+    hints = entry_parameters(COMMANDS[command])
     words = [command]
     for name, value in values.items():
         if hints[name] == list[Path]:

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from ..errors import ConfigError
+from ..france.registry import INDICATORS
 from ..france.sources.sae import edition_key, sae_editions
 from ..speeds import CONVERTER_DEFAULTS, with_presets
 
@@ -33,10 +34,15 @@ def read_config(path: str | Path) -> dict:
     return with_shipped(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
+TITLED = (("maps", "indicators"), ("changes", "indicators"))
+"""The config's lists of indicators, each given the titles of the indicator registry."""
+
+
 def with_shipped(config: dict) -> dict:
     """``config`` with the speed models of :mod:`coverage.speeds` under its own ``speeds.models`` (a model of a
-    shipped name overrides the keys it gives) and each network source's ``converter_default_maxspeeds`` given by
-    name replaced by the set it names (an unknown name is left for the config check to report)."""
+    shipped name overrides the keys it gives), each network source's ``converter_default_maxspeeds`` given by
+    name replaced by the set it names, and each list of indicators (:data:`TITLED`) as a mapping to the titles of
+    :data:`coverage.france.registry.INDICATORS` (an unknown name is left for the config check to report)."""
     speeds = config.get("speeds") or {}
     sources = (config.get("networks") or {}).get("sources") or []
     shipped_sources = [
@@ -45,11 +51,23 @@ def with_shipped(config: dict) -> dict:
         and source["converter_default_maxspeeds"] in CONVERTER_DEFAULTS else source
         for source in sources
     ]  # fmt: skip
-    return {
+    return with_titles({
         **config,
         **({"speeds": {**speeds, "models": with_presets(speeds.get("models") or {})}} if "speeds" in config else {}),
         **({"networks": {**config["networks"], "sources": shipped_sources}} if sources else {}),
-    }
+    })
+
+
+def with_titles(config: dict) -> dict:
+    """``config`` with each list of indicators of :data:`TITLED` as a mapping to the registry's titles (a mapping,
+    the planner's own titles, is kept as it is)."""
+    titled = dict(config)
+    for section, key in TITLED:
+        listed = (config.get(section) or {}).get(key)
+        if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
+            titles = {name: INDICATORS[name].title if name in INDICATORS else name for name in listed}
+            titled[section] = {**config[section], key: titles}
+    return titled
 
 
 def check_config(config: dict, schema: dict, files: list[str | Path] = ()) -> None:
@@ -59,7 +77,7 @@ def check_config(config: dict, schema: dict, files: list[str | Path] = ()) -> No
     last that sets its key, and the line."""
     faults = schema_faults(config, schema)
     faults = faults or [*order_faults(config), *model_faults(config), *siting_faults(config), *edition_faults(config),
-                        *change_faults(config)]  # fmt: skip
+                        *change_faults(config), *indicator_faults(config)]  # fmt: skip
     _raise_if_any([located(fault, files) for fault in faults])
 
 
@@ -248,6 +266,16 @@ def change_faults(config: dict) -> Iterator[str]:
             f"'changes.maps': value {unknown} is not allowed: expected indicators of changes.indicators "
             f"({', '.join(changes.get('indicators', {}))})"
         )
+
+
+def indicator_faults(config: dict) -> Iterator[str]:
+    """The indicators drawn and compared are those of the registry (columns of the indicators table)."""
+    for section, key in TITLED:
+        names = (config.get(section) or {}).get(key) or {}
+        unknown = [name for name in names if name not in INDICATORS]
+        if unknown:
+            yield (f"'{section}.{key}': value {unknown} is not allowed: expected indicators of the registry "
+                   f"(columns of indicators_departement.csv: {', '.join(INDICATORS)})")
 
 
 def calibration_faults(config: dict, departements: list[str]) -> Iterator[str]:

@@ -2,7 +2,8 @@
 
 A rule names each argument of its step once: its named ``input``, ``output`` and ``params`` entries bind,
 by name, to the keyword parameters of the step the rule runs (:data:`STEPS`), paths becoming
-:class:`~pathlib.Path` as the step's annotations ask. A name the step does not take, or a parameter no
+:class:`~pathlib.Path` as the step's annotations ask. A parameter annotated with a dataclass gathers the entries
+named as its fields (a report's tables, its area): a step of many inputs takes a few named objects. A name the step does not take, or a parameter no
 entry gives, stops the planning naming both (:func:`check_rules`, called by the Snakefile). Faults in the
 inputs or the config print the clean report (naming the planner's own files, from ``COVERAGE_ORIGINS``)
 and exit with 1; any other fault prints its traceback and exits with 1. What the step prints, the report and
@@ -12,6 +13,8 @@ the traceback go to the job's log (its ``log:`` file) as well as to stderr, so t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import importlib
 import io
 import logging
 import sys
@@ -21,49 +24,58 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, configured_origins
-from ..france.sources import mirror
 from ..outputs._web_assets import MissingAssetsError
-from . import steps
 
-STEPS: dict[str, Callable[..., None]] = {
-    "raw_sae": mirror.copy_sae,
-    "raw_sae_edition": mirror.copy_sae,
-    "raw_communes": mirror.copy_communes,
-    "raw_file": mirror.copy_file,
-    "raw_network": mirror.copy_file,
-    "communes": steps.communes,
-    "facilities": steps.facilities,
-    "edition_facilities": steps.facilities,
-    "logs": steps.merge_logs,
-    "indicators": steps.indicators,
-    "ehpad": steps.ehpad,
-    "edition_indicators": steps.indicators,
-    "changes": steps.changes,
-    "split_network": steps.split_network,
-    "prepare_network": steps.prepare_network,
-    "network": steps.network,
-    "access": steps.access,
-    "isochrones": steps.isochrones,
-    "commune_site_times": steps.commune_site_times,
-    "nearest_sites": steps.nearest_sites,
-    "siting": steps.siting,
-    "merge_run": steps.merge_tables,
-    "merge_region": steps.merge_tables,
-    "capacity_access": steps.capacity_access,
-    "region_capacity_access": steps.select_departements,
-    "calibration": steps.calibration,
-    "reference_sites": steps.reference_sites,
-    "raw_reference_sites": mirror.copy_emergency_tables,
-    "html_map": steps.html_map,
-    "static_maps": steps.static_maps,
-    "area_map": steps.area_map,
-    "directory": steps.directory,
-    "area_static_maps": steps.area_static_maps,
-    "report": steps.report,
-    "report_pdf": steps.report_pdf,
-    "manifest": steps.manifest,
+STEPS: dict[str, str] = {
+    "raw_sae": "mirror.copy_sae",
+    "raw_sae_edition": "mirror.copy_sae",
+    "raw_communes": "mirror.copy_communes",
+    "raw_file": "mirror.copy_file",
+    "raw_network": "mirror.copy_file",
+    "communes": "facilities.communes",
+    "facilities": "facilities.facilities",
+    "edition_facilities": "facilities.facilities",
+    "logs": "facilities.merge_logs",
+    "indicators": "indicators.indicators",
+    "ehpad": "facilities.ehpad",
+    "edition_indicators": "indicators.indicators",
+    "changes": "editions.changes",
+    "split_network": "access.split_network",
+    "prepare_network": "access.prepare_network",
+    "network": "access.network",
+    "access": "access.access",
+    "isochrones": "access.isochrones",
+    "commune_site_times": "access.commune_site_times",
+    "nearest_sites": "access.nearest_sites",
+    "siting": "access.siting",
+    "merge_run": "access.merge_tables",
+    "merge_region": "access.merge_tables",
+    "capacity_access": "access.capacity_access",
+    "region_capacity_access": "access.select_departements",
+    "calibration": "calibration.calibration",
+    "reference_sites": "calibration.reference_sites",
+    "raw_reference_sites": "mirror.copy_emergency_tables",
+    "html_map": "maps.html_map",
+    "static_maps": "maps.static_maps",
+    "area_map": "maps.area_map",
+    "directory": "maps.directory",
+    "area_static_maps": "maps.area_static_maps",
+    "report": "maps.report",
+    "report_pdf": "maps.report_pdf",
+    "manifest": "provenance.manifest",
 }
-"""The step each rule runs, by rule name (a rule reused with ``use rule ... as`` runs the same step)."""
+"""The step each rule runs, by rule name (a rule reused with ``use rule ... as`` runs the same step): ``module.function``
+of :mod:`coverage.pipeline.steps`, or of :mod:`coverage.france.sources` for the copies of the inputs (``mirror``),
+imported when a job runs it (:func:`step_of`): a job pays for its own step's imports, not for every step's."""
+STEP_PACKAGES = {"mirror": "coverage.france.sources"}
+"""The package of a step module other than :mod:`coverage.pipeline.steps`."""
+
+
+def step_of(rule: str) -> Callable[..., None]:
+    """The step function a rule runs (:data:`STEPS`), imported from its module."""
+    module, _, name = STEPS[rule].rpartition(".")
+    package = STEP_PACKAGES.get(module, "coverage.pipeline.steps")
+    return getattr(importlib.import_module(f"{package}.{module}"), name)
 
 
 class BindingError(ConfigError):
@@ -75,10 +87,29 @@ def step_parameters(step: Callable) -> dict[str, object]:
     return {name: hint for name, hint in typing.get_type_hints(step).items() if name != "return"}
 
 
+def entry_parameters(step: Callable) -> dict[str, object]:
+    """The names a rule's entries give a step, with their annotations: its parameters, those annotated with a
+    dataclass replaced by the dataclass's fields."""
+    entries = {}
+    for name, hint in step_parameters(step).items():
+        entries.update(typing.get_type_hints(hint) if dataclasses.is_dataclass(hint) else {name: hint})
+    return entries
+
+
+def grouped(step: Callable, entries: dict[str, object]) -> dict[str, object]:
+    """The keyword arguments of ``step`` from its entries' values (named as :func:`entry_parameters` names them):
+    those of a dataclass parameter gathered into it."""
+    arguments = dict(entries)
+    for name, hint in step_parameters(step).items():
+        if dataclasses.is_dataclass(hint):
+            arguments[name] = hint(**{field.name: arguments.pop(field.name) for field in dataclasses.fields(hint)})
+    return arguments
+
+
 def binding_faults(step: Callable, sections: dict[str, typing.Iterable[str]]) -> list[str]:
     """What keeps a rule's named entries (``{"input": names, "output": ..., "params": ...}``) from giving
     ``step`` each of its parameters once: a name given twice, a name it does not take, a parameter missing."""
-    parameters = step_parameters(step)
+    parameters = entry_parameters(step)
     faults, seen = [], set()
     for section, names in sections.items():
         for name in names:
@@ -95,7 +126,7 @@ def check_rules(rules: dict[str, dict[str, typing.Iterable[str]]]) -> None:
     """Check, while planning, that every rule (name -> its entries' names by section) binds its step."""
     faults = [f"rule {rule}: no step runs it (coverage.pipeline.script.STEPS)" for rule in rules if rule not in STEPS]
     faults += [f"rule {rule}: {fault}" for rule, sections in rules.items() if rule in STEPS
-               for fault in binding_faults(STEPS[rule], sections)]  # fmt: skip
+               for fault in binding_faults(step_of(rule), sections)]  # fmt: skip
     if faults:
         raise BindingError("the rules do not match their steps:\n  " + "\n  ".join(faults))
 
@@ -105,9 +136,9 @@ def bind(step: Callable, rule: str, named: dict[str, dict[str, object]]) -> dict
     faults = binding_faults(step, named)
     if faults:
         raise BindingError(f"rule {rule}: " + "; ".join(faults))
-    parameters = step_parameters(step)
+    parameters = entry_parameters(step)
     entries = {name: value for section in named.values() for name, value in section.items()}
-    return {name: as_annotated(value, parameters[name]) for name, value in entries.items()}
+    return grouped(step, {name: as_annotated(value, parameters[name]) for name, value in entries.items()})
 
 
 def report_errors(call: Callable[[], None]) -> int:
@@ -185,7 +216,7 @@ def _logged(log: list[str]) -> Iterator[None]:
 def run_rule(snakemake: typing.Any) -> None:
     """Run the step of the rule Snakemake is executing (its ``snakemake`` object); exit 1 on a fault, its clean
     report or its traceback in the job's log."""
-    step = STEPS[snakemake.rule]
+    step = step_of(snakemake.rule)
     named = {section: dict(getattr(snakemake, section).items()) for section in ("input", "output", "params")}
     with _logged(list(snakemake.log)):
         try:

@@ -8,9 +8,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from ...constants import WGS84
 from ...errors import ConfigError, InputError, Problem
 from ..codes import pad_code
+from ..constants import WGS84
 
 
 def _read_boundaries(path: Path, width: int) -> gpd.GeoDataFrame:

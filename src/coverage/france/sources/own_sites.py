@@ -9,9 +9,9 @@ import geopandas as gpd
 import pandas as pd
 
 from ..._csvio import LINE, decode, problems_at, read_delimited
-from ...constants import SERVICES
 from ...core.geometry import code_of_points
 from ...errors import InputError, Problem
+from ..constants import SERVICES
 from ..contracts import (
     COMMUNE_PATTERN,
     FIXES,
@@ -176,7 +176,7 @@ def check_own_list(
     lon, lat = numbers(frame["lon"]), numbers(frame["lat"])
     outside = lon.notna() & lat.notna() & ~in_france(lon, lat)
     problems += problems_at(frame, outside, "lon", "a point in France (lon and lat swapped?)", rule="in-france")
-    by_point = code_of_points(lon.fillna(0), lat.fillna(0), departements).where(lon.notna() & ~outside, "")
+    by_point = code_of_points(lon.fillna(0), lat.fillna(0), departements, "code").where(lon.notna() & ~outside, "")
     claimed, reason = _claimed_departement(frame, commune, communes, departements)
     distance = distance_to_departement_km(lon.where(~outside), lat, claimed, departements)
     far = distance > tolerance_km
