@@ -5,6 +5,22 @@ from pathlib import Path
 configfile: Path(workflow.basedir) / "workflow" / "config" / "config.yaml"
 
 
+# The copies and downloads of the inputs, and the merges of a few small tables, run by Snakemake itself (on a cluster,
+# on the login node, which reaches the mirror and the download servers): never a job of their own.
+localrules:
+    raw_sae,
+    raw_sae_edition,
+    raw_communes,
+    raw_file,
+    raw_network,
+    raw_reference_sites,
+    logs,
+    changes,
+    merge_run,
+    merge_region,
+    region_capacity_access,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/facilities.smk"

@@ -33,19 +33,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from browser import Browser  # noqa: E402  (the tests' DevTools driver)
+
+from coverage.pipeline.configuration import read_config  # noqa: E402
 
 SIZE = (1366, 768)
 FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 OLD_PAGE = """
 import sys, yaml
 from pathlib import Path
-from coverage.pipeline.steps import maps as maps_steps
+from coverage.pipeline import steps
 run, page, config = Path(sys.argv[1]), Path(sys.argv[2]), yaml.safe_load(open(sys.argv[3], encoding="utf-8"))
 processed = run / "data/processed"
-maps_steps.html_map(
+steps.html_map(
     indicators=processed / "indicators_departement.csv", facilities=processed / "facilities.csv",
     departements=run / "data/raw/departements.geojson", change=[processed / "change_departement.csv"],
     layers=config["maps"]["indicators"], gaps=config["gaps"], editions=config["editions"], areas={"corse": "Corse"},
@@ -56,12 +60,12 @@ OLD_REGION_PAGE = """
 import sys, yaml
 from pathlib import Path
 import pandas as pd
-from coverage.pipeline.steps import maps as maps_steps
+from coverage.pipeline import steps
 run, region, page, config = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), yaml.safe_load(open(sys.argv[4]))
 tables = run / "data/processed/regions" / region
 codes = sorted(pd.read_csv(tables / "access_commune.csv", dtype=str)["departement"].unique())
 services = [s.lower() for s in config["siting"]["services"]]
-maps_steps.area_map(
+steps.area_map(
     access=tables / "access_commune.csv", isochrones=tables / "isochrones.gpkg", sites=tables / "access_sites.csv",
     facilities=run / "data/processed/facilities.csv", communes=run / "data/processed/communes.gpkg",
     departements=run / "data/raw/departements.geojson",
@@ -100,8 +104,9 @@ def old_page(commit: str, work: Path, script: str, arguments: list[str], name: s
     if added.returncode != 0:
         return f"unavailable: {added.stderr.strip()}"
     try:
-        page = work / name
-        command = [sys.executable, "-c", script, *arguments, str(ROOT / "workflow/config/config.yaml")]
+        page, config = work / name, work / "resolved-config.yaml"  # the titles and models the config names, written out
+        config.write_text(yaml.safe_dump(read_config(ROOT / "workflow/config/config.yaml")), encoding="utf-8")
+        command = [sys.executable, "-c", script, *arguments, str(config)]
         subprocess.run(command, check=True, env={"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin"})
         return page
     finally:

@@ -32,20 +32,12 @@ DEPARTEMENT_JOBS = ("network", "access", "isochrones", "commune_site_times", "ne
 FIELDS = ("JobIDRaw", "State", "ReqMem", "Timelimit", "Comment", "Start")
 
 
-def node_estimates(default_config: dict) -> dict[str, int]:
-    """The network nodes the resource estimator expects for each Corsican département (from the shared data)."""
-    sizes = departement_sizes(SHARED / "admin/departements.geojson", SHARED / "population/communes.json",
-                              default_config["networks"]["buffer_km"])  # fmt: skip
-    model = NodeModel(**default_config["resources"]["network_nodes"])
-    return {code: model.nodes(sizes[code]) for code in ("2A", "2B")}
-
-
-def default_plan(default_config: dict) -> dict:
-    """The session run's config, with the small-département bar between the two Corsican networks: the smaller goes
-    in the shared group of small départements, the other in a submission of its own (both kinds of group job)."""
-    nodes = node_estimates(default_config)
-    bar = (min(nodes.values()) + max(nodes.values())) // 2
-    return {"sources": {"sae": [str(SAE_2021), str(SAE)]}, "resources": {"small_departement_nodes": bar}}
+def default_plan() -> dict:
+    """The session run's config: Corsica, two SAE editions. Both Corsican networks are under
+    ``resources.small_departement_nodes``: their jobs go in the shared group of small départements, one submission
+    (the profile's group-components); the group job of a large département alone is checked on the national plan
+    (tests/test_national.py)."""
+    return {"sources": {"sae": [str(SAE_2021), str(SAE)]}}
 
 
 def through_slurm(cluster: SlurmCluster, folder: Path, config: dict, *arguments: str, wait: bool = True):
@@ -75,17 +67,11 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(cluster, tmp_path_factory, default_config) -> tuple[Path, list[dict[str, str]]]:
+def slurm_run(cluster, tmp_path_factory) -> tuple[Path, list[dict[str, str]]]:
     folder = tmp_path_factory.mktemp("slurm-run")
-    result = through_slurm(cluster, folder, default_plan(default_config))
+    result = through_slurm(cluster, folder, default_plan())
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     return folder, [record for record in cluster.sacct(*FIELDS) if "." not in record["JobIDRaw"]]
-
-
-def planned(default_config: dict) -> dict:
-    """The whole config of the cluster's run: the defaults with :func:`default_plan` over them."""
-    plan = default_plan(default_config)
-    return {**default_config, **plan, "resources": {**default_config["resources"], **plan["resources"]}}
 
 
 class Estimator:
@@ -157,7 +143,7 @@ def test_every_job_went_through_sbatch_with_what_the_estimator_asked(slurm_run, 
     computes for its département's network; a département's jobs in one submission, the two Corsican ones (small)
     in a shared one; every job's SLURM output in logs/slurm/ where the profile puts it."""
     folder, records = slurm_run
-    estimator = Estimator(planned(default_config), folder)
+    estimator = Estimator(default_config, folder)
     assert records and all(record["State"] in ("COMPLETED", "FAILED", "OUT_OF_MEMORY", "TIMEOUT", "CANCELLED")
                            for record in records)  # fmt: skip
     attempts: dict[str, int] = {}
@@ -175,15 +161,12 @@ def test_every_job_went_through_sbatch_with_what_the_estimator_asked(slurm_run, 
         assert logs, f"the SLURM output of job {record['JobIDRaw']} in logs/slurm/rule_{rule}/"
     assert not any(rule.startswith(DEPARTEMENT_JOBS) for rule in attempts), "département jobs go in group jobs"
     groups = {record["Comment"] for record in grouped}
-    nodes = node_estimates(default_config)
-    small, large = sorted(nodes, key=nodes.get)
-    assert any("small_departements" in group for group in groups), groups
-    assert any(f"departement_{large}" in group for group in groups), groups
+    assert groups and all("small_departements" in group for group in groups), groups
     for record in grouped:
         log = next((folder / "logs/slurm").glob(f"group_*/{record['JobIDRaw']}.log")).read_text(encoding="utf-8")
         inner = submitted_jobs(log)
         departements = {job["wildcards"]["departement"] for job in inner}
-        assert departements in ({small}, {large}), departements
+        assert departements == {"2A", "2B"}, departements
         rules = sorted(job["rule"] for job in inner)
         assert rules == sorted([*DEPARTEMENT_JOBS, "siting"] * len(departements)), rules
         for job in inner:  # each job of the group asked what the estimator computes for it (a first attempt)
@@ -208,7 +191,7 @@ def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_comple
     and time (the profile's retries; its job states read from squeue), and the run completes."""
     folder, _ = slurm_run
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    process = through_slurm(cluster, folder, default_plan(default_config), "--forcerun", "static_maps",
+    process = through_slurm(cluster, folder, default_plan(), "--forcerun", "static_maps",
                             wait=False)  # fmt: skip
     deadline = time.monotonic() + 600
     killed = None
@@ -224,7 +207,7 @@ def test_a_job_killed_on_the_cluster_is_resubmitted_with_more_and_the_run_comple
     records = [r for r in cluster.sacct(*FIELDS, since=started) if r["Comment"] == "rule_static_maps"]
     assert [r["State"].split()[0] for r in records] == ["CANCELLED", "COMPLETED"], records
     # Twice the memory and time of the first attempt (the time in seconds, then rounded up to the minute).
-    estimator = Estimator(planned(default_config), folder)
+    estimator = Estimator(default_config, folder)
     asked = [(megabytes(r["ReqMem"]), minutes(r["Timelimit"])) for r in records]
     assert asked == [tuple(estimator.ask("static_maps", {}, attempt).values()) for attempt in (1, 2)]
     assert asked[1][0] == 2 * asked[0][0] and asked[1][1] > asked[0][1]
