@@ -49,8 +49,7 @@ from coverage.core.geometry import buffered_area
 from coverage.core.network import RoadNetwork, main_component
 from coverage.core.readers import load_network
 from coverage.core.speed_model import SpeedModel, speed_models
-from coverage.france.constants import area_crs
-from coverage.france.constants import COLUMNS
+from coverage.france.constants import COLUMNS, area_crs
 from coverage.france.sources.emergency import emergency_sites, find_emergency_tables
 from coverage.france.sources.finess import load_finess
 from coverage.france.sources.reference import load_reference_times

@@ -114,23 +114,26 @@ def split(run: Path, scratch: Path) -> dict:
     buffer_km = CONFIG["networks"]["buffer_km"]
     editions = {**CONFIG["editions"], "networks": []}
     network, times, access = scratch / "network.npz", scratch / "node_times.npz", scratch / "access.csv"
-    access_steps.prepare_network(departements=boundaries, kind="graphml", path=str(ROOT / CONFIG["mirror"] / source["path"]),
-                          codes=codes, buffer_km=buffer_km, converter_defaults=source["converter_default_maxspeeds"],
-                          overpass_url="", prepared=scratch / "prepared.npz")  # fmt: skip
+    access_steps.prepare_network(departements=boundaries, kind="graphml",
+                                 path=str(ROOT / CONFIG["mirror"] / source["path"]), codes=codes, buffer_km=buffer_km,
+                                 converter_defaults=source["converter_default_maxspeeds"], overpass_url="",
+                                 prepared=scratch / "prepared.npz")  # fmt: skip
     fitted = [path for path in [processed / "calibration/speeds_fitted.yaml"] if path.exists()]  # the run's speeds
     access_steps.network(prepared=scratch / "prepared.npz", departements=boundaries, origin=source["path"], codes=codes,
-                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"], fitted=fitted,
-                  network=network, warnings=scratch / "warnings.csv")  # fmt: skip
+                         buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=CONFIG["speeds"],
+                         fitted=fitted, network=network, warnings=scratch / "warnings.csv")  # fmt: skip
+    referrals = {f"referral_{kind}": scratch / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")}
     access_steps.access(network=network, communes=processed / "communes.gpkg", facilities=processed / "facilities.csv",
-                 population_by_age=run / "data/raw/population_by_age.xls", origin=source["path"], codes=codes,
-                 settings=settings, editions=editions, alternative=CONFIG["speeds"]["alternative"],
-                 age_year=CONFIG["population_75_plus"]["year"], access=access, sites=scratch / "sites.csv",
-                 coverage=scratch / "coverage.csv", critical=scratch / "critical.csv", times=times,
-                 ehpad=processed / "ehpad.csv", referral=CONFIG["referral"],
-                 **{f"referral_{kind}": scratch / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
-                 warnings=scratch / "warnings_access.csv")  # fmt: skip
+                        population_by_age=run / "data/raw/population_by_age.xls", origin=source["path"], codes=codes,
+                        settings=settings, editions=editions, alternative=CONFIG["speeds"]["alternative"],
+                        age_year=CONFIG["population_75_plus"]["year"], access=access, sites=scratch / "sites.csv",
+                        coverage=scratch / "coverage.csv", critical=scratch / "critical.csv", times=times,
+                        ehpad=processed / "ehpad.csv", referral=CONFIG["referral"],
+                        **referrals,
+                        warnings=scratch / "warnings_access.csv")  # fmt: skip
     access_steps.isochrones(network=network, times=times, access=access, departements=boundaries, codes=codes,
-                     settings={**settings, "isochrone_method": "grid"}, isochrones=scratch / "whole.gpkg")  # fmt: skip
+                            settings={**settings, "isochrone_method": "grid"},
+                            isochrones=scratch / "whole.gpkg")  # fmt: skip
     parts = [gpd.read_file(processed / "departements" / code / "isochrones.gpkg") for code in codes]
     merged, whole = (frame.to_crs(2154) for frame in (merge_isochrones(parts), gpd.read_file(scratch / "whole.gpkg")))
     differ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -114,7 +113,8 @@ def test_coverage_by_departement_counts_unreachable_as_beyond():
             "usp_minutes": [10.0, 40.0, np.nan, 5.0],
         }
     )
-    table = coverage_by_departement(access, ["USP"], [15, 45], columns=COLUMNS).set_index(["departement", "threshold_min"])
+    table = coverage_by_departement(access, ["USP"], [15, 45], columns=COLUMNS)
+    table = table.set_index(["departement", "threshold_min"])
     assert table.loc[("2A", 15), "population_within"] == 100
     assert table.loc[("2A", 45), "population_within"] == 150
     assert table.loc[("2A", 45), "share_within"] == pytest.approx(150 / 175)
@@ -233,7 +233,8 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
         for i, nodes in enumerate(([0, 1], [2, 3]))
     ]
     edges = np.ones(6, dtype=bool)
-    whole = isochrone_table(network, times, access, [1, 2, 3], buffer_m=100, edges=edges, method=method, columns=COLUMNS)
+    whole = isochrone_table(network, times, access, [1, 2, 3], buffer_m=100, edges=edges, method=method,
+                            columns=COLUMNS)
     merged = merge_isochrones(halves)
     assert merged["population"].tolist() == whole["population"].tolist() == [10, 0, 20]
     for mine, reference in zip(merged.geometry, whole.geometry, strict=True):
@@ -243,7 +244,8 @@ def test_bands_of_two_halves_merge_into_the_bands_of_the_whole(method: str):
 
 def test_band_population_uses_commune_minutes():
     access = pd.DataFrame({"population": [10, 20, 30], "usp_minutes": [0.0, 15.0, 16.0]})
-    assert band_population(access, "USP", 0, 15, columns=COLUMNS) == 30 and band_population(access, "USP", 15, 30, columns=COLUMNS) == 30
+    assert band_population(access, "USP", 0, 15, columns=COLUMNS) == 30
+    assert band_population(access, "USP", 15, 30, columns=COLUMNS) == 30
 
 
 def test_origin_is_the_densest_junction_cluster_or_the_road_nearest_the_commune_point():
@@ -297,7 +299,8 @@ def test_the_caller_names_every_column_and_gets_its_tables_back():
     )
     pd.testing.assert_frame_equal(
         ranked_sites(router, own.communes, own_sites, MODEL, count=2, limit_min=60, columns=own_columns),
-        ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60, columns=COLUMNS).rename(columns=names),
+        ranked_sites(router, default.communes, sites, MODEL, count=2, limit_min=60, columns=COLUMNS)
+        .rename(columns=names),
     )
     pairs = travel_pairs(router, default.communes, sites, MODEL, limit_min=60, columns=COLUMNS)
     own_pairs = travel_pairs(router, own.communes, own_sites, MODEL, limit_min=60, columns=own_columns)
@@ -348,7 +351,7 @@ def test_sites_without_backup_counted_by_hand():
         "usp_backup_minutes": [20.0, 40.0, np.nan, 90.0],
     })  # fmt: skip
     sites = pd.DataFrame({"finess": ["A", "B", "C"], "service": "USP", "departement": ["01", "02", "01"]})
-    table = sites_without_backup(communes, ["USP"], [30, 60], sites=sites, columns=replace(COLUMNS, site="finess"))
+    table = sites_without_backup(communes, ["USP"], [30, 60], sites=sites, columns=COLUMNS)
     rows = {(r.departement, r.finess, r.threshold_min): r for r in table.itertuples()}
     a30, a60, b30, c30 = rows["01", "A", 30], rows["01", "A", 60], rows["02", "B", 30], rows["01", "C", 30]
     assert (a30.population_served, a30.population_without_backup) == (300, 200)
@@ -370,7 +373,7 @@ def test_catchments_by_hand():
         "usp_minutes": [5.0, 20.0, 40.0, 10.0, np.nan], "usp_nearest": ["A", "A", "A", "B", ""],
     })  # fmt: skip
     sites = pd.DataFrame({"finess": ["A", "B", "C"], "capacity": [10.0, 2.0, 5.0]})
-    table = catchments(communes, sites, "USP", "capacity", columns=replace(COLUMNS, site="finess")).set_index("finess")
+    table = catchments(communes, sites, "USP", "capacity", columns=COLUMNS).set_index("finess")
     assert table.loc["A", ["communes", "population", "population_75_plus"]].tolist() == [3, 5000, 500]
     assert table.loc["A", "capacity_per_100k"] == pytest.approx(10 / 5000 * 1e5)
     assert table.loc["A", "capacity_per_100k_75plus"] == pytest.approx(10 / 500 * 1e5)
@@ -420,5 +423,6 @@ def test_referral_shares_by_hand():
 def test_catchments_where_no_commune_reaches_a_site_are_empty_not_an_error():
     """A network covering none of the area (the option matrix's row): every site's catchment is empty."""
     communes = pd.DataFrame({"commune": ["1"], "population": [1000], "usp_minutes": [np.nan], "usp_nearest": [""]})
-    table = catchments(communes, pd.DataFrame({"finess": ["A"], "capacity": [10.0]}), "USP", "capacity", columns=replace(COLUMNS, site="finess"))  # fmt: skip
+    table = catchments(communes, pd.DataFrame({"finess": ["A"], "capacity": [10.0]}), "USP", "capacity",
+                       columns=COLUMNS)  # fmt: skip
     assert table[["communes", "population"]].values.tolist() == [[0, 0]] and np.isnan(table.loc[0, "median_min"])

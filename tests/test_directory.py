@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import json
 import re
 
@@ -14,14 +13,14 @@ from hypothesis import strategies as st
 from test_access import LON, line_network
 
 from coverage.core.access import AccessModel, Router, ranked_sites
-from coverage.france.constants import COLUMNS
-from coverage.outputs.french import capacity_text
+from coverage.france.constants import RUN_COLUMNS
 from coverage.outputs.directory import (
     directory_entries,
     directory_page,
     directory_payload,
     straight_line_sites,
 )
+from coverage.outputs.french import capacity_text
 
 MODEL = AccessModel({"USP": "to_site", "EMSP": "from_site"}, offroad_kph=20, max_snap_m=2000)
 
@@ -53,18 +52,19 @@ def places() -> pd.DataFrame:
 
 
 def test_nearest_sites_by_road_are_ranked_by_minutes_within_the_limit():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=RUN_COLUMNS)
     usp = ranked[ranked["service"] == "USP"]
     assert usp["commune"].tolist() == ["2B001", "2B001"], "the far commune and the Paris site have no road time"
     assert usp["finess"].tolist() == ["2B0000001", "2B0000003"] and usp["minutes"].tolist() == [1.0, 2.0]
     assert usp["rank"].tolist() == [1, 2]
     assert ranked[ranked["service"] == "EMSP"]["minutes"].tolist() == [1.0]
-    bounded = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=1.5, columns=replace(COLUMNS, commune="commune"))
+    bounded = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=1.5,
+                           columns=RUN_COLUMNS)
     assert bounded[bounded["service"] == "USP"]["finess"].tolist() == ["2B0000001"]
 
 
 def test_a_commune_without_road_time_gets_its_nearest_sites_as_the_crow_flies():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=RUN_COLUMNS)
     entries = directory_entries(places(), ranked, sites(), count=2)
     near = entries[(entries["commune"] == "2B001") & (entries["service"] == "USP")]
     assert near["finess"].tolist() == ["2B0000001", "2B0000003"] and near["minutes"].tolist() == [1.0, 2.0]
@@ -105,7 +105,7 @@ def test_an_msp_has_no_capacity_line_and_other_sites_theirs_in_number():
 
 
 def test_page_holds_its_data_inline_and_escapes_what_could_end_its_script():
-    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=replace(COLUMNS, commune="commune"))
+    ranked = ranked_sites(Router(line_network()), places(), sites(), MODEL, count=3, limit_min=10, columns=RUN_COLUMNS)
     maps = {"2A": "corse.html", "2B": "corse.html"}
     entries = directory_entries(places(), ranked, sites(), 3)
     payload = directory_payload(places(), entries, sites(), MODEL.directions, maps)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage.core.e2sfca import DecaySteps, e2sfca
-from coverage.france.constants import COLUMNS
+from coverage.france.constants import RUN_COLUMNS
 
 STEPS = DecaySteps((15.0, 30.0, 45.0), (1.0, 0.68, 0.22))
 
@@ -47,7 +46,7 @@ def test_hand_computed_case():
     population = pd.Series({"a": 1000, "b": 2000})
     supply = pd.Series({"s": 10.0, "t": 5.0})
     # R_s = 10 / (1000 * 1 + 2000 * 0.68) = 10 / 2360; t is beyond 45 minutes
-    scores = e2sfca(pairs, population, supply, STEPS, columns=replace(COLUMNS, commune="commune"))
+    scores = e2sfca(pairs, population, supply, STEPS, columns=RUN_COLUMNS)
     assert scores["a"] == pytest.approx(1000 * 10 / 2360)
     assert scores["b"] == pytest.approx(1000 * 0.68 * 10 / 2360)
 
@@ -66,6 +65,6 @@ def test_equals_pysal_access_on_generated_cases(seed):
         return
     population = pd.Series(rng.integers(1, 5000, len(communes)), index=communes)
     supply = pd.Series(rng.uniform(1, 30, len(sites)), index=sites)
-    ours = e2sfca(pairs, population, supply, STEPS, columns=replace(COLUMNS, commune="commune"))
+    ours = e2sfca(pairs, population, supply, STEPS, columns=RUN_COLUMNS)
     theirs = pysal_e2sfca(pairs, population, supply, STEPS)
     assert np.allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-9, atol=1e-12)

@@ -118,30 +118,32 @@ def test_split_by_departement_then_merged_equals_one_network_on_corsica(run: Pat
     buffer_km = default_config["networks"]["buffer_km"]
     network_npz, access, times, pairs = (tmp_path / n for n in ("network.npz", "access_commune.csv", "node_times.npz",
                                                                 "travel_times.parquet"))  # fmt: skip
-    access_steps.prepare_network(departements=boundaries, kind="graphml", path=str(SHARED / network["path"]), codes=codes,
-                          buffer_km=buffer_km, converter_defaults=network["converter_default_maxspeeds"],
-                          overpass_url="", prepared=tmp_path / "prepared.npz")  # fmt: skip
-    access_steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"], codes=codes,
-                  buffer_km=buffer_km, horizon_min=settings["horizon_min"], speeds=default_config["speeds"],
-                  fitted=[processed / "calibration/speeds_fitted.yaml"], network=network_npz,
-                  warnings=tmp_path / "warnings.csv")  # fmt: skip
+    access_steps.prepare_network(departements=boundaries, kind="graphml", path=str(SHARED / network["path"]),
+                                 codes=codes, buffer_km=buffer_km,
+                                 converter_defaults=network["converter_default_maxspeeds"], overpass_url="",
+                                 prepared=tmp_path / "prepared.npz")  # fmt: skip
+    access_steps.network(prepared=tmp_path / "prepared.npz", departements=boundaries, origin=network["path"],
+                         codes=codes, buffer_km=buffer_km, horizon_min=settings["horizon_min"],
+                         speeds=default_config["speeds"], fitted=[processed / "calibration/speeds_fitted.yaml"],
+                         network=network_npz, warnings=tmp_path / "warnings.csv")  # fmt: skip
+    referrals = {f"referral_{kind}": tmp_path / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")}
     access_steps.access(network=network_npz, communes=processed / "communes.gpkg", facilities=facilities,
-                 population_by_age=run / "data/raw/population_by_age.xls", origin=network["path"], codes=codes,
-                 settings=settings, editions=editions, alternative=default_config["speeds"]["alternative"],
-                 age_year=default_config["population_75_plus"]["year"], access=access,
-                 sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv",
-                 critical=tmp_path / "critical_sites.csv", times=times, ehpad=processed / "ehpad.csv",
-                 referral=default_config["referral"],
-                 **{f"referral_{kind}": tmp_path / f"referral_{kind}.csv" for kind in ("ehpad", "lisp", "departement")},
-                 warnings=tmp_path / "warnings_access.csv")  # fmt: skip
+                        population_by_age=run / "data/raw/population_by_age.xls", origin=network["path"], codes=codes,
+                        settings=settings, editions=editions, alternative=default_config["speeds"]["alternative"],
+                        age_year=default_config["population_75_plus"]["year"], access=access,
+                        sites=tmp_path / "access_sites.csv", coverage=tmp_path / "coverage_departement.csv",
+                        critical=tmp_path / "critical_sites.csv", times=times, ehpad=processed / "ehpad.csv",
+                        referral=default_config["referral"],
+                        **referrals,
+                        warnings=tmp_path / "warnings_access.csv")  # fmt: skip
     access_steps.isochrones(network=network_npz, times=times, access=access, departements=boundaries, codes=codes,
-                     settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
+                            settings=settings, isochrones=tmp_path / "isochrones.gpkg")  # fmt: skip
     access_steps.commune_site_times(network=network_npz, access=access, facilities=facilities, settings=settings,
-                             e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
+                                    e2sfca=default_config["e2sfca"], travel_times=pairs)  # fmt: skip
     access_steps.capacity_access(travel_times=pairs, access=access, facilities=facilities, settings=settings,
-                          indicators=processed / "indicators_departement.csv", catchment_services=[],
-                          catchment_tables=[], e2sfca=default_config["e2sfca"],
-                          scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
+                                 indicators=processed / "indicators_departement.csv", catchment_services=[],
+                                 catchment_tables=[], e2sfca=default_config["e2sfca"],
+                                 scores=tmp_path / "e2sfca_commune.csv")  # fmt: skip
     for name in ("access_commune.csv", "access_sites.csv", "coverage_departement.csv", "critical_sites.csv",
                  "e2sfca_commune.csv"):
         one, merged = (sorted_rows(read_csv(folder / name)) for folder in (tmp_path, processed))
@@ -169,7 +171,8 @@ def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def local_rules() -> list[str]:
     """The rules the Snakefile runs without submitting them (its ``localrules:`` block)."""
-    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", (ROOT / "Snakefile").read_text(encoding="utf-8"), re.MULTILINE)
+    snakefile = (ROOT / "Snakefile").read_text(encoding="utf-8")
+    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", snakefile, re.MULTILINE)
     return re.findall(r"\w+", block.group(1))
 
 

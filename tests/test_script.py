@@ -141,7 +141,8 @@ def test_each_rule_runs_a_step_of_the_module_named_after_its_rule_file():
     for smk in sorted(rules.glob("*.smk")):
         for rule in re.findall(r"^\s*rule (\w+):", smk.read_text(encoding="utf-8"), flags=re.MULTILINE):
             module = step_of(rule).__module__
-            expected = "coverage.france.sources.mirror" if rule.startswith("raw_") else f"coverage.pipeline.steps.{smk.stem}"
+            expected = ("coverage.france.sources.mirror" if rule.startswith("raw_")
+                        else f"coverage.pipeline.steps.{smk.stem}")  # fmt: skip
             assert module == expected, (smk.name, rule, module)
 
 

@@ -234,9 +234,10 @@ def test_the_communes_step_stops_on_boundaries_missing_a_departement_of_the_terr
     boundaries = tmp_path / "departements.geojson"
     tiny_departements.to_file(boundaries)
     with pytest.raises(InputError, match=r"(?s)departements.geojson.*value '01'.*\[rule whole-territory\]"):
-        facilities_steps.communes(population=tmp_path / "unused.json", polygons=tmp_path / "unused", departements=boundaries,
-                       chefs_lieux=tmp_path / "unused.csv", territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg",
-                       rejects=tmp_path / "r.csv", warnings=tmp_path / "w.csv")  # fmt: skip
+        facilities_steps.communes(population=tmp_path / "unused.json", polygons=tmp_path / "unused",
+                                  departements=boundaries, chefs_lieux=tmp_path / "unused.csv",
+                                  territory=["01", "2A", "2B"], communes=tmp_path / "c.gpkg",
+                                  rejects=tmp_path / "r.csv", warnings=tmp_path / "w.csv")  # fmt: skip
 
 
 @pytest.mark.parametrize(("years", "warned"), [(("2022", "2023", "2023"), True), (("2024", "2023", "2024"), False),

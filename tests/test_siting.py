@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import itertools
 
 import numpy as np
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 
 from coverage.core.siting import greedy, newly_covered
 from coverage.france.candidates import CandidateRule, candidate_sites
-from coverage.france.constants import COLUMNS
+from coverage.france.constants import RUN_COLUMNS
 
 
 def covered_population(existing, candidates, population, chosen) -> int:
@@ -59,7 +58,8 @@ def test_small_case_equals_brute_force_and_ties_go_to_the_smallest_finess():
     assert [p.population_gain for p in proposals] == [20, 10] and proposals[-1].share_covered_after == 1.0
     communes = pd.DataFrame({"commune": ["a", "b", "c", "d"]})
     table = newly_covered(
-        np.zeros(4, dtype=bool), candidates, proposals, ["000000003", "000000002", "000000001"], communes, columns=replace(COLUMNS, commune="commune"),
+        np.zeros(4, dtype=bool), candidates, proposals, ["000000003", "000000002", "000000001"], communes,
+        columns=RUN_COLUMNS,
     )
     assert table.groupby("rank")["commune"].apply(list).to_dict() == {1: ["a", "b"], 2: ["c", "d"]}
 

@@ -117,6 +117,11 @@ def title_of(column: str) -> str:
     return INDICATORS[column].title
 
 
+def theme_of(column: str) -> str | None:
+    """The theme of an indicator (``need``: supply against deaths...), None for a column that is none."""
+    return INDICATORS[column].theme if column in INDICATORS else None
+
+
 def less_is_better(column: str) -> bool:
     """Whether a higher value of the indicator means less supply (reversed colours, ranking from the lowest)."""
     return column in INDICATORS and INDICATORS[column].better == "low"

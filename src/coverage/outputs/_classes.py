@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from ..france.registry import decimals_of, less_is_better, of_theme
+from ..france.registry import decimals_of, less_is_better, theme_of
 from .french import french_number
 
 NO_DATA_COLOR = "#d9d9d9"
@@ -54,7 +54,7 @@ def value_text(indicator: str, value: float) -> str:
     if not np.isfinite(value):
         if less_is_better(indicator):  # inhabitants per team: none without a team
             return "aucune équipe"
-        return NEED_MISSING if indicator in of_theme("need") else "–"
+        return NEED_MISSING if theme_of(indicator) == "need" else "–"
     return french_number(value, decimals_of(indicator))
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..france.constants import SERVICES
 from ..france.indicators import GapRule, national_values
-from ..france.registry import INDICATORS, decimals_of, less_is_better
+from ..france.registry import INDICATORS, decimals_of, less_is_better, theme_of
 from ._classes import (
     NO_DATA_COLOR,
     NO_TEAM,
@@ -111,18 +111,18 @@ def supply_indicator(
     classes = quantile_classes(values, indicator)
     rows = legend_rows(classes, indicator)
     if values.isna().any():
-        rows.append((NO_DATA_COLOR, NEED_UNKNOWN if INDICATORS[indicator].theme == "need" else UNKNOWN_SUPPLY))
+        rows.append((NO_DATA_COLOR, NEED_UNKNOWN if theme_of(indicator) == "need" else UNKNOWN_SUPPLY))
     gap_columns = [f"gap_{r.id}" for r in rules if r.indicator == indicator]
     gaps = table[gap_columns].fillna(False).astype(bool).any(axis=1) if gap_columns else pd.Series(False, table.index)
     national_value = float(national[indicator])
     return Indicator(
-        id=indicator, title=title, theme=INDICATORS[indicator].theme,
+        id=indicator, title=title, theme=theme_of(indicator),
         raw=raw[indicator].tolist(), colors=[classes.color_of(v) for v in values], texts=_texts(indicator, values),
         legend=rows, method=QUANTILE_METHOD, national=national_value if np.isfinite(national_value) else None,
         national_text=f"France : {value_text(indicator, national_value)}" if np.isfinite(national_value)
         else f"France : {NATIONAL_UNKNOWN}",
         csv=_csv_rows(raw, ["departement", "nom", indicator]), sources=sources,
-        missing=NO_TEAM if less_is_better(indicator) else NEED_UNKNOWN if INDICATORS[indicator].theme == "need"
+        missing=NO_TEAM if less_is_better(indicator) else NEED_UNKNOWN if theme_of(indicator) == "need"
         else UNKNOWN_SUPPLY,
         better=INDICATORS[indicator].better,
         gaps=gaps.tolist(),

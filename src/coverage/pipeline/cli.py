@@ -1,8 +1,8 @@
 """Command line: ``python -m coverage <step> --name value ...``, one sub-command per pipeline step.
 
 The options are the step's keyword parameters, as its signature names and types them (the fields of a dataclass
-parameter, as a rule names them): paths, JSON for lists and mappings. Snakemake does not go through here (:mod:`.script` binds a rule to its step); the
-command line runs one step by hand or under a benchmark's memory cap.
+parameter, as a rule names them): paths, JSON for lists and mappings. Snakemake does not go through here
+(:mod:`.script` binds a rule to its step); the command line runs one step by hand or under a benchmark's memory cap.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Run a pipeline step from its Snakemake rule (``script: "../scripts/step.py"``).
 
-A rule names each argument of its step once: its named ``input``, ``output`` and ``params`` entries bind,
-by name, to the keyword parameters of the step the rule runs (:data:`STEPS`), paths becoming
-:class:`~pathlib.Path` as the step's annotations ask. A parameter annotated with a dataclass gathers the entries
-named as its fields (a report's tables, its area): a step of many inputs takes a few named objects. A name the step does not take, or a parameter no
-entry gives, stops the planning naming both (:func:`check_rules`, called by the Snakefile). Faults in the
-inputs or the config print the clean report (naming the planner's own files, from ``COVERAGE_ORIGINS``)
-and exit with 1; any other fault prints its traceback and exits with 1. What the step prints, the report and
-the traceback go to the job's log (its ``log:`` file) as well as to stderr, so that the log explains every failure.
+A rule names each argument of its step once: its named ``input``, ``output`` and ``params`` entries bind, by name, to
+the keyword parameters of the step the rule runs (:data:`STEPS`), paths becoming :class:`~pathlib.Path` as the step's
+annotations ask. A parameter annotated with a dataclass gathers the entries named as its fields (a report's tables,
+its area): a step of many inputs takes a few named objects. A name the step does not take, or a parameter no entry
+gives, stops the planning naming both (:func:`check_rules`, called by the Snakefile). Faults in the inputs or the
+config print the clean report (naming the planner's own files, from ``COVERAGE_ORIGINS``) and exit with 1; any other
+fault prints its traceback and exits with 1. What the step prints, the report and the traceback go to the job's log
+(its ``log:`` file) as well as to stderr, so that the log explains every failure.
 """
 
 from __future__ import annotations
@@ -64,9 +64,10 @@ STEPS: dict[str, str] = {
     "report_pdf": "maps.report_pdf",
     "manifest": "provenance.manifest",
 }
-"""The step each rule runs, by rule name (a rule reused with ``use rule ... as`` runs the same step): ``module.function``
-of :mod:`coverage.pipeline.steps`, or of :mod:`coverage.france.sources` for the copies of the inputs (``mirror``),
-imported when a job runs it (:func:`step_of`): a job pays for its own step's imports, not for every step's."""
+"""The step each rule runs, by rule name (a rule reused with ``use rule ... as`` runs the same step):
+``module.function`` of :mod:`coverage.pipeline.steps`, or of :mod:`coverage.france.sources` for the copies of the
+inputs (``mirror``), imported when a job runs it (:func:`step_of`): a job pays for its own step's imports, not for
+every step's."""
 STEP_PACKAGES = {"mirror": "coverage.france.sources"}
 """The package of a step module other than :mod:`coverage.pipeline.steps`."""
 

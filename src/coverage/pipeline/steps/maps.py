@@ -19,7 +19,10 @@ from ...france.sources.boundaries import load_area_departements, load_departemen
 from ...france.sources.population import load_postcodes
 from ...outputs.change_report import change_section
 from ...outputs.citations import cited_editions, sources_line
-from ...outputs.report import area_report_markdown, backup_section, capacity_caveats, catchment_section, html_to_pdf, markdown_to_html, method_notes, picture_caption, referral_section, write_text  # fmt: skip
+from ...outputs.report import (
+    area_report_markdown, backup_section, capacity_caveats, catchment_section, html_to_pdf, markdown_to_html,
+    method_notes, picture_caption, referral_section, write_text,
+)  # fmt: skip
 from ...tables import read_csv, read_strings, sources_of
 from ..configuration import adopt_fitted
 from ._shared import ZONE_COLUMNS, access_with_polygons, indicators_with_shapes, service_of
