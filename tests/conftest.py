@@ -237,10 +237,12 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
 def fresh_venv(folder: Path, *requirements: str) -> Path:
     """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries, as
-    a researcher's; its Python."""
+    a researcher's; its Python. Nothing is compiled ahead (``--no-compile``): Python compiles the modules a test
+    imports when it first does, not the whole of scipy and pandas (half the install's time)."""
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements]
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+               *requirements]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return python
@@ -291,6 +293,18 @@ def run(tmp_path_factory, pipeline_python: Path) -> Path:
         assert result.returncode == 0, result.stderr[-3000:]
 
     return built_once(tmp_path_factory, "run", build)
+
+
+RUN_FOLDERS = ["data", "maps", "reports", "logs", ".snakemake"]
+
+
+def copy_of_run(run: Path, folder: Path) -> Path:
+    """The finished default run copied into ``folder``, with Snakemake's records of it (times kept): a planner
+    rerunning there with another config gets only what the change asks for computed again."""
+    for name in RUN_FOLDERS:
+        if (run / name).exists():
+            shutil.copytree(run / name, folder / name, symlinks=True)
+    return folder
 
 
 # The longest files first, so that neither core is left with one at the end.

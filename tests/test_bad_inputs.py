@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import FINESS_HEADER, ID_HEADER, write_sae_file
 from shapely.geometry import box
@@ -21,7 +22,7 @@ from coverage.errors import ConfigError, InputError
 from coverage.france.facilities import Inputs, build_facilities
 from coverage.france.indicators import GapRule, compute_indicators
 from coverage.france.sources.boundaries import load_area_departements
-from coverage.france.sources.finess import edition_label, load_finess
+from coverage.france.sources.finess import edition_label, load_finess, read_register, write_register
 from coverage.france.sources.sae import find_edition, load_identification
 
 
@@ -81,6 +82,20 @@ def test_finess_numbers_read_as_integers_are_restored_and_listed(tmp_path, tiny_
     register = tiny_finess.read_text(encoding="utf-8").replace("2A0000012,PHARMACIE", "10780195,PHARMACIE")
     tiny_finess.write_text(register, encoding="utf-8")
     assert "010780195" in set(load_finess(tiny_finess)["finess"])
+
+
+def test_the_finess_register_the_jobs_read_is_the_table_with_its_lines_and_repairs(tmp_path, tiny_finess):
+    """The ``finess`` job writes the checked table once; read back, it is the same frame, each row's line and repairs
+    (a lost leading zero, coordinates outside France) kept for the messages of the jobs that read it."""
+    text = tiny_finess.read_text(encoding="utf-8").replace("2A0000012,PHARMACIE", "10780195,PHARMACIE")
+    tiny_finess.write_text(text.replace("41.2,8.8", "8.8,41.2"), encoding="utf-8")
+    loaded = load_finess(tiny_finess)
+    write_register(loaded, tmp_path / "finess.parquet")
+    register = read_register(tmp_path / "finess.parquet")
+    pd.testing.assert_frame_equal(register, loaded)
+    fixed = register.set_index("finess")["_fixes"]
+    assert "nofinesset '10780195' read as '010780195'" in fixed["010780195"] and "outside France" in fixed["2A0000004"]
+    assert register.set_index("finess").loc["2A0000004", "_line"] == 3
 
 
 def test_too_short_finess_number_is_refused(tmp_path):

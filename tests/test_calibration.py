@@ -14,7 +14,7 @@ import pyproj
 import pytest
 import yaml
 from shapely.geometry import box
-from conftest import ROOT, SAE, SHARED, snakemake
+from conftest import ROOT, SAE, SHARED, copy_of_run, snakemake
 
 from coverage.core.calibration import (
     NOTES,
@@ -147,9 +147,10 @@ def test_reference_sites_need_coordinates(tmp_path: Path):
 
 
 @pytest.mark.integration
-def test_the_runs_drive_times_hold_the_bars_on_haute_corse_through_the_pipeline(tmp_path: Path):
-    """As a new user would: the 10 emergency sites as a planner's list, the commune minutes (the run fits its model on
-    Haute-Corse, trips start at the chefs-lieux) against DREES 2019; the hosts of a site (0 min) out of the errors."""
+def test_the_runs_drive_times_hold_the_bars_on_haute_corse_through_the_pipeline(run: Path, tmp_path: Path):
+    """As a planner would, in a folder of the default run: the 10 emergency sites as a planner's list, the commune
+    minutes (the run fits its model on Haute-Corse, trips start at the chefs-lieux) against DREES 2019; the hosts of
+    a site (0 min) out of the errors."""
     sites = pd.read_csv(SITES, dtype=str)
     own = tmp_path / "urgences.csv"
     sites.assign(service="USP", capacity="1")[["finess", "name", "service", "capacity", "lon", "lat"]].to_csv(
@@ -160,7 +161,7 @@ def test_the_runs_drive_times_hold_the_bars_on_haute_corse_through_the_pipeline(
         "own_sites": [{"path": str(own), "label": "SAE 2019, urgences", "mode": "replace", "services": ["USP"],
                        "departements": ["2A", "2B"]}],  # fmt: skip
     }
-    result = snakemake(tmp_path / "run", config, "data/processed/access_commune.csv")
+    result = snakemake(copy_of_run(run, tmp_path / "run"), config, "data/processed/access_commune.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     access = pd.read_csv(tmp_path / "run/data/processed/access_commune.csv", dtype={"commune": str})
     reference = pd.read_csv(REFERENCE, dtype={"codgeo": str}).merge(access, left_on="codgeo", right_on="commune")

@@ -19,9 +19,12 @@ def test_bad_input_reports_file_line_column_and_returns_1(
     tiny_communes.to_file(tmp_path / "communes.gpkg", layer="communes")
     tiny_departements.to_file(tmp_path / "departements.geojson")
     out = [f"--{name}={tmp_path / name}" for name in ("csv", "gpkg", "unlisted", "rejects", "warnings")]
+    register = tmp_path / "finess.parquet"
+    assert main(["finess", f"--table={tiny_finess}", f"--register={register}"]) == 0
     arguments = [
-        "facilities", f"--sae={tiny_sae}", f"--finess={tiny_finess}", f"--communes={tmp_path / 'communes.gpkg'}",
-        f"--departements={tmp_path / 'departements.geojson'}", "--msp-category=603", "--tolerance-km=5", "--own-sites=[]", *out,
+        "facilities", f"--sae={tiny_sae}", f"--finess={tiny_finess}", f"--register={register}",
+        f"--communes={tmp_path / 'communes.gpkg'}", f"--departements={tmp_path / 'departements.geojson'}",
+        "--msp-category=603", "--tolerance-km=5", "--own-sites=[]", *out,
     ]  # fmt: skip
     assert main(arguments) == 1
     message = capsys.readouterr().err
@@ -30,10 +33,7 @@ def test_bad_input_reports_file_line_column_and_returns_1(
 
 def test_a_report_names_the_file_the_user_configured_not_its_working_copy(finess_copy_lacking_columns, capsys):
     """The workflow copies inputs under data/raw/; COVERAGE_ORIGINS maps each copy back to the user's file."""
-    names = ("sae", "communes", "departements", "csv", "gpkg", "unlisted", "rejects", "warnings")
-    arguments = ["facilities", "--finess=data/raw/finess.csv", "--msp-category=603", "--tolerance-km=5",
-                 "--own-sites=[]", *(f"--{name}=unused" for name in names)]  # fmt: skip
-    assert main(arguments) == 1
+    assert main(["finess", "--table=data/raw/finess.csv", "--register=unused"]) == 1
     message = capsys.readouterr().err
     assert message.startswith(finess_copy_lacking_columns) and "[rule required-column]" in message
 

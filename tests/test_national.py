@@ -179,7 +179,7 @@ def local_rules() -> list[str]:
 def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, default_config):
     """The national plan through the SLURM profile: the 707 département jobs go in 96 submissions (one group job per
     département, the six small ones — Corsica and four DROM — together), the 50 copies of the inputs and merges of
-    small tables run by Snakemake itself (the Snakefile's ``localrules``): 299 submissions instead of 960."""
+    small tables run by Snakemake itself (the Snakefile's ``localrules``): 300 submissions instead of 961."""
     (tmp_path / "roads").mkdir()
     (tmp_path / "roads/france-latest.osm.pbf").touch()  # only planned: a stand-in beside the config
     config = {"sources": {"sae": str(SAE)}, "departements": "all",
@@ -192,7 +192,7 @@ def test_the_slurm_profile_submits_each_departement_as_one_job(tmp_path: Path, d
     stats = result.stdout[result.stdout.index("Job stats:") :]
     counts = {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE)}
     grouped = sum(counts[rule] for rule in (*PER_DEPARTEMENT, "nearest_sites"))
-    assert grouped == 101 * 7 and counts["total"] == 960
+    assert grouped == 101 * 7 and counts["total"] == 961
     assert len(groups) == 96 and groups.count("small_departements") == 1
     local = sum(counts.get(rule, 0) for rule in local_rules())
-    assert local == 50 and counts["total"] - grouped - local + len(groups) == 299
+    assert local == 50 and counts["total"] - grouped - local + len(groups) == 300

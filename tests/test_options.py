@@ -12,7 +12,6 @@ checked on the tables and pages.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser
-from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake, write_pbf
+from conftest import ROOT, SAE, SAE_2021, SHARED, copy_of_run, snakemake, write_pbf
 
 from coverage.outputs.french import MCO_UNKNOWN
 from coverage.tables import read_csv as read_table
@@ -32,7 +31,6 @@ pytestmark = pytest.mark.integration
 
 BASE_CONFIG = {"sources": {"sae": [str(SAE_2021), str(SAE)]}}
 PAGES = ["maps/index.html", "maps/{region}.html", "maps/annuaire-{region}.html", "reports/{region}.html"]
-COPIED = ["data", "maps", "reports", "logs", ".snakemake"]
 LIST_COLUMNS = ["finess", "name", "service", "capacity", "lon", "lat", "commune", "phone"]
 ADD_LABEL = "ARS de Corse, sites reconnus (2025)"
 TRUSTED_LABEL = "ARS de Corse, antennes d'EMSP (2025)"
@@ -386,14 +384,6 @@ def merged(base: dict, changes: dict) -> dict:
         both = isinstance(value, dict) and isinstance(base.get(key), dict)
         result[key] = merged(base[key], value) if both else value
     return result
-
-
-def copy_of_run(run: Path, folder: Path) -> Path:
-    """The finished default run copied into ``folder``, with Snakemake's records of it (times kept)."""
-    for name in COPIED:
-        if (run / name).exists():
-            shutil.copytree(run / name, folder / name, symlinks=True)
-    return folder
 
 
 SHOW_EVERY_OVERLAY = """(() => {

@@ -12,7 +12,7 @@ import osmnx as ox
 import pandas as pd
 import pytest
 import shapely
-from conftest import SAE, SHARED, overpass_elements, snakemake, write_pbf
+from conftest import SAE, SHARED, copy_of_run, overpass_elements, snakemake, write_pbf
 from shapely.geometry import box
 
 from coverage.core.access import Router
@@ -252,9 +252,10 @@ def test_corsica_cut_at_its_border_flags_the_communes_beyond(corsica_straight, c
 
 
 @pytest.mark.integration
-def test_a_network_not_covering_the_departement_gives_unknown_never_zero(corsica_straight, tmp_path: Path):
-    """Haute-Corse routed on an extract holding only its north: the south's people are unknown, the
-    département's shares are left empty (not "0 % within 30 minutes"), and the warning names the extract."""
+def test_a_network_not_covering_the_departement_gives_unknown_never_zero(corsica_straight, run: Path, tmp_path: Path):
+    """Haute-Corse routed on an extract holding only its north (in a folder of the default run): the south's people
+    are unknown, the département's shares are left empty (not "0 % within 30 minutes"), and the warning names the
+    extract."""
     graphml, _ = corsica_straight
     north = (8.5, 42.3, 9.6, 43.1)
     held = shapely.contains_xy(box(*north), graphml.lon, graphml.lat)
@@ -262,7 +263,7 @@ def test_a_network_not_covering_the_departement_gives_unknown_never_zero(corsica
     config = {"sources": {"sae": str(SAE)}, "departements": ["2B"],
               "networks": {"buffer_km": 30, "sources": [{"departements": ["2B"], "source": "osm", "path": str(extract)}]}}  # fmt: skip
     folder = "data/processed/departements/2B"
-    result = snakemake(tmp_path / "run", config, f"{folder}/coverage_departement.csv")
+    result = snakemake(copy_of_run(run, tmp_path / "run"), config, f"{folder}/coverage_departement.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     coverage = pd.read_csv(tmp_path / "run" / folder / "coverage_departement.csv")
     access = pd.read_csv(tmp_path / "run" / folder / "access_commune.csv", dtype={"commune": str})
@@ -310,8 +311,9 @@ def test_download_reads_what_overpass_answers(overpass, tiny_extract: Path, tmp_
 
 
 @pytest.mark.integration
-def test_download_source_runs_end_to_end(overpass, corsica, tmp_path: Path):
-    """Corse-du-Sud downloaded (from the stand-in serving the Corsica roads), Haute-Corse from the GraphML."""
+def test_download_source_runs_end_to_end(overpass, corsica, run: Path, tmp_path: Path):
+    """Corse-du-Sud downloaded (from the stand-in serving the Corsica roads), Haute-Corse from the GraphML, in a folder
+    of the default run."""
     network, _ = corsica
     url = overpass(overpass_elements(network))
     graphml = {"departements": ["2B"], "source": "graphml", "path": "roads/corse-drive.graphml"}
@@ -321,7 +323,7 @@ def test_download_source_runs_end_to_end(overpass, corsica, tmp_path: Path):
                      "sources": [graphml, {"departements": ["2A"], "source": "download"}]},
     }  # fmt: skip
     target = "data/processed/departements/2A/access_commune.csv"
-    result = snakemake(tmp_path, config, target)
+    result = snakemake(copy_of_run(run, tmp_path), config, target)
     assert result.returncode == 0, result.stderr[-3000:]
     assert overpass.queries, "osmnx asked the stand-in (in pieces of its largest query area)"
     access = pd.read_csv(tmp_path / target, dtype={"commune": str})

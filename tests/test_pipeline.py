@@ -432,6 +432,19 @@ def test_isochrones_are_valid_bands_with_their_population(run: Path):
         assert isochrones.loc[isochrones["service"] == service].geometry.union_all().area > 0
 
 
+def test_a_region_that_is_the_whole_run_has_the_tables_its_departements_merge_into(run: Path, tmp_path: Path):
+    """Corsica is the whole run: its région tables are the run's, copied; merged again from the two départements'
+    tables they are the same bytes, so the copy is what the merge would give."""
+    from coverage.pipeline.steps.access import region_tables
+
+    names = sorted(p.name for p in (run / "data/processed/regions/corse").iterdir() if p.name != "e2sfca_commune.csv")
+    parts = [run / f"data/processed/departements/{code}/{name}" for code in ("2A", "2B") for name in names]
+    region_tables(parts=parts, merged=[tmp_path / name for name in names], whole_run=False)
+    for name in names:
+        merged, copied = (tmp_path / name).read_bytes(), (run / "data/processed/regions/corse" / name).read_bytes()
+        assert merged == copied == (run / "data/processed" / name).read_bytes(), name
+
+
 def test_area_map_opens_offline_and_draws_communes_bands_and_sites(run: Path, tmp_path: Path, default_config):
     """The communes are painted on a canvas (their pixels are tested in test_national_map); the bands, outlines and
     sites are elements of the page."""

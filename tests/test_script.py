@@ -67,21 +67,18 @@ def test_a_rule_runs_its_step_and_a_bad_input_exits_1_with_the_report_in_the_log
     run_rule(job)
     assert (tmp_path / "corse.csv").read_text(encoding="utf-8") == "departement,value\n2A,1\n2B,2\n"
 
-    outputs = {name: f"out/{name}" for name in ("csv", "gpkg", "unlisted", "rejects", "warnings")}
-    inputs = {"sae": "none", "finess": "data/raw/finess.csv", "communes": "c", "departements": "d"}
-    params = {"msp_category": "603", "tolerance_km": 5, "own_sites": []}
-    job = Job("facilities", inputs, outputs, params, ["logs/facilities.log"])
+    job = Job("finess", {"table": "data/raw/finess.csv"}, {"register": "out/finess.parquet"}, {}, ["logs/finess.log"])
     with pytest.raises(SystemExit) as exited:
         run_rule(job)
     assert exited.value.code == 1
     assert capsys.readouterr().err.startswith(finess_copy_lacking_columns)
-    assert (tmp_path / "logs/facilities.log").read_text(encoding="utf-8").startswith(finess_copy_lacking_columns)
+    assert (tmp_path / "logs/finess.log").read_text(encoding="utf-8").startswith(finess_copy_lacking_columns)
 
 
 def test_every_rule_reused_with_use_rule_runs_the_same_step():
     assert step_of("edition_facilities") is step_of("facilities")
     assert step_of("edition_indicators") is step_of("indicators")
-    assert step_of("merge_run") is step_of("merge_region") is access_steps.merge_tables
+    assert step_of("merge_run") is access_steps.merge_tables
     assert step_of("raw_network") is step_of("raw_file")
 
 

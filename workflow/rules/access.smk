@@ -214,7 +214,7 @@ rule siting:
         network=rules.network.output.network,
         access=rules.access.output.access,
         facilities=rules.facilities.output.csv,
-        finess="data/raw/finess.csv",
+        register=FINESS_REGISTER,
     output:
         proposals=f"{DEPARTEMENT_FOLDER}/siting_{{service}}.csv",
         communes=f"{DEPARTEMENT_FOLDER}/siting_{{service}}_communes.csv",
@@ -285,11 +285,11 @@ rule capacity_access:
 
 rule merge_region:
     input:
-        parts=lambda wildcards: expand(
-            f"{DEPARTEMENT_FOLDER}/{{table}}", departement=REGIONS[wildcards.region].departements, table=REGION_TABLES
-        ),
+        parts=region_parts,
     output:
         merged=expand("data/processed/regions/{{region}}/{table}", table=REGION_TABLES),
+    params:
+        whole_run=lambda wildcards: region_is_run(wildcards.region),
     threads: other_resource("threads")
     resources:
         mem_mb=other_resource("mem_mb"),

@@ -36,7 +36,7 @@ if CALIBRATION_DEPARTEMENTS:
     rule reference_sites:
         input:
             sites=RAW_SOURCES["reference_sites"],
-            finess="data/raw/finess.csv",
+            register=FINESS_REGISTER,
         output:
             table=f"{CALIBRATION_FOLDER}/reference_sites.csv",
             rejects=REFERENCE_SITES_REJECTS,

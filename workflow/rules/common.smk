@@ -161,6 +161,7 @@ def fitted_departements():
 # shipped model.
 CALIBRATION_DEPARTEMENTS = fitted_departements()
 CALIBRATION_FOLDER = "data/processed/calibration"
+FINESS_REGISTER = "data/processed/finess.parquet"  # FINESS read and checked once, for every job that needs it
 FITTED_SPEEDS = [f"{CALIBRATION_FOLDER}/speeds_fitted.yaml"] if CALIBRATION_DEPARTEMENTS else []
 SITES_FROM_TABLES = not str(config["sources"].get("reference_sites", "")).lower().endswith(".csv")
 REFERENCE_SITES_REJECTS = "data/processed/logs/rejects_reference_sites.csv"
@@ -312,6 +313,19 @@ def region_editions(wildcards):
     return editions_of(REGIONS[wildcards.region].departements)
 
 
+def region_is_run(region):
+    """Whether a région holds all the run's départements (an ARS running its own région): its tables are the run's."""
+    return list(REGIONS[region].departements) == list(DEPARTEMENTS)
+
+
+def region_parts(wildcards):
+    """What a région's tables are made from: its départements' tables, or the run's when the région is the run."""
+    if region_is_run(wildcards.region):
+        return expand("data/processed/{table}", table=REGION_TABLES)
+    return expand(f"{DEPARTEMENT_FOLDER}/{{table}}", departement=REGIONS[wildcards.region].departements,
+                  table=REGION_TABLES)  # fmt: skip
+
+
 def region_departements(wildcards):
     """The run's départements in a région."""
     return list(REGIONS[wildcards.region].departements)
@@ -323,12 +337,14 @@ JOB_OVERHEAD = JobCost.from_config(config["resources"]["job_overhead"])
 
 @cache
 def sizes():
-    """Area (with the buffer) and population of every département, read once, when a job's resources are asked.
+    """Area (with the buffer) and population of the run's départements and those its calibration fits on, read once,
+    when a job's resources are asked.
 
     The boundaries must hold every département: a missing one stops the planning naming the file."""
     boundaries = plan_input("departements")
     planning_check(check_boundaries_cover, boundaries, TERRITORIES.codes)
-    return departement_sizes(boundaries, plan_input("population"), config["networks"]["buffer_km"])
+    planned = {*DEPARTEMENTS, *CALIBRATION_DEPARTEMENTS}
+    return departement_sizes(boundaries, plan_input("population"), config["networks"]["buffer_km"], codes=planned)
 
 
 def scaled_resource(job, name, nodes):

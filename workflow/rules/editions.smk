@@ -14,6 +14,7 @@ use rule facilities as edition_facilities with:
     input:
         sae=lambda wildcards: sae_copy(wildcards.edition),
         finess="data/raw/finess.csv",
+        register=FINESS_REGISTER,
         communes="data/processed/communes.gpkg",
         departements="data/raw/departements.geojson",
     output:

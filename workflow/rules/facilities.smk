@@ -22,11 +22,29 @@ rule communes:
         "../scripts/step.py"
 
 
+rule finess:
+    input:
+        table="data/raw/finess.csv",
+    output:
+        register=FINESS_REGISTER,
+    threads: other_resource("threads")
+    resources:
+        mem_mb=other_resource("mem_mb"),
+        runtime=other_resource("runtime"),
+    conda:
+        "../envs/coverage.yaml"
+    log:
+        "logs/finess.log",
+    script:
+        "../scripts/step.py"
+
+
 rule facilities:
     input:
         [entry["path"] for entry in OWN_SITES],
         sae="data/raw/sae",
         finess="data/raw/finess.csv",
+        register=FINESS_REGISTER,
         communes="data/processed/communes.gpkg",
         departements="data/raw/departements.geojson",
     output:
@@ -54,6 +72,7 @@ rule facilities:
 rule ehpad:
     input:
         finess="data/raw/finess.csv",
+        register=FINESS_REGISTER,
         communes="data/processed/communes.gpkg",
         departements="data/raw/departements.geojson",
     output:

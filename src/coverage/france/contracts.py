@@ -113,13 +113,13 @@ class Contract:
             if column.normalise is not None:
                 frame[column.name] = column.normalise(original).astype(object)
                 changed = (frame[column.name] != original) & (original != "")
-                note = column.name + " " + original.map(repr) + " read as " + frame[column.name].map(repr)
-                fixes = add_note(fixes, changed, note)
+                was, read_as = original[changed].map(repr), frame.loc[changed, column.name].map(repr)
+                fixes = add_note(fixes, changed, column.name + " " + was + " read as " + read_as)
             for rule in column.rules:
                 bad = ~rule.valid(frame[column.name]).fillna(False).astype(bool)
                 if rule.recoverable:
-                    note = column.name + " " + frame[column.name].map(repr) + f" emptied: expected {rule.expected}"
-                    fixes = add_note(fixes, bad, note)
+                    emptied = frame.loc[bad, column.name].map(repr)
+                    fixes = add_note(fixes, bad, column.name + " " + emptied + f" emptied: expected {rule.expected}")
                     frame.loc[bad, column.name] = ""
                 else:
                     problems += problems_at(frame, bad, column.name, rule.expected, rule=rule.id)
@@ -150,11 +150,15 @@ def raise_if_any(path: object, problems: list[Problem]) -> None:
 
 
 def add_note(fixes: pd.Series, mask: pd.Series, text: pd.Series) -> pd.Series:
-    """Append the per-row ``text`` to the fixes of the rows selected by ``mask``."""
+    """Append the per-row ``text`` (given for every row, or only for those selected: the notes of a large file's
+    few repaired rows are cheap) to the fixes of the rows selected by ``mask``."""
     if not mask.any():
         return fixes
-    separator = pd.Series(np.where(fixes == "", "", "; "), index=fixes.index)
-    return fixes.where(~mask, fixes + separator + text.astype(str))
+    current = fixes[mask]
+    joined = current.where(current == "", current + "; ") + text.astype(str).reindex(current.index)
+    fixes = fixes.copy()
+    fixes[mask] = joined
+    return fixes
 
 
 def fixes_of(frame: pd.DataFrame) -> pd.Series:

@@ -6,6 +6,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,31 +115,40 @@ def _projected(geometries: list[shapely.Geometry], crs: str) -> list[shapely.Geo
     ]
 
 
-def departement_sizes(departements_geojson: str | Path, communes_json: str | Path, buffer_km: float) -> dict[str, Size]:
+def departement_sizes(
+    departements_geojson: str | Path, communes_json: str | Path, buffer_km: float, codes: Iterable[str] | None = None,
+) -> dict[str, Size]:  # fmt: skip
     """Land area and population inside each département's cut (the département grown by ``buffer_km``).
 
     The population of a neighbouring département counts in proportion to the share of its area
-    inside the cut; the sea counts for nothing.
+    inside the cut; the sea counts for nothing. With ``codes``, only those départements are sized (each still
+    counting its neighbours' people): a run's planning buffers its own départements, not France's 101.
     """
     features = json.loads(Path(departements_geojson).read_text(encoding="utf-8"))["features"]
     population: dict[str, int] = defaultdict(int)
     for record in json.loads(Path(communes_json).read_text(encoding="utf-8")):
         if record.get("type") == "commune-actuelle":
             population[record["departement"]] += int(record.get("population", 0))
-    codes = [f["properties"]["code"] for f in features]
+    all_codes = [f["properties"]["code"] for f in features]
+    wanted = set(all_codes if codes is None else codes)
     shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, (code, shape) in enumerate(zip(codes, shapes, strict=True)):
+    for i, (code, shape) in enumerate(zip(all_codes, shapes, strict=True)):
         groups[metric_crs([code], shape)].append(i)
     sizes = {}
     for crs, members in groups.items():
+        if wanted.isdisjoint(all_codes[i] for i in members):
+            continue
         metric = shapely.simplify(_projected([shapes[i] for i in members], crs), SIMPLIFY_M)
         tree = shapely.STRtree(metric)
-        people = np.array([population[codes[i]] for i in members], dtype=float)
+        people = np.array([population[all_codes[i]] for i in members], dtype=float)
         for i, shape in zip(members, metric, strict=True):
+            if all_codes[i] not in wanted:
+                continue
             cut = shapely.buffer(shape, buffer_km * 1000, quad_segs=2)
             near = tree.query(cut, predicate="intersects")
             overlap = shapely.area(shapely.intersection(cut, metric[near]))
             share = overlap / shapely.area(metric[near])
-            sizes[codes[i]] = Size(area_km2=float(overlap.sum() / 1e6), population=round((share * people[near]).sum()))
+            people_inside = round((share * people[near]).sum())
+            sizes[all_codes[i]] = Size(area_km2=float(overlap.sum() / 1e6), population=people_inside)
     return sizes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,6 +41,10 @@ OVERSEAS = (
     ("976", "Mayotte", "EPSG:32738"),
 )
 GAP_COLOR = "#cc0000"
+CHARACTER_EM = 0.56  # the width of an average character of the sources (DejaVu Sans, French), in font sizes
+DRAWN_TOLERANCE_M = 250.0
+"""How far an outline may move when simplified for a national map: a third of a pixel of the metropole (9 inches at
+150 dpi for 1,000 km), less of an inset's."""
 
 
 def _unmanaged(**size: float | tuple[float, float]) -> Figure:
@@ -54,6 +59,18 @@ def _draw(ax: plt.Axes, shapes: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> Non
     if len(gaps):
         gaps.boundary.plot(ax=ax, color=GAP_COLOR, linewidth=1.0, linestyle="--")
     ax.set_axis_off()
+
+
+def drawn_outlines(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The départements' outlines simplified below what :func:`plot_indicator` can show, each part in the CRS it is
+    drawn in: a fifth of the vertices to project and draw, for every map of an indicator drawn from them."""
+    overseas = dict((code, crs) for code, _, crs in OVERSEAS)
+    crs_of = shapes["departement"].map(overseas).fillna(LAMBERT_93)
+    parts = []
+    for crs, part in shapes.groupby(crs_of, sort=False):
+        projected = part.to_crs(crs)
+        parts.append(projected.set_geometry(projected.simplify(DRAWN_TOLERANCE_M)).to_crs(shapes.crs))
+    return pd.concat(parts).loc[shapes.index]
 
 
 def plot_indicator(
@@ -92,7 +109,7 @@ def plot_indicator(
     handles.append(Patch(facecolor="white", edgecolor=GAP_COLOR, linestyle="--", label="écart à une règle"))
     figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, frameon=True)
     figure.suptitle(title, fontsize=13, y=0.97)
-    figure.text(0.01, 0.02, sources, fontsize=7, color="#444444", wrap=True)
+    _source_note(figure, 0.02, sources, fontsize=7)
     _save(figure, path)
 
 
@@ -121,9 +138,18 @@ def plot_area_minutes(
         handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="#777777", label=UNKNOWN_LABEL))
     axis.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, bbox_to_anchor=(1.0, 0.0))
     figure.suptitle(title, fontsize=12)
-    figure.text(0.01, 0.01, sources, fontsize=6, color="#444444", wrap=True)
+    _source_note(figure, 0.01, sources, fontsize=6)
     figure.subplots_adjust(left=0.02, right=0.72, top=0.93, bottom=0.08)
     _save(figure, path)
+
+
+def _source_note(figure: Figure, bottom: float, sources: str, fontsize: float, color: str = "#444444") -> None:
+    """The sources at the foot of a figure, wrapped to its width by character count (a character of DejaVu Sans is
+    about half its size wide): matplotlib's ``wrap=True`` lays the text out again for every word, a third of the
+    time a national map takes."""
+    width_pt = figure.get_figwidth() * 72 * (0.98 - 0.01)
+    text = textwrap.fill(sources, width=int(width_pt / (CHARACTER_EM * fontsize)), break_long_words=False)
+    figure.text(0.01, bottom, text, fontsize=fontsize, color=color)
 
 
 def _save(figure: plt.Figure, path: str | Path) -> None:
@@ -142,7 +168,7 @@ def plot_observed_vs_modelled(
         figure = plt.figure(figsize=(7, 3), dpi=130)
         figure.text(0.5, 0.5, "Aucune commune jugeable : le modèle de vitesse n'a pas été ajusté.", ha="center")
         figure.suptitle(title, fontsize=12)
-        figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
+        _source_note(figure, 0.01, sources, fontsize=7)
         _save(figure, path)
         return
     figure, axes = plt.subplots(1, len(modelled), figsize=(5 * len(modelled), 5.4), dpi=130, squeeze=False)
@@ -159,7 +185,7 @@ def plot_observed_vs_modelled(
         axis.legend(loc="upper left", fontsize=8)
         axis.set_aspect("equal")
     figure.suptitle(title, fontsize=12)
-    figure.text(0.01, 0.01, sources, fontsize=7, color="#444444", wrap=True)
+    _source_note(figure, 0.01, sources, fontsize=7)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.16, wspace=0.3)
     _save(figure, path)
 
@@ -229,7 +255,7 @@ def plot_rankings(
         ax.set_axis_off()
     figure.suptitle("Classement des départements de la zone ; ligne rouge : valeur nationale", fontsize=9, x=0.01,
                     ha="left")  # fmt: skip
-    figure.text(0.01, 0.005, sources, fontsize=5.5, color="#555", wrap=True)
+    _source_note(figure, 0.005, sources, fontsize=5.5, color="#555")
     figure.tight_layout(rect=(0, 0.03, 1, 0.97))
     figure.savefig(path)
     plt.close(figure)

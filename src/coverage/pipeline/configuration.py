@@ -12,14 +12,17 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jsonschema
 import yaml
 
 from ..errors import ConfigError
 from ..france.registry import INDICATORS
 from ..france.sources.sae import edition_key, sae_editions
 from ..speeds import CONVERTER_DEFAULTS, with_presets
+
+if TYPE_CHECKING:
+    import jsonschema
 
 MAX_LISTED = 8
 
@@ -131,6 +134,8 @@ def _raise_if_any(faults: list[str]) -> None:
 
 def schema_faults(config: dict, schema: dict) -> list[str]:
     """One line per schema violation, in key order."""
+    import jsonschema  # here: the jobs that read the config's speeds (adopt_fitted) do not load the validator
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     return [describe(error) for error in errors]

@@ -3,6 +3,7 @@ the tables of a run or a région put together."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +28,7 @@ from ...france.constants import COLUMNS, RUN_COLUMNS, area_crs
 from ...france.geography import unknown_access_warnings
 from ...france.referral import referral_shares, referral_table
 from ...france.sources.boundaries import load_area_departements, load_departements
-from ...france.sources.finess import load_finess
+from ...france.sources.finess import read_register
 from ...france.sources.population_by_age import load_population_by_age
 from ...france.sources.rejects import warnings_frame
 from ...outputs.citations import cited_by_row, cited_editions
@@ -218,7 +219,7 @@ def nearest_sites(
 
 
 def siting(
-    *, network: Path, access: Path, facilities: Path, finess: Path, codes: list[str], service: str, settings: dict,
+    *, network: Path, access: Path, facilities: Path, register: Path, codes: list[str], service: str, settings: dict,
     siting: dict, proposals: Path, communes: Path,
 ) -> None:  # fmt: skip
     """Greedy siting of new sites of one service in some départements (``proposals``), and the ``communes``
@@ -226,7 +227,7 @@ def siting(
     router, places, model = router_and_communes(network, access, settings)
     facilities_table = read_csv(facilities)
     rule = CandidateRule.from_config(siting["candidates"][service])
-    candidates = candidate_sites(load_finess(finess), facilities_table, service, rule, codes)
+    candidates = candidate_sites(read_register(register), facilities_table, service, rule, codes)
     chosen, covered = greedy_scenario(
         router, places, service_sites(facilities_table, service, columns=COLUMNS), candidates, model,
         direction=settings["directions"][service], minutes=siting["minutes"], count=siting["count"],
@@ -241,6 +242,16 @@ def merge_tables(*, parts: list[Path], merged: list[Path]) -> None:
     """Each table of ``merged`` from the tables of the same name among ``parts`` (one per département)."""
     for table in merged:
         merge_table([part for part in parts if part.name == table.name], table)
+
+
+def region_tables(*, parts: list[Path], merged: list[Path], whole_run: bool) -> None:
+    """A région's tables: merged from its départements' ``parts`` or, when the région is the whole run (``whole_run``,
+    as for an ARS running its own région), the run's tables copied: the same départements merged in the same order."""
+    if not whole_run:
+        merge_tables(parts=parts, merged=merged)
+        return
+    for table in merged:
+        shutil.copyfile(next(part for part in parts if part.name == table.name), table)
 
 
 def merge_table(parts: list[Path], merged: Path) -> None:

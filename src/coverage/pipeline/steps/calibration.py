@@ -15,7 +15,7 @@ from ...core.speed_model import SpeedModel, speed_models
 from ...france.constants import COLUMNS
 from ...france.sources.boundaries import load_departements
 from ...france.sources.emergency import emergency_sites, find_emergency_tables
-from ...france.sources.finess import load_finess
+from ...france.sources.finess import read_register
 from ...france.sources.reference import load_reference_sites, load_reference_times
 from ...france.sources.rejects import REJECT_COLUMNS, warnings_frame
 from ...outputs.report import write_text
@@ -25,13 +25,13 @@ from ._shared import read_communes
 logger = logging.getLogger(__name__)
 
 
-def reference_sites(*, sites: Path, finess: Path, table: Path, rejects: Path) -> None:
+def reference_sites(*, sites: Path, register: Path, table: Path, rejects: Path) -> None:
     """The sites official road times go to (``table``: ``finess``, ``name``, ``kind``, ``lon``, ``lat``): built from
-    the SAE emergency tables of folder ``sites`` placed by FINESS, or a planner's CSV with ``lon`` and ``lat``;
-    ``rejects``: the sites that cannot be placed."""
+    the SAE emergency tables of folder ``sites`` placed by FINESS (its ``register``), or a planner's CSV with ``lon``
+    and ``lat``; ``rejects``: the sites that cannot be placed."""
     if sites.is_dir():
         tables = find_emergency_tables(sites)
-        built, unplaced = emergency_sites(tables["URGENCES2"], tables["SMURSAMU"], load_finess(finess))
+        built, unplaced = emergency_sites(tables["URGENCES2"], tables["SMURSAMU"], read_register(register))
     else:
         built, unplaced = load_reference_sites(sites), pd.DataFrame(columns=REJECT_COLUMNS)
     write_csv(built, table)

@@ -11,7 +11,7 @@ from ...france.geography import build_communes
 from ...france.referral import build_ehpad
 from ...france.sources.boundaries import load_commune_polygons, load_departements
 from ...france.sources.chefs_lieux import load_chefs_lieux, missing_chefs_lieux
-from ...france.sources.finess import edition_label, load_finess
+from ...france.sources.finess import edition_label, load_finess, read_register, write_register
 from ...france.sources.own_sites import OwnList
 from ...france.sources.population import load_population
 from ...france.sources.rejects import REJECT_COLUMNS, WARNING_COLUMNS, merged_log
@@ -40,16 +40,22 @@ def communes(
     write_csv(pd.concat([polygon_warnings, missing_chefs_lieux(merged, chefs_lieux)], ignore_index=True), warnings)
 
 
+def finess(*, table: Path, register: Path) -> None:
+    """The FINESS file read and checked once for the run (``register``, read by every job that needs FINESS)."""
+    write_register(load_finess(table), register)
+
+
 def facilities(
-    *, sae: Path, finess: Path, communes: Path, departements: Path, msp_category: str, tolerance_km: float,
-    own_sites: list[dict], csv: Path, gpkg: Path, unlisted: Path, rejects: Path, warnings: Path,
+    *, sae: Path, finess: Path, register: Path, communes: Path, departements: Path, msp_category: str,
+    tolerance_km: float, own_sites: list[dict], csv: Path, gpkg: Path, unlisted: Path, rejects: Path, warnings: Path,
 ) -> None:  # fmt: skip
     """The facilities table (``csv``, ``gpkg``) with its rejects and warnings, and the services unknown in
     départements a national file does not list (``unlisted``).
 
-    ``own_sites`` holds the planners' lists as configured, their paths resolved.
+    ``register`` is the FINESS file ``finess`` (named in the messages) as the ``finess`` job read it; ``own_sites``
+    holds the planners' lists as configured, their paths resolved.
     """
-    register = load_finess(finess)
+    register = read_register(register)
     result = build_facilities(
         Inputs(
             sae=find_edition(sae),
@@ -77,11 +83,12 @@ def merge_logs(*, rejects_parts: list[Path], warnings_parts: list[Path], rejects
 
 
 def ehpad(
-    *, finess: Path, communes: Path, departements: Path, category: str, tolerance_km: float, csv: Path,
-    warnings: Path,
+    *, finess: Path, register: Path, communes: Path, departements: Path, category: str, tolerance_km: float,
+    csv: Path, warnings: Path,
 ) -> None:  # fmt: skip
-    """The EHPAD of FINESS (``category``) placed in their communes (``csv``) and the warnings about them."""
-    register = load_finess(finess)
+    """The EHPAD of FINESS (``category``) placed in their communes (``csv``) and the warnings about them (naming the
+    file ``finess``, read as ``register``)."""
+    register = read_register(register)
     label = edition_label(register, f"FINESS ({finess.name})")
     table, logged = build_ehpad(register, finess, label, read_communes(communes), load_departements(departements),
                                 category, tolerance_km)  # fmt: skip

@@ -65,9 +65,9 @@ def static_maps(
     editions: dict[str, str], pngs: list[Path],
 ) -> None:  # fmt: skip
     """A static PNG map of each indicator of ``titles`` (indicator -> French title), in that order in ``pngs``."""
-    from ...outputs.plot import plot_indicator
+    from ...outputs.plot import drawn_outlines, plot_indicator
 
-    shapes = indicators_with_shapes(indicators, departements)
+    shapes = drawn_outlines(indicators_with_shapes(indicators, departements))
     sources = sources_line(cited_editions(read_csv(facilities), editions))
     for (indicator, title), png in zip(titles.items(), pngs, strict=True):
         gap_columns = [f"gap_{entry['id']}" for entry in gaps if entry["indicator"] == indicator]
