@@ -16,7 +16,7 @@ PYTHON_STAMP := $(VENV)/.installed
 ASSETS_STAMP := $(VENV)/web/.installed
 SLURM_STAMP := $(VENV)/.slurm-installed
 
-.PHONY: install install-slurm run test lint docs vendor chromium osmium poppler slurm clean
+.PHONY: install install-slurm compile run test lint docs vendor chromium osmium poppler slurm clean
 
 install: $(PYTHON_STAMP) $(ASSETS_STAMP)
 
@@ -24,7 +24,13 @@ $(PYTHON_STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(MAKE) --no-print-directory compile
 	touch $@
+
+# The package's own modules compiled, as pip compiles what it installs: where PYTHONDONTWRITEBYTECODE is set (CI sets
+# it), each of a run's jobs would otherwise compile them again when it imports them.
+compile:
+	$(BIN)/python -m compileall -q src/coverage
 
 $(ASSETS_STAMP): workflow/envs/map-assets/package.json | $(PYTHON_STAMP)
 	mkdir -p $(VENV)/web
@@ -82,7 +88,7 @@ docs: install
 # Every test, on both cores: a file's tests, and the runs they share, on one core (a test class is a unit of its
 # own: each row of the option matrix), the longest files first (tests/conftest.py); the site `make docs` built and
 # the YAML `make lint` checked are not built and checked again; the slowest steps listed last.
-test: install install-slurm chromium osmium poppler slurm lint docs
+test: install install-slurm chromium osmium poppler slurm lint docs compile
 	COVERAGE_SITE=$(abspath site) COVERAGE_LINTED=1 $(BIN)/python -m pytest -m 'integration or not integration' \
 		-n $(CORES) --dist loadscope --no-loadscope-reorder --durations=25
 

@@ -97,7 +97,7 @@ def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: 
                ) -> dict[str, tuple[str, dict]]:  # fmt: skip
     """The step and keyword arguments of each job of one département, wired as the workflow wires them."""
     settings, codes, buffer_km = CONFIG["access"], [departement], CONFIG["networks"]["buffer_km"]
-    boundaries, finess = run / "data/raw/departements.geojson", run / "data/raw/finess.csv"
+    boundaries, register = run / "data/raw/departements.geojson", run / "data/processed/finess.parquet"
     communes, facilities = run / "data/processed/communes.gpkg", run / "data/processed/facilities.csv"
     network, access, times = out / "network.npz", out / "access_commune.csv", out / "node_times.npz"
     return {
@@ -127,7 +127,7 @@ def job_steps(kind: str, source: Path | None, departement: str, run: Path, out: 
             "network": network, "access": access, "facilities": facilities, "settings": settings,
             "sites_per_service": CONFIG["directory"]["sites_per_service"], "nearest": out / "nearest_sites.csv"}),
         "siting": ("siting", {
-            "network": network, "access": access, "facilities": facilities, "finess": finess, "codes": codes,
+            "network": network, "access": access, "facilities": facilities, "register": register, "codes": codes,
             "service": "USP", "settings": settings, "siting": CONFIG["siting"], "proposals": out / "siting.csv",
             "communes": out / "siting_communes.csv"}),
     }  # fmt: skip

@@ -237,12 +237,10 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
 def fresh_venv(folder: Path, *requirements: str) -> Path:
     """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries, as
-    a researcher's; its Python. Nothing is compiled ahead (``--no-compile``): Python compiles the modules a test
-    imports when it first does, not the whole of scipy and pandas (half the install's time)."""
+    a researcher's; its Python."""
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-               *requirements]  # fmt: skip
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return python
