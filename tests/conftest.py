@@ -222,7 +222,7 @@ def snakemake(
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """The folder ``name`` that ``build`` fills once for the whole test run: under pytest-xdist, the first worker to
-    ask builds it in the folder both workers share while the other waits on its lock."""
+    ask builds it in the folder the workers share while the others wait on its lock."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
@@ -235,12 +235,15 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     return folder
 
 
-def fresh_venv(folder: Path, *requirements: str) -> Path:
+def fresh_venv(folder: Path, *requirements: str, compiled: bool = True) -> Path:
     """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries, as
-    a researcher's; its Python."""
+    a researcher's; its Python. Not ``compiled``: a venv whose Python runs a script or two (where
+    PYTHONDONTWRITEBYTECODE is set, each compiles what it imports) saves pip compiling every module of scipy and
+    pandas, half the install's time."""
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements]
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               *([] if compiled else ["--no-compile"]), *requirements]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return python

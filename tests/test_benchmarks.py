@@ -36,6 +36,23 @@ def test_routing_kernel_equals_networkx():
         assert figures[case]["nodes"] > 0 and figures[case]["kernel_s"] > 0 and figures[case]["networkx_s"] > 0
 
 
+def test_region_at_real_size_every_target_on_a_synthetic_extract():
+    """The région benchmark at its smoke size (Territoire de Belfort): every default target built on a Geofabrik-like
+    extract, each job measured, each page opened in Chromium, the calibration's method read from its output."""
+    figures = benchmark("region", "--smoke", timeout=900)
+    assert figures["departements"] == ["90"] and figures["region"] == "bourgogne-franche-comte"
+    assert figures["extract"]["nodes"] > 250_000 and figures["run"]["s"] > 0
+    assert {"prepare_network", "calibration", "network", "access", "isochrones"} <= set(figures["jobs"])
+    assert figures["calibration"]["method"] == "paths kept between routings" and figures["calibration"]["routings"] > 0
+    pages = figures["pages"]
+    assert pages["script_errors"] == []
+    for page in ("index.html", "bourgogne-franche-comte.html", "annuaire-bourgogne-franche-comte.html",
+                 "reports/bourgogne-franche-comte.html"):
+        assert pages[page]["weight_mb"] > 0 and pages[page]["open_s"] > 0, page
+    assert pages["bourgogne-franche-comte.html"]["switch_ms"]["indicators"] == 5
+    assert pages["reports/bourgogne-franche-comte.pdf"]["weight_mb"] > 0
+
+
 def test_calibration_study(run: Path):
     figures = benchmark("calibration", "--run", str(run), "--smoke")
     assert set(figures) == {"reference", "pooled", "origins", "long_trips", "exact_routing"}
@@ -90,23 +107,6 @@ def test_departement_jobs_and_their_fitted_costs(run: Path):
     assert set(figures["cases"]) == {"corse-2A", "synthetic"}
     for job in ("network", "access", "isochrones", "commune_site_times", "nearest_sites", "siting"):
         assert figures["fitted_costs"][job]["mb"] is not None, job
-
-
-def test_region_at_real_size_every_target_on_a_synthetic_extract():
-    """The région benchmark at its smoke size (Territoire de Belfort): every default target built on a Geofabrik-like
-    extract, each job measured, each page opened in Chromium, the calibration's method read from its output."""
-    figures = benchmark("region", "--smoke", timeout=900)
-    assert figures["departements"] == ["90"] and figures["region"] == "bourgogne-franche-comte"
-    assert figures["extract"]["nodes"] > 250_000 and figures["run"]["s"] > 0
-    assert {"prepare_network", "calibration", "network", "access", "isochrones"} <= set(figures["jobs"])
-    assert figures["calibration"]["method"] == "paths kept between routings" and figures["calibration"]["routings"] > 0
-    pages = figures["pages"]
-    assert pages["script_errors"] == []
-    for page in ("index.html", "bourgogne-franche-comte.html", "annuaire-bourgogne-franche-comte.html",
-                 "reports/bourgogne-franche-comte.html"):
-        assert pages[page]["weight_mb"] > 0 and pages[page]["open_s"] > 0, page
-    assert pages["bourgogne-franche-comte.html"]["switch_ms"]["indicators"] == 5
-    assert pages["reports/bourgogne-franche-comte.pdf"]["weight_mb"] > 0
 
 
 def test_extract_reader_and_national_split(run: Path):
