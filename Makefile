@@ -27,8 +27,8 @@ $(PYTHON_STAMP): requirements.lock pyproject.toml
 	$(MAKE) --no-print-directory compile
 	touch $@
 
-# The package's own modules compiled, as pip compiles what it installs: where PYTHONDONTWRITEBYTECODE is set (CI sets
-# it), each of a run's jobs would otherwise compile them again when it imports them.
+# The package's own modules compiled, as pip compiles what it installs: where PYTHONDONTWRITEBYTECODE is set (this
+# machine sets it), each of a run's jobs would otherwise compile them again when it imports them.
 compile:
 	$(BIN)/python -m compileall -q src/coverage
 
