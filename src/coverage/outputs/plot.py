@@ -64,7 +64,7 @@ def _draw(ax: plt.Axes, shapes: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> Non
 def drawn_outlines(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The départements' outlines simplified below what :func:`plot_indicator` can show, each part in the CRS it is
     drawn in: a fifth of the vertices to project and draw, for every map of an indicator drawn from them."""
-    overseas = dict((code, crs) for code, _, crs in OVERSEAS)
+    overseas = {code: crs for code, _, crs in OVERSEAS}
     crs_of = shapes["departement"].map(overseas).fillna(LAMBERT_93)
     parts = []
     for crs, part in shapes.groupby(crs_of, sort=False):
