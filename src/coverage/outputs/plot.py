@@ -147,9 +147,13 @@ def _source_note(figure: Figure, bottom: float, sources: str, fontsize: float, c
     """The sources at the foot of a figure, wrapped to its width by character count (a character of DejaVu Sans is
     about half its size wide): matplotlib's ``wrap=True`` lays the text out again for every word, a third of the
     time a national map takes."""
-    width_pt = figure.get_figwidth() * 72 * (0.98 - 0.01)
-    text = textwrap.fill(sources, width=int(width_pt / (CHARACTER_EM * fontsize)), break_long_words=False)
+    text = _wrapped(sources, figure.get_figwidth() * 72 * (0.98 - 0.01), fontsize)
     figure.text(0.01, bottom, text, fontsize=fontsize, color=color)
+
+
+def _wrapped(text: str, width_pt: float, fontsize: float) -> str:
+    """``text`` in lines of at most ``width_pt`` points at ``fontsize``, by character count."""
+    return textwrap.fill(text, width=int(width_pt / (CHARACTER_EM * fontsize)), break_long_words=False)
 
 
 def _save(figure: plt.Figure, path: str | Path) -> None:
@@ -224,7 +228,9 @@ def _ranking_panel(
                     va="center", fontsize=6.5)  # fmt: skip
     ax.axvline(rate, color=GAP_COLOR, linestyle="--", linewidth=1.2)
     ax.set_xlim(0, 1.2 * max(ordered.max(skipna=True) if ordered.notna().any() else 0, rate) or 1)
-    ax.set_title(f"{title}\n(France : {french_number(rate, decimals)})", fontsize=7.5, loc="left")
+    panel_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    ax.set_title(f"{_wrapped(title, panel_pt, 7.5)}\n(France : {french_number(rate, decimals)})", fontsize=7.5,
+                 loc="left")  # fmt: skip
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: french_number(x, decimals if x % 1 else 0)))
     ax.tick_params(labelsize=6.5)
