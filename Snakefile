@@ -39,12 +39,19 @@ rule all:
     default_target: True
 
 
-# Every other rule runs one step, its named entries bound to the step's parameters: checked before any job runs.
-planning_check(
-    check_rules,
-    {
-        defined.name: {"input": defined.input.keys(), "output": defined.output.keys(), "params": defined.params.keys()}
-        for defined in workflow.rules
-        if defined.name != "all"
-    },
-)
+# Every other rule runs one step, its named entries bound to the step's parameters: checked before any job runs, by
+# the Snakemake that plans the run (a cluster job's Snakemake runs one job of the plan it checked, and would import
+# every step's module again for nothing).
+if workflow.is_main_process:
+    planning_check(
+        check_rules,
+        {
+            defined.name: {
+                "input": defined.input.keys(),
+                "output": defined.output.keys(),
+                "params": defined.params.keys(),
+            }
+            for defined in workflow.rules
+            if defined.name != "all"
+        },
+    )

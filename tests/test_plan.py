@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from coverage.errors import ConfigError
 from coverage.france.territories import Size, Territories, departement_sizes, slug
-from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
+from coverage.pipeline.resources import JobCost, NodeModel, SplitCost, remembered_sizes
 
 
 @pytest.fixture
@@ -69,6 +70,29 @@ def test_cut_of_a_departement_holds_its_land_and_a_share_of_its_neighbour(tmp_pa
     width = 0.1 * 111.32 * math.cos(math.radians(46.05))  # km: 0.1 degree of longitude at 46.05° N
     assert size.area_km2 == pytest.approx(width * height + 1 * height, rel=5e-3)
     assert size.population == pytest.approx(1000 + 772 * 1 / width, abs=2)
+
+
+def test_sizes_are_measured_once_per_plan_and_again_when_a_file_or_setting_changes(tmp_path: Path):
+    """What the next Snakemake start of the same plan reads back equals what was measured; another file content or
+    setting is measured again; a folder that cannot be written only loses the saving."""
+    boundaries, people = tmp_path / "d.geojson", tmp_path / "c.json"
+    boundaries.write_text('{"features": []}', encoding="utf-8")
+    people.write_text("[]", encoding="utf-8")
+    measured = []
+
+    def measure(area: float) -> Callable[[], dict[str, Size]]:
+        return lambda: measured.append(area) or {"2A": Size(area_km2=area, population=355_486)}
+
+    kept = tmp_path / ".snakemake/coverage"
+    first = remembered_sizes(kept, measure(8775.93268982662), [boundaries, people], [["2A"], 120])
+    again = remembered_sizes(kept, measure(1.0), [boundaries, people], [["2A"], 120])
+    assert first == again == {"2A": Size(area_km2=8775.93268982662, population=355_486)} and measured == [8775.93268982662]
+    assert remembered_sizes(kept, measure(2.0), [boundaries, people], [["2A"], 60])["2A"].area_km2 == 2.0
+    people.write_text('[{"type": "commune-actuelle"}]', encoding="utf-8")
+    assert remembered_sizes(kept, measure(3.0), [boundaries, people], [["2A"], 120])["2A"].area_km2 == 3.0
+    assert measured == [8775.93268982662, 2.0, 3.0] and len(list(kept.glob("sizes-*.json"))) == 3
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert remembered_sizes(tmp_path / "file" / "kept", measure(4.0), [people], [])["2A"].area_km2 == 4.0
 
 
 def test_resources_scale_with_nodes_and_grow_with_each_attempt():

@@ -13,7 +13,7 @@ from coverage.pipeline.configuration import (
     calibration_departements, check_config, check_run_departements, read_config, read_schema, with_shipped,
 )
 from coverage.errors import ORIGINS_VARIABLE, ConfigError, InputError
-from coverage.pipeline.resources import JobCost, NodeModel, SplitCost
+from coverage.pipeline.resources import JobCost, NodeModel, SplitCost, remembered_sizes
 from coverage.pipeline.script import check_rules
 from coverage.france.sources.fetch import Downloads, check_present, fetch
 from coverage.france.sources.reference import reference_departements
@@ -338,13 +338,18 @@ JOB_OVERHEAD = JobCost.from_config(config["resources"]["job_overhead"])
 @cache
 def sizes():
     """Area (with the buffer) and population of the run's départements and those its calibration fits on, read once,
-    when a job's resources are asked.
+    when a job's resources are asked, and kept in .snakemake/coverage for the next Snakemake start of the same plan.
 
     The boundaries must hold every département: a missing one stops the planning naming the file."""
-    boundaries = plan_input("departements")
-    planning_check(check_boundaries_cover, boundaries, TERRITORIES.codes)
-    planned = {*DEPARTEMENTS, *CALIBRATION_DEPARTEMENTS}
-    return departement_sizes(boundaries, plan_input("population"), config["networks"]["buffer_km"], codes=planned)
+    boundaries, population = plan_input("departements"), plan_input("population")
+    planned, buffer_km = sorted({*DEPARTEMENTS, *CALIBRATION_DEPARTEMENTS}), config["networks"]["buffer_km"]
+
+    def measured():
+        planning_check(check_boundaries_cover, boundaries, TERRITORIES.codes)
+        return departement_sizes(boundaries, population, buffer_km, codes=planned)
+
+    return remembered_sizes(Path(".snakemake/coverage"), measured, [boundaries, population],
+                            [planned, buffer_km, sorted(TERRITORIES.codes)])  # fmt: skip
 
 
 def scaled_resource(job, name, nodes):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from ..france.territories import Size
 
@@ -105,3 +110,31 @@ class SplitCost:
         passes = math.ceil(pieces / per_pass)
         seconds = (self.s_per_pass_gb * passes + self.s_per_piece_gb * pieces) * source_gb * safety * attempt
         return {"mem_mb": math.ceil(memory), "runtime": max(1, math.ceil(seconds / 60))}
+
+
+def remembered_sizes(
+    folder: Path, measure: Callable[[], dict[str, Size]], files: Iterable[str | Path], settings: object
+) -> dict[str, Size]:
+    """The département sizes ``measure`` gives, kept in ``folder`` under a key made of the ``files``' contents and the
+    ``settings`` (JSON-serialisable): a Snakemake start that plans the same run reads them back in milliseconds.
+
+    Buffering the départements and summing their people takes about a second, paid at every Snakemake start: a
+    planner's run, and each cluster job, whose submission starts Snakemake twice. A changed file or setting gives
+    another key, hence sizes measured again. The file is written whole then renamed, so that jobs starting side by
+    side never read half of it; a folder that cannot be written only loses the saving.
+    """
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for path in files:
+        digest.update(Path(path).read_bytes())
+    kept = Path(folder) / f"sizes-{digest.hexdigest()[:20]}.json"
+    if kept.exists():
+        return {code: Size(**size) for code, size in json.loads(kept.read_text(encoding="utf-8")).items()}
+    sizes = measure()
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({code: asdict(size) for code, size in sizes.items()}), encoding="utf-8")
+        partial.replace(kept)
+    except OSError:
+        pass
+    return sizes
