@@ -235,15 +235,20 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     return folder
 
 
-def fresh_venv(folder: Path, *requirements: str, compiled: bool = True) -> Path:
-    """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries, as
-    a researcher's; its Python. Not ``compiled``: a venv whose Python runs a script or two (where
+def fresh_venv(folder: Path, *requirements: str, compiled: bool = True, by_uv: bool = False) -> Path:
+    """A venv in ``folder`` (outside the repository) with ``requirements`` installed from the package registries by
+    pip, as a researcher's; its Python. Not ``compiled``: a venv whose Python runs a script or two (where
     PYTHONDONTWRITEBYTECODE is set, each compiles what it imports) saves pip compiling every module of scipy and
-    pandas, half the install's time."""
+    pandas, half the install's time. ``by_uv``: installed by the uv of ``make install`` (10 s where pip takes 40),
+    for a venv whose installer is not what its tests check."""
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               *([] if compiled else ["--no-compile"]), *requirements]  # fmt: skip
+    if by_uv:
+        command = [str(Path(sys.executable).parent / "uv"), "pip", "install", "--quiet", "--python", str(python),
+                   *(["--compile-bytecode"] if compiled else []), *requirements]  # fmt: skip
+    else:
+        command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                   *([] if compiled else ["--no-compile"]), *requirements]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return python
@@ -272,9 +277,11 @@ def wheel(tmp_path_factory) -> Path:
 def pipeline_python(tmp_path_factory, wheel: Path) -> Path:
     """The Python of a fresh venv holding the wheel with its ``pipeline`` extra, at the pins of requirements.lock (the
     versions the other tests compute with): the package as ``pip install palliative-coverage[pipeline]`` installs it,
-    without the repository's sources."""
+    without the repository's sources. Installed by uv: every run-reading test waits for this venv, and pip's own
+    install of the wheel is tested in tests/test_wheel.py."""
     lock = str(ROOT / "requirements.lock")
-    folder = built_once(tmp_path_factory, "pipeline-venv", lambda f: fresh_venv(f, f"{wheel}[pipeline]", "-c", lock))
+    folder = built_once(tmp_path_factory, "pipeline-venv",
+                        lambda f: fresh_venv(f, f"{wheel}[pipeline]", "-c", lock, by_uv=True))  # fmt: skip
     return folder / "bin" / "python"
 
 

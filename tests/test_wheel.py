@@ -79,8 +79,9 @@ def test_the_engine_installs_beside_other_versions_and_runs_the_example_without_
 
 
 def test_the_shared_run_was_made_by_the_wheels_pipeline(run: Path, pipeline_python: Path):
-    """`pip install palliative-coverage[pipeline]` runs the default targets: the run every other test reads was
-    made by the Snakemake of that venv, importing the installed package (not the repository's sources)."""
+    """The wheel installed with its ``pipeline`` extra (``palliative-coverage[pipeline]``) runs the default targets:
+    the run every other test reads was made by the Snakemake of that venv, importing the installed package (not the
+    repository's sources)."""
     where = subprocess.run([str(pipeline_python), "-c", "import coverage, snakemake; print(coverage.__file__)"],
                            capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "site-packages" in where and str(ROOT) not in where
