@@ -1,5 +1,5 @@
 # Set-up and commands of palliative-coverage. Everything installs from the package registries:
-# Python packages pinned in requirements.lock (into .venv/), the web assets pinned in
+# Python packages pinned in requirements.lock (into .venv/, by uv), the web assets pinned in
 # workflow/envs/map-assets/package.json (npm, into .venv/web/: the documentation's offline search shim; the maps'
 # Leaflet files ship in the package, copied from there by `make vendor`), Chromium for the map tests and
 # osmium-tool for splitting national extracts (apt).

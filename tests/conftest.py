@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared" / "data").resolve()
 SAE = SHARED / "facilities" / "sae-2023"
 SAE_2021 = SHARED / "facilities" / "sae-2021"
+DOCS = ROOT / "docs"
+EXAMPLE = re.compile(r"<!-- example -->\n```python\n(.*?)\n```", re.S)
+"""A page's example, run as written by the tests: a Python block marked ``<!-- example -->``."""
+
+
+def examples(page: str) -> list[str]:
+    """The examples of a documentation page (its path under docs/), in the page's order."""
+    return EXAMPLE.findall((DOCS / page).read_text(encoding="utf-8"))
 
 ID_HEADER = ["bor", "an", "fi", "rs", "dep", "COMINSEE", "NUMVOI", "TYPVOI", "NOMVOI", "CPO", "LIBCOM"]
 PALIA_HEADER = [

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser
-from conftest import ROOT
+from conftest import DOCS, ROOT, examples
 from snakemake.utils import update_config
 
 import coverage
@@ -24,10 +24,8 @@ from coverage.pipeline.config_reference import schema_keys
 from coverage.pipeline.configuration import check_config, read_schema
 from coverage.tables import read_csv as read_table
 
-DOCS = ROOT / "docs"
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 README_MAX_LINES = 170
-EXAMPLE = re.compile(r"<!-- example -->\n```python\n(.*?)\n```", re.S)
 CONFIG_FRAGMENT = re.compile(r"<!-- config -->\n```yaml\n(.*?)\n```", re.S)
 
 
@@ -136,21 +134,35 @@ def test_config_fragments_pass_the_config_check(page: str, default_config: dict)
         check_config(config, read_schema(SCHEMA))
 
 
+RUN_BY_THEIR_OWN_TESTS = {"researchers/library.md": 2}
+"""Pages whose examples other tests run as written, each with checks of its own (page -> its number of examples): the
+library page's first in tests/test_pipeline.py (every commune's minutes against the run's), its second in
+tests/test_wheel.py (from the installed wheel and from the repository, the same numbers). Running them here again
+would load France's communes twice more."""
+
+
 def example_pages() -> list:
-    """Each page with examples: integration when its examples read the real data."""
+    """Each page with examples, but those :data:`RUN_BY_THEIR_OWN_TESTS`: integration when its examples read the real
+    data."""
     params = []
     for page in pages():
-        code = "\n".join(EXAMPLE.findall(page.read_text(encoding="utf-8")))
-        if code:
+        code = "\n".join(examples(page.relative_to(DOCS).as_posix()))
+        if code and page.relative_to(DOCS).as_posix() not in RUN_BY_THEIR_OWN_TESTS:
             marks = [pytest.mark.integration] if "shared/data" in code else []
             params.append(pytest.param(page.relative_to(DOCS).as_posix(), marks=marks))
     return params
 
 
+def test_the_examples_run_by_their_own_tests_are_all_of_their_pages():
+    """A page left to other tests has the examples they run, no more: an example added to it must be run by them."""
+    for page, count in RUN_BY_THEIR_OWN_TESTS.items():
+        assert len(examples(page)) == count, f"{page}: run its new example in its own test, or here"
+
+
 @pytest.mark.parametrize("page", example_pages())
 def test_examples_run_as_written(page: str):
     """A page's examples, one after another in a fresh Python from the project folder, as a reader pastes them."""
-    code = "\n\n".join(EXAMPLE.findall((DOCS / page).read_text(encoding="utf-8")))
+    code = "\n\n".join(examples(page))
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SAE, SAE_2021, SHARED, snakemake
+from conftest import ROOT, SAE, SAE_2021, SHARED, examples, snakemake
 
 from coverage.france.constants import SERVICES
 from coverage.pipeline.provenance import table_digests
@@ -615,8 +615,7 @@ def test_directory_link_opens_the_area_map_centred_on_the_site(run: Path, tmp_pa
 def test_library_example_gives_the_pipelines_commune_minutes(run: Path, tmp_path: Path):
     """The documentation's library example, run as written in a fresh Python, gives the minutes of
     access_commune.csv."""
-    page = (ROOT / "docs/researchers/library.md").read_text(encoding="utf-8")
-    code = page[page.index("```python\n") + 10 : page.index("\n```", page.index("```python"))]
+    code = examples("researchers/library.md")[0]
     out = tmp_path / "minutes.csv"
     dump = "\nimport sys\naccess.communes.to_csv(sys.argv[1], index=False)\n"
     result = subprocess.run([sys.executable, "-c", code + dump, str(out)], cwd=ROOT, capture_output=True, text=True)

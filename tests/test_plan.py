@@ -86,7 +86,8 @@ def test_sizes_are_measured_once_per_plan_and_again_when_a_file_or_setting_chang
     kept = tmp_path / ".snakemake/coverage"
     first = remembered_sizes(kept, measure(8775.93268982662), [boundaries, people], [["2A"], 120])
     again = remembered_sizes(kept, measure(1.0), [boundaries, people], [["2A"], 120])
-    assert first == again == {"2A": Size(area_km2=8775.93268982662, population=355_486)} and measured == [8775.93268982662]
+    assert first == again == {"2A": Size(area_km2=8775.93268982662, population=355_486)}
+    assert measured == [8775.93268982662], "read back, not measured again"
     assert remembered_sizes(kept, measure(2.0), [boundaries, people], [["2A"], 60])["2A"].area_km2 == 2.0
     people.write_text('[{"type": "commune-actuelle"}]', encoding="utf-8")
     assert remembered_sizes(kept, measure(3.0), [boundaries, people], [["2A"], 120])["2A"].area_km2 == 3.0

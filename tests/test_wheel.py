@@ -11,20 +11,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED, fresh_venv
+from conftest import ROOT, SHARED, examples, fresh_venv
 
 from coverage.outputs._web_assets import VENDORED
 
 pytestmark = pytest.mark.integration
-EXAMPLE = re.compile(r"<!-- example -->\n```python\n(.*?)\n```", re.S)
 PIPELINE_ONLY = ("snakemake", "folium", "matplotlib", "jsonschema", "mkdocs", "pytest")
 
 
 def wheel_example() -> str:
-    """The researchers' example written for an installed wheel (the one under "Installed from the wheel")."""
-    page = (ROOT / "docs/researchers/library.md").read_text(encoding="utf-8")
-    section = page[page.index("## Installed from the wheel") :]
-    return EXAMPLE.search(section).group(1)
+    """The researchers' example written for an installed wheel (the second, under "Installed from the wheel")."""
+    return examples("researchers/library.md")[1]
 
 
 def run_beside_the_data(python: Path, code: str, folder: Path) -> subprocess.CompletedProcess:
