@@ -145,11 +145,11 @@ def example_pages() -> list:
     """Each page with examples, but those :data:`RUN_BY_THEIR_OWN_TESTS`: integration when its examples read the real
     data."""
     params = []
-    for page in pages():
-        code = "\n".join(examples(page.relative_to(DOCS).as_posix()))
-        if code and page.relative_to(DOCS).as_posix() not in RUN_BY_THEIR_OWN_TESTS:
+    for name in (page.relative_to(DOCS).as_posix() for page in pages()):
+        code = "\n".join(examples(name))
+        if code and name not in RUN_BY_THEIR_OWN_TESTS:
             marks = [pytest.mark.integration] if "shared/data" in code else []
-            params.append(pytest.param(page.relative_to(DOCS).as_posix(), marks=marks))
+            params.append(pytest.param(name, marks=marks))
     return params
 
 

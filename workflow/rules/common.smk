@@ -349,7 +349,7 @@ def sizes():
         return departement_sizes(boundaries, population, buffer_km, codes=planned)
 
     return remembered_sizes(Path(".snakemake/coverage"), measured, [boundaries, population],
-                            [planned, buffer_km, sorted(TERRITORIES.codes)])  # fmt: skip
+                            [planned, buffer_km, TERRITORIES.codes])  # fmt: skip
 
 
 def scaled_resource(job, name, nodes):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..france.sources.fetch import sha256_of
 from ..france.territories import Size
 
 
@@ -123,10 +124,8 @@ def remembered_sizes(
     another key, hence sizes measured again. The file is written whole then renamed, so that jobs starting side by
     side never read half of it; a folder that cannot be written only loses the saving.
     """
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    for path in files:
-        digest.update(Path(path).read_bytes())
-    kept = Path(folder) / f"sizes-{digest.hexdigest()[:20]}.json"
+    key = json.dumps([settings, [sha256_of(Path(path)) for path in files]], sort_keys=True)
+    kept = Path(folder) / f"sizes-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
     if kept.exists():
         return {code: Size(**size) for code, size in json.loads(kept.read_text(encoding="utf-8")).items()}
     sizes = measure()
